@@ -1,0 +1,49 @@
+import type { Offset, Trade } from '../domain/index.ts';
+
+/** One trade in the log, at its partition and offset. */
+export interface LogRecord {
+  readonly partition: number;
+  readonly offset: Offset;
+  readonly trade: Trade;
+}
+
+/** Appends trades to `market.trades`, keyed (partitioned) by symbol. */
+export interface TradeLogProducer {
+  /**
+   * Resolves once the log has accepted every trade. It is the backpressure:
+   * it waits while the log is full. Never drops a trade.
+   */
+  append(trades: readonly Trade[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a consumer tells the processor. Every callback is awaited before the next. */
+export interface ConsumerHandler {
+  /** Partitions given to this consumer. Returns, per partition, the next offset to read (from the checkpoint); absent = from the committed offset or the start. */
+  assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, Offset>>;
+  /** Partitions taken away. The processor flushes and drops their state before this resolves. */
+  revoked(partitions: readonly number[]): Promise<void>;
+  /** Records of one partition, in offset order. Awaiting it slows the consumer down. */
+  records(partition: number, records: readonly LogRecord[]): Promise<void>;
+}
+
+export interface TradeLogConsumer {
+  start(handler: ConsumerHandler): Promise<void>;
+  /** Commits, per partition, the next offset to read. Called only after the store has the bars. */
+  commit(offsets: ReadonlyMap<number, Offset>): Promise<void>;
+  /** Records not yet read, per assigned partition. */
+  lag(): ReadonlyMap<number, number>;
+  close(): Promise<void>;
+}
+
+/** A side topic: `market.trades.dlq` and `market.trades.late`. Entries are JSON-serialisable. */
+export interface SideLog<T> {
+  append(entries: readonly T[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const TOPICS = {
+  trades: 'market.trades',
+  deadLetters: 'market.trades.dlq',
+  late: 'market.trades.late',
+} as const;

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { invalid, type Field } from './field.ts';
+import { FIELDS, type Config, type ConfigKey } from './schema.ts';
+
+export const CONFIG_FILE = 'tickstream.config.json';
+const ENV_PREFIX = 'TICKSTREAM_';
+
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** `finnhub.url` → `finnhub-url`, `dataDir` → `data-dir`. */
+export function flagName(key: ConfigKey): string {
+  return key.split('.').map(kebab).join('-');
+}
+
+/** `dataDir` → `TICKSTREAM_DATA_DIR`. */
+export function envName(key: ConfigKey): string {
+  return ENV_PREFIX + flagName(key).replaceAll('-', '_').toUpperCase();
+}
+
+export const CONFIG_KEYS = Object.keys(FIELDS) as ConfigKey[];
+
+function field(key: ConfigKey): Field<unknown> {
+  return FIELDS[key] as Field<unknown>;
+}
+
+export interface ConfigInputs {
+  /** Values from CLI flags, by config key, as text. */
+  readonly flags?: Partial<Record<ConfigKey, string>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Path of the config file; by default `tickstream.config.json` in cwd, if present. */
+  readonly file?: string | undefined;
+  readonly cwd?: string;
+}
+
+/**
+ * Builds the configuration: defaults, then the file, then the environment, then flags.
+ * Throws ConfigError naming the key, the value and what is allowed.
+ */
+export function loadConfig(inputs: ConfigInputs = {}): Config {
+  const env = inputs.env ?? {};
+  const cwd = inputs.cwd ?? process.cwd();
+  const values = new Map<ConfigKey, unknown>();
+  for (const key of CONFIG_KEYS) values.set(key, field(key).default);
+
+  const set = (key: ConfigKey, raw: unknown, source: string): void => {
+    const parsed = field(key).parse(raw);
+    if (parsed === invalid) throw new ConfigError(key, raw, field(key).allowed, source);
+    values.set(key, parsed);
+  };
+
+  const filePath = inputs.file ?? env[`${ENV_PREFIX}CONFIG`] ?? (existsSync(resolve(cwd, CONFIG_FILE)) ? CONFIG_FILE : undefined);
+  if (filePath !== undefined) {
+    for (const [key, raw] of readConfigFile(resolve(cwd, filePath))) set(key, raw, filePath);
+  }
+
+  const known = new Set(CONFIG_KEYS.map(envName));
+  known.add(`${ENV_PREFIX}CONFIG`);
+  for (const name of Object.keys(env)) {
+    if (name.startsWith(ENV_PREFIX) && !known.has(name)) {
+      throw new ConfigError(name, env[name], `a known setting; see the configuration reference in the README`, 'environment');
+    }
+  }
+  for (const key of CONFIG_KEYS) {
+    for (const name of [...(field(key).extraEnv ?? []), envName(key)]) {
+      const raw = env[name];
+      if (raw !== undefined) set(key, raw, name);
+    }
+  }
+
+  for (const [key, raw] of Object.entries(inputs.flags ?? {}) as [ConfigKey, string | undefined][]) {
+    if (raw !== undefined) set(key, raw, `--${flagName(key)}`);
+  }
+
+  return finish(values);
+}
+
+function readConfigFile(path: string): [ConfigKey, unknown][] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    const why = cause instanceof SyntaxError ? cause.message : 'it cannot be read';
+    throw new ConfigError('config file', path, `a readable JSON file (${why})`);
+  }
+  const out: [ConfigKey, unknown][] = [];
+  const walk = (node: unknown, prefix: string): void => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+      throw new ConfigError(prefix || 'config file', node, 'an object of settings', path);
+    }
+    for (const [name, value] of Object.entries(node)) {
+      const key = prefix + name;
+      if (key in FIELDS) out.push([key as ConfigKey, value]);
+      else if (CONFIG_KEYS.some((k) => k.startsWith(`${key}.`))) walk(value, `${key}.`);
+      else throw new ConfigError(key, value, 'a known setting; see the configuration reference in the README', path);
+    }
+  };
+  walk(json, '');
+  return out;
+}
+
+function finish(values: Map<ConfigKey, unknown>): Config {
+  if (values.get('source') === 'auto') {
+    values.set('source', values.get('finnhub.token') === undefined ? 'simulator' : 'finnhub');
+  }
+  if (values.get('source') === 'finnhub' && values.get('finnhub.token') === undefined) {
+    throw new ConfigError('finnhub.token', '', 'a Finnhub API key (FINNHUB_TOKEN) when source=finnhub');
+  }
+  if (values.get('source') === 'replay' && values.get('replay.file') === undefined) {
+    throw new ConfigError('replay.file', '', 'an NDJSON file path when source=replay');
+  }
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of values) {
+    const parts = key.split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    node[parts.at(-1) as string] = value;
+  }
+  return deepFreeze(root) as unknown as Config;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** The config with secrets masked, for start-up lines, logs and the API. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const f = field(key);
+    const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
+    out[key] = f.secret === true ? (value === undefined ? undefined : '***') : value;
+  }
+  return out;
+}
+
+/** Reads one value by key, typed. */
+export function configValue<K extends ConfigKey>(config: Config, key: K): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
+}

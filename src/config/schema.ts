@@ -1,0 +1,150 @@
+import { durationMs, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
+import {
+  durationField,
+  enumField,
+  intField,
+  intervalsField,
+  listField,
+  numberField,
+  optionalStringField,
+  stringField,
+  type Field,
+} from './field.ts';
+
+export const PROFILES = ['embedded', 'cluster'] as const;
+export const SOURCE_KINDS = ['simulator', 'finnhub', 'replay'] as const;
+export const ENGINES = ['ts', 'spark'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export const WIRE_FORMATS = ['avro', 'json'] as const;
+
+export type Profile = (typeof PROFILES)[number];
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+export type EngineKind = (typeof ENGINES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type WireFormat = (typeof WIRE_FORMATS)[number];
+
+/** The whole typed configuration. Built once at start, validated, frozen, passed down. */
+export interface Config {
+  readonly profile: Profile;
+  /** `finnhub` when a token is set, otherwise `simulator`, unless given. */
+  readonly source: SourceKind | 'auto';
+  readonly engine: EngineKind;
+  readonly symbols: readonly string[];
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly intervals: readonly Interval[];
+  readonly lateness: DurationMs;
+  readonly flushInterval: DurationMs;
+  readonly partitions: number;
+  readonly logCapacity: number;
+  readonly statusInterval: DurationMs;
+  readonly logLevel: LogLevel;
+  readonly finnhub: {
+    readonly url: string;
+    readonly token: string | undefined;
+  };
+  readonly simulator: {
+    readonly host: string;
+    readonly port: number;
+    readonly rate: number;
+    readonly seed: number;
+    readonly disorder: DurationMs;
+    readonly batch: number;
+  };
+  readonly replay: {
+    readonly file: string | undefined;
+    readonly speed: number;
+  };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    readonly groupId: string;
+    readonly format: WireFormat;
+    readonly topicPartitions: number;
+    readonly retention: DurationMs;
+    readonly spoolLimit: number;
+  };
+  readonly cassandra: {
+    readonly contactPoints: readonly string[];
+    readonly localDataCenter: string;
+    readonly keyspace: string;
+    readonly concurrency: number;
+  };
+}
+
+type Leaves<T, P extends string = ''> = {
+  [K in keyof T & string]: T[K] extends readonly unknown[] | string | number | boolean | undefined
+    ? `${P}${K}`
+    : Leaves<T[K], `${P}${K}.`>;
+}[keyof T & string];
+
+type At<T, Path extends string> = Path extends `${infer H}.${infer R}`
+  ? H extends keyof T
+    ? At<T[H], R>
+    : never
+  : Path extends keyof T
+    ? T[Path]
+    : never;
+
+export type ConfigKey = Leaves<Config>;
+export type FieldTable = { readonly [K in ConfigKey]: Field<At<Config, K>> };
+
+const HOST = /^[A-Za-z0-9.:[\]-]+$/;
+const SYMBOL = /^[A-Za-z0-9._:/^=-]{1,40}$/;
+const HOST_PORT = /^[A-Za-z0-9.[\]:-]+:\d{1,5}$/;
+
+/** Every configuration key, its default and its rules. Compiling fails if a key of Config is missing here. */
+export const FIELDS: FieldTable = {
+  profile: enumField({
+    description: 'embedded: in-process log + SQLite; cluster: Kafka + Cassandra from `tickstream stack`',
+    default: 'embedded',
+    values: PROFILES,
+  }),
+  source: enumField({
+    description: 'where trades come from; auto = finnhub when a token is set, else simulator',
+    default: 'auto',
+    values: [...SOURCE_KINDS, 'auto'],
+  }),
+  engine: enumField({ description: 'the stream processor', default: 'ts', values: ENGINES }),
+  symbols: listField({
+    description: 'symbols to subscribe to, as Finnhub names them',
+    default: ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'],
+    item: SYMBOL,
+    itemAllowed: 'symbols such as AAPL or BINANCE:BTCUSDT',
+  }),
+  dataDir: stringField({ description: 'state directory: SQLite file, checkpoints, stack data and logs', default: './.tickstream' }),
+  host: stringField({ description: 'address the HTTP server binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),
+  port: intField({ description: 'HTTP port of the dashboard and API', default: 8080, min: 0, max: 65535 }),
+  intervals: intervalsField({
+    description: 'bar intervals, tumbling and aligned to the UTC epoch',
+    default: [parseInterval('5s'), parseInterval('1m')] as Interval[],
+  }),
+  lateness: durationField({ description: 'how far behind the newest event time a trade may arrive and still count', default: durationMs(10_000), min: 0, max: 86_400_000 }),
+  flushInterval: durationField({ description: 'how often changed bars are written (update mode)', default: durationMs(1_000), min: 1, max: 3_600_000 }),
+  partitions: intField({ description: 'partitions of the in-process log', default: 8, min: 1, max: 1024 }),
+  logCapacity: intField({ description: 'records buffered per log partition before the producer is slowed down', default: 100_000, min: 16, max: 10_000_000 }),
+  statusInterval: durationField({ description: 'how often the one-line status is printed; 0 turns it off', default: durationMs(5_000), min: 0, max: 3_600_000 }),
+  logLevel: enumField({ description: 'log verbosity', default: 'info', values: LOG_LEVELS }),
+  'finnhub.url': stringField({ description: 'Finnhub WebSocket URL', default: 'wss://ws.finnhub.io', pattern: /^wss?:\/\/\S+$/, allowed: 'a ws:// or wss:// URL' }),
+  'finnhub.token': optionalStringField({ description: 'Finnhub API key; never logged', default: undefined, secret: true, extraEnv: ['FINNHUB_TOKEN'] }),
+  'simulator.host': stringField({ description: 'address the simulator binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),
+  'simulator.port': intField({ description: 'simulator WebSocket port (Finnhub protocol); 0 picks a free port', default: 8765, min: 0, max: 65535 }),
+  'simulator.rate': intField({ description: 'simulated trades per second over all symbols; 0 = as fast as possible', default: 200, min: 0, max: 10_000_000 }),
+  'simulator.seed': intField({ description: 'seed of the simulated market; the same seed gives the same trades', default: 42, min: 0, max: 2 ** 31 - 1 }),
+  'simulator.disorder': durationField({ description: 'largest step back in event time between simulated trades', default: durationMs(250), min: 0, max: 86_400_000 }),
+  'simulator.batch': intField({ description: 'most trades in one simulated message', default: 50, min: 1, max: 10_000 }),
+  'replay.file': optionalStringField({ description: 'NDJSON file of trades to replay (source=replay)', default: undefined }),
+  'replay.speed': numberField({ description: 'replay speed factor; 0 = as fast as possible', default: 1, min: 0, max: 1_000_000 }),
+  'kafka.brokers': listField({ description: 'Kafka bootstrap servers', default: ['127.0.0.1:9092'], item: HOST_PORT, itemAllowed: 'host:port' }),
+  'kafka.clientId': stringField({ description: 'Kafka client id', default: 'tickstream' }),
+  'kafka.groupId': stringField({ description: 'consumer group of the TS engine', default: 'tickstream-engine' }),
+  'kafka.format': enumField({ description: 'wire format of market.trades', default: 'avro', values: WIRE_FORMATS }),
+  'kafka.topicPartitions': intField({ description: 'partitions of the topics created by the stack', default: 6, min: 1, max: 1000 }),
+  'kafka.retention': durationField({ description: 'retention of the topics created by the stack', default: durationMs(86_400_000), min: 60_000, max: 365 * 86_400_000 }),
+  'kafka.spoolLimit': intField({ description: 'most trades kept on disk while Kafka is unreachable', default: 5_000_000, min: 1_000, max: 1_000_000_000 }),
+  'cassandra.contactPoints': listField({ description: 'Cassandra contact points', default: ['127.0.0.1:9042'], item: HOST_PORT, itemAllowed: 'host:port' }),
+  'cassandra.localDataCenter': stringField({ description: 'Cassandra local data center', default: 'datacenter1' }),
+  'cassandra.keyspace': stringField({ description: 'Cassandra keyspace', default: 'market', pattern: /^[a-z][a-z0-9_]{0,47}$/, allowed: 'a lower-case CQL identifier' }),
+  'cassandra.concurrency': intField({ description: 'most Cassandra writes in flight', default: 64, min: 1, max: 4096 }),
+};

@@ -1,0 +1,4 @@
+export * from './latency-histogram.ts';
+export * from './rate-meter.ts';
+export * from './logger.ts';
+export * from './pipeline-stats.ts';

@@ -1,0 +1,92 @@
+import { LatencyHistogram } from './latency-histogram.ts';
+import { RateMeter } from './rate-meter.ts';
+
+/**
+ * The pipeline's counters, shared by every stage of one process. Plain fields:
+ * they are bumped on the hot path. `/api/stats`, the status line and `/metrics` read them.
+ */
+export class PipelineStats {
+  readonly startedAt = Date.now();
+  /** Valid trades from the source. */
+  received = 0;
+  /** Invalid frames and trades (dead-lettered). */
+  invalid = 0;
+  /** Trades behind the watermark (set aside, not aggregated). */
+  late = 0;
+  unknownMessages = 0;
+  reconnects = 0;
+  /** Trades appended to the log (Kafka or in-process). */
+  produced = 0;
+  /** Trades processed by the engine. */
+  processed = 0;
+  tradesStored = 0;
+  barsStored = 0;
+  flushes = 0;
+  storeErrors = 0;
+  /** Trades waiting in the producer's spool while the broker is away. */
+  spoolDepth = 0;
+  /** Records not yet read by the engine, summed over partitions. */
+  logLag = 0;
+  /** ingest → bar stored, per trade. */
+  readonly latency = new LatencyHistogram();
+  readonly flushDuration = new LatencyHistogram();
+  readonly storeWriteDuration = new LatencyHistogram();
+  readonly receivedRate = new RateMeter();
+  readonly processedRate = new RateMeter();
+  readonly barsRate = new RateMeter();
+}
+
+/** The `/api/stats` shape (snake_case on the wire). */
+export interface StatsSnapshot {
+  uptime_s: number;
+  received: number;
+  invalid: number;
+  late: number;
+  unknown_messages: number;
+  reconnects: number;
+  produced: number;
+  processed: number;
+  trades_stored: number;
+  bars_stored: number;
+  flushes: number;
+  store_errors: number;
+  spool_depth: number;
+  log_lag: number;
+  rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
+  latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
+  flush_ms: { p50: number; p99: number };
+}
+
+const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
+
+export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapshot {
+  return {
+    uptime_s: Math.round((nowMs - s.startedAt) / 1000),
+    received: s.received,
+    invalid: s.invalid,
+    late: s.late,
+    unknown_messages: s.unknownMessages,
+    reconnects: s.reconnects,
+    produced: s.produced,
+    processed: s.processed,
+    trades_stored: s.tradesStored,
+    bars_stored: s.barsStored,
+    flushes: s.flushes,
+    store_errors: s.storeErrors,
+    spool_depth: s.spoolDepth,
+    log_lag: s.logLag,
+    rates: {
+      received_per_s: round(s.receivedRate.perSecond(nowMs), 1),
+      processed_per_s: round(s.processedRate.perSecond(nowMs), 1),
+      bars_per_s: round(s.barsRate.perSecond(nowMs), 1),
+    },
+    latency_ms: {
+      p50: round(s.latency.quantile(0.5)),
+      p90: round(s.latency.quantile(0.9)),
+      p99: round(s.latency.quantile(0.99)),
+      max: round(s.latency.max),
+      count: s.latency.count,
+    },
+    flush_ms: { p50: round(s.flushDuration.quantile(0.5)), p99: round(s.flushDuration.quantile(0.99)) },
+  };
+}

@@ -1,0 +1,64 @@
+import type { Bar, EpochMs, Offset, Trade } from '../domain/index.ts';
+
+/** A trade as stored: `seq` is its log offset; `day` (UTC date) is derived from ts. */
+export interface StoredTrade {
+  readonly trade: Trade;
+  readonly seq: Offset;
+}
+
+/** Engine state of one partition and the next offset to read, saved together. */
+export interface Checkpoint {
+  /** Which engine owns it, e.g. the consumer group; keeps two engines' state apart. */
+  readonly engineId: string;
+  readonly partition: number;
+  /** The next offset to read. */
+  readonly offset: Offset;
+  /** Serialised window state (engine/checkpoint.ts). */
+  readonly state: string;
+}
+
+/** One flush of the engine: written atomically where the store can, idempotently always. */
+export interface FlushBatch {
+  readonly trades: readonly StoredTrade[];
+  readonly bars: readonly Bar[];
+  readonly checkpoints: readonly Checkpoint[];
+}
+
+export interface BarQuery {
+  readonly symbol: string;
+  readonly interval: string;
+  /** Inclusive lower bound on window_start. */
+  readonly from?: EpochMs;
+  /** Exclusive upper bound on window_start. */
+  readonly to?: EpochMs;
+  /** The newest `limit` bars in the range are returned, in ascending window_start. */
+  readonly limit: number;
+}
+
+export interface TradeQuery {
+  readonly symbol: string;
+  /** Newest first. */
+  readonly limit: number;
+  /** Only trades with ts < before. */
+  readonly before?: EpochMs;
+}
+
+export interface MigrationResult {
+  readonly applied: readonly string[];
+  readonly current: string;
+}
+
+/** The store interface; SQLite (embedded) and Cassandra (cluster) implement it and run test/contract/store.contract.ts. */
+export interface Store {
+  readonly kind: 'sqlite' | 'cassandra';
+  /** Applies pending migrations; a no-op when there are none. */
+  migrate(): Promise<MigrationResult>;
+  /** Upserts trades and bars keyed as in DESIGN.md and saves the checkpoints. */
+  write(batch: FlushBatch): Promise<void>;
+  bars(query: BarQuery): Promise<Bar[]>;
+  /** Newest first. */
+  trades(query: TradeQuery): Promise<StoredTrade[]>;
+  symbols(): Promise<string[]>;
+  checkpoints(engineId: string): Promise<Map<number, Checkpoint>>;
+  close(): Promise<void>;
+}
