@@ -1,0 +1,173 @@
+import { ClosedError } from '../../errors.ts';
+import { partitionOf, type Offset, type Trade } from '../../domain/index.ts';
+import type { ConsumerHandler, LogRecord, TradeLogConsumer, TradeLogProducer } from '../bus.ts';
+
+export interface MemoryLogOptions {
+  readonly partitions: number;
+  /** Most unread records a partition holds; a producer appending to a full partition waits. */
+  readonly capacity: number;
+  /** Most records handed to the consumer in one call. */
+  readonly maxBatch?: number;
+  /** Called when the consumer's handler throws; delivery stops. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * One partition: a queue of unread records. The in-process log is not durable, so a
+ * record is released as soon as the consumer has read it; the engine's checkpoint (saved
+ * with the store) is what survives a restart, and numbering resumes from it.
+ */
+class Partition {
+  readonly records: LogRecord[] = [];
+  head = 0;
+  nextOffset = 0;
+  committed = 0;
+  #spaceWaiters: (() => void)[] = [];
+
+  get unread(): number {
+    return this.records.length - this.head;
+  }
+
+  waitForSpace(): Promise<void> {
+    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  }
+
+  take(max: number): LogRecord[] {
+    const end = Math.min(this.records.length, this.head + max);
+    const out = this.records.slice(this.head, end);
+    this.head = end;
+    if (this.head > 4096 && this.head * 2 > this.records.length) {
+      this.records.splice(0, this.head);
+      this.head = 0;
+    }
+    const waiters = this.#spaceWaiters;
+    this.#spaceWaiters = [];
+    for (const w of waiters) w();
+    return out;
+  }
+
+  wakeAll(): void {
+    const waiters = this.#spaceWaiters;
+    this.#spaceWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** The embedded profile's transport: partitioned by symbol hash (as Kafka's default partitioner), bounded, with backpressure. */
+export class MemoryLog {
+  readonly #partitions: Partition[];
+  readonly #capacity: number;
+  readonly #maxBatch: number;
+  readonly #onError: (error: unknown) => void;
+  #dataWaiter: (() => void) | undefined;
+  #consumerStarted = false;
+  #closed = false;
+
+  constructor(options: MemoryLogOptions) {
+    this.#partitions = Array.from({ length: options.partitions }, () => new Partition());
+    this.#capacity = options.capacity;
+    this.#maxBatch = options.maxBatch ?? 8192;
+    this.#onError = options.onError ?? ((error) => {
+      throw error;
+    });
+  }
+
+  get partitionCount(): number {
+    return this.#partitions.length;
+  }
+
+  /** Appends in order; waits while a partition is full. Never drops. */
+  async append(trades: readonly Trade[]): Promise<void> {
+    const n = this.#partitions.length;
+    for (const trade of trades) {
+      if (this.#closed) throw new ClosedError('in-process log');
+      const p = partitionOf(trade.symbol, n);
+      const part = this.#partitions[p]!;
+      while (part.unread >= this.#capacity) {
+        this.#wakeConsumer();
+        await part.waitForSpace();
+        if (this.#closed) throw new ClosedError('in-process log');
+      }
+      part.records.push({ partition: p, offset: part.nextOffset as Offset, trade });
+      part.nextOffset++;
+    }
+    this.#wakeConsumer();
+  }
+
+  producer(): TradeLogProducer {
+    return { append: (trades) => this.append(trades), close: async () => {} };
+  }
+
+  /** The single consumer of the embedded profile: it is assigned every partition. */
+  consumer(): TradeLogConsumer {
+    if (this.#consumerStarted) throw new Error('the in-process log has one consumer');
+    this.#consumerStarted = true;
+    let loop: Promise<void> | undefined;
+    return {
+      start: async (handler) => {
+        const all = this.#partitions.map((_, i) => i);
+        const resume = await handler.assigned(all);
+        for (const [p, offset] of resume) {
+          const part = this.#partitions[p];
+          if (part && part.unread === 0 && part.records.length === 0) {
+            part.nextOffset = offset;
+            part.committed = offset;
+          }
+        }
+        loop = this.#deliver(handler);
+        loop.catch((error: unknown) => this.#onError(error));
+      },
+      commit: async (offsets) => {
+        for (const [p, offset] of offsets) {
+          const part = this.#partitions[p];
+          if (part && offset > part.committed) part.committed = offset;
+        }
+      },
+      lag: () => new Map(this.#partitions.map((part, i) => [i, part.nextOffset - part.committed])),
+      close: async () => {
+        this.close();
+        await loop?.catch(() => {});
+      },
+    };
+  }
+
+  /** Unread records over all partitions. */
+  unread(): number {
+    let sum = 0;
+    for (const part of this.#partitions) sum += part.unread;
+    return sum;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const part of this.#partitions) part.wakeAll();
+    this.#wakeConsumer();
+  }
+
+  #wakeConsumer(): void {
+    const w = this.#dataWaiter;
+    this.#dataWaiter = undefined;
+    w?.();
+  }
+
+  async #deliver(handler: ConsumerHandler): Promise<void> {
+    let next = 0;
+    for (;;) {
+      let delivered = false;
+      for (let i = 0; i < this.#partitions.length; i++) {
+        const p = (next + i) % this.#partitions.length;
+        const part = this.#partitions[p]!;
+        if (part.unread === 0) continue;
+        await handler.records(p, part.take(this.#maxBatch));
+        delivered = true;
+      }
+      next = (next + 1) % this.#partitions.length;
+      if (delivered) continue;
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => {
+        this.#dataWaiter = resolve;
+      });
+    }
+  }
+}
