@@ -1,4 +1,4 @@
-import { parseDuration, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
+import { formatDuration, parseDuration, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
 
 /**
  * One configuration key: how to read it from text (env, flags) or JSON (the file),
@@ -96,7 +96,7 @@ export function durationField(spec: Spec<DurationMs> & { min: number; max: numbe
       const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDuration(raw) : undefined;
       return ms !== undefined && Number.isInteger(ms) && ms >= spec.min && ms <= spec.max ? (ms as DurationMs) : invalid;
     },
-    show: (v) => `${v}ms`,
+    show: (v) => formatDuration(v),
   };
 }
 
