@@ -1,0 +1,141 @@
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import {
+  tradeViolation,
+  type EpochMs,
+  type Price,
+  type Trade,
+  type TradeSource as TradeSourceName,
+  type Volume,
+} from '../../domain/index.ts';
+import type { DeadLetter } from '../source.ts';
+
+/** One trade as Finnhub sends it inside a `trade` message. */
+export interface FinnhubTrade {
+  s: string;
+  p: number;
+  v: number;
+  t: number;
+  c?: string[] | null;
+}
+
+/** What one server frame turned into. `parseFinnhubFrame` never throws; bad input becomes dead letters. */
+export type ParsedFrame =
+  | { readonly type: 'trade'; readonly trades: Trade[]; readonly invalid: DeadLetter[] }
+  | { readonly type: 'ping' }
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'unknown'; readonly messageType: string }
+  | { readonly type: 'invalid'; readonly letter: DeadLetter };
+
+export type ClientMessage = { readonly type: 'subscribe' | 'unsubscribe'; readonly symbol: string };
+
+// Compiled once: these checks run for every frame and every trade on the hot path.
+const envelope = Compile(Type.Object({ type: Type.String() }));
+const tradeMessage = Compile(Type.Object({ type: Type.Literal('trade'), data: Type.Array(Type.Unknown()) }));
+const errorMessage = Compile(Type.Object({ type: Type.Literal('error'), msg: Type.Optional(Type.Unknown()) }));
+export const finnhubTradeSchema = Compile(
+  Type.Object({
+    s: Type.String({ minLength: 1 }),
+    p: Type.Number(),
+    v: Type.Number(),
+    t: Type.Integer(),
+    c: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
+  }),
+);
+const clientMessage = Compile(
+  Type.Object({ type: Type.Union([Type.Literal('subscribe'), Type.Literal('unsubscribe')]), symbol: Type.String({ minLength: 1, maxLength: 100 }) }),
+);
+
+/** The reason a compiled check failed, in a few words a person can act on. Only runs on the slow (invalid) path. */
+export function schemaReason(what: string, errors: readonly { instancePath: string; message: string }[]): string {
+  const parts = errors.slice(0, 3).map((e) => (e.instancePath === '' ? e.message : `${e.instancePath.slice(1)} ${e.message}`));
+  return `${what}: ${parts.join('; ') || 'wrong shape'}`;
+}
+
+/**
+ * Converts a checked Finnhub trade to the domain Trade, or returns the reason it breaks
+ * the Trade contract (NaN, negative price, ...). Checks the shape first with the compiled schema.
+ */
+export function finnhubTradeToTrade(
+  value: unknown,
+  receivedAt: EpochMs,
+  source: TradeSourceName,
+): { trade: Trade; reason?: undefined } | { trade?: undefined; reason: string } {
+  if (!finnhubTradeSchema.Check(value)) return { reason: schemaReason('invalid trade', finnhubTradeSchema.Errors(value)) };
+  const violation = tradeViolation({ symbol: value.s, price: value.p, volume: value.v, ts: value.t });
+  if (violation !== undefined) return { reason: `invalid trade: ${violation}` };
+  return {
+    trade: {
+      symbol: value.s,
+      price: value.p as Price,
+      volume: value.v as Volume,
+      ts: value.t as EpochMs,
+      conditions: value.c ?? [],
+      source,
+      ingestTs: receivedAt,
+    },
+  };
+}
+
+/**
+ * Parses one text frame from a Finnhub-protocol server. Pure and total: a frame that is not
+ * JSON or has the wrong shape becomes one dead letter; a bad trade inside a good `trade`
+ * message becomes a dead letter of its own, and the valid trades of that message still go through.
+ */
+export function parseFinnhubFrame(text: string, receivedAt: EpochMs, source: TradeSourceName): ParsedFrame {
+  const letter = (raw: string, reason: string): DeadLetter => ({ raw, reason, receivedAt, source });
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch (error) {
+    return { type: 'invalid', letter: letter(text, `not JSON: ${error instanceof Error ? error.message : String(error)}`) };
+  }
+  if (!envelope.Check(message)) return { type: 'invalid', letter: letter(text, schemaReason('invalid message', envelope.Errors(message))) };
+  switch (message.type) {
+    case 'trade': {
+      if (!tradeMessage.Check(message)) {
+        return { type: 'invalid', letter: letter(text, schemaReason('invalid trade message', tradeMessage.Errors(message))) };
+      }
+      const trades: Trade[] = [];
+      const invalid: DeadLetter[] = [];
+      for (const item of message.data) {
+        const result = finnhubTradeToTrade(item, receivedAt, source);
+        if (result.trade !== undefined) trades.push(result.trade);
+        else invalid.push(letter(JSON.stringify(item), result.reason));
+      }
+      return { type: 'trade', trades, invalid };
+    }
+    case 'ping':
+      return { type: 'ping' };
+    case 'error': {
+      const msg = errorMessage.Check(message) ? message.msg : undefined;
+      return { type: 'error', message: typeof msg === 'string' ? msg : JSON.stringify(msg ?? null) };
+    }
+    default:
+      return { type: 'unknown', messageType: message.type };
+  }
+}
+
+export function subscribeMessage(symbol: string): string {
+  return JSON.stringify({ type: 'subscribe', symbol });
+}
+
+export function unsubscribeMessage(symbol: string): string {
+  return JSON.stringify({ type: 'unsubscribe', symbol });
+}
+
+/** Parses a client → server message (what the simulator receives); undefined when it is not one. */
+export function parseClientMessage(text: string): ClientMessage | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return clientMessage.Check(message) ? message : undefined;
+}
+
+/** Encodes a `trade` message as a Finnhub server sends it. */
+export function tradeFrame(trades: readonly FinnhubTrade[]): string {
+  return JSON.stringify({ type: 'trade', data: trades });
+}
