@@ -137,26 +137,6 @@ test('late trade beyond lateness is counted as late, not aggregated, and leaves 
   assert.deepEqual(flushPartition(state, o).bars, [], 'no bar changed');
 });
 
-test('a trade is late exactly when its window end is at or before the watermark', () => {
-  const o = options(['5s'], 2_000);
-  const state = newPartitionState();
-  applyTrade(state, trade('AAPL', T0 + 7_000, 1, 1), offset(0), o); // watermark T0 + 5000
-  assert.equal(applyTrade(state, trade('AAPL', T0 + 4_999, 1, 1), offset(1), o), 'late', 'window end = watermark');
-  assert.equal(applyTrade(state, trade('AAPL', T0 + 5_000, 1, 1), offset(2), o), 'accepted', 'window end = watermark + 5s');
-});
-
-test('the watermark is the max event time seen minus lateness, undefined before the first trade, and never goes back', () => {
-  const o = options(['1s'], 3_000);
-  const state = newPartitionState();
-  assert.equal(watermarkOf(state, o), undefined);
-  applyTrade(state, trade('AAPL', T0 + 10_000, 1, 1), offset(0), o);
-  assert.equal(watermarkOf(state, o), T0 + 7_000);
-  applyTrade(state, trade('MSFT', T0 + 8_500, 1, 1), offset(1), o);
-  assert.equal(watermarkOf(state, o), T0 + 7_000, 'an earlier trade does not lower it');
-  applyTrade(state, trade('MSFT', T0 + 12_000, 1, 1), offset(2), o);
-  assert.equal(watermarkOf(state, o), T0 + 9_000);
-});
-
 test('finalized windows are dropped once the watermark passes their end, and emitted once if they changed in the same flush', () => {
   const o = options(['5s'], 1_000);
   const state = newPartitionState();
