@@ -1,0 +1,44 @@
+import type { SourceStatus, StatsWire } from './api.ts';
+import type { StreamState } from './stream.ts';
+
+/** Invalid or late trades counted within this window raise the banner. */
+export const RECENT_WINDOW_MS = 15_000;
+
+export interface HealthInputs {
+  readonly stream: StreamState;
+  readonly source: SourceStatus | undefined;
+  /** Stats frames, oldest first, with the time each arrived. */
+  readonly history: readonly { readonly atMs: number; readonly stats: StatsWire }[];
+  readonly nowMs: number;
+}
+
+/** The short label of the source badge: "simulator", "Finnhub connected", "Finnhub reconnecting", … */
+export function sourceLabel(s: SourceStatus | undefined): string {
+  if (s === undefined) return 'source unknown';
+  const name = s.kind === 'finnhub' ? 'Finnhub' : s.kind;
+  if (s.state === 'connected' && s.kind === 'simulator') return 'simulator';
+  return `${name} ${s.state}`;
+}
+
+export function sourceIsHealthy(s: SourceStatus | undefined): boolean {
+  return s !== undefined && (s.state === 'connected' || s.state === 'finished');
+}
+
+/** What is wrong right now, one line each; empty when all is well. */
+export function problems(h: HealthInputs): string[] {
+  const out: string[] = [];
+  if (h.stream !== 'open') out.push(h.stream === 'connecting' ? 'Connecting to the live stream…' : 'Live stream disconnected; reconnecting…');
+  const s = h.source;
+  if (s !== undefined && !sourceIsHealthy(s)) {
+    out.push(`Source ${s.state}${s.detail === '' ? '' : `: ${s.detail}`}`);
+  }
+  const newest = h.history[h.history.length - 1];
+  const base = h.history.find((e) => e.atMs >= h.nowMs - RECENT_WINDOW_MS);
+  if (newest !== undefined && base !== undefined && newest !== base) {
+    const invalid = newest.stats.invalid - base.stats.invalid;
+    const late = newest.stats.late - base.stats.late;
+    if (invalid > 0) out.push(`${invalid} invalid trade${invalid === 1 ? '' : 's'} in the last ${RECENT_WINDOW_MS / 1000} s`);
+    if (late > 0) out.push(`${late} late trade${late === 1 ? '' : 's'} in the last ${RECENT_WINDOW_MS / 1000} s`);
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+import type { BarRecord } from '../../src/domain/bar.ts';
+
+export type { BarRecord };
+
+/** One row of GET /api/symbols. */
+export interface SymbolSummary {
+  symbol: string;
+  last_price: number | null;
+  last_ts: number | null;
+  session_open: number | null;
+  change_pct: number | null;
+  trades_per_s: number;
+  /** Up to 60 recent closes, oldest first. */
+  sparkline: number[];
+}
+
+/** One trade as GET /api/trades and the `trades` stream event send it. */
+export interface TradeWire {
+  symbol: string;
+  price: number;
+  volume: number;
+  ts: number;
+  conditions: string[];
+  source: string;
+  ingest_ts: number;
+  seq: number;
+}
+
+export type SourceState = 'connecting' | 'connected' | 'reconnecting' | 'finished' | 'closed';
+
+export interface SourceStatus {
+  kind: 'finnhub' | 'simulator' | 'replay';
+  state: SourceState;
+  detail: string;
+}
+
+/** The fields of the stats snapshot the dashboard reads (GET /api/stats, `stats` stream event). */
+export interface StatsWire {
+  uptime_s: number;
+  received: number;
+  invalid: number;
+  late: number;
+  reconnects: number;
+  log_lag: number;
+  rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
+  latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
+  /** Present on GET /api/stats; the stream's snapshot may leave it out. */
+  source?: SourceStatus;
+}
+
+export interface IntervalLists {
+  /** Computed by the engine, e.g. 5s and 1m; the stream pushes these. */
+  engine: string[];
+  /** Rolled up on the server from an engine interval, e.g. 5m, 15m, 1h. */
+  rollup: string[];
+}
+
+export interface HelloWire {
+  symbols: string[];
+  intervals: IntervalLists;
+}
+
+export interface ConfigWire {
+  intervals: IntervalLists;
+  [key: string]: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function getJson<T>(path: string, params: Record<string, string | number | undefined> = {}, signal?: AbortSignal): Promise<T> {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));
+  const qs = query.toString();
+  // Relative to the page, so the dashboard works under any path prefix.
+  const res = await fetch(qs === '' ? path : `${path}?${qs}`, signal === undefined ? {} : { signal });
+  if (!res.ok) {
+    let reason = res.statusText;
+    try {
+      const body = (await res.json()) as { message?: unknown };
+      if (typeof body.message === 'string') reason = body.message;
+    } catch {
+      // The body was not JSON; the status text is all there is.
+    }
+    throw new ApiError(res.status, `${path}: ${res.status} ${reason}`);
+  }
+  return (await res.json()) as T;
+}
+
+export const api = {
+  config: (): Promise<ConfigWire> => getJson('api/config'),
+  symbols: (): Promise<SymbolSummary[]> => getJson('api/symbols'),
+  stats: (): Promise<StatsWire> => getJson('api/stats'),
+  bars: (
+    q: { symbol: string; interval: string; from?: number; to?: number; limit?: number },
+    signal?: AbortSignal,
+  ): Promise<BarRecord[]> => getJson('api/bars', q, signal),
+  trades: (q: { symbol: string; limit?: number; before?: number }, signal?: AbortSignal): Promise<TradeWire[]> =>
+    getJson('api/trades', q, signal),
+};

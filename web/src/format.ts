@@ -1,0 +1,43 @@
+/** Decimals that show a price's movement: 5 for FX near 1.0, 2 for equities and BTC. */
+export function priceDecimals(price: number): number {
+  const abs = Math.abs(price);
+  if (abs >= 10) return 2;
+  if (abs >= 1) return 4;
+  return 6;
+}
+
+export function formatPrice(price: number | null | undefined): string {
+  if (price === null || price === undefined || !Number.isFinite(price)) return '–';
+  return price.toFixed(priceDecimals(price));
+}
+
+export function formatPercent(pct: number | null | undefined): string {
+  if (pct === null || pct === undefined || !Number.isFinite(pct)) return '–';
+  return `${pct > 0 ? '+' : ''}${pct.toFixed(2)}%`;
+}
+
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+const plain = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
+
+/** 12.5k, 3.1M; small numbers as they are (volumes can be fractional, e.g. BTC). */
+export function formatQuantity(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  return Math.abs(n) >= 10_000 ? compact.format(n) : plain.format(n);
+}
+
+export function formatRate(perSecond: number): string {
+  return Math.abs(perSecond) >= 10_000 ? compact.format(perSecond) : Math.round(perSecond).toString();
+}
+
+const pad = (n: number, width = 2): string => n.toString().padStart(width, '0');
+
+/** Local wall-clock time with milliseconds, for the tape. */
+export function formatClockMs(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  return ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
+}

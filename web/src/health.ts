@@ -1,0 +1,159 @@
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { StatsWire } from './api.ts';
+import { formatMs, formatQuantity, formatRate } from './format.ts';
+import type { Palette } from './theme.ts';
+
+/** Seconds of history each plot keeps (one point per stats frame, about one a second). */
+const HISTORY_POINTS = 120;
+
+interface SeriesSpec {
+  readonly label: string;
+  readonly color: (p: Palette) => string;
+  readonly value: (s: StatsWire) => number;
+}
+
+interface PlotSpec {
+  readonly id: string;
+  readonly title: string;
+  readonly series: readonly SeriesSpec[];
+  readonly readout: (s: StatsWire) => string;
+}
+
+const PLOTS: readonly PlotSpec[] = [
+  {
+    id: 'ingest',
+    title: 'Ingest',
+    series: [{ label: 'trades/s', color: (p) => p.accent, value: (s) => s.rates.received_per_s }],
+    readout: (s) => `${formatRate(s.rates.received_per_s)} trades/s`,
+  },
+  {
+    id: 'rejects',
+    title: 'Invalid · late',
+    series: [
+      { label: 'invalid', color: (p) => p.down, value: (s) => s.invalid },
+      { label: 'late', color: (p) => p.vwap, value: (s) => s.late },
+    ],
+    readout: (s) => `${formatQuantity(s.invalid)} · ${formatQuantity(s.late)}`,
+  },
+  {
+    id: 'lag',
+    title: 'Log lag',
+    series: [{ label: 'records', color: (p) => p.accent, value: (s) => s.log_lag }],
+    readout: (s) => `${formatQuantity(s.log_lag)} records`,
+  },
+  {
+    id: 'latency',
+    title: 'Latency p50 · p99',
+    series: [
+      { label: 'p50', color: (p) => p.up, value: (s) => s.latency_ms.p50 },
+      { label: 'p99', color: (p) => p.down, value: (s) => s.latency_ms.p99 },
+    ],
+    readout: (s) => `${formatMs(s.latency_ms.p50)} · ${formatMs(s.latency_ms.p99)}`,
+  },
+];
+
+interface Card {
+  readonly spec: PlotSpec;
+  readonly readout: HTMLElement;
+  readonly plotBox: HTMLElement;
+  plot: uPlot | undefined;
+}
+
+/** Pipeline health as small live plots (uPlot): ingest rate, invalid and late counts, log lag, end-to-end latency. */
+export class HealthPlots {
+  readonly #cards: Card[] = [];
+  /** Column 0 is time in seconds; then one column per series of every plot, in PLOTS order. */
+  readonly #columns: number[][];
+  #latest: StatsWire | undefined;
+  #dirty = false;
+  #palette: Palette;
+  readonly #resize: ResizeObserver;
+
+  constructor(container: HTMLElement, palette: Palette) {
+    this.#palette = palette;
+    const seriesCount = PLOTS.reduce((n, p) => n + p.series.length, 0);
+    this.#columns = Array.from({ length: seriesCount + 1 }, () => []);
+    for (const spec of PLOTS) {
+      const card = document.createElement('div');
+      card.className = 'health-card';
+      card.dataset['plot'] = spec.id;
+      const head = document.createElement('div');
+      head.className = 'health-head';
+      const title = document.createElement('span');
+      title.textContent = spec.title;
+      const readout = document.createElement('span');
+      readout.className = 'readout';
+      readout.textContent = '–';
+      head.append(title, readout);
+      const plotBox = document.createElement('div');
+      plotBox.className = 'health-plot';
+      card.append(head, plotBox);
+      container.append(card);
+      this.#cards.push({ spec, readout, plotBox, plot: undefined });
+    }
+    this.#resize = new ResizeObserver(() => {
+      for (const c of this.#cards) c.plot?.setSize(this.#sizeOf(c));
+    });
+    for (const c of this.#cards) this.#resize.observe(c.plotBox);
+    this.#build();
+  }
+
+  /** Records one stats frame; drawn in the next animation frame. */
+  push(s: StatsWire, nowMs: number): void {
+    this.#latest = s;
+    const values = [nowMs / 1000, ...PLOTS.flatMap((p) => p.series.map((x) => x.value(s)))];
+    values.forEach((v, i) => {
+      const col = this.#columns[i] as number[];
+      col.push(v);
+      if (col.length > HISTORY_POINTS) col.shift();
+    });
+    this.#dirty = true;
+  }
+
+  get hasWork(): boolean {
+    return this.#dirty;
+  }
+
+  render(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    const s = this.#latest;
+    let col = 1;
+    for (const c of this.#cards) {
+      if (s !== undefined) c.readout.textContent = c.spec.readout(s);
+      const data: uPlot.AlignedData = [this.#columns[0] as number[], ...c.spec.series.map((_, i) => this.#columns[col + i] as number[])];
+      col += c.spec.series.length;
+      c.plot?.setData(data);
+    }
+  }
+
+  setPalette(p: Palette): void {
+    this.#palette = p;
+    this.#build();
+    this.#dirty = true;
+    this.render();
+  }
+
+  #sizeOf(c: Card): { width: number; height: number } {
+    return { width: Math.max(120, Math.floor(c.plotBox.clientWidth)), height: 64 };
+  }
+
+  /** (Re)creates the plots; uPlot takes its colours at construction. */
+  #build(): void {
+    const p = this.#palette;
+    for (const c of this.#cards) {
+      c.plot?.destroy();
+      const axis: uPlot.Axis = { stroke: p.muted, grid: { stroke: p.grid, width: 1 }, ticks: { show: false }, font: '10px system-ui, sans-serif', size: 36 };
+      const opts: uPlot.Options = {
+        ...this.#sizeOf(c),
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+        axes: [{ show: false }, axis],
+        series: [{}, ...c.spec.series.map((x) => ({ label: x.label, stroke: x.color(p), width: 1.5, points: { show: false } }))],
+      };
+      c.plot = new uPlot(opts, [[], ...c.spec.series.map(() => [])], c.plotBox);
+    }
+  }
+}

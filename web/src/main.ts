@@ -1,0 +1,259 @@
+import './styles.css';
+import { parseInterval, type Interval } from '../../src/domain/interval.ts';
+import { problems, sourceIsHealthy, sourceLabel } from './alerts.ts';
+import { api, type IntervalLists, type SourceStatus, type StatsWire } from './api.ts';
+import { FrameBatcher } from './frame-batcher.ts';
+import { HealthPlots } from './health.ts';
+import { PriceChart } from './price-chart.ts';
+import { LiveStream, type StreamState } from './stream.ts';
+import { Tape } from './tape.ts';
+import { Theme } from './theme.ts';
+import { Watchlist } from './watchlist.ts';
+
+/** How often the watchlist's rates and sparklines are refreshed from GET /api/symbols. */
+const SYMBOLS_REFRESH_MS = 2_000;
+const TAPE_HISTORY = 100;
+/** Stats frames kept for the banner's "recently" checks (about one a second). */
+const STATS_HISTORY = 30;
+
+function element<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`index.html has no #${id}`);
+  return el as T;
+}
+
+function toIntervals(labels: readonly string[]): Interval[] {
+  const out: Interval[] = [];
+  for (const label of labels) {
+    const i = parseInterval(label);
+    if (i !== undefined && !out.some((o) => o.label === i.label)) out.push(i);
+  }
+  return out.sort((a, b) => a.ms - b.ms);
+}
+
+/** Selection kept in the address (#symbol=AAPL&interval=1m) so a reload or a shared link shows the same chart. */
+function readSelection(): { symbol?: string; interval?: string } {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const symbol = params.get('symbol');
+  const interval = params.get('interval');
+  return { ...(symbol === null ? {} : { symbol }), ...(interval === null ? {} : { interval }) };
+}
+
+function writeSelection(symbol: string, interval: string): void {
+  const params = new URLSearchParams({ symbol, interval });
+  history.replaceState(null, '', `#${params.toString()}`);
+}
+
+class Dashboard {
+  readonly #theme = new Theme(localStorage, (q) => matchMedia(q));
+  readonly #frames = new FrameBatcher((e) => this.#reportError(e));
+  readonly #watchlist: Watchlist;
+  readonly #chart: PriceChart;
+  readonly #tape: Tape;
+  readonly #health: HealthPlots;
+  readonly #banner = element('banner');
+  readonly #sourceBadge = element('source-status');
+  readonly #streamBadge = element('stream-status');
+  readonly #intervalBar = element('intervals');
+  readonly #tapeTitle = element('tape-symbol');
+
+  #engine: Interval[] = [];
+  #intervals: Interval[] = [];
+  #interval: Interval | undefined;
+  #streamState: StreamState = 'connecting';
+  #source: SourceStatus | undefined;
+  readonly #stats: { atMs: number; stats: StatsWire }[] = [];
+  #helloCount = 0;
+  #lastError = '';
+
+  constructor() {
+    const p = this.#theme.palette;
+    this.#watchlist = new Watchlist(element('watchlist'), p, (s) => this.select(s));
+    this.#chart = new PriceChart(element('chart'), p, (e) => this.#reportError(e));
+    this.#tape = new Tape(element('tape'));
+    this.#health = new HealthPlots(element('health'), p);
+    this.#theme.onChange((palette) => {
+      this.#watchlist.setPalette(palette);
+      this.#chart.setPalette(palette);
+      this.#health.setPalette(palette);
+      this.#frames.request(this.#renderWatchlist);
+    });
+    element('theme-toggle').addEventListener('click', () => this.#theme.toggle());
+  }
+
+  async start(): Promise<void> {
+    const [config, symbols] = await Promise.all([api.config(), api.symbols()]);
+    this.#setIntervals(config.intervals);
+    this.#watchlist.setSummaries(symbols);
+    this.#frames.request(this.#renderWatchlist);
+
+    const wanted = readSelection();
+    const first = symbols[0]?.symbol;
+    const symbol = wanted.symbol !== undefined && symbols.some((s) => s.symbol === wanted.symbol) ? wanted.symbol : first;
+    const interval = this.#intervals.find((i) => i.label === wanted.interval) ?? this.#engine[0] ?? this.#intervals[0];
+    this.#interval = interval;
+    this.#renderIntervalBar();
+    if (symbol !== undefined) await this.select(symbol);
+
+    this.#openStream();
+    setInterval(() => void this.#refreshSymbols(), SYMBOLS_REFRESH_MS);
+    // The banner's "recently" wording and the stream-stall check depend on the clock, not only on events.
+    setInterval(() => this.#renderStatus(), 1_000);
+    this.#renderStatus();
+  }
+
+  async select(symbol: string): Promise<void> {
+    const interval = this.#interval;
+    if (interval === undefined) return;
+    this.#watchlist.select(symbol);
+    this.#tapeTitle.textContent = symbol;
+    writeSelection(symbol, interval.label);
+    try {
+      const [, trades] = await Promise.all([
+        this.#chart.show(symbol, interval, this.#engine),
+        api.trades({ symbol, limit: TAPE_HISTORY }),
+      ]);
+      if (this.#chart.symbol !== symbol) return;
+      this.#tape.reset(symbol, trades);
+      this.#frames.request(this.#renderTape);
+    } catch (e) {
+      this.#reportError(e);
+    }
+  }
+
+  async #changeInterval(interval: Interval): Promise<void> {
+    this.#interval = interval;
+    this.#renderIntervalBar();
+    const symbol = this.#chart.symbol;
+    if (symbol === '') return;
+    writeSelection(symbol, interval.label);
+    try {
+      await this.#chart.show(symbol, interval, this.#engine);
+    } catch (e) {
+      this.#reportError(e);
+    }
+  }
+
+  #setIntervals(lists: IntervalLists): void {
+    this.#engine = toIntervals(lists.engine);
+    this.#intervals = toIntervals([...lists.engine, ...lists.rollup]);
+  }
+
+  #renderIntervalBar(): void {
+    const buttons = this.#intervals.map((i) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = i.label;
+      b.dataset['interval'] = i.label;
+      b.setAttribute('role', 'tab');
+      const active = i.label === this.#interval?.label;
+      b.setAttribute('aria-selected', String(active));
+      b.className = active ? 'active' : '';
+      b.title = this.#engine.some((e) => e.label === i.label) ? `${i.label} bars from the engine` : `${i.label} bars rolled up from smaller bars`;
+      b.addEventListener('click', () => void this.#changeInterval(i));
+      return b;
+    });
+    this.#intervalBar.replaceChildren(...buttons);
+  }
+
+  #openStream(): void {
+    new LiveStream('api/stream', {
+      hello: (h) => {
+        this.#helloCount++;
+        this.#watchlist.ensureSymbols(h.symbols);
+        if (this.#engine.length === 0) {
+          this.#setIntervals(h.intervals);
+          this.#renderIntervalBar();
+        }
+        // After a reconnect, frames were missed: reload what is shown instead of leaving a gap.
+        if (this.#helloCount > 1 && this.#chart.symbol !== '') void this.select(this.#chart.symbol);
+        this.#frames.request(this.#renderWatchlist);
+      },
+      bars: (bars) => {
+        this.#chart.addStreamBars(bars);
+        if (this.#chart.hasWork) this.#frames.request(this.#renderChart);
+      },
+      trades: (trades) => {
+        this.#watchlist.applyTrades(trades);
+        this.#tape.add(trades);
+        this.#frames.request(this.#renderWatchlist);
+        if (this.#tape.hasWork) this.#frames.request(this.#renderTape);
+      },
+      stats: (s) => this.#onStats(s),
+      state: (state) => {
+        this.#streamState = state;
+        this.#renderStatus();
+      },
+      malformed: (event) => this.#reportError(new Error(`a malformed "${event}" frame from the stream was skipped`)),
+    });
+  }
+
+  #onStats(s: StatsWire): void {
+    const now = Date.now();
+    this.#stats.push({ atMs: now, stats: s });
+    if (this.#stats.length > STATS_HISTORY) this.#stats.shift();
+    this.#health.push(s, now);
+    if (s.source !== undefined) this.#source = s.source;
+    else void this.#refreshSource();
+    this.#frames.request(this.#renderHealth);
+    this.#renderStatus();
+  }
+
+  /** The stream's stats frame may leave out the source; /api/stats always has it. */
+  async #refreshSource(): Promise<void> {
+    try {
+      const s = await api.stats();
+      if (s.source !== undefined) this.#source = s.source;
+      this.#renderStatus();
+    } catch (e) {
+      this.#reportError(e);
+    }
+  }
+
+  async #refreshSymbols(): Promise<void> {
+    if (document.hidden) return;
+    try {
+      this.#watchlist.setSummaries(await api.symbols());
+      this.#frames.request(this.#renderWatchlist);
+    } catch (e) {
+      this.#reportError(e);
+    }
+  }
+
+  readonly #renderWatchlist = (): void => this.#watchlist.render();
+  readonly #renderChart = (): void => this.#chart.render();
+  readonly #renderTape = (): void => this.#tape.render();
+  readonly #renderHealth = (): void => this.#health.render();
+
+  #renderStatus(): void {
+    const issues = problems({ stream: this.#streamState, source: this.#source, history: this.#stats, nowMs: Date.now() });
+    if (this.#lastError !== '') issues.push(this.#lastError);
+    this.#banner.hidden = issues.length === 0;
+    this.#banner.textContent = issues.join(' · ');
+    this.#sourceBadge.textContent = sourceLabel(this.#source);
+    this.#sourceBadge.className = `badge ${sourceIsHealthy(this.#source) ? 'ok' : 'bad'}`;
+    this.#sourceBadge.title = this.#source?.detail ?? '';
+    this.#streamBadge.textContent = this.#streamState === 'open' ? 'live' : this.#streamState;
+    this.#streamBadge.className = `badge ${this.#streamState === 'open' ? 'ok' : 'bad'}`;
+  }
+
+  #reportError(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.#lastError = message;
+    console.warn(message);
+    this.#renderStatus();
+    // The message stays on the banner until the next successful status check clears it.
+    setTimeout(() => {
+      if (this.#lastError === message) this.#lastError = '';
+    }, 10_000);
+  }
+}
+
+void new Dashboard().start().catch((e: unknown) => {
+  const banner = document.getElementById('banner');
+  if (banner !== null) {
+    banner.hidden = false;
+    banner.textContent = `The dashboard could not start: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  console.warn(e);
+});

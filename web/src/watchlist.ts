@@ -1,0 +1,188 @@
+import type { SymbolSummary, TradeWire } from './api.ts';
+import { formatPercent, formatPrice, formatRate } from './format.ts';
+import type { Palette } from './theme.ts';
+
+interface Row {
+  readonly el: HTMLLIElement;
+  readonly price: HTMLElement;
+  readonly change: HTMLElement;
+  readonly rate: HTMLElement;
+  readonly spark: HTMLCanvasElement;
+  summary: SymbolSummary;
+}
+
+const SPARK_W = 72;
+const SPARK_H = 22;
+
+/** Every symbol: last price, change over the session, sparkline, trades per second. Click to chart it. */
+export class Watchlist {
+  readonly #list: HTMLUListElement;
+  readonly #rows = new Map<string, Row>();
+  /** Symbols whose row must be redrawn in the next frame. */
+  readonly #dirty = new Set<string>();
+  #selected: string | undefined;
+  #palette: Palette;
+  readonly #onSelect: (symbol: string) => void;
+
+  constructor(container: HTMLElement, palette: Palette, onSelect: (symbol: string) => void) {
+    this.#palette = palette;
+    this.#onSelect = onSelect;
+    this.#list = document.createElement('ul');
+    this.#list.className = 'watchlist';
+    this.#list.setAttribute('role', 'listbox');
+    this.#list.setAttribute('aria-label', 'Symbols');
+    container.append(this.#list);
+    this.#list.addEventListener('click', (e) => {
+      const li = (e.target as Element).closest('li');
+      const symbol = li?.dataset['symbol'];
+      if (symbol !== undefined) this.#onSelect(symbol);
+    });
+    this.#list.addEventListener('keydown', (e) => {
+      const li = (e.target as Element).closest('li');
+      const symbol = li?.dataset['symbol'];
+      if (symbol !== undefined && (e.key === 'Enter' || e.key === ' ')) {
+        e.preventDefault();
+        this.#onSelect(symbol);
+      }
+    });
+  }
+
+  get symbols(): string[] {
+    return [...this.#rows.keys()];
+  }
+
+  /** A full refresh from GET /api/symbols; newer live prices already shown are kept. */
+  setSummaries(list: readonly SymbolSummary[]): void {
+    for (const s of list) {
+      const row = this.#rows.get(s.symbol) ?? this.#addRow(s);
+      const shownTs = row.summary.last_ts ?? -Infinity;
+      const keepLive = s.last_ts === null || shownTs > s.last_ts;
+      row.summary = keepLive
+        ? { ...s, last_price: row.summary.last_price, last_ts: row.summary.last_ts, change_pct: changeOf(s.session_open, row.summary.last_price) ?? s.change_pct }
+        : s;
+      this.#dirty.add(s.symbol);
+    }
+  }
+
+  /** Symbols named by the stream's hello that the summaries have not listed yet. */
+  ensureSymbols(symbols: readonly string[]): void {
+    for (const symbol of symbols) {
+      if (this.#rows.has(symbol)) continue;
+      this.#addRow({ symbol, last_price: null, last_ts: null, session_open: null, change_pct: null, trades_per_s: 0, sparkline: [] });
+      this.#dirty.add(symbol);
+    }
+  }
+
+  /** The newest price per symbol from a stream frame. */
+  applyTrades(trades: readonly TradeWire[]): void {
+    for (const t of trades) {
+      const row = this.#rows.get(t.symbol);
+      if (row === undefined || (row.summary.last_ts !== null && t.ts < row.summary.last_ts)) continue;
+      const open = row.summary.session_open ?? t.price;
+      row.summary = { ...row.summary, last_price: t.price, last_ts: t.ts, session_open: open, change_pct: changeOf(open, t.price) };
+      this.#dirty.add(t.symbol);
+    }
+  }
+
+  select(symbol: string): void {
+    this.#selected = symbol;
+    for (const [s, row] of this.#rows) {
+      row.el.classList.toggle('selected', s === symbol);
+      row.el.setAttribute('aria-selected', String(s === symbol));
+    }
+  }
+
+  setPalette(palette: Palette): void {
+    this.#palette = palette;
+    for (const s of this.#rows.keys()) this.#dirty.add(s);
+  }
+
+  get hasWork(): boolean {
+    return this.#dirty.size > 0;
+  }
+
+  /** Redraws the rows that changed since the last frame. */
+  render(): void {
+    for (const symbol of this.#dirty) {
+      const row = this.#rows.get(symbol);
+      if (row === undefined) continue;
+      const s = row.summary;
+      row.price.textContent = formatPrice(s.last_price);
+      row.change.textContent = formatPercent(s.change_pct);
+      row.change.className = `change ${directionClass(s.change_pct)}`;
+      row.rate.textContent = `${formatRate(s.trades_per_s)}/s`;
+      drawSparkline(row.spark, s.sparkline, s.last_price, this.#palette);
+    }
+    this.#dirty.clear();
+  }
+
+  #addRow(s: SymbolSummary): Row {
+    const el = document.createElement('li');
+    el.dataset['symbol'] = s.symbol;
+    el.tabIndex = 0;
+    el.setAttribute('role', 'option');
+    el.setAttribute('aria-selected', String(s.symbol === this.#selected));
+    if (s.symbol === this.#selected) el.classList.add('selected');
+    const name = document.createElement('span');
+    name.className = 'sym';
+    name.textContent = s.symbol;
+    name.title = s.symbol;
+    const spark = document.createElement('canvas');
+    spark.className = 'spark';
+    spark.width = SPARK_W * devicePixelRatio;
+    spark.height = SPARK_H * devicePixelRatio;
+    spark.style.width = `${SPARK_W}px`;
+    spark.style.height = `${SPARK_H}px`;
+    const price = document.createElement('span');
+    price.className = 'price';
+    const change = document.createElement('span');
+    change.className = 'change';
+    const rate = document.createElement('span');
+    rate.className = 'rate';
+    el.append(name, spark, price, change, rate);
+    this.#list.append(el);
+    const row: Row = { el, price, change, rate, spark, summary: s };
+    this.#rows.set(s.symbol, row);
+    return row;
+  }
+}
+
+function changeOf(open: number | null, last: number | null): number | null {
+  if (open === null || last === null || open === 0) return null;
+  return ((last - open) / open) * 100;
+}
+
+function directionClass(pct: number | null): string {
+  if (pct === null || pct === 0) return 'flat';
+  return pct > 0 ? 'up' : 'down';
+}
+
+function drawSparkline(canvas: HTMLCanvasElement, closes: readonly number[], last: number | null, p: Palette): void {
+  const ctx = canvas.getContext('2d');
+  if (ctx === null) return;
+  const points = last === null ? closes : [...closes, last];
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (points.length < 2) return;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of points) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max - min || 1;
+  const pad = 2 * devicePixelRatio;
+  const w = canvas.width - 2 * pad;
+  const h = canvas.height - 2 * pad;
+  const first = points[0] as number;
+  const end = points[points.length - 1] as number;
+  ctx.strokeStyle = end >= first ? p.up : p.down;
+  ctx.lineWidth = 1.25 * devicePixelRatio;
+  ctx.beginPath();
+  points.forEach((v, i) => {
+    const x = pad + (i / (points.length - 1)) * w;
+    const y = pad + h - ((v - min) / span) * h;
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
+  });
+  ctx.stroke();
+}
