@@ -1,10 +1,15 @@
 import type { Bar, EpochMs, Interval, Offset, Trade } from '../domain/index.ts';
 
+interface LogTrade {
+  readonly trade: Trade;
+  readonly offset: Offset;
+}
+
 interface Group {
   readonly symbol: string;
   readonly interval: Interval;
   readonly windowStart: number;
-  readonly records: { trade: Trade; offset: Offset }[];
+  readonly records: LogTrade[];
 }
 
 /**
@@ -14,7 +19,7 @@ interface Group {
  * sum runs in that order from 0, as the engine's do: the results are bit-identical.
  * Bars come out ordered by symbol, then interval (as configured), then window start.
  */
-export function batchBars(records: readonly { trade: Trade; offset: Offset }[], intervals: readonly Interval[]): Bar[] {
+export function batchBars(records: readonly LogTrade[], intervals: readonly Interval[]): Bar[] {
   const byOffset = [...records].sort((a, b) => a.offset - b.offset);
   const groups = new Map<string, Group>();
   for (const record of byOffset) {
@@ -39,13 +44,13 @@ export function batchBars(records: readonly { trade: Trade; offset: Offset }[], 
 }
 
 /** Earlier by (ts, offset). */
-function before(a: { trade: Trade; offset: Offset }, b: { trade: Trade; offset: Offset }): boolean {
+function before(a: LogTrade, b: LogTrade): boolean {
   return a.trade.ts < b.trade.ts || (a.trade.ts === b.trade.ts && a.offset < b.offset);
 }
 
 function barOf(group: Group): Bar {
-  const first = group.records[0];
-  if (first === undefined) throw new Error('a group is created with its first record');
+  // A group is created with its first record, so it is never empty.
+  const first = group.records[0] as LogTrade;
   let open = first;
   let close = first;
   let high = first.trade.price as number;
