@@ -1,0 +1,43 @@
+import { compatibilityPartitioner, ProduceAcks, type Partitioner } from '@platformatic/kafka';
+
+/** How to reach the cluster; the `kafka.*` config keys. */
+export interface KafkaConnection {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+}
+
+/** Compressions that work on Node 20 (zstd needs node:zlib zstd, Node ≥ 22.15). */
+export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4';
+
+/**
+ * Kafka's Java default partitioner: murmur2 of the key, masked positive, modulo the partition
+ * count. The client's own default uses an unsigned shift instead, which puts some keys in
+ * other partitions than Java clients and than `partitionOf` (src/domain/partition.ts) do.
+ */
+export const symbolPartitioner: Partitioner<Buffer, Buffer, Buffer, Buffer> = compatibilityPartitioner;
+
+export const ACKS_ALL: number = ProduceAcks.ALL;
+
+/** Per-request settings: fail a request within seconds so the producer can spool instead of hanging. */
+export function clientBase(connection: KafkaConnection, suffix: string) {
+  return {
+    clientId: `${connection.clientId}-${suffix}`,
+    bootstrapBrokers: [...connection.brokers],
+    timeout: 5_000,
+    retries: 2,
+    retryDelay: 250,
+    autocreateTopics: false,
+  };
+}
+
+export function messageOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return `${error.message} (${error.errors.map((e: unknown) => messageOf(e)).join('; ')})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Closes a client, force-closing its streams; the promise overload of `close(force)` is not reachable from TS. */
+export function closeClient(client: { close(force: boolean, callback: (error?: Error | null) => void): void }): Promise<void> {
+  return new Promise((resolve, reject) => client.close(true, (error) => (error ? reject(error) : resolve())));
+}

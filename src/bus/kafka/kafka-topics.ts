@@ -1,0 +1,42 @@
+import { Admin } from '@platformatic/kafka';
+import { TOPICS } from '../bus.ts';
+import { clientBase, closeClient, type KafkaConnection } from './kafka-options.ts';
+
+export interface TopicSettings {
+  readonly partitions: number;
+  readonly retentionMs: number;
+  readonly replicas?: number;
+}
+
+/** Creates the topics of DESIGN.md that do not exist yet; returns the names it created. */
+export async function ensureTradeTopics(connection: KafkaConnection, settings: TopicSettings): Promise<string[]> {
+  const admin = new Admin(clientBase(connection, 'admin'));
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = Object.values(TOPICS).filter((t) => !existing.has(t));
+    for (const topic of missing) {
+      await admin.createTopics({
+        topics: [topic],
+        partitions: settings.partitions,
+        replicas: settings.replicas ?? 1,
+        configs: [{ name: 'retention.ms', value: String(settings.retentionMs) }],
+      });
+    }
+    return missing;
+  } finally {
+    await closeClient(admin).catch(() => {});
+  }
+}
+
+/** Partition count of a topic, e.g. to compute where a symbol lands. */
+export async function topicPartitions(connection: KafkaConnection, topic: string = TOPICS.trades): Promise<number> {
+  const admin = new Admin(clientBase(connection, 'admin'));
+  try {
+    const metadata = await admin.metadata({ topics: [topic] });
+    const found = metadata.topics.get(topic);
+    if (found === undefined) throw new Error(`topic ${topic} not found`);
+    return found.partitionsCount;
+  } finally {
+    await closeClient(admin).catch(() => {});
+  }
+}

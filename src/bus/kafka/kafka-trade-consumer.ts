@@ -1,0 +1,363 @@
+import { Consumer, ListOffsetTimestamps, type RecordsBatch } from '@platformatic/kafka';
+import { offset as toOffset, type Offset } from '../../domain/index.ts';
+import { InputError } from '../../errors.ts';
+import { silentLogger, type Logger } from '../../observability/index.ts';
+import { TOPICS, type ConsumerHandler, type LogRecord, type SideLog, type TradeLogConsumer } from '../bus.ts';
+import { clientBase, closeClient, messageOf, type KafkaConnection } from './kafka-options.ts';
+import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
+
+/** A record of `market.trades` that is not a valid trade, as it goes to `market.trades.dlq`. */
+export interface UndecodableRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** The key as UTF-8 (the symbol), when there is one. */
+  readonly key: string | null;
+  /** The value bytes, base64. */
+  readonly raw: string;
+  readonly encoding: 'base64';
+  readonly reason: string;
+  readonly receivedAt: number;
+}
+
+export interface KafkaTradeConsumerOptions extends KafkaConnection {
+  readonly groupId: string;
+  readonly format: TradeFormat;
+  /** Where undecodable records go, with the reason; never dropped, never a crash. */
+  readonly deadLetters: SideLog<UndecodableRecord>;
+  readonly topic?: string;
+  /** How long a fetch waits at the broker for new records. */
+  readonly maxWaitMs?: number;
+  readonly maxBytesPerPartition?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
+  /** Wait after a failed fetch before the next try. */
+  readonly retryDelayMs?: number;
+  /** Called when the handler throws; delivery stops. */
+  readonly onError?: (error: unknown) => void;
+  readonly logger?: Logger;
+}
+
+interface Position {
+  /** Next offset to read. */
+  next: bigint;
+  committed: bigint;
+  highWatermark: bigint;
+}
+
+type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
+type FetchResponse = Awaited<ReturnType<Client['fetch']>>;
+
+const IS_CONTROL_BATCH = 1 << 5;
+
+/**
+ * The TS engine's side of `market.trades` in a consumer group. The group protocol (join,
+ * sync, heartbeats) is the client's; reading is ours: a fetch loop that seeks each newly
+ * assigned partition to the offset the handler returns (its checkpoint), else the group's
+ * committed offset, else the earliest, and hands the records of one partition at a time,
+ * in offset order, to the handler, awaiting it (that is the backpressure). Assignment
+ * changes are applied between deliveries: `revoked` for the partitions lost (awaited),
+ * then `assigned` for the ones gained. Offsets are committed only when `commit` is called.
+ */
+export class KafkaTradeConsumer implements TradeLogConsumer {
+  readonly #o: KafkaTradeConsumerOptions;
+  readonly #topic: string;
+  readonly #codec: TradeCodec;
+  readonly #log: Logger;
+  readonly #positions = new Map<number, Position>();
+  #client: Client | undefined;
+  #handler: ConsumerHandler | undefined;
+  /** The assignment the group gave last; applied by the loop between deliveries. */
+  #target: readonly number[] | undefined;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #closed = false;
+  #failed = false;
+  #deadLettered = 0;
+  #commitFailures = 0;
+
+  constructor(options: KafkaTradeConsumerOptions) {
+    this.#o = options;
+    this.#topic = options.topic ?? TOPICS.trades;
+    this.#codec = createTradeCodec(options.format);
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  /** Records sent to the dead-letter topic because they were not valid trades. */
+  get deadLettered(): number {
+    return this.#deadLettered;
+  }
+
+  get commitFailures(): number {
+    return this.#commitFailures;
+  }
+
+  /** Partitions this member reads now. */
+  assignment(): number[] {
+    return [...this.#positions.keys()].sort((a, b) => a - b);
+  }
+
+  async start(handler: ConsumerHandler): Promise<void> {
+    if (this.#handler !== undefined) throw new Error('a Kafka consumer is started once');
+    this.#handler = handler;
+    const client: Client = new Consumer({
+      ...clientBase(this.#o, 'engine'),
+      groupId: this.#o.groupId,
+      sessionTimeout: this.#o.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: this.#o.heartbeatIntervalMs ?? 1_000,
+      rebalanceTimeout: this.#o.rebalanceTimeoutMs ?? 15_000,
+      maxWaitTime: this.#o.maxWaitMs ?? 500,
+      minBytes: 1,
+      maxBytes: 16 * 1024 * 1024,
+    });
+    this.#client = client;
+    client.on('consumer:group:join', (payload) => {
+      const mine = payload.assignments?.find((a) => a.topic === this.#topic)?.partitions ?? [];
+      this.#target = [...mine].sort((a, b) => a - b);
+      this.#log.info('group assignment', { generation: payload.generationId ?? null, partitions: this.#target.join(',') });
+      this.#wake?.();
+    });
+    client.on('consumer:heartbeat:error', (payload) => this.#log.warn('heartbeat failed', { error: messageOf(payload.error) }));
+    client.on('error', (error: unknown) => this.#log.warn('consumer client error', { error: messageOf(error) }));
+    client.topics.track(this.#topic);
+    await client.joinGroup({});
+    this.#target ??= (client.assignments ?? []).find((a) => a.topic === this.#topic)?.partitions ?? [];
+    await this.#applyAssignment(client, handler);
+    this.#loop = this.#run(client, handler).catch((error: unknown) => {
+      this.#failed = true;
+      (this.#o.onError ?? ((e: unknown) => this.#log.error('consumer stopped', { error: messageOf(e) })))(error);
+    });
+  }
+
+  async commit(offsets: ReadonlyMap<number, Offset>): Promise<void> {
+    const client = this.#client;
+    if (client === undefined || client.closed) return;
+    const list = [];
+    for (const [partition, next] of offsets) {
+      if (!this.#positions.has(partition)) continue;
+      list.push({ topic: this.#topic, partition, offset: BigInt(next), leaderEpoch: -1 });
+    }
+    if (list.length === 0) return;
+    try {
+      await client.commit({ offsets: list });
+      for (const { partition, offset } of list) {
+        const position = this.#positions.get(partition);
+        if (position !== undefined && offset > position.committed) position.committed = offset;
+      }
+    } catch (error) {
+      // The checkpoint saved with the bars is what a restart resumes from; the group's
+      // committed offset is only its fallback, so a failed commit is counted, not fatal.
+      this.#commitFailures++;
+      this.#log.warn('offset commit failed', { error: messageOf(error) });
+    }
+  }
+
+  lag(): ReadonlyMap<number, number> {
+    const lag = new Map<number, number>();
+    for (const [p, pos] of this.#positions) lag.set(p, Math.max(0, Number(pos.highWatermark - pos.committed)));
+    return lag;
+  }
+
+  /** Hands the partitions back (the handler flushes and commits them), then leaves the group. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake?.();
+    await this.#loop;
+    const client = this.#client;
+    const handler = this.#handler;
+    if (client !== undefined && handler !== undefined && !this.#failed && this.#positions.size > 0) {
+      await handler.revoked(this.assignment());
+    }
+    this.#positions.clear();
+    if (client !== undefined) {
+      await closeClient(client).catch((error: unknown) => this.#log.warn('leaving the group failed', { error: messageOf(error) }));
+    }
+  }
+
+  async #run(client: Client, handler: ConsumerHandler): Promise<void> {
+    let failures = 0;
+    while (!this.#closed) {
+      if (this.#target !== undefined) await this.#applyAssignment(client, handler);
+      if (this.#positions.size === 0) {
+        await this.#idle(1_000);
+        continue;
+      }
+      let response: FetchResponse;
+      let topicId: string;
+      try {
+        const metadata = await client.metadata({ topics: [this.#topic] });
+        const topic = metadata.topics.get(this.#topic);
+        if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
+        topicId = topic.id;
+        const byLeader = new Map<number, number[]>();
+        for (const p of this.#positions.keys()) {
+          const leader = topic.partitions[p]?.leader ?? -1;
+          byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+        }
+        // One leader at a time keeps the loop simple; the local stack has one broker.
+        const [leader, partitions] = byLeader.entries().next().value as [number, number[]];
+        response = await client.fetch({
+          node: leader,
+          maxWaitTime: this.#o.maxWaitMs ?? 500,
+          topics: [
+            {
+              topicId,
+              partitions: partitions.map((p) => ({
+                partition: p,
+                fetchOffset: this.#positions.get(p)!.next,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+                partitionMaxBytes: this.#o.maxBytesPerPartition ?? 1024 * 1024,
+              })),
+            },
+          ],
+        });
+        failures = 0;
+      } catch (error) {
+        if (this.#closed) return;
+        failures++;
+        this.#log.warn('fetch failed', { attempt: failures, error: messageOf(error) });
+        client.clearMetadata();
+        await this.#idle(Math.min((this.#o.retryDelayMs ?? 500) * failures, 5_000));
+        await this.#repairPositions(client).catch(() => {});
+        continue;
+      }
+      for (const topicResponse of response.responses) {
+        for (const part of topicResponse.partitions) {
+          // A rebalance that arrived during the fetch is applied before anything more is handed over.
+          if (this.#closed || this.#target !== undefined) break;
+          const position = this.#positions.get(part.partitionIndex);
+          if (position === undefined) continue;
+          position.highWatermark = part.highWatermark;
+          await this.#deliver(handler, part.partitionIndex, position, part.records ?? []);
+        }
+      }
+    }
+  }
+
+  async #deliver(
+    handler: ConsumerHandler,
+    partition: number,
+    position: Position,
+    batches: readonly RecordsBatch[],
+  ): Promise<void> {
+    const records: LogRecord[] = [];
+    const dead: UndecodableRecord[] = [];
+    let next = position.next;
+    for (const batch of batches) {
+      const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+      if ((batch.attributes & IS_CONTROL_BATCH) !== 0) {
+        if (last >= next) next = last + 1n;
+        continue;
+      }
+      for (const r of batch.records) {
+        const at = batch.firstOffset + BigInt(r.offsetDelta);
+        // The broker answers with whole batches, which may start before the offset asked for.
+        if (at < next) continue;
+        next = at + 1n;
+        try {
+          if (r.value === null) throw new InputError('record has no value');
+          records.push({ partition, offset: toOffset(Number(at)), trade: this.#codec.decode(r.value) });
+        } catch (error) {
+          dead.push({
+            topic: this.#topic,
+            partition,
+            offset: Number(at),
+            key: r.key === null ? null : r.key.toString('utf8'),
+            raw: (r.value ?? Buffer.alloc(0)).toString('base64'),
+            encoding: 'base64',
+            reason: error instanceof InputError ? error.reason : messageOf(error),
+            receivedAt: Date.now(),
+          });
+        }
+      }
+    }
+    if (dead.length > 0) {
+      await this.#o.deadLetters.append(dead);
+      this.#deadLettered += dead.length;
+      this.#log.warn('undecodable records dead-lettered', { partition, count: dead.length });
+    }
+    if (records.length > 0) await handler.records(partition, records);
+    position.next = next;
+  }
+
+  /** Applies the group's latest assignment: revoke what was lost, then seek what was gained. */
+  async #applyAssignment(client: Client, handler: ConsumerHandler): Promise<void> {
+    const target = this.#target;
+    if (target === undefined) return;
+    this.#target = undefined;
+    const keep = new Set(target);
+    const lost = [...this.#positions.keys()].filter((p) => !keep.has(p));
+    const gained = target.filter((p) => !this.#positions.has(p));
+    if (lost.length > 0) {
+      await handler.revoked(lost);
+      for (const p of lost) this.#positions.delete(p);
+    }
+    if (gained.length === 0) return;
+    const resume = await handler.assigned(gained);
+    const [earliest, latest, committed] = await Promise.all([
+      this.#listOffsets(client, gained, ListOffsetTimestamps.EARLIEST),
+      this.#listOffsets(client, gained, ListOffsetTimestamps.LATEST),
+      client.listCommittedOffsets({ topics: [{ topic: this.#topic, partitions: gained }] }),
+    ]);
+    const committedOf = committed.get(this.#topic) ?? [];
+    for (const p of gained) {
+      const start = earliest.get(p) ?? 0n;
+      const end = latest.get(p) ?? 0n;
+      const fromGroup = committedOf[p] ?? -1n;
+      const checkpoint = resume.get(p);
+      let next = checkpoint !== undefined ? BigInt(checkpoint) : fromGroup >= 0n ? fromGroup : start;
+      if (next < start) {
+        this.#log.warn('resume offset is before the log start (retention); reading from the start', { partition: p, resume: Number(next), start: Number(start) });
+        next = start;
+      }
+      this.#positions.set(p, { next, committed: fromGroup >= 0n ? fromGroup : next, highWatermark: end });
+    }
+  }
+
+  async #listOffsets(client: Client, partitions: number[], timestamp: bigint): Promise<Map<number, bigint>> {
+    const offsets = await client.listOffsets({ topics: [this.#topic], partitions: { [this.#topic]: partitions }, timestamp });
+    const list = offsets.get(this.#topic) ?? [];
+    const out = new Map<number, bigint>();
+    for (const p of partitions) {
+      const value = list[p];
+      if (value !== undefined) out.set(p, value);
+    }
+    return out;
+  }
+
+  /** After a failed fetch: a position outside the log (retention, a recreated topic) moves to its start. */
+  async #repairPositions(client: Client): Promise<void> {
+    const partitions = [...this.#positions.keys()];
+    if (partitions.length === 0) return;
+    const [earliest, latest] = await Promise.all([
+      this.#listOffsets(client, partitions, ListOffsetTimestamps.EARLIEST),
+      this.#listOffsets(client, partitions, ListOffsetTimestamps.LATEST),
+    ]);
+    for (const [p, position] of this.#positions) {
+      const start = earliest.get(p);
+      const end = latest.get(p);
+      if (start === undefined || end === undefined) continue;
+      position.highWatermark = end;
+      if (position.next < start || position.next > end) {
+        this.#log.warn('read position is outside the log; moving to its start', { partition: p, position: Number(position.next), start: Number(start), end: Number(end) });
+        position.next = start;
+      }
+    }
+  }
+
+  #idle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    }).finally(() => {
+      this.#wake = undefined;
+    });
+  }
+}

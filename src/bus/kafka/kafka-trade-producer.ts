@@ -1,0 +1,259 @@
+import { join } from 'node:path';
+import { Producer } from '@platformatic/kafka';
+import type { Trade } from '../../domain/index.ts';
+import { BusUnavailableError, ClosedError } from '../../errors.ts';
+import { silentLogger, type Logger } from '../../observability/index.ts';
+import { TOPICS, type TradeLogProducer } from '../bus.ts';
+import { ACKS_ALL, clientBase, closeClient, messageOf, symbolPartitioner, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { createTradeCodec, type TradeFormat } from './trade-codec.ts';
+import { TradeSpool, type SpooledRecord } from './trade-spool.ts';
+
+export interface KafkaTradeProducerOptions extends KafkaConnection {
+  readonly format: TradeFormat;
+  /** The spool goes to `<dataDir>/spool/`. */
+  readonly dataDir: string;
+  /** Most trades kept in the spool while Kafka is away (`kafka.spoolLimit`). */
+  readonly spoolLimit: number;
+  readonly topic?: string;
+  readonly compression?: KafkaCompression;
+  /** How long the first trades of a batch wait for more before they are sent. */
+  readonly lingerMs?: number;
+  /** Most records in one produce request. */
+  readonly maxBatch?: number;
+  /** Wait between attempts to send the spool while Kafka is away. */
+  readonly retryDelayMs?: number;
+  /** How long close() keeps trying to empty the spool; what is left stays on disk for the next start. */
+  readonly closeTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+interface Pending {
+  readonly records: SpooledRecord[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Client = Producer<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * Appends trades to `market.trades` with key = symbol: idempotent, acks=all, compressed,
+ * batched. One send is in flight at a time, so records reach each partition in the order
+ * they were appended. When a send fails (broker down or too slow) the records go to an
+ * on-disk spool, and every later append goes behind them until a background loop has
+ * sent the spool in order; then appends go straight to Kafka again. `append` resolves
+ * once its trades are acknowledged by Kafka or durably spooled.
+ */
+export class KafkaTradeProducer implements TradeLogProducer {
+  readonly #topic: string;
+  readonly #encode: (trade: Trade) => Buffer;
+  readonly #lingerMs: number;
+  readonly #maxBatch: number;
+  readonly #retryDelayMs: number;
+  readonly #closeTimeoutMs: number;
+  readonly #log: Logger;
+  readonly #options: KafkaTradeProducerOptions;
+  readonly #spool: TradeSpool;
+  #client: Client;
+  #queue: Pending[] = [];
+  #queued = 0;
+  #pumpWake: (() => void) | undefined;
+  #pump: Promise<void>;
+  #drainer: Promise<void> | undefined;
+  #drainWake: (() => void) | undefined;
+  /** Size of the batch that failed last: resent alone first, so the broker can recognise a duplicate. */
+  #failedBatch = 0;
+  #closing = false;
+  #drainDeadline = Number.POSITIVE_INFINITY;
+  #sent = 0;
+
+  constructor(options: KafkaTradeProducerOptions) {
+    this.#options = options;
+    this.#topic = options.topic ?? TOPICS.trades;
+    const codec = createTradeCodec(options.format);
+    this.#encode = (trade) => codec.encode(trade);
+    this.#lingerMs = options.lingerMs ?? 5;
+    this.#maxBatch = options.maxBatch ?? 5_000;
+    this.#retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.#log = options.logger ?? silentLogger;
+    this.#spool = new TradeSpool({
+      dir: join(options.dataDir, 'spool'),
+      limit: options.spoolLimit,
+      onRepair: (segment, kept, dropped) => this.#log.warn('spool tail was torn; cut off', { segment, kept, dropped }),
+    });
+    this.#client = this.#newClient();
+    if (this.#spool.depth > 0) {
+      this.#log.info('spool from an earlier run will be sent first', { trades: this.#spool.depth });
+      this.#ensureDrainer();
+    }
+    this.#pump = this.#runPump();
+  }
+
+  /** Trades waiting in the on-disk spool (for `stats`). */
+  spoolDepth(): number {
+    return this.#spool.depth;
+  }
+
+  /** Trades acknowledged by Kafka since start. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  append(trades: readonly Trade[]): Promise<void> {
+    if (this.#closing) return Promise.reject(new ClosedError('Kafka producer'));
+    if (trades.length === 0) return Promise.resolve();
+    const records: SpooledRecord[] = new Array<SpooledRecord>(trades.length);
+    for (let i = 0; i < trades.length; i++) {
+      const t = trades[i]!;
+      records[i] = { key: Buffer.from(t.symbol, 'utf8'), value: this.#encode(t) };
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ records, resolve, reject });
+      this.#queued += records.length;
+      this.#wakePump();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) {
+      await this.#pump;
+      return;
+    }
+    this.#closing = true;
+    this.#wakePump();
+    await this.#pump;
+    this.#drainDeadline = Date.now() + this.#closeTimeoutMs;
+    this.#drainWake?.();
+    await this.#drainer;
+    if (this.#spool.depth > 0) this.#log.warn('closing with trades still spooled; they are sent at the next start', { trades: this.#spool.depth });
+    this.#spool.close();
+    await closeClient(this.#client).catch((error: unknown) => this.#log.warn('closing the Kafka producer failed', { error: messageOf(error) }));
+  }
+
+  #newClient(): Client {
+    return new Producer({
+      ...clientBase(this.#options, 'producer'),
+      idempotent: true,
+      acks: ACKS_ALL,
+      compression: this.#options.compression ?? 'lz4',
+      partitioner: symbolPartitioner,
+    });
+  }
+
+  #wakePump(): void {
+    const wake = this.#pumpWake;
+    this.#pumpWake = undefined;
+    wake?.();
+  }
+
+  /** Takes queued appends, up to maxBatch records (whole appends only, at least one). */
+  #takeBatch(): Pending[] {
+    const taken: Pending[] = [];
+    let n = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      if (taken.length > 0 && n + next.records.length > this.#maxBatch) break;
+      this.#queue.shift();
+      taken.push(next);
+      n += next.records.length;
+    }
+    this.#queued -= n;
+    return taken;
+  }
+
+  async #runPump(): Promise<void> {
+    for (;;) {
+      if (this.#queue.length === 0) {
+        if (this.#closing) return;
+        await new Promise<void>((resolve) => (this.#pumpWake = resolve));
+        continue;
+      }
+      if (this.#queued < this.#maxBatch && this.#lingerMs > 0 && !this.#closing) {
+        await new Promise((resolve) => setTimeout(resolve, this.#lingerMs));
+      }
+      const batch = this.#takeBatch();
+      const records = batch.flatMap((p) => p.records);
+      try {
+        if (this.#spool.depth === 0 && (await this.#trySend(records))) {
+          this.#sent += records.length;
+        } else {
+          if (this.#spool.depth === 0) this.#failedBatch = records.length;
+          await this.#spool.append(records);
+          this.#ensureDrainer();
+        }
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        // Only the spool can throw here (disk full, closed): the trades are neither sent nor kept.
+        const failure = new BusUnavailableError(`could not send or spool ${records.length} trades: ${messageOf(error)}`, { cause: error });
+        for (const p of batch) p.reject(failure);
+      }
+    }
+  }
+
+  async #trySend(records: readonly SpooledRecord[]): Promise<boolean> {
+    try {
+      await this.#client.send({
+        messages: records.map((r) => ({ topic: this.#topic, key: r.key, value: r.value })),
+      });
+      return true;
+    } catch (error) {
+      this.#log.warn('Kafka send failed; spooling', { trades: records.length, error: messageOf(error) });
+      this.#afterFailure(error);
+      return false;
+    }
+  }
+
+  /**
+   * A broker that lost the producer's state, or saw a batch it cannot order, rejects every
+   * later send from this producer id; a new client gets a new id. (The batch in doubt may
+   * then be written twice: the price of not losing it.)
+   */
+  #afterFailure(error: unknown): void {
+    const find = (error as { findBy?: (p: string, v: unknown) => unknown }).findBy;
+    const fatal = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'].some(
+      (id) => typeof find === 'function' && find.call(error, 'apiId', id) !== null && find.call(error, 'apiId', id) !== undefined,
+    );
+    if (!fatal) return;
+    this.#log.warn('producer state rejected by the broker; starting a new producer id');
+    const old = this.#client;
+    this.#client = this.#newClient();
+    void closeClient(old).catch(() => {});
+  }
+
+  #ensureDrainer(): void {
+    this.#drainer ??= this.#drain().finally(() => {
+      this.#drainer = undefined;
+      // An append may have reached the spool just as the loop ended.
+      if (this.#spool.depth > 0 && !(this.#closing && Date.now() >= this.#drainDeadline)) this.#ensureDrainer();
+    });
+  }
+
+  /** Sends the spool in order, oldest first, until it is empty. */
+  async #drain(): Promise<void> {
+    let failures = 0;
+    while (this.#spool.depth > 0) {
+      if (this.#closing && Date.now() >= this.#drainDeadline) return;
+      const max = this.#failedBatch > 0 ? this.#failedBatch : this.#maxBatch;
+      const records = this.#spool.peek(max);
+      if (records.length === 0) return;
+      if (await this.#trySend(records)) {
+        this.#spool.ack(records.length);
+        this.#sent += records.length;
+        this.#failedBatch = 0;
+        if (failures > 0) this.#log.info('Kafka is back; sending the spool', { left: this.#spool.depth });
+        failures = 0;
+        continue;
+      }
+      failures++;
+      const delay = Math.min(this.#retryDelayMs * failures, 10 * this.#retryDelayMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.#drainWake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#drainWake = undefined;
+    }
+  }
+}
