@@ -1,0 +1,180 @@
+import { once } from 'node:events';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { epochMs, systemClock, type Clock, type Trade } from '../../domain/index.ts';
+import { ConfigError } from '../../errors.ts';
+import { silentLogger, type Logger } from '../../observability/index.ts';
+import { newSourceCounters, type DeadLetter, type SourceCounters, type SourceState, type SourceStatus, type TradeSink, type TradeSource } from '../source.ts';
+import { parseReplayLine } from './replay-line.ts';
+
+export interface ReplayOptions {
+  /** NDJSON, one trade per line. */
+  readonly file: string;
+  /** ×speed over the gaps between event times; 0 = as fast as the sink takes them. */
+  readonly speed: number;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/** Most trades (or dead letters) handed to the sink at once. */
+const MAX_BATCH = 1_000;
+
+/**
+ * Plays an NDJSON file of trades into the sink, streaming it line by line (never loading it whole).
+ * At ×speed it keeps the gaps between event times, divided by the speed, measured from the first
+ * trade; a trade that is early in the file but late in time goes out at once. Bad lines become
+ * dead letters that name the line number.
+ */
+export class ReplaySource implements TradeSource {
+  readonly kind = 'replay' as const;
+  readonly counters: SourceCounters = newSourceCounters();
+  readonly #file: string;
+  readonly #speed: number;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  #state: SourceState = 'connecting';
+  #error: string | undefined;
+  #line = 0;
+  #stream: ReadStream | undefined;
+  #playing: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  readonly #done: Promise<void>;
+  #markDone: () => void = () => {};
+
+  constructor(options: ReplayOptions) {
+    this.#file = options.file;
+    this.#speed = options.speed;
+    this.#logger = options.logger ?? silentLogger;
+    this.#clock = options.clock ?? systemClock;
+    this.#done = new Promise((resolve) => (this.#markDone = resolve));
+  }
+
+  status(): SourceStatus {
+    const pace = this.#speed === 0 ? 'full speed' : `×${this.#speed}`;
+    const error = this.#error === undefined ? '' : ` · stopped: ${this.#error}`;
+    return { kind: this.kind, state: this.#state, detail: `${this.#file} · line ${this.#line} · ${pace}${error}` };
+  }
+
+  /** Resolves once the file is open; rejects with a ConfigError naming replay.file when it cannot be read. */
+  async start(sink: TradeSink): Promise<void> {
+    if (this.#playing !== undefined || this.#closing !== undefined) return;
+    if (this.#file === '') throw new ConfigError('replay.file', '', 'the path of an NDJSON file of trades');
+    if (!Number.isFinite(this.#speed) || this.#speed < 0) throw new ConfigError('replay.speed', this.#speed, 'a number >= 0');
+    const stream = createReadStream(this.#file, { encoding: 'utf8' });
+    try {
+      await once(stream, 'ready');
+    } catch (error) {
+      stream.destroy();
+      const why = error instanceof Error ? error.message : String(error);
+      throw new ConfigError('replay.file', this.#file, `a readable NDJSON file of trades (${why})`);
+    }
+    this.#stream = stream;
+    this.#setState('connected', sink);
+    this.#logger.info('replay started', { file: this.#file, speed: this.#speed });
+    this.#playing = this.#play(stream, sink).then(
+      () => {
+        if (this.#closing === undefined) {
+          this.#setState('finished', sink);
+          this.#logger.info('replay finished', { lines: this.#line, trades: this.counters.received, invalid: this.counters.invalid });
+        }
+      },
+      (error: unknown) => {
+        this.#error = error instanceof Error ? error.message : String(error);
+        this.#setState('finished', sink);
+        this.#logger.error('replay stopped', { file: this.#file, line: this.#line, error: this.#error });
+      },
+    );
+    void this.#playing.finally(() => this.#markDone());
+  }
+
+  /** Resolves when every line has been delivered (or the replay was closed or failed). */
+  finished(): Promise<void> {
+    return this.#done;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#cancelWait();
+      this.#stream?.destroy();
+      await this.#playing;
+      this.#state = 'closed';
+      this.#markDone();
+    })();
+    return this.#closing;
+  }
+
+  async #play(stream: ReadStream, sink: TradeSink): Promise<void> {
+    let trades: Trade[] = [];
+    let letters: DeadLetter[] = [];
+    let firstTs: number | undefined;
+    let wallAtFirst = 0;
+    const flush = async (): Promise<void> => {
+      if (letters.length > 0) {
+        const out = letters;
+        letters = [];
+        this.counters.invalid += out.length;
+        await sink.invalid(out);
+      }
+      if (trades.length > 0) {
+        const ingestTs = this.#clock.now();
+        const out = trades.map((t) => ({ ...t, ingestTs }));
+        trades = [];
+        this.counters.received += out.length;
+        await sink.trades(out);
+      }
+    };
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (this.#closing !== undefined) break;
+        this.#line++;
+        if (line.trim() === '') continue;
+        const parsed = parseReplayLine(line, epochMs(0));
+        if (parsed.trade === undefined) {
+          letters.push({ raw: line, reason: `line ${this.#line}: ${parsed.reason}`, receivedAt: this.#clock.now(), source: 'replay' });
+          if (letters.length >= MAX_BATCH) await flush();
+          continue;
+        }
+        if (this.#speed > 0) {
+          if (firstTs === undefined) {
+            firstTs = parsed.trade.ts;
+            wallAtFirst = this.#clock.now();
+          }
+          const waitMs = wallAtFirst + (parsed.trade.ts - firstTs) / this.#speed - this.#clock.now();
+          if (waitMs >= 1) {
+            await flush();
+            await this.#wait(waitMs);
+            if (this.#closing !== undefined) break;
+          }
+        }
+        trades.push(parsed.trade);
+        if (trades.length >= MAX_BATCH) await flush();
+      }
+    } finally {
+      lines.close();
+    }
+    // Also when closed early: what was read is handed over, the rest of the file is not.
+    await flush();
+  }
+
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#wakeTimer = setTimeout(() => this.#cancelWait(), ms);
+    });
+  }
+
+  #cancelWait(): void {
+    clearTimeout(this.#wakeTimer);
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #setState(state: SourceState, sink: TradeSink): void {
+    this.#state = state;
+    sink.status?.(this.status());
+  }
+}

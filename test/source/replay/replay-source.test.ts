@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { epochMs, tradeViolation, type TradeRecord } from '../../../src/domain/index.ts';
+import { parseReplayLine, ReplaySource } from '../../../src/source/index.ts';
+import { collector, until } from '../source-helpers.ts';
+
+const T0 = 1_700_000_000_000;
+
+function record(i: number, ts = T0 + i): TradeRecord {
+  return { symbol: i % 2 === 0 ? 'AAPL' : 'BINANCE:BTCUSDT', price: 100 + i / 100, volume: i % 5, ts, conditions: i % 3 === 0 ? ['1', '12'] : [], source: 'simulator', ingest_ts: T0 };
+}
+
+function writeLines(t: TestContext, lines: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-replay-'));
+  const file = join(dir, 'trades.ndjson');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
+
+async function replay(t: TestContext, file: string, speed: number) {
+  const source = new ReplaySource({ file, speed });
+  t.after(() => source.close());
+  const c = collector();
+  await source.start(c.sink);
+  return { source, c };
+}
+
+test('at speed 0 every line is delivered in file order and a bad line is dead-lettered with its line number', async (t) => {
+  const good = Array.from({ length: 5_000 }, (_, i) => JSON.stringify(record(i)));
+  const lines = [...good.slice(0, 100), '{"symbol":"AAPL","price":"NaN","volume":1,"ts":1}', '', 'garbage', ...good.slice(100)];
+  const { source, c } = await replay(t, writeLines(t, lines), 0);
+  const before = Date.now();
+  await source.finished();
+  assert.ok(Date.now() - before < 10_000);
+  assert.equal(c.trades.length, 5_000);
+  assert.deepEqual(c.trades.map((tr) => tr.price), good.map((_, i) => 100 + i / 100));
+  assert.ok(c.trades.every((tr) => tr.source === 'replay' && tradeViolation(tr) === undefined));
+  assert.equal(c.trades[0]!.conditions.length, 2);
+  assert.equal(c.letters.length, 2);
+  assert.match(c.letters[0]!.reason, /^line 101: invalid trade record: price must be number/);
+  assert.match(c.letters[1]!.reason, /^line 103: not JSON/);
+  assert.equal(c.letters[1]!.raw, 'garbage');
+  assert.deepEqual(source.counters, { ...source.counters, received: 5_000, invalid: 2 });
+  assert.equal(source.status().state, 'finished');
+  assert.match(source.status().detail, /line 5003/);
+});
+
+test('ingestTs is the time of delivery, not the recorded one', async (t) => {
+  const started = Date.now();
+  const { source, c } = await replay(t, writeLines(t, [JSON.stringify(record(1))]), 0);
+  await source.finished();
+  assert.equal(c.trades.length, 1);
+  assert.ok(c.trades[0]!.ingestTs >= started, 'ingest time set on replay');
+  assert.equal(c.trades[0]!.ts, T0 + 1);
+});
+
+test('replay keeps the event-time gaps at ×speed', async (t) => {
+  // 600 ms of event time at ×2 takes about 300 ms; bounds are loose, this is not a timing benchmark.
+  const lines = Array.from({ length: 61 }, (_, i) => JSON.stringify(record(i, T0 + i * 10)));
+  const { source, c } = await replay(t, writeLines(t, lines), 2);
+  const started = Date.now();
+  await until(() => c.trades.length > 0, 'first trade');
+  await source.finished();
+  const took = Date.now() - started;
+  assert.equal(c.trades.length, 61);
+  assert.ok(took >= 250, `×2 over 600 ms of trades took ${took} ms`);
+  assert.ok(took < 5_000, `×2 over 600 ms of trades took ${took} ms`);
+  // Delivery spreads over time: the trades do not all arrive in one batch.
+  assert.ok(new Set(c.trades.map((tr) => tr.ingestTs)).size > 5);
+});
+
+test('a trade that goes back in time is delivered at once, and close stops a slow replay early', async (t) => {
+  const lines = [record(0, T0), record(1, T0 - 5_000), record(2, T0 + 3_600_000)].map((r) => JSON.stringify(r));
+  const { source, c } = await replay(t, writeLines(t, lines), 1);
+  await until(() => c.trades.length === 2, 'the first two trades');
+  assert.equal(source.status().state, 'connected');
+  await source.close();
+  await source.finished();
+  assert.equal(c.trades.length, 2);
+  assert.equal(source.status().state, 'closed');
+});
+
+test('a missing file is a config error that names replay.file', async (t) => {
+  const source = new ReplaySource({ file: join(tmpdir(), 'no-such-dir-tickstream', 'x.ndjson'), speed: 0 });
+  t.after(() => source.close());
+  await assert.rejects(source.start(collector().sink), /invalid config replay\.file=.*ENOENT/);
+  await assert.rejects(new ReplaySource({ file: '', speed: 0 }).start(collector().sink), /replay\.file/);
+});
+
+const LINES: [name: string, line: string, reason: RegExp | undefined][] = [
+  ['a trade record', JSON.stringify(record(3)), undefined],
+  ['a record with null conditions', '{"symbol":"X","price":1,"volume":0,"ts":5,"conditions":null}', undefined],
+  ['a Finnhub trade', '{"s":"AAPL","p":1.5,"v":2,"t":7,"c":["1"]}', undefined],
+  ['negative price', '{"symbol":"X","price":-1,"volume":0,"ts":5}', /price must be a finite number > 0/],
+  ['missing ts', '{"symbol":"X","price":1,"volume":0}', /required properties ts/],
+  ['an array', '[1]', /not a JSON object/],
+  ['an unrelated object', '{"hello":1}', /neither a trade record/],
+  ['a Finnhub trade with a null price', '{"s":"AAPL","p":null,"v":2,"t":7}', /p must be number/],
+];
+
+for (const [name, line, reason] of LINES) {
+  test(`replay line: ${name}`, () => {
+    const parsed = parseReplayLine(line, epochMs(9));
+    if (reason === undefined) {
+      assert.equal(parsed.reason, undefined);
+      assert.equal(parsed.trade?.source, 'replay');
+      assert.equal(parsed.trade?.ingestTs, 9);
+    } else {
+      assert.equal(parsed.trade, undefined);
+      assert.match(parsed.reason ?? '', reason);
+    }
+  });
+}
