@@ -1,0 +1,147 @@
+import type { Bar, EpochMs, Offset, Price, TradeSource, Volume } from '../../domain/index.ts';
+import type { Checkpoint, StoredTrade } from '../store.ts';
+
+/** Column order of every trades insert and of TRADE_SELECT. */
+export const TRADE_COLUMNS = ['symbol', 'day', 'ts', 'seq', 'price', 'volume', 'conditions', 'source', 'ingest_ts'] as const;
+export const BAR_COLUMNS = [
+  'symbol',
+  'interval',
+  'window_start',
+  'window_end',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'vwap',
+  'avg_price',
+  'trade_count',
+  'updated_at',
+] as const;
+export const CHECKPOINT_COLUMNS = ['engine_id', 'partition', 'next_offset', 'state', 'updated_at'] as const;
+
+export interface TradeRow {
+  symbol: string;
+  ts: number;
+  seq: number;
+  price: number;
+  volume: number;
+  conditions: string;
+  source: string;
+  ingest_ts: number;
+}
+
+export interface BarRow {
+  symbol: string;
+  interval: string;
+  window_start: number;
+  window_end: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  vwap: number | null;
+  avg_price: number;
+  trade_count: number;
+}
+
+export interface CheckpointRow {
+  partition: number;
+  next_offset: number;
+  state: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The UTC date of an epoch-ms time, `YYYY-MM-DD`. Trades arrive in runs of the same
+ * day, so the last answer is kept: formatting a date per trade would cost more than the insert.
+ */
+export class DayOf {
+  #day = Number.NaN;
+  #text = '';
+
+  of(ts: number): string {
+    const day = Math.floor(ts / DAY_MS);
+    if (day !== this.#day) {
+      this.#day = day;
+      this.#text = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    }
+    return this.#text;
+  }
+}
+
+/** Appends one trade's values, in TRADE_COLUMNS order. */
+export function pushTradeValues(out: unknown[], t: StoredTrade, days: DayOf): void {
+  const { trade } = t;
+  out.push(
+    trade.symbol,
+    days.of(trade.ts),
+    trade.ts,
+    t.seq,
+    trade.price,
+    trade.volume,
+    trade.conditions.length === 0 ? '[]' : JSON.stringify(trade.conditions),
+    trade.source,
+    trade.ingestTs,
+  );
+}
+
+export function pushBarValues(out: unknown[], b: Bar, updatedAt: number): void {
+  out.push(
+    b.symbol,
+    b.interval,
+    b.windowStart,
+    b.windowEnd,
+    b.open,
+    b.high,
+    b.low,
+    b.close,
+    b.volume,
+    b.vwap,
+    b.avgPrice,
+    b.tradeCount,
+    updatedAt,
+  );
+}
+
+export function pushCheckpointValues(out: unknown[], c: Checkpoint, updatedAt: number): void {
+  out.push(c.engineId, c.partition, c.offset, c.state, updatedAt);
+}
+
+export function tradeFromRow(r: TradeRow): StoredTrade {
+  return {
+    trade: {
+      symbol: r.symbol,
+      price: r.price as Price,
+      volume: r.volume as Volume,
+      ts: r.ts as EpochMs,
+      conditions: r.conditions === '[]' ? [] : (JSON.parse(r.conditions) as string[]),
+      source: r.source as TradeSource,
+      ingestTs: r.ingest_ts as EpochMs,
+    },
+    seq: r.seq as Offset,
+  };
+}
+
+export function barFromRow(r: BarRow): Bar {
+  return {
+    symbol: r.symbol,
+    interval: r.interval,
+    windowStart: r.window_start as EpochMs,
+    windowEnd: r.window_end as EpochMs,
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    vwap: r.vwap,
+    avgPrice: r.avg_price,
+    tradeCount: r.trade_count,
+  };
+}
+
+export function checkpointFromRow(engineId: string, r: CheckpointRow): Checkpoint {
+  return { engineId, partition: r.partition, offset: r.next_offset as Offset, state: r.state };
+}

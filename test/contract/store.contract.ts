@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { Bar, EpochMs, Offset, Price, Volume } from '../../src/domain/index.ts';
+import type { Checkpoint, StoredTrade, Store } from '../../src/store/store.ts';
+
+/**
+ * Behaviour every Store implementation must have. An implementation's test file calls
+ * `storeContract('sqlite', open)`; `open` returns a fresh, empty store (not yet migrated).
+ */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  const fresh = async (t: TestContext): Promise<Store> => {
+    const store = await open();
+    t.after(() => store.close());
+    await store.migrate();
+    return store;
+  };
+
+  test(`${name} store: migrating twice is a no-op the second time`, async (t) => {
+    const store = await open();
+    t.after(() => store.close());
+    const first = await store.migrate();
+    const second = await store.migrate();
+    assert.ok(first.applied.length > 0, 'a new store applies its migrations');
+    assert.deepEqual(second.applied, []);
+    assert.equal(second.current, first.current);
+  });
+
+  test(`${name} store: writing the same batch twice leaves the same rows`, async (t) => {
+    const store = await fresh(t);
+    const trades = tradeRun('AAPL', T0, 20);
+    const bars = [bar('AAPL', '1m', T0), bar('AAPL', '1m', T0 + MIN)];
+    const checkpoints = [checkpoint('engine-a', 0, 20)];
+    await store.write({ trades, bars, checkpoints });
+    const once = { trades: await store.trades({ symbol: 'AAPL', limit: 1000 }), bars: await store.bars({ symbol: 'AAPL', interval: '1m', limit: 1000 }) };
+    await store.write({ trades, bars, checkpoints });
+    assert.deepEqual(await store.trades({ symbol: 'AAPL', limit: 1000 }), once.trades);
+    assert.deepEqual(await store.bars({ symbol: 'AAPL', interval: '1m', limit: 1000 }), once.bars);
+    assert.equal(once.trades.length, 20);
+    assert.deepEqual(once.bars, bars);
+  });
+
+  test(`${name} store: a later version of a bar replaces the earlier one`, async (t) => {
+    const store = await fresh(t);
+    await store.write({ trades: [], bars: [bar('AAPL', '5s', T0)], checkpoints: [] });
+    const updated = { ...bar('AAPL', '5s', T0), close: 123.5, high: 130, tradeCount: 9, volume: 42 };
+    await store.write({ trades: [], bars: [updated], checkpoints: [] });
+    assert.deepEqual(await store.bars({ symbol: 'AAPL', interval: '5s', limit: 10 }), [updated]);
+  });
+
+  test(`${name} store: bars are the newest limit in [from, to), ascending`, async (t) => {
+    const store = await fresh(t);
+    const all = Array.from({ length: 30 }, (_, i) => bar('MSFT', '1m', T0 + i * MIN));
+    const otherInterval = Array.from({ length: 5 }, (_, i) => bar('MSFT', '5s', T0 + i * 5_000));
+    const otherSymbol = [bar('AAPL', '1m', T0)];
+    await store.write({ trades: [], bars: [...all].reverse().concat(otherInterval, otherSymbol), checkpoints: [] });
+
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1m', limit: 1000 }), all);
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1m', limit: 5 }), all.slice(25));
+    const from = (T0 + 10 * MIN) as EpochMs;
+    const to = (T0 + 20 * MIN) as EpochMs;
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1m', from, to, limit: 1000 }), all.slice(10, 20));
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1m', from, to, limit: 3 }), all.slice(17, 20));
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1m', to, limit: 1000 }), all.slice(0, 20));
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1m', from, limit: 1000 }), all.slice(10));
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1h', limit: 1000 }), []);
+    assert.deepEqual(await store.bars({ symbol: 'NOPE', interval: '1m', limit: 1000 }), []);
+  });
+
+  test(`${name} store: bar numbers round-trip exactly, vwap null stays null and integers stay integers`, async (t) => {
+    const store = await fresh(t);
+    const zeroVolume: Bar = { ...bar('BINANCE:BTCUSDT', '5s', T0), volume: 0, vwap: null };
+    const odd: Bar = {
+      ...bar('BINANCE:BTCUSDT', '5s', T0 + 5_000),
+      open: 0.1 + 0.2,
+      high: 1e-9 + 1,
+      low: 1 / 3,
+      close: 2 / 3,
+      volume: 1e-8,
+      vwap: Math.PI,
+      avgPrice: Math.E,
+      tradeCount: 2 ** 31 + 7,
+    };
+    await store.write({ trades: [], bars: [zeroVolume, odd], checkpoints: [] });
+    const got = await store.bars({ symbol: 'BINANCE:BTCUSDT', interval: '5s', limit: 10 });
+    assert.deepEqual(got, [zeroVolume, odd]);
+    assert.equal(got[0]!.vwap, null);
+    assert.ok(Number.isInteger(got[1]!.tradeCount) && Number.isInteger(got[1]!.windowStart));
+  });
+
+  test(`${name} store: trades come newest first, and before= pages back`, async (t) => {
+    const store = await fresh(t);
+    // Spans a UTC day boundary, and two trades share a timestamp (ordered by seq).
+    const start = Date.UTC(2024, 2, 1) - 5_000;
+    const trades = tradeRun('AAPL', start, 12, 1_000);
+    const sameTs: StoredTrade = { trade: { ...trades[11]!.trade, price: 777 as Price }, seq: 12 as Offset };
+    await store.write({ trades: [...trades, sameTs, ...tradeRun('MSFT', start, 3)], bars: [], checkpoints: [] });
+
+    const newest = await store.trades({ symbol: 'AAPL', limit: 100 });
+    assert.deepEqual(newest, [sameTs, ...trades].sort((a, b) => b.trade.ts - a.trade.ts || b.seq - a.seq));
+    assert.equal(newest[0]!.seq, 12);
+    assert.deepEqual(await store.trades({ symbol: 'AAPL', limit: 3 }), newest.slice(0, 3));
+    const before = trades[6]!.trade.ts;
+    const page = await store.trades({ symbol: 'AAPL', limit: 4, before });
+    assert.deepEqual(page, newest.filter((s) => s.trade.ts < before).slice(0, 4));
+    assert.ok(page.every((s) => s.trade.ts < before));
+    assert.deepEqual(await store.trades({ symbol: 'AAPL', limit: 10, before: start as EpochMs }), []);
+    assert.deepEqual(await store.trades({ symbol: 'NOPE', limit: 10 }), []);
+  });
+
+  test(`${name} store: trade fields round-trip, conditions included`, async (t) => {
+    const store = await fresh(t);
+    const trade: StoredTrade = {
+      trade: {
+        symbol: 'OANDA:EUR_USD',
+        price: 1.0823 as Price,
+        volume: 0 as Volume,
+        ts: (T0 + 17) as EpochMs,
+        conditions: ['1', '12', 'T'],
+        source: 'finnhub',
+        ingestTs: (T0 + 25) as EpochMs,
+      },
+      seq: 123_456_789 as Offset,
+    };
+    await store.write({ trades: [trade], bars: [], checkpoints: [] });
+    assert.deepEqual(await store.trades({ symbol: 'OANDA:EUR_USD', limit: 1 }), [trade]);
+  });
+
+  test(`${name} store: a large batch is written whole`, async (t) => {
+    const store = await fresh(t);
+    const trades = tradeRun('NVDA', T0, 5_003);
+    await store.write({ trades, bars: [], checkpoints: [] });
+    const got = await store.trades({ symbol: 'NVDA', limit: 10_000 });
+    assert.equal(got.length, trades.length);
+    assert.deepEqual(got.at(-1), trades[0]);
+    assert.deepEqual(got[0], trades.at(-1));
+  });
+
+  test(`${name} store: checkpoints round-trip per partition, and engines are kept apart`, async (t) => {
+    const store = await fresh(t);
+    assert.equal((await store.checkpoints('engine-a')).size, 0);
+    await store.write({ trades: [], bars: [], checkpoints: [checkpoint('engine-a', 0, 10), checkpoint('engine-a', 3, 7), checkpoint('engine-b', 0, 99)] });
+    await store.write({ trades: [], bars: [], checkpoints: [checkpoint('engine-a', 0, 15)] });
+    const a = await store.checkpoints('engine-a');
+    assert.deepEqual([...a.keys()].sort(), [0, 3]);
+    assert.deepEqual(a.get(0), checkpoint('engine-a', 0, 15));
+    assert.deepEqual(a.get(3), checkpoint('engine-a', 3, 7));
+    const b = await store.checkpoints('engine-b');
+    assert.deepEqual([...b.values()], [checkpoint('engine-b', 0, 99)]);
+    assert.equal((await store.checkpoints('engine-c')).size, 0);
+  });
+
+  test(`${name} store: symbols lists every symbol that has trades or bars, once`, async (t) => {
+    const store = await fresh(t);
+    assert.deepEqual(await store.symbols(), []);
+    await store.write({
+      trades: [...tradeRun('AAPL', T0, 3), ...tradeRun('BINANCE:BTCUSDT', T0, 2)],
+      bars: [bar('AAPL', '1m', T0), bar('MSFT', '5s', T0), bar('MSFT', '1m', T0)],
+      checkpoints: [],
+    });
+    assert.deepEqual((await store.symbols()).sort(), ['AAPL', 'BINANCE:BTCUSDT', 'MSFT']);
+  });
+
+  test(`${name} store: a closed store rejects calls with StoreUnavailableError, and close is idempotent`, async (t) => {
+    const store = await fresh(t);
+    await store.close();
+    await store.close();
+    await assert.rejects(store.bars({ symbol: 'AAPL', interval: '1m', limit: 1 }), { code: 'TICKSTREAM_STORE_UNAVAILABLE' });
+    await assert.rejects(store.write({ trades: tradeRun('AAPL', T0, 1), bars: [], checkpoints: [] }), { code: 'TICKSTREAM_STORE_UNAVAILABLE' });
+  });
+}
+
+const T0 = Date.UTC(2024, 0, 2, 14, 30);
+const MIN = 60_000;
+
+function tradeRun(symbol: string, start: number, count: number, stepMs = 250): StoredTrade[] {
+  return Array.from({ length: count }, (_, i) => ({
+    trade: {
+      symbol,
+      price: (100 + i * 0.25) as Price,
+      volume: (i % 4) as Volume,
+      ts: (start + i * stepMs) as EpochMs,
+      conditions: i % 3 === 0 ? ['1'] : [],
+      source: 'simulator' as const,
+      ingestTs: (start + i * stepMs + 3) as EpochMs,
+    },
+    seq: i as Offset,
+  }));
+}
+
+function bar(symbol: string, interval: string, windowStart: number): Bar {
+  const size = interval === '5s' ? 5_000 : interval === '1m' ? MIN : 3_600_000;
+  const k = (windowStart / size) % 7;
+  return {
+    symbol,
+    interval,
+    windowStart: windowStart as EpochMs,
+    windowEnd: (windowStart + size) as EpochMs,
+    open: 100 + k,
+    high: 101.5 + k,
+    low: 99.25 + k,
+    close: 100.75 + k,
+    volume: 12 + k,
+    vwap: 100.5 + k / 3,
+    avgPrice: 100.4 + k / 7,
+    tradeCount: 5 + k,
+  };
+}
+
+function checkpoint(engineId: string, partition: number, offset: number): Checkpoint {
+  return { engineId, partition, offset: offset as Offset, state: JSON.stringify({ engineId, partition, offset, windows: [] }) };
+}
