@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildWeb } from '../../scripts/build-web.ts';
+import { startPipeline, type Pipeline } from '../../src/app/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import type { Bar, EpochMs } from '../../src/domain/index.ts';
+
+const SYMBOLS = ['AAPL', 'MSFT', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD'];
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SCREENSHOT = join(ROOT, 'test-results', 'dashboard.png');
+const DOCS_SCREENSHOT = join(ROOT, 'docs', 'dashboard.png');
+const WAIT_MS = 15_000;
+/** Older 5s bars written for AAPL before the test, so the chart has history to scroll back through. */
+const SEEDED_BARS = 1_200;
+
+let pipeline: Pipeline;
+let browser: Browser;
+
+interface Watched {
+  readonly page: Page;
+  /** Console errors, uncaught page errors and failed requests, as they happen. */
+  readonly errors: string[];
+  /** Every URL the page asked for that is not the pipeline's own server. */
+  readonly foreign: string[];
+}
+
+/** Opens a page on the dashboard, recording anything that goes wrong; closed after the test. */
+async function openDashboard(t: TestContext, viewport = { width: 1280, height: 720 }): Promise<Watched> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light' });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const foreign: string[] = [];
+  const origin = new URL(pipeline.url).origin;
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // Closing the page aborts the open event stream; that is not a failure of the dashboard.
+    if (!r.url().endsWith('/api/stream')) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+  });
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(origin) && !url.startsWith('data:')) foreign.push(url);
+  });
+  await page.goto(pipeline.url);
+  await page.locator('.watchlist li').nth(SYMBOLS.length - 1).waitFor({ timeout: WAIT_MS });
+  return { page, errors, foreign };
+}
+
+/** Polls `cond` until it holds, failing with `what` after WAIT_MS. */
+async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * The little of the browser's DOM the in-page checks read. The test project compiles without the DOM
+ * library (src/ must not use it), so the checks name what they touch.
+ */
+interface InPageCanvas {
+  readonly width: number;
+  readonly height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+interface InPage {
+  readonly document: {
+    querySelectorAll(selector: string): ArrayLike<InPageCanvas & { getBoundingClientRect(): { right: number } }>;
+    readonly documentElement: { readonly scrollWidth: number; readonly clientWidth: number };
+  };
+}
+
+/** True once the chart's main canvas has at least `share` of its pixels off the background colour. */
+function chartHasInk(share: number): boolean {
+  const { document } = globalThis as unknown as InPage;
+  const canvases = Array.from(document.querySelectorAll('#chart canvas'));
+  const main = canvases.sort((a, b) => b.width * b.height - a.width * a.height)[0];
+  const ctx = main?.getContext('2d');
+  if (main === undefined || ctx === null || ctx === undefined || main.width === 0) return false;
+  const { data } = ctx.getImageData(0, 0, main.width, main.height);
+  const [r, g, b] = [data[0], data[1], data[2]];
+  let ink = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] !== r || data[i + 1] !== g || data[i + 2] !== b) ink++;
+  }
+  return ink / (data.length / 4) >= share;
+}
+
+/**
+ * Writes SEEDED_BARS 5s bars for `symbol` that end where its live bars begin: a seeded random walk that
+ * ends at the live price, so the history joins the live chart.
+ */
+async function seedHistory(p: Pipeline, symbol: string): Promise<void> {
+  const live = await p.store.bars({ symbol, interval: '5s', limit: 1 });
+  const first = (await p.store.bars({ symbol, interval: '5s', limit: 100_000 }))[0];
+  assert.ok(first !== undefined && live.length > 0, `no live bars for ${symbol}`);
+  let seed = 7;
+  const random = (): number => {
+    seed = (seed * 48_271) % 2_147_483_647;
+    return seed / 2_147_483_647;
+  };
+  const bars: Bar[] = [];
+  let close = first.open;
+  for (let i = 1; i <= SEEDED_BARS; i++) {
+    const windowStart = (first.windowStart - i * 5_000) as EpochMs;
+    const open = close * (1 + (random() - 0.5) * 0.002);
+    const high = Math.max(open, close) * (1 + random() * 0.0008);
+    const low = Math.min(open, close) * (1 - random() * 0.0008);
+    const volume = Math.round(50 + random() * 500);
+    const vwap = (open + close + high + low) / 4;
+    const tradeCount = 5 + Math.floor(random() * 40);
+    bars.push({ symbol, interval: '5s', windowStart, windowEnd: (windowStart + 5_000) as EpochMs, open, high, low, close, volume, vwap, avgPrice: vwap, tradeCount });
+    close = open;
+  }
+  await p.store.write({ trades: [], bars, checkpoints: [] });
+}
+
+const legendText = (page: Page): Promise<string> => page.locator('.chart-legend').innerText();
+
+describe('dashboard in a real browser', () => {
+  before(async () => {
+    await buildWeb();
+    const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-dashboard-'));
+    const config = loadConfig({
+      env: {},
+      cwd: dataDir,
+      flags: {
+        dataDir,
+        port: '0',
+        'simulator.port': '0',
+        'simulator.rate': '2000',
+        symbols: SYMBOLS.join(','),
+        flushInterval: '100ms',
+        logLevel: 'silent',
+      },
+    });
+    pipeline = await startPipeline(config, { webRoot: join(ROOT, 'web', 'dist') });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    // Bars must exist before the page asks for history, or the first chart is empty.
+    const deadline = Date.now() + WAIT_MS;
+    while (pipeline.stats.barsStored === 0) {
+      if (Date.now() > deadline) throw new Error('the pipeline stored no bars');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await seedHistory(pipeline, 'AAPL');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await pipeline?.close();
+  });
+
+  test('loads without console errors, draws the chart, updates live and loads nothing from elsewhere', async (t) => {
+    const { page, errors, foreign } = await openDashboard(t);
+    await page.locator('#chart[data-symbol="AAPL"]').waitFor({ timeout: WAIT_MS });
+    await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
+
+    await page.waitForFunction(chartHasInk, 0.01, { timeout: WAIT_MS });
+
+    const firstLegend = await legendText(page);
+    assert.match(firstLegend, /AAPL · 5s/);
+    const firstTape = await page.locator('.tape tbody tr').first().innerText();
+    await until(async () => (await legendText(page)) !== firstLegend, 'the forming bar to change');
+    await until(async () => (await page.locator('.tape tbody tr').first().innerText()) !== firstTape, 'a new trade on the tape');
+    await page.locator('#stream-status', { hasText: /^live$/ }).waitFor({ timeout: WAIT_MS });
+    await until(async () => (await page.locator('[data-plot="ingest"] .readout').innerText()) !== '–', 'the first stats frame');
+
+    // The attribution lightweight-charts' licence asks for stays on the chart.
+    assert.equal(await page.locator('#chart a[href*="tradingview"]').count(), 1, 'the TradingView attribution link is shown');
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+    copyFileSync(SCREENSHOT, DOCS_SCREENSHOT);
+
+    assert.deepEqual(errors, []);
+    assert.deepEqual(foreign, []);
+  });
+
+  test('clicking another symbol changes the chart and the tape', async (t) => {
+    const { page, errors } = await openDashboard(t);
+    await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
+
+    const barsRequest = page.waitForRequest((r) => {
+      const url = new URL(r.url());
+      return url.pathname.endsWith('/api/bars') && url.searchParams.get('symbol') === 'MSFT';
+    });
+    await page.locator('.watchlist li[data-symbol="MSFT"]').click();
+    await barsRequest;
+    await page.locator('#chart[data-symbol="MSFT"]').waitFor({ timeout: WAIT_MS });
+    await until(async () => (await legendText(page)).startsWith('MSFT'), 'the MSFT legend');
+    assert.equal(await page.locator('#tape-symbol').innerText(), 'MSFT');
+    assert.equal(await page.locator('.watchlist li.selected').getAttribute('data-symbol'), 'MSFT');
+
+    // Every price on the tape is one of MSFT's stored trades.
+    await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
+    const tapePrices = await page.locator('.tape tbody tr td.price').allInnerTexts();
+    await pipeline.flush();
+    const stored = await pipeline.store.trades({ symbol: 'MSFT', limit: 5_000 });
+    const decimals = (tapePrices[0]?.split('.')[1] ?? '').length;
+    const msftPrices = new Set(stored.map((s) => s.trade.price.toFixed(decimals)));
+    const strangers = tapePrices.filter((p) => !msftPrices.has(p));
+    assert.deepEqual(strangers, [], 'the tape shows only MSFT trades');
+    assert.ok(tapePrices.length > 0);
+    assert.deepEqual(errors, []);
+  });
+
+  test('switching the interval reloads history from the API, rolled-up intervals included', async (t) => {
+    const { page, errors } = await openDashboard(t);
+    const labels = await page.locator('#intervals button').allInnerTexts();
+    assert.deepEqual(labels, ['5s', '1m', '5m', '15m', '1h']);
+
+    for (const interval of ['1m', '5m']) {
+      const request = page.waitForRequest((r) => {
+        const url = new URL(r.url());
+        return url.pathname.endsWith('/api/bars') && url.searchParams.get('interval') === interval && !url.searchParams.has('from');
+      });
+      await page.locator(`#intervals button[data-interval="${interval}"]`).click();
+      const response = await (await request).response();
+      assert.equal(response?.status(), 200);
+      await page.locator(`#chart[data-interval="${interval}"]`).waitFor({ timeout: WAIT_MS });
+      await until(async () => (await legendText(page)).includes(`· ${interval}`), `the ${interval} legend`);
+      assert.equal(await page.locator('#intervals button.active').innerText(), interval);
+    }
+    assert.match(page.url(), /interval=5m/, 'the selection is kept in the address');
+    assert.deepEqual(errors, []);
+  });
+
+  test('panning left loads older bars from the API', async (t) => {
+    const { page, errors } = await openDashboard(t);
+    await page.waitForFunction(chartHasInk, 0.01, { timeout: WAIT_MS });
+    const older = page.waitForResponse((r) => {
+      const url = new URL(r.url());
+      return url.pathname.endsWith('/api/bars') && url.searchParams.get('symbol') === 'AAPL' && url.searchParams.has('to');
+    }, { timeout: WAIT_MS });
+    const box = await page.locator('#chart').boundingBox();
+    assert.ok(box !== null);
+    const y = box.y + box.height / 2;
+    // Drag the time scale to the right, a bounded number of times, until the oldest loaded bars come into view.
+    let answered = false;
+    void older.then(() => (answered = true), () => undefined);
+    for (let i = 0; i < 20 && !answered; i++) {
+      await page.mouse.move(box.x + 40, y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width - 80, y, { steps: 8 });
+      await page.mouse.up();
+    }
+    const response = await older;
+    assert.equal(response.status(), 200);
+    const bars = (await response.json()) as { window_start: number }[];
+    assert.ok(bars.length > 0, 'the API had older bars');
+    const to = Number(new URL(response.url()).searchParams.get('to'));
+    assert.ok(bars.every((b) => b.window_start < to), 'older bars end before the oldest one shown');
+    assert.deepEqual(errors, []);
+  });
+
+  test('the theme toggle switches light and dark and is remembered', async (t) => {
+    const { page } = await openDashboard(t);
+    const theme = (): Promise<string | null> => page.locator('html').getAttribute('data-theme');
+    assert.equal(await theme(), 'light', 'the default follows prefers-color-scheme');
+    await page.locator('#theme-toggle').click();
+    assert.equal(await theme(), 'dark');
+    await page.reload();
+    await page.locator('.watchlist li').first().waitFor({ timeout: WAIT_MS });
+    assert.equal(await theme(), 'dark', 'the choice survives a reload');
+  });
+
+  test('at phone width everything fits without horizontal scrolling', async (t) => {
+    const { page, errors } = await openDashboard(t, { width: 390, height: 844 });
+    await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
+    const overflow = await page.evaluate(() => {
+      const { document } = globalThis as unknown as InPage;
+      return {
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+        widest: Math.max(...Array.from(document.querySelectorAll('.topbar, .banner, .panel')).map((e) => e.getBoundingClientRect().right)),
+      };
+    });
+    assert.ok(overflow.scroll <= overflow.client, `page is ${overflow.scroll}px wide in a ${overflow.client}px viewport`);
+    assert.ok(overflow.widest <= overflow.client + 0.5, `an element reaches ${overflow.widest}px in a ${overflow.client}px viewport`);
+    const chart = await page.locator('#chart').boundingBox();
+    assert.ok(chart !== null && chart.height >= 200, 'the chart keeps a usable height');
+    assert.deepEqual(errors, []);
+  });
+});
