@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test, type TestContext } from 'node:test';
+import { Admin } from '@platformatic/kafka';
+import {
+  KafkaSideLog,
+  KafkaTradeConsumer,
+  KafkaTradeProducer,
+  type ConsumerHandler,
+  type LogRecord,
+  type UndecodableRecord,
+} from '../../src/bus/index.ts';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { epochMs, offset, partitionOf, price, volume, type Offset, type Trade } from '../../src/domain/index.ts';
+import { stackDown, stackUp } from '../../src/stack/index.ts';
+
+// The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
+const config: Config = loadConfig({ env: process.env });
+const brokers = config.kafka.brokers;
+const stackOptions = { config, env: process.env };
+const PARTITIONS = 4;
+const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'];
+const run = `${process.pid}-${Date.now()}`;
+
+before(async () => {
+  await stackUp('kafka', stackOptions);
+});
+
+/** A fresh topic per test, so tests neither see nor disturb each other's records. */
+async function freshTopic(t: TestContext, name: string): Promise<string> {
+  const topic = `it.${name}.${run}`;
+  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
+  await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 });
+  t.after(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.close();
+  });
+  return topic;
+}
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-kafka-it-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Seeded trades: a small LCG, so a failure can be replayed. */
+function seededTrades(n: number, seed: number): Trade[] {
+  let x = seed >>> 0;
+  const next = (): number => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+  return Array.from({ length: n }, (_, i) => ({
+    symbol: SYMBOLS[Math.floor(next() * SYMBOLS.length)]!,
+    price: price(Math.round((50 + next() * 100) * 100) / 100),
+    volume: volume(Math.round(next() * 1000) / 10),
+    ts: epochMs(1_700_000_000_000 + i * 7),
+    conditions: i % 5 === 0 ? ['1'] : [],
+    source: 'simulator' as const,
+    ingestTs: epochMs(1_700_000_000_000 + i),
+  }));
+}
+
+function producer(t: TestContext, topic: string, dataDir = tempDir(t)): KafkaTradeProducer {
+  const p = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it', format: 'avro', dataDir, spoolLimit: 100_000, topic, retryDelayMs: 200 });
+  t.after(() => p.close());
+  return p;
+}
+
+interface Collector {
+  readonly handler: ConsumerHandler;
+  readonly seen: LogRecord[];
+  readonly owned: Set<number>;
+  /** Like the processor: on revoke, commit what was read of those partitions. */
+  commitTo: KafkaTradeConsumer | undefined;
+}
+
+function nextOffsets(seen: readonly LogRecord[], partitions?: readonly number[]): Map<number, Offset> {
+  const m = new Map<number, Offset>();
+  for (const r of seen) {
+    if (partitions !== undefined && !partitions.includes(r.partition)) continue;
+    if ((m.get(r.partition) ?? -1) < r.offset + 1) m.set(r.partition, offset(r.offset + 1));
+  }
+  return m;
+}
+
+function collector(resume: ReadonlyMap<number, Offset> = new Map()): Collector {
+  const seen: LogRecord[] = [];
+  const owned = new Set<number>();
+  const c: Collector = {
+    seen,
+    owned,
+    commitTo: undefined,
+    handler: {
+      assigned: async (partitions) => {
+        for (const p of partitions) owned.add(p);
+        return new Map([...resume].filter(([p]) => partitions.includes(p)));
+      },
+      revoked: async (partitions) => {
+        await c.commitTo?.commit(nextOffsets(seen, partitions));
+        for (const p of partitions) owned.delete(p);
+      },
+      records: async (_p, records) => {
+        seen.push(...records);
+      },
+    },
+  };
+  return c;
+}
+
+function consumer(t: TestContext, topic: string, groupId: string, dead: UndecodableRecord[] = []): KafkaTradeConsumer {
+  const deadLetters = { append: async (e: readonly UndecodableRecord[]) => void dead.push(...e), close: async () => {} };
+  const c = new KafkaTradeConsumer({
+    brokers,
+    clientId: 'tickstream-it',
+    groupId,
+    format: 'avro',
+    topic,
+    deadLetters,
+    sessionTimeoutMs: 6_000,
+    heartbeatIntervalMs: 500,
+    rebalanceTimeoutMs: 6_000,
+    maxWaitMs: 200,
+  });
+  t.after(() => c.close());
+  return c;
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Every trade exactly once, each partition in offset order with dense offsets, in the symbol's partition, in append order. */
+function assertExactlyOnce(seen: readonly LogRecord[], input: readonly Trade[]): void {
+  assert.equal(seen.length, input.length, 'record count');
+  const byPartition = new Map<number, LogRecord[]>();
+  for (const r of seen) {
+    assert.equal(r.partition, partitionOf(r.trade.symbol, PARTITIONS), `partition of ${r.trade.symbol}`);
+    byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
+  }
+  for (const [p, records] of byPartition) {
+    const sorted = [...records].sort((a, b) => a.offset - b.offset);
+    assert.deepEqual(records.map((r) => r.offset), sorted.map((r) => r.offset), `partition ${p} in offset order`);
+    assert.equal(new Set(records.map((r) => r.offset)).size, records.length, `partition ${p} without duplicates`);
+    const expected = input.filter((tr) => partitionOf(tr.symbol, PARTITIONS) === p);
+    assert.deepEqual(sorted.map((r) => r.trade), expected, `partition ${p} holds its symbols' trades in append order`);
+  }
+}
+
+test('N seeded trades come out exactly once, per partition in offset order', async (t) => {
+  const topic = await freshTopic(t, 'once');
+  const input = seededTrades(3_000, 1);
+  const p = producer(t, topic);
+  for (let i = 0; i < input.length; i += 250) await p.append(input.slice(i, i + 250));
+  assert.equal(p.spoolDepth(), 0);
+  const c = collector();
+  await consumer(t, topic, `it-once-${run}`).start(c.handler);
+  await until(() => c.seen.length >= input.length, `${input.length} records`);
+  assertExactlyOnce(c.seen, input);
+});
+
+test('bad bytes on the topic are dead-lettered with the reason and the rest is delivered', async (t) => {
+  const topic = await freshTopic(t, 'dlq');
+  const input = seededTrades(20, 2);
+  await producer(t, topic).append(input);
+  const raw = new KafkaSideLog<Buffer>({ brokers, clientId: 'tickstream-it', topic });
+  t.after(() => raw.close());
+  await raw.append([Buffer.from('not avro')]);
+  const dead: UndecodableRecord[] = [];
+  const c = collector();
+  const kc = consumer(t, topic, `it-dlq-${run}`, dead);
+  await kc.start(c.handler);
+  await until(() => c.seen.length >= input.length && dead.length >= 1, 'records and the dead letter');
+  assert.equal(dead.length, 1);
+  assert.ok(dead[0]!.reason.length > 0);
+  assert.equal(kc.deadLettered, 1);
+});
+
+test('a consumer resumes from the checkpoint offsets the handler returns', async (t) => {
+  const topic = await freshTopic(t, 'resume');
+  const input = seededTrades(400, 3);
+  await producer(t, topic).append(input);
+  const resumeAt = new Map<number, Offset>([
+    [0, offset(10)],
+    [1, offset(0)],
+    [2, offset(5)],
+  ]);
+  const c = collector(resumeAt);
+  await consumer(t, topic, `it-resume-${run}`).start(c.handler);
+  const expected = input.length - 15;
+  await until(() => c.seen.length >= expected, `${expected} records`);
+  for (const r of c.seen) assert.ok(r.offset >= (resumeAt.get(r.partition) ?? 0), `partition ${r.partition} offset ${r.offset}`);
+  assert.equal(c.seen.length, expected);
+});
+
+test('two consumers in one group split the partitions, and one takes over when the other closes', async (t) => {
+  const topic = await freshTopic(t, 'group');
+  const group = `it-group-${run}`;
+  const p = producer(t, topic);
+  const a = collector();
+  const b = collector();
+  const ca = consumer(t, topic, group);
+  const cb = consumer(t, topic, group);
+  a.commitTo = ca;
+  b.commitTo = cb;
+  await ca.start(a.handler);
+  await cb.start(b.handler);
+  await until(() => a.owned.size > 0 && b.owned.size > 0 && a.owned.size + b.owned.size === PARTITIONS, 'the partitions split over both');
+  for (const part of a.owned) assert.ok(!b.owned.has(part), `partition ${part} owned twice`);
+
+  const first = seededTrades(1_000, 4);
+  await p.append(first);
+  await until(() => a.seen.length + b.seen.length >= first.length, 'the first records');
+  assert.ok(a.seen.length > 0 && b.seen.length > 0, 'both consumers read');
+  // close() hands b's partitions back (its revoked commits them) before it leaves the group.
+  await cb.close();
+  await until(() => a.owned.size === PARTITIONS, 'the survivor to own every partition');
+
+  const second = seededTrades(500, 5);
+  await p.append(second);
+  await until(() => a.seen.length + b.seen.length >= first.length + second.length, 'all records');
+  for (const seen of [a.seen, b.seen]) {
+    for (let i = 1; i < seen.length; i++) {
+      const prev = seen.slice(0, i).filter((r) => r.partition === seen[i]!.partition).at(-1);
+      if (prev !== undefined) assert.ok(prev.offset < seen[i]!.offset, `partition ${seen[i]!.partition} read in offset order`);
+    }
+  }
+  // b's records of a partition come before a's (a took it over), so order the union by offset.
+  assertExactlyOnce([...a.seen, ...b.seen].sort((x, y) => x.offset - y.offset), [...first, ...second]);
+});
+
+test('a broker restart mid-stream loses nothing and duplicates nothing', async (t) => {
+  const topic = await freshTopic(t, 'restart');
+  const input = seededTrades(2_000, 6);
+  const p = producer(t, topic);
+  await p.append(input.slice(0, 1_000));
+
+  await stackDown('kafka', stackOptions);
+  t.after(() => stackUp('kafka', stackOptions));
+  // With the broker gone the producer spools: append still resolves, nothing is dropped.
+  for (let i = 1_000; i < 1_500; i += 100) await p.append(input.slice(i, i + 100));
+  assert.ok(p.spoolDepth() > 0, 'trades wait in the spool while the broker is down');
+  const appendingMore = (async () => {
+    for (let i = 1_500; i < input.length; i += 100) await p.append(input.slice(i, i + 100));
+  })();
+  await stackUp('kafka', stackOptions);
+  await appendingMore;
+  await until(() => p.spoolDepth() === 0, 'the spool to drain', 60_000);
+
+  const c = collector();
+  await consumer(t, topic, `it-restart-${run}`).start(c.handler);
+  await until(() => c.seen.length >= input.length, `${input.length} records`, 60_000);
+  // Give a duplicate, if there were one, the chance to arrive before counting.
+  const settled = c.seen.length;
+  await until(() => c.seen.length > settled, 'no more records', 1_000).catch(() => {});
+  assertExactlyOnce(c.seen, input);
+});
