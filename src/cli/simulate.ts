@@ -1,0 +1,64 @@
+import { Command, Option } from 'commander';
+import { CONFIG_FIELDS, type ConfigKey } from '../config/index.ts';
+import { createLogger } from '../observability/index.ts';
+import { SimulatorServer } from '../source/index.ts';
+import { addConfigOptions, configFromOptions } from './config-options.ts';
+import { untilSignal } from './signals.ts';
+
+/** Short flags of this command → the config keys they set (so env and file values apply too). */
+const FLAGS = [
+  ['host', 'simulator.host'],
+  ['port', 'simulator.port'],
+  ['rate', 'simulator.rate'],
+  ['seed', 'simulator.seed'],
+  ['disorder', 'simulator.disorder'],
+  ['batch', 'simulator.batch'],
+  ['symbols', 'symbols'],
+] as const satisfies readonly (readonly [string, ConfigKey])[];
+
+const KEYS: readonly ConfigKey[] = ['logLevel'];
+
+export function simulateCommand(): Command {
+  const cmd = new Command('simulate')
+    .description('serve a simulated market over the Finnhub WebSocket protocol, on its own')
+    .addHelpText(
+      'after',
+      `
+Any Finnhub client can connect to it; tickstream does with --source finnhub --finnhub-url <url>.
+Examples:
+  tickstream simulate
+  tickstream simulate --port 9001 --rate 5000 --seed 7 --symbols AAPL,BINANCE:BTCUSDT`,
+    );
+  for (const [flag, key] of FLAGS) {
+    const field = CONFIG_FIELDS[key];
+    const shown = (field.show as (v: unknown) => string)(field.default);
+    cmd.addOption(new Option(`--${flag} <value>`, `${field.description} (default: ${shown})`));
+  }
+  addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
+    const overrides: Partial<Record<ConfigKey, string>> = {};
+    for (const [flag, key] of FLAGS) {
+      const value = options[flag];
+      if (typeof value === 'string') overrides[key] = value;
+    }
+    const config = configFromOptions(options, KEYS, overrides);
+    const logger = createLogger({ level: config.logLevel });
+    const { simulator: s } = config;
+    const simulator = new SimulatorServer({
+      host: s.host,
+      port: s.port,
+      rate: s.rate,
+      seed: s.seed,
+      disorderMs: s.disorder,
+      batch: s.batch,
+      symbols: config.symbols,
+      logger: logger.child('simulator'),
+    });
+    await simulator.start();
+    const rate = s.rate === 0 ? 'as fast as clients read' : `${s.rate} trades/s`;
+    process.stdout.write(`simulator listening on ${simulator.url} · ${rate} · seed ${s.seed} · ${config.symbols.length} symbols\n`);
+    const signal = await untilSignal();
+    logger.info('stopping', { signal });
+    await simulator.close();
+  });
+  return cmd;
+}
