@@ -99,7 +99,13 @@ async function upOne(
   progress(`${label}: starting on ${endpointText(client)} (log: ${paths.logFile})`);
   const pid = spawnDetached({ command: prereq.java, args, cwd: paths.dir, logFile: paths.logFile, env: options.env });
   writeRunRecord(paths, { pid, version: service.release.version, mainClass: service.mainClass, startedAt: new Date().toISOString() });
-  const health = await waitHealthy(service, config, paths.logFile, pid, progress);
+  let health: string;
+  try {
+    health = await waitHealthy(service, config, paths.logFile, pid, progress);
+  } catch (error) {
+    clearRunRecord(paths);
+    throw error;
+  }
   await service.afterHealthy?.(config, progress);
   const elapsedMs = Date.now() - started;
   progress(`${label} healthy on ${endpointText(client)} (pid ${pid}) in ${(elapsedMs / 1000).toFixed(1)}s: ${health}`);

@@ -8,8 +8,13 @@ import { LOOPBACK, portOf, type ServiceContext, type ServiceDefinition } from '.
 import { CASSANDRA_RELEASE } from '../versions.ts';
 
 const MAIN_CLASS = 'org.apache.cassandra.service.CassandraDaemon';
-/** Inter-node port; one node only, but Cassandra binds it anyway. */
-export const CASSANDRA_STORAGE_PORT = 7000;
+/**
+ * Inter-node port: one node only, but Cassandra binds it anyway. 7000 beside the default CQL
+ * port; the CQL port + 1 otherwise, so that a second stack on other ports does not collide.
+ */
+export function storagePortFor(nativePort: number): number {
+  return nativePort === 9042 ? 7000 : nativePort + 1;
+}
 
 export interface CassandraSettings {
   readonly nativePort: number;
@@ -19,7 +24,8 @@ export interface CassandraSettings {
 }
 
 export function cassandraSettings(config: Config, dir: string): CassandraSettings {
-  return { nativePort: portOf(config.cassandra.contactPoints[0], 9042), storagePort: CASSANDRA_STORAGE_PORT, dataDir: join(dir, 'data') };
+  const nativePort = portOf(config.cassandra.contactPoints[0], 9042);
+  return { nativePort, storagePort: storagePortFor(nativePort), dataDir: join(dir, 'data') };
 }
 
 const yamlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
@@ -166,9 +172,10 @@ async function prepare(context: ServiceContext): Promise<readonly string[]> {
 }
 
 function endpoints(config: Config): readonly Endpoint[] {
+  const nativePort = portOf(config.cassandra.contactPoints[0], 9042);
   return [
-    { host: LOOPBACK, port: portOf(config.cassandra.contactPoints[0], 9042) },
-    { host: LOOPBACK, port: CASSANDRA_STORAGE_PORT },
+    { host: LOOPBACK, port: nativePort },
+    { host: LOOPBACK, port: storagePortFor(nativePort) },
   ];
 }
 

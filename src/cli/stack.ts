@@ -1,0 +1,105 @@
+import { Argument, Command, Option } from 'commander';
+import { flagName, loadConfig, type Config, type ConfigKey } from '../config/index.ts';
+import { isServiceName, renderStatusTable, SERVICE_NAMES, stackDown, stackLogs, stackStatus, stackUp, type ServiceTarget, type StackOptions } from '../stack/index.ts';
+import { addConfigOptions } from './config-options.ts';
+import { untilSignal } from './signals.ts';
+
+/** The config keys the stack reads: where its state lives, its ports, and how topics are made. */
+const STACK_KEYS: readonly ConfigKey[] = [
+  'dataDir',
+  'kafka.brokers',
+  'kafka.topicPartitions',
+  'kafka.retention',
+  'cassandra.contactPoints',
+  'cassandra.localDataCenter',
+];
+
+/**
+ * Test and CI switches that share the TICKSTREAM_ prefix but are not config keys;
+ * the config loader would reject them as unknown settings.
+ */
+const NOT_CONFIG = new Set(['TICKSTREAM_STACK_REQUIRED']);
+
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function stackConfig(options: Record<string, unknown>): Config {
+  const flags: Partial<Record<ConfigKey, string>> = {};
+  for (const key of STACK_KEYS) {
+    const value = options[camel(flagName(key))];
+    if (typeof value === 'string') flags[key] = value;
+  }
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !NOT_CONFIG.has(k)));
+  return loadConfig({ flags, env, file: typeof options['config'] === 'string' ? options['config'] : undefined });
+}
+
+function stackOptions(options: Record<string, unknown>): StackOptions {
+  return { config: stackConfig(options), env: process.env, progress: (line) => process.stderr.write(`${line}\n`) };
+}
+
+const serviceArgument = (): Argument =>
+  new Argument('[service]', 'which service').choices([...SERVICE_NAMES, 'all']).default('all');
+
+function sub(name: string, description: string): Command {
+  return addConfigOptions(new Command(name).description(description), STACK_KEYS);
+}
+
+export function stackCommand(): Command {
+  const up = sub('up', 'fetch (first time only), configure and start Kafka and/or Cassandra, and wait until they answer')
+    .addArgument(serviceArgument())
+    .action(async (service: ServiceTarget, options: Record<string, unknown>) => {
+      await stackUp(service, stackOptions(options));
+    });
+
+  const down = sub('down', 'stop services started by `stack up` (SIGTERM, then SIGKILL after a grace period)')
+    .addArgument(serviceArgument())
+    .action(async (service: ServiceTarget, options: Record<string, unknown>) => {
+      await stackDown(service, stackOptions(options));
+    });
+
+  const status = sub('status', 'show each service with its ports, pid, health and version')
+    .addOption(new Option('--json', 'print JSON instead of a table'))
+    .action(async (options: Record<string, unknown>) => {
+      const rows = await stackStatus(stackOptions(options));
+      process.stdout.write(options['json'] === true ? `${JSON.stringify(rows, null, 2)}\n` : renderStatusTable(rows));
+    });
+
+  const logs = sub('logs', "print the last lines of a service's log")
+    .addArgument(new Argument('<service>', 'which service').choices([...SERVICE_NAMES]))
+    .addOption(new Option('-n, --lines <n>', 'how many lines').default('50').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--lines must be a whole number, got ${v}`);
+      return String(n);
+    }))
+    .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C'))
+    .action(async (service: string, options: Record<string, unknown>) => {
+      if (!isServiceName(service)) return;
+      const abort = new AbortController();
+      if (options['follow'] === true) void untilSignal().then(() => abort.abort());
+      await stackLogs(service, stackOptions(options), {
+        lines: Number(options['lines']),
+        follow: options['follow'] === true,
+        signal: abort.signal,
+        write: (text) => process.stdout.write(text),
+      });
+    });
+
+  return new Command('stack')
+    .description('the local Kafka (KRaft) and Cassandra, from Maven Central, with no Docker; needs Java 17 and Maven')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tickstream stack up              start Kafka and Cassandra (the first run fetches them with Maven)
+  tickstream stack up kafka
+  tickstream stack status
+  tickstream stack logs cassandra -n 100 -f
+  tickstream stack down
+
+Jars are cached in $XDG_CACHE_HOME/tickstream (default ~/.cache/tickstream); configs, data,
+pid files and logs live in <dataDir>/stack/<service>/.`,
+    )
+    .addCommand(up)
+    .addCommand(down)
+    .addCommand(status)
+    .addCommand(logs);
+}
