@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { tradeViolation } from '../../../src/domain/index.ts';
+import { epochMs, tradeViolation } from '../../../src/domain/index.ts';
 import { FinnhubClient, SimulatedMarket } from '../../../src/source/index.ts';
 import { collector, recordingServer, startClient, startSimulator, until } from '../source-helpers.ts';
 
@@ -132,3 +132,27 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+test('backoff grows over quick drops and starts over after a stable connection (virtual clock)', async (t) => {
+  const simulator = await startSimulator(t, { rate: 100 });
+  let now = 1_000_000;
+  const c = collector();
+  const client = await startClient(t, c.sink, {
+    url: simulator.url,
+    clock: { now: () => epochMs(now) },
+    random: () => 0.5,
+    stableMs: 10_000,
+    backoff: { initialMs: 20, maxMs: 1_000 },
+  });
+  const dropAndReconnect = async (): Promise<string> => {
+    const before = client.counters.reconnects;
+    simulator.dropConnections();
+    await until(() => client.counters.reconnects > before && client.status().state === 'connected', 'reconnected');
+    return c.statuses.filter((s) => s.state === 'reconnecting').at(-1)!.detail;
+  };
+  assert.match(await dropAndReconnect(), /attempt 1 in 10 ms/);
+  assert.match(await dropAndReconnect(), /attempt 2 in 20 ms/);
+  assert.match(await dropAndReconnect(), /attempt 3 in 40 ms/);
+  now += 10_000;
+  assert.match(await dropAndReconnect(), /attempt 1 in 10 ms/);
+});
