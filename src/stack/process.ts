@@ -183,16 +183,18 @@ export function tailLines(file: string, n: number): string[] {
   try {
     const size = fstatSync(fd).size;
     let start = size;
-    let text = '';
-    while (start > 0) {
+    let newlines = 0;
+    const chunks: Buffer[] = [];
+    // Whole buffers are joined before decoding, so a character split across chunks survives.
+    while (start > 0 && newlines <= n) {
       const len = Math.min(TAIL_CHUNK, start);
       start -= len;
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, start);
-      text = buf.toString('utf8') + text;
-      if (text.split('\n').length > n + 1) break;
+      chunks.unshift(buf);
+      for (const byte of buf) if (byte === 0x0a) newlines += 1;
     }
-    const lines = text.split('\n');
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
     if (lines.at(-1) === '') lines.pop();
     return lines.slice(-n);
   } finally {
