@@ -1,0 +1,221 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.ts';
+import { redactConfig } from '../config/index.ts';
+import { toBarRecord, type Bar, type EpochMs, type Interval } from '../domain/index.ts';
+import { TickstreamError } from '../errors.ts';
+import { silentLogger, snapshotStats, type Logger, type PipelineStats } from '../observability/index.ts';
+import type { SourceStatus } from '../source/source.ts';
+import type { Store, StoredTrade } from '../store/store.ts';
+import { LivePush } from './live-push.ts';
+import { createMetrics } from './metrics.ts';
+import { BadRequest, intParam, oneOfParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
+import { rollupBars, rollupPlans, type RollupPlan } from './rollup.ts';
+import { statusPage } from './status-page.ts';
+import { SPARKLINE_POINTS, SymbolBoard } from './symbol-board.ts';
+import { tradeJson } from './trade-json.ts';
+
+export interface HttpServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly store: Store;
+  readonly stats: PipelineStats;
+  readonly config: Config;
+  readonly symbols: readonly string[];
+  readonly intervals: readonly Interval[];
+  readonly sourceStatus: () => SourceStatus;
+  readonly logger?: Logger;
+  /** The built dashboard; served at `/` when it holds index.html. */
+  readonly webRoot?: string;
+  /** How often the live stream pushes coalesced updates; default 250. */
+  readonly pushIntervalMs?: number;
+  /** Merged into /api/stats and the stream's stats event. */
+  readonly extraStats?: () => Record<string, unknown>;
+}
+
+export interface LiveFeed {
+  publishBars(bars: readonly Bar[]): void;
+  publishTrades(trades: readonly StoredTrade[]): void;
+}
+
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  readonly live: LiveFeed;
+  /** Seeds the live state from the store, listens, and resolves to the base URL, e.g. http://127.0.0.1:8080. */
+  start(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const BAR_LIMIT = { default: 500, max: 5_000 } as const;
+export const TRADE_LIMIT = { default: 100, max: 1_000 } as const;
+
+/** The dashboard's HTTP API and live push (src/server/README.md lists the routes). */
+export function createHttpServer(o: HttpServerOptions): HttpServer {
+  const log = o.logger ?? silentLogger;
+  const engineIntervals = o.intervals.map((i) => i.label);
+  const plans = new Map<string, RollupPlan>(rollupPlans(o.intervals).map((p) => [p.target.label, p]));
+  const intervalLists = { engine: engineIntervals, rollup: [...plans.keys()] };
+  const allIntervals = [...engineIntervals, ...plans.keys()];
+  const smallest = [...o.intervals].sort((a, b) => a.ms - b.ms)[0];
+  const board = new SymbolBoard(o.symbols, smallest?.label ?? '');
+
+  const statsBody = (): Record<string, unknown> => ({ ...snapshotStats(o.stats), source: o.sourceStatus(), ...o.extraStats?.() });
+  const live = new LivePush({ pushIntervalMs: o.pushIntervalMs ?? 250, stats: statsBody, logger: log });
+  const metrics = createMetrics({ stats: o.stats, sourceStatus: o.sourceStatus, streamClients: () => live.clientCount });
+
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: error.message });
+    if (error instanceof TickstreamError && error.code === 'TICKSTREAM_STORE_UNAVAILABLE') {
+      log.warn('store unavailable', { url: request.url, error: error.message });
+      return reply.code(503).send({ error: 'store_unavailable', message: error.message });
+    }
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) {
+      log.error('request failed', { url: request.url, error: error.message });
+      return reply.code(500).send({ error: 'internal', message: 'internal server error' });
+    }
+    return reply.code(status).send({ error: 'bad_request', message: error.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` }),
+  );
+
+  app.get('/api/symbols', async () => board.summaries(Date.now()));
+
+  app.get('/api/bars', async (request) => {
+    const q = request.query as Query;
+    const symbol = symbolParam(q);
+    const interval = oneOfParam(q, 'interval', allIntervals);
+    const from = optionalTimeParam(q, 'from');
+    const to = optionalTimeParam(q, 'to');
+    const limit = intParam(q, 'limit', { min: 1, max: BAR_LIMIT.max, default: BAR_LIMIT.default });
+    if (from !== undefined && to !== undefined && from >= to) {
+      throw new BadRequest('from', `from must be less than to; got from=${from} to=${to}`);
+    }
+    const plan = plans.get(interval);
+    const bars = plan === undefined ? await o.store.bars({ symbol, interval, ...range(from, to), limit }) : await rolledUp(o.store, plan, symbol, from, to, limit);
+    return bars.map(toBarRecord);
+  });
+
+  app.get('/api/trades', async (request) => {
+    const q = request.query as Query;
+    const symbol = symbolParam(q);
+    const limit = intParam(q, 'limit', { min: 1, max: TRADE_LIMIT.max, default: TRADE_LIMIT.default });
+    const before = optionalTimeParam(q, 'before');
+    const trades = await o.store.trades({ symbol, limit, ...(before === undefined ? {} : { before }) });
+    return trades.map(tradeJson);
+  });
+
+  app.get('/api/stats', async () => statsBody());
+
+  app.get('/api/config', async () => ({ ...redactConfig(o.config), intervals: intervalLists }));
+
+  app.get('/healthz', async (_request, reply) => {
+    const source = o.sourceStatus().state;
+    try {
+      await o.store.trades({ symbol: o.symbols[0] ?? 'AAPL', limit: 1 });
+      return { status: 'ok', source, store: 'ok' };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return reply.code(503).send({ status: 'unavailable', source, store: 'unavailable', message });
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.metrics();
+    return reply.type(metrics.contentType).send(text);
+  });
+
+  app.get('/api/stream', (request, reply) => {
+    reply.hijack();
+    live.attach(reply.raw, { symbols: board.symbols, intervals: intervalLists });
+    log.debug('stream client connected', { clients: live.clientCount, remote: request.ip });
+  });
+
+  const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
+  if (dashboard !== undefined) {
+    void app.register(fastifyStatic, { root: dashboard, prefix: '/', index: 'index.html' });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(
+        statusPage({ stats: snapshotStats(o.stats), source: o.sourceStatus(), symbols: board.symbols, intervals: allIntervals }),
+      ),
+    );
+  }
+
+  let started: Promise<string> | undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    live: {
+      publishBars(bars) {
+        board.bars(bars);
+        live.publishBars(bars);
+      },
+      publishTrades(trades) {
+        board.trades(trades, Date.now());
+        live.publishTrades(trades);
+      },
+    },
+    start: () =>
+      (started ??= (async () => {
+        await seed(o.store, board, o.symbols, smallest?.label, log);
+        await app.listen({ host: o.host, port: o.port });
+        live.start();
+        const address = app.server.address() as AddressInfo;
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        const url = `http://${host}:${address.port}`;
+        log.info('http listening', { url, dashboard: dashboard !== undefined });
+        return url;
+      })()),
+    close: () =>
+      (closing ??= (async () => {
+        live.close();
+        await app.close();
+      })()),
+  };
+}
+
+function range(from: EpochMs | undefined, to: EpochMs | undefined): { from?: EpochMs; to?: EpochMs } {
+  return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
+}
+
+/**
+ * Rolled-up bars: reads the source interval over the windows of the target that start in
+ * [from, to), whole, and merges them. `limit` target bars need at most limit·ratio source
+ * bars; with fewer (gaps) the oldest window may be cut, and it is the one dropped.
+ */
+async function rolledUp(store: Store, plan: RollupPlan, symbol: string, from: EpochMs | undefined, to: EpochMs | undefined, limit: number): Promise<Bar[]> {
+  const size = plan.target.ms;
+  const alignUp = (t: EpochMs): EpochMs => (Math.ceil(t / size) * size) as EpochMs;
+  const ratio = size / plan.source.ms;
+  const source = await store.bars({
+    symbol,
+    interval: plan.source.label,
+    ...range(from === undefined ? undefined : alignUp(from), to === undefined ? undefined : alignUp(to)),
+    limit: limit * ratio,
+  });
+  const bars = rollupBars(source, plan.target);
+  return bars.length > limit ? bars.slice(bars.length - limit) : bars;
+}
+
+/** Fills the symbol board from the store; a store that is down leaves it empty, not the server. */
+async function seed(store: Store, board: SymbolBoard, configured: readonly string[], sparkInterval: string | undefined, log: Logger): Promise<void> {
+  try {
+    const symbols = new Set([...configured, ...(await store.symbols())]);
+    await Promise.all(
+      [...symbols].map(async (symbol) => {
+        const [latest] = await store.trades({ symbol, limit: 1 });
+        const bars = sparkInterval === undefined ? [] : await store.bars({ symbol, interval: sparkInterval, limit: SPARKLINE_POINTS });
+        board.seed(symbol, latest, bars);
+      }),
+    );
+  } catch (error) {
+    log.warn('could not seed live state from the store', { error: error instanceof Error ? error.message : String(error) });
+  }
+}

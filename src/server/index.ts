@@ -1,0 +1,4 @@
+export { createHttpServer, type HttpServer, type HttpServerOptions, type LiveFeed } from './http-server.ts';
+export { rollupBars, rollupPlans, ROLLUP_TARGETS, type RollupPlan } from './rollup.ts';
+export type { SymbolSummary } from './symbol-board.ts';
+export type { TradeJson } from './trade-json.ts';
