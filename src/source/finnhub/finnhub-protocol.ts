@@ -1,13 +1,7 @@
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import {
-  tradeViolation,
-  type EpochMs,
-  type Price,
-  type Trade,
-  type TradeSource as TradeSourceName,
-  type Volume,
-} from '../../domain/index.ts';
+import type { EpochMs, Trade, TradeSource as TradeSourceName } from '../../domain/index.ts';
+import { checkedTrade, type CheckedTrade } from '../checked-trade.ts';
 import type { DeadLetter } from '../source.ts';
 
 /** One trade as Finnhub sends it inside a `trade` message. */
@@ -53,28 +47,12 @@ export function schemaReason(what: string, errors: readonly { instancePath: stri
 }
 
 /**
- * Converts a checked Finnhub trade to the domain Trade, or returns the reason it breaks
- * the Trade contract (NaN, negative price, ...). Checks the shape first with the compiled schema.
+ * Converts one item of a `trade` message to the domain Trade, or returns the reason it is not
+ * one: the compiled schema checks the shape, then the Trade contract (NaN, negative price, ...).
  */
-export function finnhubTradeToTrade(
-  value: unknown,
-  receivedAt: EpochMs,
-  source: TradeSourceName,
-): { trade: Trade; reason?: undefined } | { trade?: undefined; reason: string } {
+export function finnhubTradeToTrade(value: unknown, receivedAt: EpochMs, source: TradeSourceName): CheckedTrade {
   if (!finnhubTradeSchema.Check(value)) return { reason: schemaReason('invalid trade', finnhubTradeSchema.Errors(value)) };
-  const violation = tradeViolation({ symbol: value.s, price: value.p, volume: value.v, ts: value.t });
-  if (violation !== undefined) return { reason: `invalid trade: ${violation}` };
-  return {
-    trade: {
-      symbol: value.s,
-      price: value.p as Price,
-      volume: value.v as Volume,
-      ts: value.t as EpochMs,
-      conditions: value.c ?? [],
-      source,
-      ingestTs: receivedAt,
-    },
-  };
+  return checkedTrade('invalid trade', { symbol: value.s, price: value.p, volume: value.v, ts: value.t, conditions: value.c }, source, receivedAt);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { tradeViolation, type EpochMs, type Price, type Trade, type Volume } from '../../domain/index.ts';
+import type { EpochMs } from '../../domain/index.ts';
+import { checkedTrade, type CheckedTrade } from '../checked-trade.ts';
 import { finnhubTradeToTrade, schemaReason } from '../finnhub/finnhub-protocol.ts';
 
 /** A TradeRecord line (snake_case, as the pipeline writes trades); `source` and `ingest_ts` are replaced on replay. */
@@ -16,7 +17,7 @@ const tradeRecord = Compile(
   }),
 );
 
-export type ReplayLine = { readonly trade: Trade; readonly reason?: undefined } | { readonly trade?: undefined; readonly reason: string };
+export type ReplayLine = CheckedTrade;
 
 /**
  * Parses one NDJSON line: a TradeRecord `{"symbol","price","volume","ts","conditions",...}`, or a
@@ -33,19 +34,7 @@ export function parseReplayLine(text: string, ingestTs: EpochMs): ReplayLine {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { reason: 'not a JSON object' };
   if ('symbol' in value) {
     if (!tradeRecord.Check(value)) return { reason: schemaReason('invalid trade record', tradeRecord.Errors(value)) };
-    const violation = tradeViolation(value);
-    if (violation !== undefined) return { reason: `invalid trade record: ${violation}` };
-    return {
-      trade: {
-        symbol: value.symbol,
-        price: value.price as Price,
-        volume: value.volume as Volume,
-        ts: value.ts as EpochMs,
-        conditions: value.conditions ?? [],
-        source: 'replay',
-        ingestTs,
-      },
-    };
+    return checkedTrade('invalid trade record', value, 'replay', ingestTs);
   }
   if ('s' in value) return finnhubTradeToTrade(value, ingestTs, 'replay');
   return { reason: 'neither a trade record {"symbol","price","volume","ts",...} nor a Finnhub trade {"s","p","v","t"}' };
