@@ -10,14 +10,16 @@ test('the README’s configuration and error sections match the code (run `npm r
 });
 
 test('every exported error class has a registered code and every code is used by a class', () => {
-  const classes = Object.values(errors).filter(
-    (v): v is new (...args: never[]) => errors.TickstreamError => typeof v === 'function' && v.prototype instanceof errors.TickstreamError,
-  );
+  const exported: unknown[] = Object.values(errors);
+  const classes = exported.filter((v) => typeof v === 'function' && v.prototype instanceof errors.TickstreamError);
   const source = readFileSync(new URL('../src/errors.ts', import.meta.url), 'utf8');
-  for (const code of Object.keys(errors.ERROR_CODES)) {
+  const codes = Object.keys(errors.ERROR_CODES);
+  for (const code of codes) {
     assert.ok(source.includes(`super('${code}'`), `no error class uses ${code}`);
   }
-  assert.ok(classes.length >= Object.keys(errors.ERROR_CODES).length - 1);
+  const used = [...source.matchAll(/super\('(TICKSTREAM_[A-Z_]+)'/g)].map((m) => m[1]);
+  for (const code of used) assert.ok(codes.includes(code as string), `${code} is thrown but not registered`);
+  assert.equal(classes.length, used.length, 'one exported class per super(code) call');
 });
 
 test('the README’s Quick start has exactly the two commands', () => {

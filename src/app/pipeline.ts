@@ -1,0 +1,169 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/index.ts';
+import { FileSideLog, MemoryLog, TOPICS } from '../bus/index.ts';
+import type { Bar } from '../domain/index.ts';
+import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
+import { openSqliteStore } from '../store/index.ts';
+import type { Store, StoredTrade } from '../store/store.ts';
+import { createHttpServer } from '../server/index.ts';
+import type { DeadLetter, TradeSink, TradeSource } from '../source/source.ts';
+import { Processor, type LateEntry } from './processor.ts';
+import { openSource, type OpenedSource } from './source-factory.ts';
+import { statusLine } from './status-line.ts';
+
+export interface PipelineOptions {
+  readonly logger?: Logger;
+  /** Print the start-up summary and the periodic status line (the CLI does; tests don't). */
+  readonly statusLine?: boolean;
+  /** Where the dashboard's built files are. */
+  readonly webRoot?: string | undefined;
+  /** A source to use instead of the one the config names (tests, the benchmark). The pipeline starts and closes it. */
+  readonly source?: TradeSource;
+}
+
+export interface Pipeline {
+  /** The dashboard and API, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly config: Config;
+  readonly stats: PipelineStats;
+  readonly store: Store;
+  readonly source: TradeSource;
+  /** The simulator's URL when the source is the built-in simulator. */
+  readonly simulatorUrl: string | undefined;
+  /** Test hook: drops every simulator connection, as a network failure would. */
+  dropSourceConnections(): void;
+  /** Writes everything received so far to the store. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded profile in one process: source → in-process log → TS engine → SQLite → HTTP.
+ * Stops in reverse order on close(): the source first, then the log is drained, the engine
+ * flushes and saves its checkpoint, and the server and store close last.
+ */
+export async function startPipeline(config: Config, options: PipelineOptions = {}): Promise<Pipeline> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const stats = new PipelineStats();
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+
+  const store = openSqliteStore({ path: join(dataDir, 'tickstream.db'), logger: logger.child('store') });
+  const migrated = await store.migrate();
+  if (migrated.applied.length > 0) logger.info('store migrated', { applied: migrated.applied.join(','), current: migrated.current });
+
+  const deadLetters = new FileSideLog<DeadLetter>(join(dataDir, `${TOPICS.deadLetters}.ndjson`));
+  const late = new FileSideLog<LateEntry>(join(dataDir, `${TOPICS.late}.ndjson`));
+  let failure: unknown;
+  const log = new MemoryLog({
+    partitions: config.partitions,
+    capacity: config.logCapacity,
+    onError: (error) => {
+      failure = error;
+      logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
+    },
+  });
+
+  const server = createHttpServer({
+    host: config.host,
+    port: config.port,
+    store,
+    stats,
+    config,
+    symbols: config.symbols,
+    intervals: config.intervals,
+    sourceStatus: () => opened.source.status(),
+    logger: logger.child('http'),
+    ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
+  });
+
+  const consumer = log.consumer();
+  const processor = new Processor({
+    engineId: 'embedded',
+    engine: { intervals: config.intervals, lateness: config.lateness },
+    store,
+    consumer,
+    late,
+    stats,
+    flushIntervalMs: config.flushInterval,
+    logger: logger.child('engine'),
+    onFlushed: (bars: readonly Bar[], trades: readonly StoredTrade[]) => {
+      server.live.publishBars(bars);
+      server.live.publishTrades(trades);
+    },
+  });
+  await processor.start();
+
+  const sink: TradeSink = {
+    trades: (trades) => {
+      stats.received += trades.length;
+      stats.receivedRate.mark(trades.length, Date.now());
+      const accepted = log.append(trades);
+      return accepted.then(() => {
+        stats.produced += trades.length;
+      });
+    },
+    invalid: (letters) => {
+      stats.invalid += letters.length;
+      return deadLetters.append(letters);
+    },
+  };
+
+  const opened: OpenedSource =
+    options.source === undefined ? await openSource(config, { logger: logger.child('source') }) : injected(options.source);
+  const url = await server.start();
+  await opened.source.start(sink);
+
+  const timers: NodeJS.Timeout[] = [];
+  const refresh = (): void => {
+    stats.unknownMessages = opened.source.counters.unknown;
+    stats.reconnects = opened.source.counters.reconnects;
+    let lag = 0;
+    for (const v of consumer.lag().values()) lag += v;
+    stats.logLag = lag;
+  };
+  timers.push(setInterval(refresh, 500));
+  if (options.statusLine === true && config.statusInterval > 0) {
+    timers.push(setInterval(() => logger.child('status').info(statusLine(stats, opened.source.status())), config.statusInterval));
+  }
+  for (const t of timers) t.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    config,
+    stats,
+    store,
+    source: opened.source,
+    simulatorUrl: opened.simulatorUrl,
+    dropSourceConnections: () => opened.dropConnections(),
+    flush: async () => {
+      await waitForDrain(log, () => failure);
+      await processor.flush();
+    },
+    close: () =>
+      (closing ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        await opened.close();
+        await waitForDrain(log, () => failure);
+        await processor.close();
+        log.close();
+        await Promise.all([deadLetters.close(), late.close()]);
+        await server.close();
+        await store.close();
+      })()),
+  };
+}
+
+function injected(source: TradeSource): OpenedSource {
+  return { source, simulatorUrl: undefined, dropConnections: () => {}, close: () => source.close() };
+}
+
+/** Waits (bounded) until the engine has read everything in the log. */
+async function waitForDrain(log: MemoryLog, failed: () => unknown, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (log.unread() > 0 && failed() === undefined && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,225 @@
+import type { Bar, Clock, Offset, Trade } from '../domain/index.ts';
+import { systemClock } from '../domain/index.ts';
+import {
+  applyTrade,
+  deserializePartitionState,
+  flushPartition,
+  newPartitionState,
+  serializePartitionState,
+  watermarkOf,
+  type EngineOptions,
+  type PartitionState,
+} from '../engine/index.ts';
+import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../bus/index.ts';
+import type { Checkpoint, Store, StoredTrade } from '../store/store.ts';
+import type { Logger, PipelineStats } from '../observability/index.ts';
+import { silentLogger } from '../observability/index.ts';
+import { retryForever } from './retry.ts';
+
+/** A late trade as it goes to `market.trades.late`. */
+export interface LateEntry {
+  readonly partition: number;
+  readonly offset: number;
+  readonly symbol: string;
+  readonly price: number;
+  readonly volume: number;
+  readonly ts: number;
+  readonly conditions: readonly string[];
+  readonly source: string;
+  readonly ingest_ts: number;
+  readonly watermark: number | null;
+}
+
+export interface ProcessorOptions {
+  /** Keeps this engine's checkpoints apart from another's (the consumer group in the cluster profile). */
+  readonly engineId: string;
+  readonly engine: EngineOptions;
+  readonly store: Store;
+  readonly consumer: TradeLogConsumer;
+  readonly late: SideLog<LateEntry>;
+  readonly stats: PipelineStats;
+  readonly flushIntervalMs: number;
+  /** Flush early once this many processed trades wait for the store, to bound memory. */
+  readonly maxPendingTrades?: number;
+  /** Called after each successful store write, e.g. to push to the dashboard. */
+  readonly onFlushed?: (bars: readonly Bar[], trades: readonly StoredTrade[]) => void;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+interface PartitionSlot {
+  state: PartitionState;
+  /** Next offset to read: the offset saved with the state. */
+  nextOffset: number;
+  touched: boolean;
+}
+
+/**
+ * Runs the TS engine over a log consumer: applies each record to its partition's
+ * window state, and on every flush writes trades, changed bars and the state with
+ * its offset to the store in one batch, then commits the offsets. A restart resumes
+ * from the saved state and offset, so nothing is lost or counted twice.
+ */
+export class Processor implements ConsumerHandler {
+  readonly #o: ProcessorOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #slots = new Map<number, PartitionSlot>();
+  readonly #maxPending: number;
+  #pending: StoredTrade[] = [];
+  #late: LateEntry[] = [];
+  #flushing: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: ProcessorOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? silentLogger;
+    this.#maxPending = options.maxPendingTrades ?? 50_000;
+  }
+
+  async start(): Promise<void> {
+    await this.#o.consumer.start(this);
+    this.#timer = setInterval(() => {
+      this.flush().catch((error: unknown) => {
+        this.#log.error('flush failed', { error: error instanceof Error ? error.message : String(error) });
+      });
+    }, this.#o.flushIntervalMs);
+    this.#timer.unref();
+  }
+
+  async assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, Offset>> {
+    const saved = await retryForever(() => this.#o.store.checkpoints(this.#o.engineId), this.#log, 'read checkpoints');
+    const resume = new Map<number, Offset>();
+    for (const p of partitions) {
+      const cp = saved.get(p);
+      const state = cp === undefined ? newPartitionState() : deserializePartitionState(cp.state);
+      this.#slots.set(p, { state, nextOffset: cp?.offset ?? 0, touched: false });
+      if (cp !== undefined) resume.set(p, cp.offset);
+    }
+    if (resume.size > 0) this.#log.info('resumed from checkpoint', { partitions: resume.size });
+    return resume;
+  }
+
+  async revoked(partitions: readonly number[]): Promise<void> {
+    await this.flush();
+    for (const p of partitions) this.#slots.delete(p);
+  }
+
+  async records(partition: number, records: readonly LogRecord[]): Promise<void> {
+    let slot = this.#slots.get(partition);
+    if (slot === undefined) {
+      slot = { state: newPartitionState(), nextOffset: 0, touched: false };
+      this.#slots.set(partition, slot);
+    }
+    const options = this.#o.engine;
+    let applied = 0;
+    for (const r of records) {
+      // Records before the saved offset were already counted before a restart.
+      if (r.offset < slot.nextOffset) continue;
+      applied++;
+      if (applyTrade(slot.state, r.trade, r.offset, options) === 'accepted') {
+        this.#pending.push({ trade: r.trade, seq: r.offset });
+      } else {
+        this.#late.push(lateEntry(r, slot.state, options));
+      }
+      slot.nextOffset = r.offset + 1;
+    }
+    slot.touched = true;
+    this.#o.stats.processed += applied;
+    this.#o.stats.processedRate.mark(applied, this.#clock.now());
+    if (this.#pending.length >= this.#maxPending) await this.flush();
+  }
+
+  /** Writes what is pending; calls queue up behind each other. */
+  flush(): Promise<void> {
+    const run = this.#flushing.then(() => this.#flushOnce());
+    // A failed flush must not poison the ones queued behind it.
+    this.#flushing = run.catch(() => {});
+    return run;
+  }
+
+  async #flushOnce(): Promise<void> {
+    const started = performance.now();
+    const bars: Bar[] = [];
+    const checkpoints: Checkpoint[] = [];
+    const commit = new Map<number, Offset>();
+    for (const [p, slot] of this.#slots) {
+      if (!slot.touched) continue;
+      for (const bar of flushPartition(slot.state, this.#o.engine).bars) bars.push(bar);
+      checkpoints.push({
+        engineId: this.#o.engineId,
+        partition: p,
+        offset: slot.nextOffset as Offset,
+        state: serializePartitionState(slot.state),
+      });
+      commit.set(p, slot.nextOffset as Offset);
+      slot.touched = false;
+    }
+    const trades = this.#pending;
+    const late = this.#late;
+    this.#pending = [];
+    this.#late = [];
+    if (checkpoints.length === 0 && trades.length === 0) return;
+
+    const stats = this.#o.stats;
+    const batch = { trades, bars, checkpoints };
+    await retryForever(
+      async () => {
+        const t0 = performance.now();
+        try {
+          await this.#o.store.write(batch);
+        } catch (error) {
+          stats.storeErrors++;
+          throw error;
+        }
+        stats.storeWriteDuration.record(performance.now() - t0);
+      },
+      this.#log,
+      'store write',
+    );
+    if (late.length > 0) await retryForever(() => this.#o.late.append(late), this.#log, 'late-trade log append');
+    await retryForever(() => this.#o.consumer.commit(commit), this.#log, 'offset commit');
+
+    const now = this.#clock.now();
+    for (const { trade } of trades) stats.latency.record(now - trade.ingestTs);
+    stats.late += late.length;
+    stats.tradesStored += trades.length;
+    stats.barsStored += bars.length;
+    stats.barsRate.mark(bars.length, now);
+    stats.flushes++;
+    stats.flushDuration.record(performance.now() - started);
+    this.#o.onFlushed?.(bars, trades);
+  }
+
+  /** Final flush; the consumer must be drained (or closed) first. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const slot of this.#slots.values()) slot.touched = true;
+    await this.flush();
+  }
+}
+
+function lateEntry(r: LogRecord, state: PartitionState, options: EngineOptions): LateEntry {
+  const t: Trade = r.trade;
+  const wm = watermarkFrom(state, options);
+  return {
+    partition: r.partition,
+    offset: r.offset,
+    symbol: t.symbol,
+    price: t.price,
+    volume: t.volume,
+    ts: t.ts,
+    conditions: t.conditions,
+    source: t.source,
+    ingest_ts: t.ingestTs,
+    watermark: wm,
+  };
+}
+
+function watermarkFrom(state: PartitionState, options: EngineOptions): number | null {
+  return watermarkOf(state, options) ?? null;
+}

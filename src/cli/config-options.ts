@@ -1,0 +1,55 @@
+import { Option, type Command } from 'commander';
+import { CONFIG_FIELDS, flagName, loadConfig, type Config, type ConfigKey } from '../config/index.ts';
+
+/** Config keys every pipeline role takes. */
+export const PIPELINE_KEYS: readonly ConfigKey[] = [
+  'profile',
+  'source',
+  'symbols',
+  'dataDir',
+  'host',
+  'port',
+  'intervals',
+  'lateness',
+  'flushInterval',
+  'partitions',
+  'logCapacity',
+  'statusInterval',
+  'logLevel',
+  'finnhub.url',
+  'simulator.port',
+  'simulator.rate',
+  'simulator.seed',
+  'simulator.disorder',
+  'simulator.batch',
+  'replay.file',
+  'replay.speed',
+];
+
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Adds a `--flag <value>` per config key (secrets excepted: they come from the
+ * environment or the file, never the command line, where `ps` would show them).
+ */
+export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[]): Command {
+  cmd.addOption(new Option('--config <file>', 'config file (default: ./tickstream.config.json if present)'));
+  for (const key of keys) {
+    const field = CONFIG_FIELDS[key];
+    if (field.secret === true) continue;
+    const shown = (field.show as (v: unknown) => string)(field.default);
+    cmd.addOption(new Option(`--${flagName(key)} <value>`, `${field.description} (default: ${shown})`));
+  }
+  return cmd;
+}
+
+/** Reads the command's flags into the config: defaults → file → env → flags. */
+export function configFromOptions(options: Record<string, unknown>, keys: readonly ConfigKey[], overrides: Partial<Record<ConfigKey, string>> = {}): Config {
+  const flags: Partial<Record<ConfigKey, string>> = {};
+  for (const key of keys) {
+    const value = options[camel(flagName(key))];
+    if (typeof value === 'string') flags[key] = value;
+  }
+  const file = typeof options['config'] === 'string' ? options['config'] : undefined;
+  return loadConfig({ flags: { ...flags, ...overrides }, env: process.env, file });
+}

@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { startPipeline } from '../app/index.ts';
+import { createLogger } from '../observability/index.ts';
+import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { untilSignal } from './signals.ts';
+import { webRoot } from './web-root.ts';
+
+const KEYS = PIPELINE_KEYS.filter((k) => !k.startsWith('simulator.') && k !== 'source' && k !== 'replay.file' && k !== 'finnhub.url');
+
+export function replayCommand(): Command {
+  const cmd = new Command('replay')
+    .description('run the pipeline over an NDJSON file of trades, at ×N speed or as fast as possible')
+    .argument('<file>', 'NDJSON file: one trade per line, {"symbol","price","volume","ts","conditions","source","ingest_ts"} or Finnhub {"s","p","v","t","c"}')
+    .option('--exit', 'exit once the file is processed instead of serving the dashboard')
+    .addHelpText('after', '\nExamples:\n  tickstream replay trades.ndjson --replay-speed 10\n  tickstream replay trades.ndjson --replay-speed 0 --exit');
+  addConfigOptions(cmd, KEYS).action(async (file: string, options: Record<string, unknown>) => {
+    const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
+    const logger = createLogger({ level: config.logLevel });
+    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: webRoot() });
+    logger.info(`replaying ${file} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`} · dashboard ${pipeline.url}`);
+    const done = pipeline.source.finished().then(async () => {
+      await pipeline.flush();
+      const s = pipeline.stats;
+      logger.info(`replay finished: ${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`);
+      return 'finished' as const;
+    });
+    if (options['exit'] === true) await Promise.race([done, untilSignal()]);
+    else await untilSignal();
+    await pipeline.close();
+  });
+  return cmd;
+}

@@ -1,0 +1,41 @@
+import { Command } from 'commander';
+import { redactConfig } from '../config/index.ts';
+import { startPipeline } from '../app/index.ts';
+import { createLogger } from '../observability/index.ts';
+import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { untilSignal } from './signals.ts';
+import { webRoot } from './web-root.ts';
+
+export function runCommand(): Command {
+  const cmd = new Command('run')
+    .description('run the whole pipeline in one process: source → log → engine → store → dashboard')
+    .addHelpText(
+      'after',
+      `
+Without FINNHUB_TOKEN the built-in simulator is the source; with it, real Finnhub trades.
+Examples:
+  tickstream run
+  tickstream run --symbols AAPL,MSFT --intervals 5s,1m,1h --port 9000
+  FINNHUB_TOKEN=... tickstream run --symbols BINANCE:BTCUSDT,BINANCE:ETHUSDT`,
+    );
+  addConfigOptions(cmd, PIPELINE_KEYS).action(async (options: Record<string, unknown>) => {
+    const config = configFromOptions(options, PIPELINE_KEYS);
+    const logger = createLogger({ level: config.logLevel });
+    logger.debug('config', Object.fromEntries(Object.entries(redactConfig(config)).map(([k, v]) => [k, JSON.stringify(v)])));
+    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: webRoot() });
+    const why =
+      config.source === 'finnhub'
+        ? `finnhub (${config.finnhub.url})`
+        : config.source === 'simulator'
+          ? `simulator at ${pipeline.simulatorUrl ?? '?'} (no FINNHUB_TOKEN set; set it to stream real trades)`
+          : `replay of ${config.replay.file ?? '?'} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`}`;
+    logger.info(
+      `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · dashboard ${pipeline.url}`,
+    );
+    await untilSignal();
+    logger.info('stopping: flushing bars and saving the checkpoint');
+    await pipeline.close();
+    logger.info('stopped');
+  });
+  return cmd;
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Processor } from '../../src/app/processor.ts';
+import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../../src/bus/index.ts';
+import { epochMs, offset, parseInterval, price, volume, durationMs, type Interval, type Offset } from '../../src/domain/index.ts';
+import { StoreUnavailableError } from '../../src/errors.ts';
+import { PipelineStats } from '../../src/observability/index.ts';
+import type { Checkpoint, FlushBatch, Store } from '../../src/store/store.ts';
+
+const INTERVALS = [parseInterval('5s'), parseInterval('1m')] as Interval[];
+const T0 = 1_700_000_000_000;
+
+function record(i: number, tsOffset = i * 10): LogRecord {
+  return {
+    partition: 0,
+    offset: offset(i),
+    trade: {
+      symbol: 'AAPL',
+      price: price(100 + (i % 7)),
+      volume: volume(1 + (i % 3)),
+      ts: epochMs(T0 + tsOffset),
+      conditions: [],
+      source: 'simulator',
+      ingestTs: epochMs(Date.now()),
+    },
+  };
+}
+
+/** A store stand-in that records writes and can be told to fail. */
+class RecordingStore implements Partial<Store> {
+  writes: FlushBatch[] = [];
+  failNext = 0;
+  saved = new Map<number, Checkpoint>();
+  async write(batch: FlushBatch): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new StoreUnavailableError('store is down (test)');
+    }
+    this.writes.push(batch);
+    for (const c of batch.checkpoints) this.saved.set(c.partition, c);
+  }
+  async checkpoints(): Promise<Map<number, Checkpoint>> {
+    return new Map(this.saved);
+  }
+}
+
+class RecordingConsumer implements TradeLogConsumer {
+  commits: Map<number, Offset>[] = [];
+  handler: ConsumerHandler | undefined;
+  resume: ReadonlyMap<number, Offset> = new Map();
+  async start(handler: ConsumerHandler): Promise<void> {
+    this.handler = handler;
+    this.resume = await handler.assigned([0]);
+  }
+  async commit(offsets: ReadonlyMap<number, Offset>): Promise<void> {
+    this.commits.push(new Map(offsets));
+  }
+  lag(): ReadonlyMap<number, number> {
+    return new Map();
+  }
+  async close(): Promise<void> {}
+}
+
+const nullSide: SideLog<unknown> = { append: async () => {}, close: async () => {} };
+
+function setup(store = new RecordingStore()) {
+  const consumer = new RecordingConsumer();
+  const stats = new PipelineStats();
+  const processor = new Processor({
+    engineId: 'test',
+    engine: { intervals: INTERVALS, lateness: durationMs(10_000) },
+    store: store as unknown as Store,
+    consumer,
+    late: nullSide,
+    stats,
+    flushIntervalMs: 60_000,
+  });
+  return { store, consumer, stats, processor };
+}
+
+test('offsets are committed only after the store has the batch, and a failed write is retried without loss', async () => {
+  const { store, consumer, stats, processor } = setup();
+  await processor.start();
+  await consumer.handler!.records(0, [record(0), record(1), record(2)]);
+  store.failNext = 2;
+  await processor.flush();
+  assert.equal(stats.storeErrors, 2);
+  assert.equal(store.writes.length, 1);
+  assert.equal(store.writes[0]!.trades.length, 3);
+  assert.deepEqual(consumer.commits, [new Map([[0, offset(3)]])]);
+  assert.equal(store.saved.get(0)?.offset, 3);
+  await processor.close();
+});
+
+test('a restart resumes from the checkpoint and skips records it has already counted', async () => {
+  const first = setup();
+  await first.processor.start();
+  await first.consumer.handler!.records(0, [record(0), record(1)]);
+  await first.processor.close();
+
+  const second = setup(first.store);
+  await second.processor.start();
+  assert.deepEqual(second.consumer.resume, new Map([[0, offset(2)]]));
+  // The log redelivers from an older position: offsets 0 and 1 must not count twice.
+  await second.consumer.handler!.records(0, [record(0), record(1), record(2)]);
+  await second.processor.close();
+  const last = second.store.writes.at(-1)!;
+  assert.deepEqual(last.trades.map((t) => t.seq), [2]);
+  const bar5s = last.bars.find((b) => b.interval === '5s')!;
+  assert.equal(bar5s.tradeCount, 3);
+});
+
+test('late trades are set aside, counted and not stored as trades', async () => {
+  const late: unknown[] = [];
+  const store = new RecordingStore();
+  const consumer = new RecordingConsumer();
+  const stats = new PipelineStats();
+  const p2 = new Processor({
+    engineId: 'test',
+    engine: { intervals: INTERVALS, lateness: durationMs(1_000) },
+    store: store as unknown as Store,
+    consumer,
+    late: { append: async (e) => void late.push(...e), close: async () => {} },
+    stats,
+    flushIntervalMs: 60_000,
+  });
+  await p2.start();
+  await consumer.handler!.records(0, [record(0, 0), record(1, 120_000), record(2, 1)]);
+  await p2.close();
+  assert.equal(stats.late, 1);
+  assert.equal(late.length, 1);
+  assert.deepEqual(store.writes.flatMap((w) => w.trades.map((t) => t.seq)), [0, 1]);
+});
