@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { toBarRecord, type Bar } from '../../src/domain/index.ts';
+import { rollupBars } from '../../src/server/index.ts';
+import { bar, serverFor, SYMBOLS, trade } from './fixtures.ts';
+
+const T0 = Date.UTC(2024, 4, 6, 13, 0);
+const MIN = 60_000;
+
+test('GET /api/symbols lists configured and stored symbols with last price, session change, rate and sparkline', async (t) => {
+  const { server, store } = serverFor(t);
+  const sparkBars = Array.from({ length: 70 }, (_, i) => bar('AAPL', '5s', 5_000, T0 + i * 5_000, 100 + i));
+  await store.write({ trades: [trade('AAPL', T0 + 349_000, 7, 169), trade('TSLA', T0, 1, 250)], bars: sparkBars, checkpoints: [] });
+  await server.start();
+
+  let rows = (await server.app.inject('/api/symbols')).json() as Record<string, unknown>[];
+  assert.deepEqual(rows.map((r) => r.symbol), [...SYMBOLS, 'TSLA']);
+  const aapl = rows[0]!;
+  const seeded = sparkBars.slice(10);
+  assert.equal(aapl.last_price, 169);
+  assert.equal(aapl.last_ts, T0 + 349_000);
+  assert.equal(aapl.session_open, seeded[0]!.open, 'the oldest seeded bar opens the session');
+  assert.deepEqual(aapl.sparkline, seeded.map((b) => b.close));
+  assert.equal(rows[1]!.last_price, null);
+  assert.equal(rows[1]!.change_pct, null);
+  assert.deepEqual(rows[1]!.sparkline, []);
+
+  server.live.publishTrades([trade('MSFT', T0 + 1_000, 1, 400), trade('MSFT', T0 + 2_000, 2, 410), trade('MSFT', T0 + 1_500, 3, 999)]);
+  server.live.publishBars([bar('AAPL', '5s', 5_000, T0 + 69 * 5_000, 180), bar('AAPL', '5s', 5_000, T0 + 70 * 5_000, 181), bar('AAPL', '1m', MIN, T0, 5)]);
+  rows = (await server.app.inject('/api/symbols')).json() as Record<string, unknown>[];
+  const msft = rows[1]!;
+  assert.equal(msft.session_open, 400);
+  assert.equal(msft.last_price, 410, 'the newest by event time, not the last to arrive');
+  assert.equal(msft.change_pct, 2.5);
+  assert.equal(typeof msft.trades_per_s, 'number');
+  const spark = rows[0]!.sparkline as number[];
+  assert.equal(spark.length, 60);
+  assert.deepEqual(spark.slice(-2), [180, 181], 'the forming bar is updated in place and a new window appended');
+});
+
+test('GET /api/bars returns BarRecords in ascending window_start, newest limit in [from, to)', async (t) => {
+  const { server, store } = serverFor(t);
+  const bars = Array.from({ length: 20 }, (_, i) => bar('AAPL', '1m', MIN, T0 + i * MIN, 100 + i));
+  const zero: Bar = { ...bar('AAPL', '1m', MIN, T0 + 20 * MIN), volume: 0, vwap: null };
+  await store.write({ trades: [], bars: [...bars, zero, bar('AAPL', '5s', 5_000, T0)], checkpoints: [] });
+
+  const all = await server.app.inject('/api/bars?symbol=AAPL&interval=1m');
+  assert.equal(all.statusCode, 200);
+  assert.match(String(all.headers['content-type']), /application\/json/);
+  assert.deepEqual(all.json(), [...bars, zero].map(toBarRecord));
+  assert.equal((all.json() as { vwap: unknown }[]).at(-1)!.vwap, null);
+
+  const page = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${T0 + 5 * MIN}&to=${T0 + 15 * MIN}&limit=3`);
+  assert.deepEqual(page.json(), bars.slice(12, 15).map(toBarRecord));
+  const none = await server.app.inject('/api/bars?symbol=NVDA&interval=1m');
+  assert.deepEqual(none.json(), []);
+});
+
+test('GET /api/bars rolls 5m, 15m and 1h up from 1m bars, newest limit, whole windows only', async (t) => {
+  const { server, store } = serverFor(t);
+  const ones = Array.from({ length: 125 }, (_, i) => bar('MSFT', '1m', MIN, T0 + i * MIN, 300 + (i % 17)));
+  await store.write({ trades: [], bars: ones, checkpoints: [] });
+
+  const five = (await server.app.inject('/api/bars?symbol=MSFT&interval=5m&limit=4')).json() as { window_start: number }[];
+  const expected = rollupBars(ones, { label: '5m', ms: 300_000 } as never).slice(-4).map(toBarRecord);
+  assert.deepEqual(five, expected);
+  assert.equal(five.length, 4);
+
+  const from = T0 + 7 * MIN; // rolled windows starting at or after from: T0+10m onwards
+  const ranged = (await server.app.inject(`/api/bars?symbol=MSFT&interval=5m&from=${from}&to=${T0 + 30 * MIN}`)).json() as { window_start: number; trade_count: number }[];
+  assert.deepEqual(ranged.map((b) => b.window_start), [10, 15, 20, 25].map((m) => T0 + m * MIN));
+  assert.ok(ranged.every((b) => b.trade_count === 5 * 4), 'each rolled bar holds five whole 1m bars');
+
+  const hour = (await server.app.inject('/api/bars?symbol=MSFT&interval=1h')).json() as { window_start: number; interval: string }[];
+  assert.deepEqual(hour.map((b) => [b.interval, b.window_start]), [['1h', T0], ['1h', T0 + 60 * MIN], ['1h', T0 + 120 * MIN]]);
+  const quarter = (await server.app.inject('/api/bars?symbol=MSFT&interval=15m&limit=2')).json() as { window_end: number }[];
+  assert.deepEqual(quarter.map((b) => b.window_end), [T0 + 120 * MIN, T0 + 135 * MIN]);
+});
+
+test('bad query parameters answer 400 with a message naming the parameter and the value', async (t) => {
+  const { server } = serverFor(t);
+  const cases: [string, RegExp | string][] = [
+    ['/api/bars?symbol=AAPL&interval=7x', 'interval must be one of 5s, 1m, 5m, 15m, 1h; got "7x"'],
+    ['/api/bars?interval=1m', /^symbol is required/],
+    ['/api/bars?symbol=AA%20PL&interval=1m', /^symbol must be .*; got "AA PL"$/],
+    ['/api/bars?symbol=AAPL', /^interval is required: one of 5s, 1m, 5m, 15m, 1h$/],
+    ['/api/bars?symbol=AAPL&interval=1m&limit=0', 'limit must be an integer from 1 to 5000; got "0"'],
+    ['/api/bars?symbol=AAPL&interval=1m&limit=5001', 'limit must be an integer from 1 to 5000; got "5001"'],
+    ['/api/bars?symbol=AAPL&interval=1m&limit=2.5', 'limit must be an integer from 1 to 5000; got "2.5"'],
+    ['/api/bars?symbol=AAPL&interval=1m&from=yesterday', /^from must be a time in epoch milliseconds .*; got "yesterday"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&to=-5', /^to must be a time in epoch milliseconds .*; got "-5"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=20&to=10', 'from must be less than to; got from=20 to=10'],
+    ['/api/bars?symbol=AAPL&interval=1m&limit=1&limit=2', 'limit must be given once; got 2 values'],
+    ['/api/trades?symbol=AAPL&limit=1001', 'limit must be an integer from 1 to 1000; got "1001"'],
+    ['/api/trades?symbol=AAPL&before=soon', /^before must be a time in epoch milliseconds .*; got "soon"$/],
+    ['/api/trades', /^symbol is required/],
+  ];
+  for (const [url, message] of cases) {
+    const res = await server.app.inject(url);
+    assert.equal(res.statusCode, 400, url);
+    const body = res.json() as { error: string; message: string };
+    assert.equal(body.error, 'bad_request', url);
+    if (typeof message === 'string') assert.equal(body.message, message, url);
+    else assert.match(body.message, message, url);
+  }
+});
+
+test('GET /api/trades returns trades newest first with their seq, and pages back with before', async (t) => {
+  const { server, store } = serverFor(t);
+  const trades = Array.from({ length: 10 }, (_, i) => trade('BINANCE:BTCUSDT', T0 + i * 100, i, 60_000 + i, 0.5));
+  await store.write({ trades, bars: [], checkpoints: [] });
+
+  const res = await server.app.inject('/api/trades?symbol=BINANCE:BTCUSDT&limit=3');
+  assert.deepEqual(res.json(), [9, 8, 7].map((i) => ({
+    symbol: 'BINANCE:BTCUSDT',
+    price: 60_000 + i,
+    volume: 0.5,
+    ts: T0 + i * 100,
+    conditions: i % 2 === 0 ? [] : ['1'],
+    source: 'simulator',
+    ingest_ts: T0 + i * 100 + 5,
+    seq: i,
+  })));
+  const older = (await server.app.inject(`/api/trades?symbol=BINANCE:BTCUSDT&before=${T0 + 500}`)).json() as { seq: number }[];
+  assert.deepEqual(older.map((x) => x.seq), [4, 3, 2, 1, 0]);
+  const defaults = (await server.app.inject('/api/trades?symbol=BINANCE:BTCUSDT')).json() as unknown[];
+  assert.equal(defaults.length, 10);
+});
+
+test('GET /api/stats is the stats snapshot plus the source status and extra stats', async (t) => {
+  const { server, stats } = serverFor(t, { extraStats: () => ({ engine: 'ts', partitions: 8 }) });
+  stats.received = 1234;
+  stats.late = 5;
+  const body = (await server.app.inject('/api/stats')).json() as Record<string, unknown>;
+  assert.equal(body.received, 1234);
+  assert.equal(body.late, 5);
+  assert.deepEqual(body.source, { kind: 'simulator', state: 'connected', detail: 'ws://127.0.0.1:1' });
+  assert.equal(body.engine, 'ts');
+  assert.equal(body.partitions, 8);
+  assert.ok(typeof (body.latency_ms as { p99: unknown }).p99 === 'number');
+});
+
+test('GET /api/config is the redacted config with engine and rolled-up interval lists', async (t) => {
+  const { server } = serverFor(t, {});
+  const body = (await server.app.inject('/api/config')).json() as Record<string, unknown>;
+  assert.deepEqual(body.intervals, { engine: ['5s', '1m'], rollup: ['5m', '15m', '1h'] });
+  assert.deepEqual(body.symbols, SYMBOLS);
+  assert.equal(body.port, 0);
+});
+
+test('GET /api/config never shows the Finnhub token', async (t) => {
+  const base = serverFor(t);
+  const config = { ...base.config, finnhub: { ...base.config.finnhub, token: 'sekret-token-123' } };
+  const { server } = serverFor(t, { config });
+  const res = await server.app.inject('/api/config');
+  assert.ok(!res.body.includes('sekret-token-123'));
+  assert.equal((res.json() as Record<string, unknown>)['finnhub.token'], '***');
+});
+
+test('GET /healthz is 200 while the store answers and 503 when it fails', async (t) => {
+  const { server, store } = serverFor(t);
+  const ok = await server.app.inject('/healthz');
+  assert.equal(ok.statusCode, 200);
+  assert.deepEqual(ok.json(), { status: 'ok', source: 'connected', store: 'ok' });
+  store.failing = true;
+  const down = await server.app.inject('/healthz');
+  assert.equal(down.statusCode, 503);
+  assert.equal((down.json() as { store: string }).store, 'unavailable');
+  const bars = await server.app.inject('/api/bars?symbol=AAPL&interval=1m');
+  assert.equal(bars.statusCode, 503);
+  assert.equal((bars.json() as { error: string }).error, 'store_unavailable');
+});
+
+test('an unknown route is a JSON 404', async (t) => {
+  const { server } = serverFor(t);
+  for (const url of ['/api/nope', '/nope/deeper?x=1']) {
+    const res = await server.app.inject(url);
+    assert.equal(res.statusCode, 404);
+    assert.deepEqual(res.json(), { error: 'not_found', message: `no route GET ${url.split('?')[0]}` });
+  }
+});
+
+test('/ is a plain status page when the dashboard is not built', async (t) => {
+  const { server, stats } = serverFor(t, { webRoot: join(tmpdir(), 'no-such-dashboard-dir') });
+  stats.received = 4321;
+  const res = await server.app.inject('/');
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /text\/html/);
+  assert.match(res.body, /4321/);
+  assert.match(res.body, /href="api\/bars\?symbol=AAPL&amp;interval=5s"/);
+});
+
+test('/ serves the built dashboard when webRoot holds index.html, and the API still answers', async (t) => {
+  const webRoot = mkdtempSync(join(tmpdir(), 'tickstream-web-'));
+  t.after(() => rmSync(webRoot, { recursive: true, force: true }));
+  writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>dash</title>');
+  writeFileSync(join(webRoot, 'app.js'), 'console.log(1)');
+  const { server } = serverFor(t, { webRoot });
+  const index = await server.app.inject('/');
+  assert.equal(index.statusCode, 200);
+  assert.equal(index.body, '<!doctype html><title>dash</title>');
+  const asset = await server.app.inject('/app.js');
+  assert.equal(asset.statusCode, 200);
+  assert.match(String(asset.headers['content-type']), /javascript/);
+  assert.equal((await server.app.inject('/api/symbols')).statusCode, 200);
+  const missing = await server.app.inject('/api/missing');
+  assert.equal(missing.statusCode, 404);
+  assert.equal((missing.json() as { error: string }).error, 'not_found');
+});
+
+test('GET /metrics exposes the pipeline counters in Prometheus text', async (t) => {
+  const { server, stats } = serverFor(t);
+  stats.received = 77;
+  stats.latency.record(12);
+  const res = await server.app.inject('/metrics');
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /text\/plain/);
+  assert.match(res.body, /^tickstream_trades_received_total 77$/m);
+  assert.match(res.body, /^tickstream_source_connected 1$/m);
+  assert.match(res.body, /^tickstream_latency_ms\{quantile="0.5"\} \d/m);
+});
+
+test('start listens on the given host only and returns the base URL; close is idempotent', async (t) => {
+  const { server } = serverFor(t);
+  const url = await server.start();
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const res = await fetch(`${url}/healthz`);
+  assert.equal(res.status, 200);
+  await server.close();
+  await server.close();
+  await assert.rejects(fetch(`${url}/healthz`));
+});
