@@ -143,6 +143,7 @@ export function cassandraJvmArgs(input: CassandraCommandInput): readonly string[
     '-Dcassandra-foreground=yes',
     `-Dcassandra.storagedir=${join(input.dir, 'data')}`,
     `-Dcassandra.logdir=${join(input.dir, 'logs')}`,
+    `-Dcassandra.triggers_dir=${join(input.dir, 'triggers')}`,
     `-Dlogback.configurationFile=file://${join(conf, 'logback.xml')}`,
     // A single node has no one to gossip with: skip the waits that exist for real rings (30 s otherwise).
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
@@ -164,7 +165,7 @@ async function prepare(context: ServiceContext): Promise<readonly string[]> {
   const settings = cassandraSettings(context.config, dir);
   const conf = join(dir, 'conf');
   mkdirSync(conf, { recursive: true });
-  mkdirSync(join(dir, 'logs'), { recursive: true });
+  for (const sub of ['logs', 'triggers']) mkdirSync(join(dir, sub), { recursive: true });
   for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) mkdirSync(join(settings.dataDir, sub), { recursive: true });
   writeIfChanged(join(conf, 'cassandra.yaml'), renderCassandraYaml(settings));
   writeIfChanged(join(conf, 'logback.xml'), renderLogback());
