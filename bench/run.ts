@@ -1,0 +1,257 @@
+// The embedded-path benchmark: source → in-process log → TS engine → SQLite, beside its floor
+// (a bare loop that only parses the same frames and updates a Map of bars), in one run.
+// Usage: npm run bench -- [--trades N] [--symbols N] [--latency-seconds S] [--out file.json]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startPipeline } from '../src/app/index.ts';
+import { loadConfig, type Config } from '../src/config/index.ts';
+import { silentLogger } from '../src/observability/index.ts';
+import { SimulatedMarket, type FinnhubTrade } from '../src/source/index.ts';
+import { tradeFrame } from '../src/source/finnhub/finnhub-protocol.ts';
+import { FrameSource } from './frame-source.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    trades: { type: 'string', default: '1000000' },
+    symbols: { type: 'string', default: '50' },
+    'latency-seconds': { type: 'string', default: '5' },
+    'latency-rate': { type: 'string', default: '10000' },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(
+    'npm run bench -- [--trades 1000000] [--symbols 50] [--latency-seconds 5] [--latency-rate 10000] [--out file.json]\n' +
+      'Measures the embedded pipeline end to end beside its floor and writes bench/results/embedded.json.\n',
+  );
+  process.exit(0);
+}
+const positive = (name: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) {
+    process.stderr.write(`bench: --${name} must be a positive integer, got "${text}"\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const TRADES = positive('trades', args.trades);
+const SYMBOL_COUNT = positive('symbols', args.symbols);
+const LATENCY_SECONDS = positive('latency-seconds', args['latency-seconds']);
+const LATENCY_RATE = positive('latency-rate', args['latency-rate']);
+const TRADES_PER_FRAME = 50;
+const INTERVALS = ['5s', '1m'];
+
+const progress = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
+
+function benchSymbols(n: number): string[] {
+  const known = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'];
+  const out = known.slice(0, n);
+  for (let i = out.length; i < n; i++) out.push(`SYM${String(i).padStart(3, '0')}`);
+  return out;
+}
+
+/** Seeded frames of the simulated market, event time starting now. */
+function makeFrames(count: number, symbols: readonly string[], startTs: number): string[] {
+  const market = new SimulatedMarket({ seed: 7, symbols, rate: 0, disorderMs: 250, startTs });
+  const frames: string[] = [];
+  let batch: FinnhubTrade[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = market.next();
+    if (t === undefined) break;
+    batch.push(t);
+    if (batch.length === TRADES_PER_FRAME) {
+      frames.push(tradeFrame(batch));
+      batch = [];
+    }
+  }
+  if (batch.length > 0) frames.push(tradeFrame(batch));
+  return frames;
+}
+
+interface FloorBar {
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  pv: number;
+  count: number;
+}
+
+/** The floor: parse every frame and fold its trades into a Map of bars, nothing else. */
+function floor(frames: readonly string[]): { tradesPerS: number; bars: number } {
+  const sizes = INTERVALS.map((label) => (label === '5s' ? 5_000 : 60_000));
+  const bars = new Map<string, FloorBar>();
+  let trades = 0;
+  const t0 = performance.now();
+  for (const frame of frames) {
+    const message = JSON.parse(frame) as { data: FinnhubTrade[] };
+    for (const t of message.data) {
+      trades++;
+      for (let i = 0; i < sizes.length; i++) {
+        const size = sizes[i] as number;
+        const key = `${t.s}\u0000${i}\u0000${Math.floor(t.t / size) * size}`;
+        const bar = bars.get(key);
+        if (bar === undefined) {
+          bars.set(key, { open: t.p, high: t.p, low: t.p, close: t.p, volume: t.v, pv: t.p * t.v, count: 1 });
+        } else {
+          if (t.p > bar.high) bar.high = t.p;
+          if (t.p < bar.low) bar.low = t.p;
+          bar.close = t.p;
+          bar.volume += t.v;
+          bar.pv += t.p * t.v;
+          bar.count++;
+        }
+      }
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { tradesPerS: trades / seconds, bars: bars.size };
+}
+
+function benchConfig(dataDir: string, symbols: readonly string[], flushInterval: string): Config {
+  return loadConfig({
+    env: {},
+    cwd: dataDir,
+    flags: {
+      dataDir,
+      port: '0',
+      symbols: symbols.join(','),
+      intervals: INTERVALS.join(','),
+      flushInterval,
+      logLevel: 'silent',
+    },
+  });
+}
+
+/** Samples the resident set size until stopped; returns the peak in MB. */
+function rssSampler(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 25);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss()) / 1e6;
+    },
+  };
+}
+
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+interface RunResult {
+  trades: number;
+  seconds: number;
+  tradesPerS: number;
+  barsStored: number;
+  late: number;
+  rssPeakMb: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+/** Runs the whole embedded pipeline over the frames; time runs until the last trade and its bars are stored. */
+async function endToEnd(frames: readonly string[], symbols: readonly string[], options: { flushInterval: string; rate?: number; maxMs?: number }): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-'));
+  try {
+    const source = new FrameSource(frames, { tradesPerFrame: TRADES_PER_FRAME, ...(options.rate === undefined ? {} : { rate: options.rate }), ...(options.maxMs === undefined ? {} : { maxMs: options.maxMs }) });
+    const pipeline = await startPipeline(benchConfig(dir, symbols, options.flushInterval), { logger: silentLogger, source });
+    const rss = rssSampler();
+    const t0 = performance.now();
+    await source.finished();
+    const delivered = source.counters.received;
+    await until(() => pipeline.stats.processed >= delivered, 600_000, 'the engine to read every trade');
+    await until(() => pipeline.stats.tradesStored + pipeline.stats.late >= delivered, 600_000, 'the store to hold every trade');
+    const seconds = (performance.now() - t0) / 1000;
+    const rssPeakMb = rss.stop();
+    const s = pipeline.stats;
+    const result: RunResult = {
+      trades: delivered,
+      seconds,
+      tradesPerS: delivered / seconds,
+      barsStored: s.barsStored,
+      late: s.late,
+      rssPeakMb,
+      latencyP50Ms: s.latency.quantile(0.5),
+      latencyP99Ms: s.latency.quantile(0.99),
+    };
+    await pipeline.close();
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+const symbols = benchSymbols(SYMBOL_COUNT);
+progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
+const frames = makeFrames(TRADES, symbols, Date.now());
+
+progress('floor: parse + Map of bars');
+floor(frames); // warm-up
+const floorRun = floor(frames);
+
+progress('end to end at full speed (default flush interval 1s)');
+const fullSpeed = await endToEnd(frames, symbols, { flushInterval: '1s' });
+
+progress('floor again, after the end-to-end run');
+const floorAfter = floor(frames);
+const floorPerS = Math.max(floorRun.tradesPerS, floorAfter.tradesPerS);
+
+const paced = makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now());
+progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms`);
+const latency10ms = await endToEnd(paced, symbols, { flushInterval: '10ms', rate: LATENCY_RATE, maxMs: LATENCY_SECONDS * 1000 });
+progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s`);
+const latency1s = await endToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
+  flushInterval: '1s',
+  rate: LATENCY_RATE,
+  maxMs: LATENCY_SECONDS * 1000,
+});
+
+const ratio = fullSpeed.tradesPerS / floorPerS;
+const rows: [string, string, string, string][] = [
+  ['measure', 'value', 'target', 'met'],
+  ['floor: parse + Map of bars (trades/s)', fmt(floorPerS), '', ''],
+  ['end to end: source → log → engine → SQLite (trades/s)', fmt(fullSpeed.tradesPerS), '≥ 300,000', fullSpeed.tradesPerS >= 300_000 ? 'yes' : 'no'],
+  ['end to end / floor', `${fmt(ratio * 100, 1)}%`, '≥ 40%', ratio >= 0.4 ? 'yes' : 'no'],
+  [`peak RSS, ${symbols.length} symbols (MB)`, fmt(Math.max(fullSpeed.rssPeakMb, latency10ms.rssPeakMb), 0), '< 300', Math.max(fullSpeed.rssPeakMb, latency10ms.rssPeakMb) < 300 ? 'yes' : 'no'],
+  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s, flush 10ms (ms)`, fmt(latency10ms.latencyP50Ms, 1), '', ''],
+  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s, flush 10ms (ms)`, fmt(latency10ms.latencyP99Ms, 1), '< 50', latency10ms.latencyP99Ms < 50 ? 'yes' : 'no'],
+  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP50Ms, 1), '', ''],
+  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP99Ms, 1), '', ''],
+];
+const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+const line = (r: readonly string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+process.stdout.write(`\n${line(rows[0] ?? [])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+for (const r of rows.slice(1)) process.stdout.write(`${line(r)}\n`);
+
+const report = {
+  benchmark: 'embedded',
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: (await import('node:os')).cpus().length,
+  trades: TRADES,
+  symbols: symbols.length,
+  intervals: INTERVALS,
+  floor: { tradesPerS: floorPerS, runs: [floorRun.tradesPerS, floorAfter.tradesPerS] },
+  endToEnd: fullSpeed,
+  ratioToFloor: ratio,
+  latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms, flush1s: latency1s },
+};
+const out = args.out ?? join('bench', 'results', 'embedded.json');
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write(`\nwritten to ${out}\n`);
