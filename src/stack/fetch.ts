@@ -85,7 +85,7 @@ export async function ensureComponent(release: ComponentRelease, options: FetchO
       const t = now();
       if (t - lastReport >= PROGRESS_EVERY_MS) {
         lastReport = t;
-        options.progress(`${label}: ${summary.describe()} · ${seconds(t - started)}`);
+        options.progress(`${label}: ${summary.describe(false)} · ${seconds(t - started)}`);
       }
     },
   );
@@ -101,7 +101,7 @@ export async function ensureComponent(release: ComponentRelease, options: FetchO
   const jars = listJars(libDir);
   const written: Marker = { pomSha256, jars: jars.length, fetchedAt: new Date(now()).toISOString() };
   writeFileSync(join(dir, MARKER), `${JSON.stringify(written)}\n`);
-  options.progress(`${label}: ${jars.length} jars ready (${summary.describe()}) in ${seconds(now() - started)}`);
+  options.progress(`${label}: ${jars.length} jars ready in ${seconds(now() - started)} (${summary.describe(true)})`);
   return { libDir, classpath: join(libDir, '*'), jars, fetched: true };
 }
 
@@ -140,9 +140,10 @@ export class MavenOutputSummary {
     if (/^\[ERROR\]/.test(line)) this.errors.push(line.replace(/^\[ERROR\]\s*/, ''));
   }
 
-  describe(): string {
-    if (this.files === 0) return 'nothing downloaded, all from the local Maven repository';
-    return `${this.files} files downloaded (${(this.bytes / 1e6).toFixed(1)} MB)`;
+  /** `done` is false while Maven still runs: no download yet then means it is still resolving. */
+  describe(done: boolean): string {
+    if (this.files === 0) return done ? 'nothing downloaded, all from the local Maven repository' : 'resolving';
+    return `${this.files} files downloaded, ${(this.bytes / 1e6).toFixed(1)} MB`;
   }
 }
 

@@ -46,7 +46,8 @@ test('the cache root follows XDG_CACHE_HOME when it is an absolute path', () => 
 
 test('Maven transfer lines are summarised as a count and a size; ERROR lines are kept', () => {
   const s = new MavenOutputSummary();
-  assert.match(s.describe(), /nothing downloaded/);
+  assert.match(s.describe(true), /nothing downloaded/);
+  assert.equal(s.describe(false), 'resolving');
   for (const line of [
     '[INFO] Downloading from central: https://repo/a.jar',
     '[INFO] Downloaded from central: https://repo/a.jar (2.5 MB at 1 MB/s)',
@@ -57,7 +58,7 @@ test('Maven transfer lines are summarised as a count and a size; ERROR lines are
   assert.equal(s.files, 2);
   assert.equal(s.bytes, 2_500_500);
   assert.deepEqual(s.errors, ['Failed to execute goal']);
-  assert.equal(s.describe(), '2 files downloaded (2.5 MB)');
+  assert.equal(s.describe(true), '2 files downloaded, 2.5 MB');
 });
 
 test('the first fetch runs Maven and leaves a marker; the second touches nothing', async (t) => {
@@ -73,7 +74,7 @@ test('the first fetch runs Maven and leaves a marker; the second touches nothing
   assert.equal(first.classpath, join(first.libDir, '*'));
   assert.ok(existsSync(join(dir, 'cache', 'demo-1.2.3', 'pom.xml')));
   assert.equal(calls(), 1);
-  assert.match(lines.at(-1) ?? '', /demo 1\.2\.3: 2 jars ready \(2 files downloaded \(1\.5 MB\)\) in \d+\.\ds/);
+  assert.match(lines.at(-1) ?? '', /^demo 1\.2\.3: 2 jars ready in \d+\.\ds \(2 files downloaded, 1\.5 MB\)$/);
 
   lines.length = 0;
   const second = await ensureComponent(RELEASE, options);
