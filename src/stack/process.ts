@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StackStartError } from '../errors.ts';
 import type { Env } from './prerequisites.ts';
 
 /** Where one service keeps its config, data, pid file and log: `<dataDir>/stack/<name>/`. */
@@ -123,7 +124,7 @@ export function spawnDetached(options: DetachedSpawn): number {
       detached: true,
       stdio: ['ignore', fd, fd],
     });
-    if (child.pid === undefined) throw new Error(`could not start ${options.command}`);
+    if (child.pid === undefined) throw new StackStartError(`could not start ${options.command} (see ${options.logFile})`);
     // A failed exec (ENOENT) arrives as an event; the caller sees the dead pid and the log.
     child.on('error', () => undefined);
     child.unref();

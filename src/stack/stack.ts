@@ -76,7 +76,13 @@ async function upOne(
 
   if (running !== undefined) {
     const version = record?.version ?? service.release.version;
-    const health = await waitHealthy(service, config, paths.logFile, running, progress);
+    let health: string;
+    try {
+      health = await waitHealthy(service, config, paths.logFile, running, progress);
+    } catch (error) {
+      clearRunRecord(paths); // waitHealthy stopped it, or it had died
+      throw error;
+    }
     await service.afterHealthy?.(config, progress);
     progress(`${service.name} ${version} already running on ${endpointText(client)} (pid ${running}) and healthy: ${health}`);
     return { service: service.name, state: 'already-running', pid: running, version, endpoint: endpointText(client), elapsedMs: Date.now() - started };
