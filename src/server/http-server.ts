@@ -131,7 +131,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     return reply.type(metrics.contentType).send(text);
   });
 
-  app.get('/api/stream', (request, reply) => {
+  app.get('/api/stream', { exposeHeadRoute: false }, (request, reply) => {
     reply.hijack();
     live.attach(reply.raw, { symbols: board.symbols, intervals: intervalLists });
     log.debug('stream client connected', { clients: live.clientCount, remote: request.ip });
