@@ -1,107 +1,41 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildWeb } from '../../scripts/build-web.ts';
-import { startPipeline, type Pipeline } from '../../src/app/index.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import type { Pipeline } from '../../src/app/index.ts';
 import type { Bar, EpochMs } from '../../src/domain/index.ts';
+import {
+  chartHasInk,
+  legendText,
+  openDashboard,
+  ROOT,
+  startDashboard,
+  until,
+  WAIT_MS,
+  type Dashboard,
+  type InPage,
+  type Watched,
+} from './dashboard-harness.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD'];
-const ROOT = new URL('../../', import.meta.url).pathname;
 const SCREENSHOT = join(ROOT, 'test-results', 'dashboard.png');
 const DOCS_SCREENSHOT = join(ROOT, 'docs', 'dashboard.png');
-const WAIT_MS = 15_000;
 /** Older 5s bars written for AAPL before the test, so the chart has history to scroll back through. */
 const SEEDED_BARS = 1_200;
 
+let dashboard: Dashboard;
 let pipeline: Pipeline;
-let browser: Browser;
 
-interface Watched {
-  readonly page: Page;
-  /** Console errors, uncaught page errors and failed requests, as they happen. */
-  readonly errors: string[];
-  /** Every URL the page asked for that is not the pipeline's own server. */
-  readonly foreign: string[];
-}
-
-/** Opens a page on the dashboard, recording anything that goes wrong; closed after the test. */
-async function openDashboard(t: TestContext, viewport = { width: 1280, height: 720 }): Promise<Watched> {
-  const context = await browser.newContext({ viewport, colorScheme: 'light' });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const errors: string[] = [];
-  const foreign: string[] = [];
-  const origin = new URL(pipeline.url).origin;
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => {
-    // Closing the page aborts the open event stream; that is not a failure of the dashboard.
-    if (!r.url().endsWith('/api/stream')) errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
-  });
-  page.on('request', (r) => {
-    const url = r.url();
-    if (!url.startsWith(origin) && !url.startsWith('data:')) foreign.push(url);
-  });
-  await page.goto(pipeline.url);
-  await page.locator('.watchlist li').nth(SYMBOLS.length - 1).waitFor({ timeout: WAIT_MS });
-  return { page, errors, foreign };
-}
-
-/** Polls `cond` until it holds, failing with `what` after WAIT_MS. */
-async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/**
- * The little of the browser's DOM the in-page checks read. The test project compiles without the DOM
- * library (src/ must not use it), so the checks name what they touch.
- */
-interface InPageCanvas {
-  readonly width: number;
-  readonly height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
-}
-interface InPage {
-  readonly document: {
-    querySelectorAll(selector: string): ArrayLike<InPageCanvas & { getBoundingClientRect(): { right: number } }>;
-    readonly documentElement: { readonly scrollWidth: number; readonly clientWidth: number };
-  };
-}
-
-/** True once the chart's main canvas has at least `share` of its pixels off the background colour. */
-function chartHasInk(share: number): boolean {
-  const { document } = globalThis as unknown as InPage;
-  const canvases = Array.from(document.querySelectorAll('#chart canvas'));
-  const main = canvases.sort((a, b) => b.width * b.height - a.width * a.height)[0];
-  const ctx = main?.getContext('2d');
-  if (main === undefined || ctx === null || ctx === undefined || main.width === 0) return false;
-  const { data } = ctx.getImageData(0, 0, main.width, main.height);
-  const [r, g, b] = [data[0], data[1], data[2]];
-  let ink = 0;
-  for (let i = 0; i < data.length; i += 4) {
-    if (data[i] !== r || data[i + 1] !== g || data[i + 2] !== b) ink++;
-  }
-  return ink / (data.length / 4) >= share;
-}
+const open = (t: TestContext, viewport?: { width: number; height: number }): Promise<Watched> =>
+  openDashboard(t, dashboard, { symbols: SYMBOLS.length, ...(viewport === undefined ? {} : { viewport }) });
 
 /**
  * Writes SEEDED_BARS 5s bars for `symbol` that end where its live bars begin: a seeded random walk that
  * ends at the live price, so the history joins the live chart.
  */
 async function seedHistory(p: Pipeline, symbol: string): Promise<void> {
-  const live = await p.store.bars({ symbol, interval: '5s', limit: 1 });
   const first = (await p.store.bars({ symbol, interval: '5s', limit: 100_000 }))[0];
-  assert.ok(first !== undefined && live.length > 0, `no live bars for ${symbol}`);
+  assert.ok(first !== undefined, `no live bars for ${symbol}`);
   let seed = 7;
   const random = (): number => {
     seed = (seed * 48_271) % 2_147_483_647;
@@ -123,46 +57,17 @@ async function seedHistory(p: Pipeline, symbol: string): Promise<void> {
   await p.store.write({ trades: [], bars, checkpoints: [] });
 }
 
-const legendText = (page: Page): Promise<string> => page.locator('.chart-legend').innerText();
-
 describe('dashboard in a real browser', () => {
   before(async () => {
-    await buildWeb();
-    const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-dashboard-'));
-    const config = loadConfig({
-      env: {},
-      cwd: dataDir,
-      flags: {
-        dataDir,
-        port: '0',
-        'simulator.port': '0',
-        'simulator.rate': '2000',
-        symbols: SYMBOLS.join(','),
-        flushInterval: '100ms',
-        logLevel: 'silent',
-      },
-    });
-    pipeline = await startPipeline(config, { webRoot: join(ROOT, 'web', 'dist') });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    // Bars must exist before the page asks for history, or the first chart is empty.
-    const deadline = Date.now() + WAIT_MS;
-    while (pipeline.stats.barsStored === 0) {
-      if (Date.now() > deadline) throw new Error('the pipeline stored no bars');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    dashboard = await startDashboard({ 'simulator.rate': '2000', symbols: SYMBOLS.join(',') });
+    pipeline = dashboard.pipeline;
     await seedHistory(pipeline, 'AAPL');
   });
 
-  after(async () => {
-    await browser?.close();
-    await pipeline?.close();
-  });
+  after(() => dashboard?.close());
 
   test('loads without console errors, draws the chart, updates live and loads nothing from elsewhere', async (t) => {
-    const { page, errors, foreign } = await openDashboard(t);
+    const { page, errors, foreign } = await open(t);
     await page.locator('#chart[data-symbol="AAPL"]').waitFor({ timeout: WAIT_MS });
     await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
 
@@ -179,6 +84,10 @@ describe('dashboard in a real browser', () => {
     // The attribution lightweight-charts' licence asks for stays on the chart.
     assert.equal(await page.locator('#chart a[href*="tradingview"]').count(), 1, 'the TradingView attribution link is shown');
 
+    // A few live 5s bars and stats frames make the screenshot show the plots moving.
+    const times = new Set<string>();
+    await until(async () => times.add(await page.locator('.legend-time').innerText()).size >= 3, 'three live bars');
+
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
@@ -189,7 +98,7 @@ describe('dashboard in a real browser', () => {
   });
 
   test('clicking another symbol changes the chart and the tape', async (t) => {
-    const { page, errors } = await openDashboard(t);
+    const { page, errors } = await open(t);
     await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
 
     const barsRequest = page.waitForRequest((r) => {
@@ -217,7 +126,7 @@ describe('dashboard in a real browser', () => {
   });
 
   test('switching the interval reloads history from the API, rolled-up intervals included', async (t) => {
-    const { page, errors } = await openDashboard(t);
+    const { page, errors } = await open(t);
     const labels = await page.locator('#intervals button').allInnerTexts();
     assert.deepEqual(labels, ['5s', '1m', '5m', '15m', '1h']);
 
@@ -238,7 +147,7 @@ describe('dashboard in a real browser', () => {
   });
 
   test('panning left loads older bars from the API', async (t) => {
-    const { page, errors } = await openDashboard(t);
+    const { page, errors } = await open(t);
     await page.waitForFunction(chartHasInk, 0.01, { timeout: WAIT_MS });
     const older = page.waitForResponse((r) => {
       const url = new URL(r.url());
@@ -266,7 +175,7 @@ describe('dashboard in a real browser', () => {
   });
 
   test('the theme toggle switches light and dark and is remembered', async (t) => {
-    const { page } = await openDashboard(t);
+    const { page } = await open(t);
     const theme = (): Promise<string | null> => page.locator('html').getAttribute('data-theme');
     assert.equal(await theme(), 'light', 'the default follows prefers-color-scheme');
     await page.locator('#theme-toggle').click();
@@ -277,7 +186,7 @@ describe('dashboard in a real browser', () => {
   });
 
   test('at phone width everything fits without horizontal scrolling', async (t) => {
-    const { page, errors } = await openDashboard(t, { width: 390, height: 844 });
+    const { page, errors } = await open(t, { width: 390, height: 844 });
     await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
     const overflow = await page.evaluate(() => {
       const { document } = globalThis as unknown as InPage;
