@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { StackPrerequisiteError } from '../errors.ts';
+import { runToCompletion } from './process.ts';
 import { JAVA_FEATURE_VERSION } from './versions.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -106,15 +106,12 @@ export async function checkPrerequisites(env: Env, run: CommandRunner = runComma
 }
 
 /** The real CommandRunner: stdout and stderr together (java prints its version on stderr). */
-export const runCommand: CommandRunner = (command, args, env) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'EACCES') resolve('not-found');
-      else reject(error);
-    });
-    child.on('close', (code) => resolve({ code, output }));
-  });
+export const runCommand: CommandRunner = async (command, args, env) => {
+  try {
+    return await runToCompletion(command, args, process.cwd(), env);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES') return 'not-found';
+    throw error;
+  }
+};
