@@ -174,6 +174,38 @@ describe('dashboard in a real browser', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('a red banner says when the live stream is cut and when invalid trades rise', async (t) => {
+    const { page } = await open(t);
+    await page.locator('#stream-status', { hasText: /^live$/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('#banner').isVisible(), false, 'no banner while all is well');
+
+    // The stream's server is unreachable: every stream connection fails.
+    await page.route('**/api/stream', (route) => route.abort('connectionrefused'));
+    await page.reload();
+    await page.locator('#banner', { hasText: 'Live stream disconnected' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.locator('#stream-status').innerText(), 'reconnecting');
+    const color = String(await page.evaluate(`getComputedStyle(document.getElementById('banner')).backgroundColor`));
+    assert.match(color, /^rgb\((2[0-9]{2}|1[5-9][0-9]), [0-9]{1,2}, [0-9]{1,2}\)$/, `the banner is red, got ${color}`);
+
+    // A stream whose stats show invalid trades arriving.
+    await page.unroute('**/api/stream');
+    const base = { uptime_s: 1, late: 0, reconnects: 0, log_lag: 0, rates: { received_per_s: 1, processed_per_s: 1, bars_per_s: 1 }, latency_ms: { p50: 1, p90: 1, p99: 1, max: 1, count: 1 } };
+    const frames = [
+      ['hello', { symbols: SYMBOLS, intervals: { engine: ['5s', '1m'], rollup: ['5m', '15m', '1h'] } }],
+      ['stats', { ...base, received: 100, invalid: 0 }],
+      ['stats', { ...base, received: 200, invalid: 7 }],
+    ] as const;
+    await page.route('**/api/stream', (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: `retry: 60000\n\n${frames.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join('')}`,
+      }),
+    );
+    await page.reload();
+    await page.locator('#banner', { hasText: '7 invalid trades' }).waitFor({ timeout: WAIT_MS });
+  });
+
   test('the theme toggle switches light and dark and is remembered', async (t) => {
     const { page } = await open(t);
     const theme = (): Promise<string | null> => page.locator('html').getAttribute('data-theme');
