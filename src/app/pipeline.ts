@@ -1,16 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
-import { FileSideLog, MemoryLog, TOPICS } from '../bus/index.ts';
+import { ensureTradeTopics } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
 import { openSqliteStore } from '../store/index.ts';
 import type { Store, StoredTrade } from '../store/store.ts';
 import { createHttpServer } from '../server/index.ts';
-import type { DeadLetter, TradeSink, TradeSource } from '../source/source.ts';
-import { Processor, type LateEntry } from './processor.ts';
+import type { TradeSink, TradeSource } from '../source/source.ts';
+import { Processor } from './processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
+import { openTransport, type Transport } from './transport.ts';
 
 export interface PipelineOptions {
   readonly logger?: Logger;
@@ -39,7 +40,8 @@ export interface Pipeline {
 }
 
 /**
- * The embedded profile in one process: source → in-process log → TS engine → SQLite → HTTP.
+ * Every role of a profile in one process: source → log (in-process, or Kafka in the cluster
+ * profile) → TS engine → SQLite → HTTP.
  * Stops in reverse order on close(): the source first, then the log is drained, the engine
  * flushes and saves its checkpoint, and the server and store close last.
  */
@@ -53,17 +55,25 @@ export async function startPipeline(config: Config, options: PipelineOptions = {
   const migrated = await store.migrate();
   if (migrated.applied.length > 0) logger.info('store migrated', { applied: migrated.applied.join(','), current: migrated.current });
 
-  const deadLetters = new FileSideLog<DeadLetter>(join(dataDir, `${TOPICS.deadLetters}.ndjson`));
-  const late = new FileSideLog<LateEntry>(join(dataDir, `${TOPICS.late}.ndjson`));
   let failure: unknown;
-  const log = new MemoryLog({
-    partitions: config.partitions,
-    capacity: config.logCapacity,
+  const transport = openTransport(config, {
+    dataDir,
+    logger,
     onError: (error) => {
       failure = error;
       logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
     },
   });
+  if (transport.kind === 'kafka') {
+    const created = await ensureTradeTopics(
+      { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
+      { partitions: config.kafka.topicPartitions, retentionMs: config.kafka.retention },
+    );
+    if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
+  }
+
+  const opened: OpenedSource =
+    options.source === undefined ? await openSource(config, { logger: logger.child('source') }) : injected(options.source);
 
   const server = createHttpServer({
     host: config.host,
@@ -78,13 +88,13 @@ export async function startPipeline(config: Config, options: PipelineOptions = {
     ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
   });
 
-  const consumer = log.consumer();
+  const consumer = transport.consumer();
   const processor = new Processor({
-    engineId: 'embedded',
+    engineId: transport.kind === 'kafka' ? config.kafka.groupId : 'embedded',
     engine: { intervals: config.intervals, lateness: config.lateness },
     store,
     consumer,
-    late,
+    late: transport.late,
     stats,
     flushIntervalMs: config.flushInterval,
     logger: logger.child('engine'),
@@ -99,19 +109,17 @@ export async function startPipeline(config: Config, options: PipelineOptions = {
     trades: (trades) => {
       stats.received += trades.length;
       stats.receivedRate.mark(trades.length, Date.now());
-      const accepted = log.append(trades);
+      const accepted = transport.producer.append(trades);
       return accepted.then(() => {
         stats.produced += trades.length;
       });
     },
     invalid: (letters) => {
       stats.invalid += letters.length;
-      return deadLetters.append(letters);
+      return transport.deadLetters.append(letters);
     },
   };
 
-  const opened: OpenedSource =
-    options.source === undefined ? await openSource(config, { logger: logger.child('source') }) : injected(options.source);
   const url = await server.start();
   await opened.source.start(sink);
 
@@ -122,6 +130,7 @@ export async function startPipeline(config: Config, options: PipelineOptions = {
     let lag = 0;
     for (const v of consumer.lag().values()) lag += v;
     stats.logLag = lag;
+    stats.spoolDepth = transport.spoolDepth();
   };
   timers.push(setInterval(refresh, 500));
   if (options.statusLine === true && config.statusInterval > 0) {
@@ -139,17 +148,17 @@ export async function startPipeline(config: Config, options: PipelineOptions = {
     simulatorUrl: opened.simulatorUrl,
     dropSourceConnections: () => opened.dropConnections(),
     flush: async () => {
-      await waitForDrain(log, () => failure);
+      await waitForDrain(transport, () => failure);
       await processor.flush();
     },
     close: () =>
       (closing ??= (async () => {
         for (const t of timers) clearInterval(t);
         await opened.close();
-        await waitForDrain(log, () => failure);
+        await transport.producer.close();
+        await waitForDrain(transport, () => failure);
         await processor.close();
-        log.close();
-        await Promise.all([deadLetters.close(), late.close()]);
+        await transport.close();
         await server.close();
         await store.close();
       })()),
@@ -161,9 +170,9 @@ function injected(source: TradeSource): OpenedSource {
 }
 
 /** Waits (bounded) until the engine has read everything in the log. */
-async function waitForDrain(log: MemoryLog, failed: () => unknown, timeoutMs = 30_000): Promise<void> {
+async function waitForDrain(transport: Transport, failed: () => unknown, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (log.unread() > 0 && failed() === undefined && Date.now() < deadline) {
+  while (transport.unread() > 0 && failed() === undefined && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -1,6 +1,6 @@
 import { Admin } from '@platformatic/kafka';
 import { TOPICS } from '../bus.ts';
-import { clientBase, closeClient, type KafkaConnection } from './kafka-options.ts';
+import { clientBase, type KafkaConnection } from './kafka-options.ts';
 
 export interface TopicSettings {
   readonly partitions: number;
@@ -24,7 +24,7 @@ export async function ensureTradeTopics(connection: KafkaConnection, settings: T
     }
     return missing;
   } finally {
-    await closeClient(admin).catch(() => {});
+    await admin.close().catch(() => {});
   }
 }
 
@@ -37,6 +37,6 @@ export async function topicPartitions(connection: KafkaConnection, topic: string
     if (found === undefined) throw new Error(`topic ${topic} not found`);
     return found.partitionsCount;
   } finally {
-    await closeClient(admin).catch(() => {});
+    await admin.close().catch(() => {});
   }
 }

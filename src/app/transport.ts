@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import type { Config } from '../config/index.ts';
+import {
+  FileSideLog,
+  KafkaSideLog,
+  KafkaTradeConsumer,
+  KafkaTradeProducer,
+  MemoryLog,
+  TOPICS,
+  type SideLog,
+  type TradeLogConsumer,
+  type TradeLogProducer,
+} from '../bus/index.ts';
+import type { Logger } from '../observability/index.ts';
+import type { DeadLetter } from '../source/source.ts';
+import type { LateEntry } from './processor.ts';
+
+/** The log between source and engine, with its side topics: in-process (embedded) or Kafka (cluster). */
+export interface Transport {
+  readonly kind: 'memory' | 'kafka';
+  readonly producer: TradeLogProducer;
+  /** The engine's consumer; one per transport. */
+  consumer(): TradeLogConsumer;
+  /** `market.trades.dlq`: invalid input with its reason. */
+  readonly deadLetters: SideLog<DeadLetter>;
+  /** `market.trades.late`: trades behind the watermark. */
+  readonly late: SideLog<LateEntry>;
+  /** Trades kept on disk while Kafka is away; 0 in-process. */
+  spoolDepth(): number;
+  /** Records the engine has not read yet, or -1 when unknown. */
+  unread(): number;
+  close(): Promise<void>;
+}
+
+export function openTransport(config: Config, deps: { dataDir: string; logger: Logger; onError: (error: unknown) => void }): Transport {
+  return config.profile === 'cluster' ? kafkaTransport(config, deps) : memoryTransport(config, deps);
+}
+
+function memoryTransport(config: Config, deps: { dataDir: string; onError: (error: unknown) => void }): Transport {
+  const log = new MemoryLog({ partitions: config.partitions, capacity: config.logCapacity, onError: deps.onError });
+  const deadLetters = new FileSideLog<DeadLetter>(join(deps.dataDir, `${TOPICS.deadLetters}.ndjson`));
+  const late = new FileSideLog<LateEntry>(join(deps.dataDir, `${TOPICS.late}.ndjson`));
+  return {
+    kind: 'memory',
+    producer: log.producer(),
+    consumer: () => log.consumer(),
+    deadLetters,
+    late,
+    spoolDepth: () => 0,
+    unread: () => log.unread(),
+    close: async () => {
+      log.close();
+      await Promise.all([deadLetters.close(), late.close()]);
+    },
+  };
+}
+
+function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger; onError: (error: unknown) => void }): Transport {
+  const connection = { brokers: config.kafka.brokers, clientId: config.kafka.clientId };
+  let producer: KafkaTradeProducer | undefined;
+  let consumer: KafkaTradeConsumer | undefined;
+  const sideLogs: KafkaSideLog<unknown>[] = [];
+  const sideLog = <T>(topic: string): SideLog<T> => {
+    const log = new KafkaSideLog<T>({ ...connection, topic, logger: deps.logger.child('kafka') });
+    sideLogs.push(log as KafkaSideLog<unknown>);
+    return log;
+  };
+  const deadLetters = sideLog<DeadLetter>(TOPICS.deadLetters);
+  const late = sideLog<LateEntry>(TOPICS.late);
+  return {
+    kind: 'kafka',
+    get producer(): TradeLogProducer {
+      producer ??= new KafkaTradeProducer({
+        ...connection,
+        format: config.kafka.format,
+        dataDir: deps.dataDir,
+        spoolLimit: config.kafka.spoolLimit,
+        logger: deps.logger.child('producer'),
+      });
+      return producer;
+    },
+    consumer: () => {
+      consumer ??= new KafkaTradeConsumer({
+        ...connection,
+        groupId: config.kafka.groupId,
+        format: config.kafka.format,
+        deadLetters: sideLog(TOPICS.deadLetters),
+        onError: deps.onError,
+        logger: deps.logger.child('consumer'),
+      });
+      return consumer;
+    },
+    deadLetters,
+    late,
+    spoolDepth: () => producer?.spoolDepth() ?? 0,
+    unread: () => {
+      if (consumer === undefined) return -1;
+      let sum = 0;
+      for (const lag of consumer.lag().values()) sum += lag;
+      return sum;
+    },
+    close: async () => {
+      await producer?.close();
+      await consumer?.close();
+      await Promise.all(sideLogs.map((l) => l.close()));
+    },
+  };
+}
