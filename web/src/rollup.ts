@@ -1,6 +1,6 @@
 import type { BarRecord } from '../../src/domain/bar.ts';
 import { windowStartOf, type Interval } from '../../src/domain/interval.ts';
-import type { DurationMs, EpochMs } from '../../src/domain/units.ts';
+import type { EpochMs } from '../../src/domain/units.ts';
 
 /**
  * Merges the bars of one target window (all of the same symbol, any order) into one bar.
@@ -95,7 +95,7 @@ export class FormingRollup {
   }
 
   #windowOf(ts: number): number {
-    return windowStartOf(ts as EpochMs, this.#target.ms as DurationMs);
+    return windowStartOf(ts as EpochMs, this.#target.ms);
   }
 
   #newestWindow(): number {

@@ -18,6 +18,8 @@ export interface StreamHandlers {
  */
 export class LiveStream {
   readonly #source: EventSource;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  #replacement: LiveStream | undefined;
 
   constructor(url: string, handlers: StreamHandlers) {
     const source = new EventSource(url);
@@ -46,9 +48,6 @@ export class LiveStream {
     on<TradeWire[]>('trades', (t) => handlers.trades(t));
     on<StatsWire>('stats', (s) => handlers.stats(s));
   }
-
-  #restartTimer: ReturnType<typeof setTimeout> | undefined;
-  #replacement: LiveStream | undefined;
 
   #restart(url: string, handlers: StreamHandlers): void {
     this.#restartTimer = setTimeout(() => {
