@@ -1,18 +1,9 @@
 import type { Bar } from '../domain/index.ts';
 import { RateMeter } from '../observability/index.ts';
 import type { StoredTrade } from '../store/store.ts';
+import type { SymbolSummary } from './wire.ts';
 
-/** One row of GET /api/symbols. */
-export interface SymbolSummary {
-  symbol: string;
-  last_price: number | null;
-  last_ts: number | null;
-  session_open: number | null;
-  change_pct: number | null;
-  trades_per_s: number;
-  /** Up to SPARKLINE_POINTS recent closes of the smallest engine interval, oldest first. */
-  sparkline: number[];
-}
+export type { SymbolSummary } from './wire.ts';
 
 export const SPARKLINE_POINTS = 60;
 

@@ -1,16 +1,7 @@
 import type { StoredTrade } from '../store/store.ts';
+import type { TradeJson } from './wire.ts';
 
-/** A trade as GET /api/trades and the `trades` stream event send it (snake_case, with its log offset). */
-export interface TradeJson {
-  symbol: string;
-  price: number;
-  volume: number;
-  ts: number;
-  conditions: readonly string[];
-  source: string;
-  ingest_ts: number;
-  seq: number;
-}
+export type { TradeJson } from './wire.ts';
 
 export function tradeJson({ trade, seq }: StoredTrade): TradeJson {
   return {

@@ -89,9 +89,12 @@ describe('dashboard in a real browser', () => {
     await until(async () => times.add(await page.locator('.legend-time').innerText()).size >= 3, 'three live bars');
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
-    copyFileSync(SCREENSHOT, DOCS_SCREENSHOT);
+    // The README's picture is refreshed on request only, so a test run leaves the tree clean.
+    if (process.env['UPDATE_SCREENSHOTS'] === '1') {
+      mkdirSync(join(ROOT, 'docs'), { recursive: true });
+      copyFileSync(SCREENSHOT, DOCS_SCREENSHOT);
+    }
 
     assert.deepEqual(errors, []);
     assert.deepEqual(foreign, []);

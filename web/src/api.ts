@@ -2,29 +2,9 @@ import type { BarRecord } from '../../src/domain/bar.ts';
 
 export type { BarRecord };
 
-/** One row of GET /api/symbols. */
-export interface SymbolSummary {
-  symbol: string;
-  last_price: number | null;
-  last_ts: number | null;
-  session_open: number | null;
-  change_pct: number | null;
-  trades_per_s: number;
-  /** Up to 60 recent closes, oldest first. */
-  sparkline: number[];
-}
+import type { SymbolSummary, TradeJson as TradeWire } from '../../src/server/wire.ts';
 
-/** One trade as GET /api/trades and the `trades` stream event send it. */
-export interface TradeWire {
-  symbol: string;
-  price: number;
-  volume: number;
-  ts: number;
-  conditions: string[];
-  source: string;
-  ingest_ts: number;
-  seq: number;
-}
+export type { SymbolSummary, TradeWire };
 
 export type SourceState = 'connecting' | 'connected' | 'reconnecting' | 'finished' | 'closed';
 
