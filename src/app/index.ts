@@ -1,3 +1,3 @@
-export { startPipeline, type Pipeline, type PipelineOptions } from './pipeline.ts';
+export { ALL_ROLES, startPipeline, startRoles, type Pipeline, type PipelineOptions, type Roles, type RoleSet } from './pipeline.ts';
 export { Processor, type ProcessorOptions, type LateEntry } from './processor.ts';
 export { statusLine } from './status-line.ts';

@@ -1,21 +1,32 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { ensureTradeTopics } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
+import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
-import { openSqliteStore } from '../store/index.ts';
 import type { Store, StoredTrade } from '../store/store.ts';
-import { createHttpServer } from '../server/index.ts';
-import type { TradeSink, TradeSource } from '../source/source.ts';
+import { createHttpServer, type HttpServer } from '../server/index.ts';
+import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
 import { Processor } from './processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
+import { openStore } from './store-factory.ts';
+import { StoreFeed } from './store-feed.ts';
 import { openTransport, type Transport } from './transport.ts';
+
+/** The roles of DESIGN.md: `produce` (source → log), `process` (log → engine → store), `serve` (store → HTTP). */
+export interface Roles {
+  readonly produce: boolean;
+  readonly process: boolean;
+  readonly serve: boolean;
+}
+
+export const ALL_ROLES: Roles = { produce: true, process: true, serve: true };
 
 export interface PipelineOptions {
   readonly logger?: Logger;
-  /** Print the start-up summary and the periodic status line (the CLI does; tests don't). */
+  /** Print the periodic status line (the CLI does; tests don't). */
   readonly statusLine?: boolean;
   /** Where the dashboard's built files are. */
   readonly webRoot?: string | undefined;
@@ -23,146 +34,228 @@ export interface PipelineOptions {
   readonly source?: TradeSource;
 }
 
-export interface Pipeline {
-  /** The dashboard and API, e.g. http://127.0.0.1:8080. */
-  readonly url: string;
+/** What a process running some of the roles holds; a part is undefined when its role is not here. */
+export interface RoleSet {
   readonly config: Config;
   readonly stats: PipelineStats;
-  readonly store: Store;
-  readonly source: TradeSource;
-  /** The simulator's URL when the source is the built-in simulator. */
+  readonly url: string | undefined;
+  readonly store: Store | undefined;
+  readonly source: TradeSource | undefined;
   readonly simulatorUrl: string | undefined;
-  /** Test hook: drops every simulator connection, as a network failure would. */
   dropSourceConnections(): void;
-  /** Writes everything received so far to the store. */
+  /** Writes everything received so far to the store (process role). */
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** Every role in one process, as `tickstream run` starts it. */
+export interface Pipeline extends RoleSet {
+  /** The dashboard and API, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly store: Store;
+  readonly source: TradeSource;
+}
+
 /**
  * Every role of a profile in one process: source → log (in-process, or Kafka in the cluster
- * profile) → TS engine → SQLite → HTTP.
- * Stops in reverse order on close(): the source first, then the log is drained, the engine
- * flushes and saves its checkpoint, and the server and store close last.
+ * profile) → TS engine → store → HTTP.
  */
 export async function startPipeline(config: Config, options: PipelineOptions = {}): Promise<Pipeline> {
+  const set = await startRoles(config, ALL_ROLES, options);
+  const { url, store, source } = set;
+  if (url === undefined || store === undefined || source === undefined) throw new Error('a pipeline with every role has every part');
+  return Object.assign(set, { url, store, source });
+}
+
+/**
+ * Starts the given roles. The embedded profile's log lives inside one process, so there
+ * `produce` and `process` only run together. Stops in reverse order on close(): the source
+ * first, then the log is drained, the engine flushes and saves its checkpoint, and the
+ * server and store close last.
+ */
+export async function startRoles(config: Config, roles: Roles, options: PipelineOptions = {}): Promise<RoleSet> {
+  if (roles.process && config.engine !== 'ts') {
+    throw new ConfigError('engine', config.engine, 'ts; the Spark engine is not available in this version');
+  }
+  if (config.profile === 'embedded' && roles.produce !== roles.process) {
+    throw new ConfigError('profile', config.profile, 'cluster: the in-process log of the embedded profile lives in one process (use `tickstream run`)');
+  }
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const stats = new PipelineStats();
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
-
-  const store = openSqliteStore({ path: join(dataDir, 'tickstream.db'), logger: logger.child('store') });
-  const migrated = await store.migrate();
-  if (migrated.applied.length > 0) logger.info('store migrated', { applied: migrated.applied.join(','), current: migrated.current });
-
+  const parts: Parts = { timers: [] };
+  const timers = parts.timers;
   let failure: unknown;
-  const transport = openTransport(config, {
-    dataDir,
-    logger,
-    onError: (error) => {
-      failure = error;
-      logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
-    },
-  });
-  if (transport.kind === 'kafka') {
-    const created = await ensureTradeTopics(
-      { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
-      { partitions: config.kafka.topicPartitions, retentionMs: config.kafka.retention },
-    );
-    if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
-  }
 
-  const opened: OpenedSource =
-    options.source === undefined ? await openSource(config, { logger: logger.child('source') }) : injected(options.source);
+  try {
+    const store = roles.process || roles.serve ? await openStore(config, { dataDir, logger: logger.child('store') }) : undefined;
+    parts.store = store;
 
-  const server = createHttpServer({
-    host: config.host,
-    port: config.port,
-    store,
-    stats,
-    config,
-    symbols: config.symbols,
-    intervals: config.intervals,
-    sourceStatus: () => opened.source.status(),
-    logger: logger.child('http'),
-    ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
-  });
+    const transport: Transport | undefined =
+      roles.produce || roles.process
+        ? openTransport(config, {
+            dataDir,
+            logger,
+            onError: (error) => {
+              failure = error;
+              logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
+            },
+          })
+        : undefined;
+    parts.transport = transport;
+    if (transport?.kind === 'kafka') {
+      const created = await ensureTradeTopics(
+        { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
+        { partitions: config.kafka.topicPartitions, retentionMs: config.kafka.retention },
+      );
+      if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
+    }
 
-  const consumer = transport.consumer();
-  const processor = new Processor({
-    engineId: transport.kind === 'kafka' ? config.kafka.groupId : 'embedded',
-    engine: { intervals: config.intervals, lateness: config.lateness },
-    store,
-    consumer,
-    late: transport.late,
-    stats,
-    flushIntervalMs: config.flushInterval,
-    logger: logger.child('engine'),
-    onFlushed: (bars: readonly Bar[], trades: readonly StoredTrade[]) => {
-      server.live.publishBars(bars);
-      server.live.publishTrades(trades);
-    },
-  });
-  await processor.start();
+    let opened: OpenedSource | undefined;
+    if (roles.produce) {
+      opened = options.source === undefined ? await openSource(config, { logger: logger.child('source') }) : injected(options.source);
+      parts.opened = opened;
+    }
+    const sourceStatus = (): SourceStatus => opened?.source.status() ?? { kind: 'simulator', state: 'closed', detail: 'no source in this process (serve role)' };
 
-  const sink: TradeSink = {
-    trades: (trades) => {
-      stats.received += trades.length;
-      stats.receivedRate.mark(trades.length, Date.now());
-      const accepted = transport.producer.append(trades);
-      return accepted.then(() => {
-        stats.produced += trades.length;
+    let server: HttpServer | undefined;
+    if (roles.serve && store !== undefined) {
+      server = createHttpServer({
+        host: config.host,
+        port: config.port,
+        store,
+        stats,
+        config,
+        symbols: config.symbols,
+        intervals: config.intervals,
+        sourceStatus,
+        logger: logger.child('http'),
+        ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
       });
-    },
-    invalid: (letters) => {
-      stats.invalid += letters.length;
-      return transport.deadLetters.append(letters);
-    },
-  };
+    }
 
-  const url = await server.start();
-  await opened.source.start(sink);
+    let processor: Processor | undefined;
+    if (roles.process && transport !== undefined && store !== undefined) {
+      const live = server?.live;
+      processor = new Processor({
+        engineId: transport.kind === 'kafka' ? config.kafka.groupId : 'embedded',
+        engine: { intervals: config.intervals, lateness: config.lateness },
+        store,
+        consumer: transport.consumer(),
+        late: transport.late,
+        stats,
+        flushIntervalMs: config.flushInterval,
+        logger: logger.child('engine'),
+        ...(live === undefined
+          ? {}
+          : {
+              onFlushed: (bars: readonly Bar[], trades: readonly StoredTrade[]) => {
+                live.publishBars(bars);
+                live.publishTrades(trades);
+              },
+            }),
+      });
+      parts.processor = processor;
+      parts.failed = () => failure;
+      await processor.start();
+    } else if (server !== undefined && store !== undefined) {
+      // A serve-only process learns about new bars and trades from the store.
+      const feed = new StoreFeed({ store, symbols: config.symbols, intervals: config.intervals, live: server.live, logger: logger.child('feed') });
+      feed.start();
+      parts.feed = feed;
+    }
 
-  const timers: NodeJS.Timeout[] = [];
-  const refresh = (): void => {
-    stats.unknownMessages = opened.source.counters.unknown;
-    stats.reconnects = opened.source.counters.reconnects;
-    let lag = 0;
-    for (const v of consumer.lag().values()) lag += v;
-    stats.logLag = lag;
-    stats.spoolDepth = transport.spoolDepth();
-  };
-  timers.push(setInterval(refresh, 500));
-  if (options.statusLine === true && config.statusInterval > 0) {
-    timers.push(setInterval(() => logger.child('status').info(statusLine(stats, opened.source.status())), config.statusInterval));
+    let url: string | undefined;
+    if (server !== undefined) {
+      parts.server = server;
+      url = await server.start();
+    }
+
+    if (opened !== undefined && transport !== undefined) {
+      const sink: TradeSink = {
+        trades: (trades) => {
+          stats.received += trades.length;
+          stats.receivedRate.mark(trades.length, Date.now());
+          return transport.producer.append(trades).then(() => {
+            stats.produced += trades.length;
+          });
+        },
+        invalid: (letters) => {
+          stats.invalid += letters.length;
+          return transport.deadLetters.append(letters);
+        },
+      };
+      await opened.source.start(sink);
+    }
+
+    const refresh = (): void => {
+      if (opened !== undefined) {
+        stats.unknownMessages = opened.source.counters.unknown;
+        stats.reconnects = opened.source.counters.reconnects;
+      }
+      if (transport !== undefined) {
+        stats.logLag = Math.max(0, transport.unread());
+        stats.spoolDepth = transport.spoolDepth();
+      }
+    };
+    timers.push(setInterval(refresh, 500));
+    if (options.statusLine === true && config.statusInterval > 0) {
+      timers.push(setInterval(() => logger.child('status').info(statusLine(stats, opened?.source.status())), config.statusInterval));
+    }
+    for (const t of timers) t.unref();
+
+    let closing: Promise<void> | undefined;
+    const proc = processor;
+    return {
+      url,
+      config,
+      stats,
+      store,
+      source: opened?.source,
+      simulatorUrl: opened?.simulatorUrl,
+      dropSourceConnections: () => opened?.dropConnections(),
+      flush: async () => {
+        if (transport !== undefined) await waitForDrain(transport, () => failure);
+        await proc?.flush();
+      },
+      close: () => (closing ??= closeParts(parts)),
+    };
+  } catch (error) {
+    await closeParts(parts).catch(() => {});
+    throw error;
   }
-  for (const t of timers) t.unref();
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    config,
-    stats,
-    store,
-    source: opened.source,
-    simulatorUrl: opened.simulatorUrl,
-    dropSourceConnections: () => opened.dropConnections(),
-    flush: async () => {
-      await waitForDrain(transport, () => failure);
-      await processor.flush();
-    },
-    close: () =>
-      (closing ??= (async () => {
-        for (const t of timers) clearInterval(t);
-        await opened.close();
-        await transport.producer.close();
-        await waitForDrain(transport, () => failure);
-        await processor.close();
-        await transport.close();
-        await server.close();
-        await store.close();
-      })()),
-  };
+/** What a role set has started; close() and a failed start stop whatever is there. */
+interface Parts {
+  readonly timers: NodeJS.Timeout[];
+  store?: Store | undefined;
+  transport?: Transport | undefined;
+  opened?: OpenedSource;
+  processor?: Processor;
+  failed?: () => unknown;
+  feed?: StoreFeed;
+  server?: HttpServer;
+}
+
+/**
+ * Stops in the order that loses nothing: the source and the producer first, then the engine
+ * drains the log, flushes and saves its checkpoint (committing through the transport), then
+ * the server, the transport and the store.
+ */
+async function closeParts(parts: Parts): Promise<void> {
+  for (const t of parts.timers) clearInterval(t);
+  await parts.opened?.close();
+  await parts.transport?.closeProducer();
+  if (parts.processor !== undefined && parts.transport !== undefined) {
+    await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
+    await parts.processor.close();
+  }
+  await parts.feed?.close();
+  await parts.server?.close();
+  await parts.transport?.close();
+  await parts.store?.close();
 }
 
 function injected(source: TradeSource): OpenedSource {

@@ -5,10 +5,10 @@ import type { SourceStatus } from '../source/source.ts';
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 /** The periodic one-line status: rates, lag, late/invalid counts, latency. */
-export function statusLine(stats: PipelineStats, source: SourceStatus, nowMs = Date.now()): string {
+export function statusLine(stats: PipelineStats, source: SourceStatus | undefined, nowMs = Date.now()): string {
   const s = snapshotStats(stats, nowMs);
   const parts = [
-    `${source.kind} ${source.state}`,
+    ...(source === undefined ? [] : [`${source.kind} ${source.state}`]),
     `in ${n(s.rates.received_per_s)}/s`,
     `processed ${n(s.rates.processed_per_s)}/s`,
     `bars ${n(s.rates.bars_per_s)}/s`,

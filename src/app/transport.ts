@@ -27,6 +27,8 @@ export interface Transport {
   readonly late: SideLog<LateEntry>;
   /** Trades kept on disk while Kafka is away; 0 in-process. */
   spoolDepth(): number;
+  /** Flushes and closes the producer, if one was made; the consumer stays open for the engine's last commit. */
+  closeProducer(): Promise<void>;
   /** Records the engine has not read yet, or -1 when unknown. */
   unread(): number;
   close(): Promise<void>;
@@ -47,6 +49,7 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
     deadLetters,
     late,
     spoolDepth: () => 0,
+    closeProducer: async () => {},
     unread: () => log.unread(),
     close: async () => {
       log.close();
@@ -93,6 +96,9 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
     deadLetters,
     late,
     spoolDepth: () => producer?.spoolDepth() ?? 0,
+    closeProducer: async () => {
+      await producer?.close();
+    },
     unread: () => {
       if (consumer === undefined) return -1;
       let sum = 0;

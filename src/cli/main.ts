@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { TickstreamError } from '../errors.ts';
+import { processCommand } from './process.ts';
+import { produceCommand } from './produce.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
+import { serveCommand } from './serve.ts';
 import { simulateCommand } from './simulate.ts';
 import { stackCommand } from './stack.ts';
 
@@ -13,6 +16,9 @@ const program = new Command('tickstream')
   .addCommand(runCommand(), { isDefault: true })
   .addCommand(simulateCommand())
   .addCommand(replayCommand())
+  .addCommand(produceCommand())
+  .addCommand(processCommand())
+  .addCommand(serveCommand())
   .addCommand(stackCommand());
 
 try {

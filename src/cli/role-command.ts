@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { startRoles, type Roles } from '../app/index.ts';
+import type { ConfigKey } from '../config/index.ts';
+import { createLogger } from '../observability/index.ts';
+import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { untilSignal } from './signals.ts';
+import { webRoot } from './web-root.ts';
+
+/** Keys the cluster roles take besides the pipeline's. */
+export const CLUSTER_KEYS: readonly ConfigKey[] = ['engine', 'kafka.brokers', 'kafka.clientId', 'kafka.groupId', 'kafka.format', 'kafka.spoolLimit', 'kafka.topicPartitions', 'kafka.retention'];
+
+/** A command that runs some of the roles (`produce`, `process`, `serve`) until SIGINT/SIGTERM. */
+export function roleCommand(name: string, description: string, roles: Roles, examples: string): Command {
+  const keys = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
+  const cmd = new Command(name).description(description).addHelpText('after', `\nExamples:\n${examples}`);
+  addConfigOptions(cmd, keys).action(async (options: Record<string, unknown>) => {
+    const config = configFromOptions(options, keys);
+    const logger = createLogger({ level: config.logLevel });
+    const set = await startRoles(config, roles, { logger, statusLine: roles.produce || roles.process, webRoot: webRoot() });
+    const parts = [
+      `tickstream ${name} · ${config.profile} profile`,
+      set.source === undefined ? undefined : `source ${set.source.kind}${set.simulatorUrl === undefined ? '' : ` at ${set.simulatorUrl}`}`,
+      roles.produce || roles.process ? `log ${config.profile === 'cluster' ? `Kafka ${config.kafka.brokers.join(',')}` : 'in-process'}` : undefined,
+      roles.process ? `engine ${config.engine} in group ${config.kafka.groupId}` : undefined,
+      set.url === undefined ? undefined : `dashboard ${set.url}`,
+    ];
+    logger.info(parts.filter((p) => p !== undefined).join(' · '));
+    await untilSignal();
+    logger.info('stopping');
+    await set.close();
+    logger.info('stopped');
+  });
+  return cmd;
+}
