@@ -1,0 +1,310 @@
+import cassandra, { type Client } from 'cassandra-driver';
+import type { Bar } from '../../domain/index.ts';
+import { ConfigError, StoreUnavailableError } from '../../errors.ts';
+import { silentLogger, type Logger } from '../../observability/index.ts';
+import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../store.ts';
+import { barTtlSeconds } from './bar-ttl.ts';
+import { forEachBounded } from './bounded-fan-out.ts';
+import { storeError } from './driver-errors.ts';
+import { applyCqlMigrations, type CqlMigration } from './migrate.ts';
+import { CQL_MIGRATIONS } from './migrations/index.ts';
+import { barPartitions, checkpointPartitions, chunksOf, tradePartitions, utcDay } from './partitions.ts';
+import {
+  BAR_COLUMNS,
+  barFromRow,
+  barParams,
+  CHECKPOINT_COLUMNS,
+  checkpointFromRow,
+  checkpointParams,
+  tradeFromRow,
+  tradeParams,
+  TRADE_COLUMNS,
+  type CqlRow,
+} from './rows.ts';
+
+const { policies, types } = cassandra;
+
+export interface CassandraStoreOptions {
+  /** `host:port` of one or more nodes; the driver discovers the rest. */
+  readonly contactPoints: readonly string[];
+  readonly localDataCenter: string;
+  readonly keyspace: string;
+  /** Most batches in flight during one write. */
+  readonly concurrency: number;
+  readonly logger?: Logger;
+  /** Replication map used when the first migration creates the keyspace. */
+  readonly replication?: string;
+  /** Replaces the built-in migrations (tests). */
+  readonly migrations?: readonly CqlMigration[];
+  /** Rows per unlogged batch; every batch stays inside one partition. */
+  readonly batchRows?: number;
+  /** How many day partitions a latest-trades read walks back through at most. */
+  readonly maxTradeDays?: number;
+  /** Rows per page of a read. */
+  readonly pageSize?: number;
+  readonly connectTimeoutMs?: number;
+  /** How long the driver waits for one request before trying another host or failing. */
+  readonly requestTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+/** Single node, factor 1: what `tickstream stack` runs. See store/README.md for a real cluster. */
+export const LOCAL_REPLICATION = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+
+const KEYSPACE = /^[a-z][a-z0-9_]{0,47}$/;
+const REPLICATION = /^\{[^;{}]*\}$/;
+/** A day later than any trade: the upper bound when a read has no `before`. */
+const LAST_DAY = '9999-12-31';
+const LAST_DAY_MS = Date.UTC(9999, 11, 31);
+/** symbols() reads partition keys only; this keeps it bounded whatever the data. */
+const MAX_SYMBOL_PARTITIONS = 100_000;
+/** Remembered (symbol, day) pairs already in trade_days; cleared when it grows past this. */
+const MAX_KNOWN_DAYS = 100_000;
+
+interface Statements {
+  readonly insertTrade: string;
+  readonly insertTradeDay: string;
+  readonly insertBar: string;
+  readonly insertCheckpoint: string;
+  readonly selectBars: string;
+  readonly selectTradeDays: string;
+  readonly selectTrades: string;
+  readonly selectTradeSymbols: string;
+  readonly selectBarPartitions: string;
+  readonly selectCheckpoints: string;
+}
+
+type Write = { readonly query: string; readonly params: unknown[] };
+
+/**
+ * The cluster store: Apache Cassandra through cassandra-driver. Every statement is prepared
+ * and marked idempotent (all writes are upserts by primary key), so the driver may retry or
+ * speculate. A write groups rows by partition and sends unlogged batches that each stay in
+ * one partition, at most `concurrency` at a time.
+ *
+ * A write is not atomic across partitions. Checkpoints go last, only once every trade and bar
+ * of the batch is stored: after a crash the engine resumes from the previous checkpoint and
+ * re-applies rows that are already there, which the upserts make exact.
+ */
+export class CassandraStore implements Store {
+  readonly kind = 'cassandra' as const;
+  readonly #client: Client;
+  readonly #keyspace: string;
+  readonly #replication: string;
+  readonly #log: Logger;
+  readonly #migrations: readonly CqlMigration[];
+  readonly #concurrency: number;
+  readonly #batchRows: number;
+  readonly #maxTradeDays: number;
+  readonly #pageSize: number;
+  readonly #now: () => number;
+  readonly #q: Statements;
+  readonly #knownDays = new Set<string>();
+  #connecting: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: CassandraStoreOptions) {
+    if (!KEYSPACE.test(options.keyspace)) throw new ConfigError('cassandra.keyspace', options.keyspace, 'a lower-case CQL identifier');
+    const replication = options.replication ?? LOCAL_REPLICATION;
+    if (!REPLICATION.test(replication)) {
+      throw new ConfigError('replication', replication, `a CQL replication map such as ${LOCAL_REPLICATION}`);
+    }
+    if (options.contactPoints.length === 0) throw new ConfigError('cassandra.contactPoints', '', 'at least one host:port');
+    this.#keyspace = options.keyspace;
+    this.#replication = replication;
+    this.#log = options.logger ?? silentLogger;
+    this.#migrations = options.migrations ?? CQL_MIGRATIONS;
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency));
+    this.#batchRows = Math.max(1, Math.floor(options.batchRows ?? 100));
+    this.#maxTradeDays = Math.max(1, Math.floor(options.maxTradeDays ?? 30));
+    this.#pageSize = Math.max(1, Math.floor(options.pageSize ?? 1_000));
+    this.#now = options.now ?? Date.now;
+    this.#q = statements(options.keyspace);
+    this.#client = new cassandra.Client({
+      contactPoints: [...options.contactPoints],
+      localDataCenter: options.localDataCenter,
+      queryOptions: { consistency: types.consistencies.localQuorum },
+      socketOptions: { connectTimeout: options.connectTimeoutMs ?? 5_000, readTimeout: options.requestTimeoutMs ?? 12_000 },
+      // The default waits up to 10 minutes between attempts; after an outage the store should be back within seconds.
+      policies: { reconnection: new policies.reconnection.ExponentialReconnectionPolicy(250, 10_000, false) },
+    });
+    this.#client.on('log', (level: string, className: string, message: string) => {
+      if (level === 'error' || level === 'warning') this.#log.warn(`cassandra driver: ${message}`, { from: className });
+    });
+  }
+
+  async migrate(): Promise<MigrationResult> {
+    const client = await this.#connect('migrate');
+    return applyCqlMigrations(client, this.#migrations, {
+      keyspace: this.#keyspace,
+      replication: this.#replication,
+      nowMs: this.#now(),
+      log: this.#log,
+    });
+  }
+
+  async write(batch: FlushBatch): Promise<void> {
+    const client = await this.#connect('write');
+    const updatedAt = new Date(this.#now());
+    const q = this.#q;
+    const groups: { readonly rows: Write[]; readonly known?: string }[] = [];
+    for (const p of tradePartitions(batch.trades)) {
+      for (const run of chunksOf(p.trades, this.#batchRows)) groups.push({ rows: run.map((t) => ({ query: q.insertTrade, params: tradeParams(p.day, t) })) });
+      const known = `${p.symbol}\u0000${p.day}`;
+      if (!this.#knownDays.has(known)) groups.push({ rows: [{ query: q.insertTradeDay, params: [p.symbol, p.day] }], known });
+    }
+    for (const p of barPartitions(batch.bars)) {
+      const ttl = barTtlSeconds(p.interval);
+      for (const run of chunksOf(p.bars, this.#batchRows)) groups.push({ rows: run.map((b) => ({ query: q.insertBar, params: barParams(b, updatedAt, ttl) })) });
+    }
+    try {
+      await forEachBounded(groups, this.#concurrency, async (group) => {
+        await this.#send(client, group.rows);
+        if (group.known !== undefined) this.#rememberDay(group.known);
+      });
+      // Last, and only once everything it covers is stored.
+      const checkpoints = checkpointPartitions(batch.checkpoints).map((p) =>
+        p.checkpoints.map((c): Write => ({ query: q.insertCheckpoint, params: checkpointParams(c, updatedAt) })),
+      );
+      await forEachBounded(checkpoints, this.#concurrency, (rows) => this.#send(client, rows));
+    } catch (error) {
+      throw storeError('write', error);
+    }
+  }
+
+  async bars(query: BarQuery): Promise<Bar[]> {
+    if (query.limit <= 0) return [];
+    const client = await this.#connect('read bars');
+    const rows = await this.#select(
+      client,
+      'read bars',
+      this.#q.selectBars,
+      [query.symbol, query.interval, query.from ?? Number.MIN_SAFE_INTEGER, query.to ?? Number.MAX_SAFE_INTEGER, query.limit],
+      query.limit,
+    );
+    // The partition is newest first; the interface returns the newest `limit` oldest first.
+    const bars = new Array<Bar>(rows.length);
+    for (let i = 0; i < rows.length; i++) bars[rows.length - 1 - i] = barFromRow(rows[i]!);
+    return bars;
+  }
+
+  async trades(query: TradeQuery): Promise<StoredTrade[]> {
+    if (query.limit <= 0) return [];
+    const client = await this.#connect('read trades');
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const lastDay = query.before === undefined || query.before >= LAST_DAY_MS ? LAST_DAY : utcDay(Math.max(0, query.before));
+    const days = await this.#select(client, 'read trade days', this.#q.selectTradeDays, [query.symbol, lastDay, this.#maxTradeDays], this.#maxTradeDays);
+    const out: StoredTrade[] = [];
+    for (const d of days) {
+      const want = query.limit - out.length;
+      const rows = await this.#select(client, 'read trades', this.#q.selectTrades, [query.symbol, d['day'], before, want], want);
+      for (const row of rows) out.push(tradeFromRow(row));
+      if (out.length >= query.limit) break;
+    }
+    return out;
+  }
+
+  async symbols(): Promise<string[]> {
+    const client = await this.#connect('read symbols');
+    const [traded, barred] = await Promise.all([
+      this.#select(client, 'read symbols', this.#q.selectTradeSymbols, [], MAX_SYMBOL_PARTITIONS),
+      this.#select(client, 'read symbols', this.#q.selectBarPartitions, [], MAX_SYMBOL_PARTITIONS),
+    ]);
+    const names = new Set<string>();
+    for (const row of [...traded, ...barred]) names.add(String(row['symbol']));
+    return [...names].sort();
+  }
+
+  async checkpoints(engineId: string): Promise<Map<number, Checkpoint>> {
+    const client = await this.#connect('read checkpoints');
+    const rows = await this.#select(client, 'read checkpoints', this.#q.selectCheckpoints, [engineId], Number.MAX_SAFE_INTEGER);
+    const out = new Map<number, Checkpoint>();
+    for (const row of rows) {
+      const c = checkpointFromRow(engineId, row);
+      out.set(c.partition, c);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#client.shutdown();
+    } catch (error) {
+      throw storeError('close', error);
+    }
+    this.#log.debug('cassandra store closed', { keyspace: this.#keyspace });
+  }
+
+  async #connect(what: string): Promise<Client> {
+    if (this.#closed) throw new StoreUnavailableError(`the Cassandra store (keyspace ${this.#keyspace}) is closed`, { canRetry: false });
+    // A failed connect is forgotten, so the next call tries again: the engine retries a write until Cassandra is back.
+    this.#connecting ??= this.#client.connect().then(
+      () => this.#log.debug('cassandra store connected', { keyspace: this.#keyspace }),
+      (error: unknown) => {
+        this.#connecting = undefined;
+        throw error;
+      },
+    );
+    try {
+      await this.#connecting;
+    } catch (error) {
+      throw storeError(what, error);
+    }
+    return this.#client;
+  }
+
+  /** One partition's rows: a single statement, or an unlogged batch. */
+  async #send(client: Client, rows: readonly Write[]): Promise<void> {
+    if (rows.length === 1) {
+      await client.execute(rows[0]!.query, rows[0]!.params, { prepare: true, isIdempotent: true });
+    } else if (rows.length > 1) {
+      await client.batch(rows as Write[], { prepare: true, isIdempotent: true, logged: false });
+    }
+  }
+
+  /** Reads page by page until `max` rows or the end. */
+  async #select(client: Client, what: string, query: string, params: unknown[], max: number): Promise<CqlRow[]> {
+    const out: CqlRow[] = [];
+    const fetchSize = Math.max(1, Math.min(this.#pageSize, max));
+    let pageState: string | undefined;
+    try {
+      do {
+        const rs = await client.execute(query, params, { prepare: true, isIdempotent: true, fetchSize, ...(pageState === undefined ? {} : { pageState }) });
+        for (const row of rs.rows) {
+          if (out.length >= max) break;
+          out.push(row as unknown as CqlRow);
+        }
+        pageState = rs.pageState ?? undefined;
+      } while (pageState !== undefined && out.length < max);
+    } catch (error) {
+      throw storeError(what, error);
+    }
+    return out;
+  }
+
+  #rememberDay(key: string): void {
+    if (this.#knownDays.size >= MAX_KNOWN_DAYS) this.#knownDays.clear();
+    this.#knownDays.add(key);
+  }
+}
+
+function statements(ks: string): Statements {
+  const insert = (table: string, columns: readonly string[], suffix = ''): string =>
+    `INSERT INTO ${ks}.${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${suffix}`;
+  const barSelect = BAR_COLUMNS.filter((c) => c !== 'updated_at').join(', ');
+  const tradeSelect = TRADE_COLUMNS.filter((c) => c !== 'day').join(', ');
+  return {
+    insertTrade: insert('trades', TRADE_COLUMNS),
+    insertTradeDay: insert('trade_days', ['symbol', 'day']),
+    insertBar: insert('bars', BAR_COLUMNS, ' USING TTL ?'),
+    insertCheckpoint: insert('checkpoints', CHECKPOINT_COLUMNS),
+    selectBars: `SELECT ${barSelect} FROM ${ks}.bars WHERE symbol = ? AND interval = ? AND window_start >= ? AND window_start < ? LIMIT ?`,
+    selectTradeDays: `SELECT day FROM ${ks}.trade_days WHERE symbol = ? AND day <= ? LIMIT ?`,
+    selectTrades: `SELECT ${tradeSelect} FROM ${ks}.trades WHERE symbol = ? AND day = ? AND ts < ? LIMIT ?`,
+    selectTradeSymbols: `SELECT DISTINCT symbol FROM ${ks}.trade_days`,
+    selectBarPartitions: `SELECT DISTINCT symbol, interval FROM ${ks}.bars`,
+    selectCheckpoints: `SELECT partition, next_offset, state FROM ${ks}.checkpoints WHERE engine_id = ?`,
+  };
+}
