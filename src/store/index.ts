@@ -1,10 +1,41 @@
 import type { Logger } from '../observability/index.ts';
+import { CassandraStore } from './cassandra/cassandra-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { SqliteWorkerStore } from './sqlite/sqlite-worker-store.ts';
 import type { Store } from './store.ts';
 
 export type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from './store.ts';
 
+export interface OpenSqliteStoreOptions {
+  readonly path: string;
+  readonly logger?: Logger;
+  /**
+   * Write from a worker thread (the default), so inserts run on another core than the
+   * engine; false keeps everything on the calling thread.
+   */
+  readonly worker?: boolean;
+}
+
 /** The embedded store: a SQLite file (created with its directory if missing). Call migrate() before use. */
-export function openSqliteStore(options: { path: string; logger?: Logger }): Store {
-  return new SqliteStore(options);
+export function openSqliteStore(options: OpenSqliteStoreOptions): Store {
+  const { worker = true, ...rest } = options;
+  return worker ? new SqliteWorkerStore(rest) : new SqliteStore(rest);
+}
+
+export { LOCAL_REPLICATION } from './cassandra/cassandra-store.ts';
+export { BAR_TTLS, barTtlSeconds } from './cassandra/bar-ttl.ts';
+
+/**
+ * The cluster store: a Cassandra keyspace. Connects on first use; call migrate() before use.
+ * `replication` (default LOCAL_REPLICATION, single node) applies when the keyspace is created.
+ */
+export function openCassandraStore(options: {
+  contactPoints: readonly string[];
+  localDataCenter: string;
+  keyspace: string;
+  concurrency: number;
+  logger?: Logger;
+  replication?: string;
+}): Store {
+  return new CassandraStore(options);
 }

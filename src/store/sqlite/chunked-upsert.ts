@@ -8,37 +8,29 @@ const MAX_VARIABLES = 32_766;
  * per chunk size, where the sizes are the full chunk and the powers of two below it, so a
  * batch of any length needs at most log2(chunk) + 1 statements and no per-row round trip.
  */
-export class ChunkedUpsert<T> {
+export class ChunkedUpsert {
   readonly #db: Database;
   readonly #sqlHead: string;
   readonly #rowSql: string;
   readonly #chunkRows: number;
-  readonly #push: (out: unknown[], item: T, updatedAt: number) => void;
   readonly #statements = new Map<number, Statement>();
 
-  constructor(
-    db: Database,
-    table: string,
-    columns: readonly string[],
-    push: (out: unknown[], item: T, updatedAt: number) => void,
-    chunkRows = 256,
-  ) {
+  constructor(db: Database, table: string, columns: readonly string[], chunkRows = 256) {
     this.#db = db;
     this.#chunkRows = Math.max(1, Math.min(chunkRows, Math.floor(MAX_VARIABLES / columns.length)));
     this.#sqlHead = `INSERT OR REPLACE INTO ${table} (${columns.join(', ')}) VALUES `;
     this.#rowSql = `(${columns.map(() => '?').join(', ')})`;
-    this.#push = push;
   }
 
-  /** Writes every item; call inside a transaction. */
-  run(items: readonly T[], updatedAt: number): void {
+  /** Writes rows 0 to count - 1, each appended to `out` by `push`; call inside a transaction. */
+  run(count: number, push: (out: unknown[], row: number) => void): void {
     let i = 0;
     const values: unknown[] = [];
-    while (i < items.length) {
-      const left = items.length - i;
+    while (i < count) {
+      const left = count - i;
       const rows = left >= this.#chunkRows ? this.#chunkRows : 2 ** Math.floor(Math.log2(left));
       values.length = 0;
-      for (let end = i + rows; i < end; i++) this.#push(values, items[i] as T, updatedAt);
+      for (let end = i + rows; i < end; i++) push(values, i);
       this.#statement(rows).run(values);
     }
   }

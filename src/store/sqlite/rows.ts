@@ -1,5 +1,6 @@
-import type { Bar, EpochMs, Offset, Price, TradeSource, Volume } from '../../domain/index.ts';
+import { TRADE_SOURCES, type Bar, type EpochMs, type Offset, type Price, type TradeSource, type Volume } from '../../domain/index.ts';
 import type { Checkpoint, StoredTrade } from '../store.ts';
+import type { PackedTrades } from './packed-trades.ts';
 
 /** Column order of every trades insert and of TRADE_SELECT. */
 export const TRADE_COLUMNS = ['symbol', 'day', 'ts', 'seq', 'price', 'volume', 'conditions', 'source', 'ingest_ts'] as const;
@@ -82,10 +83,46 @@ export function pushTradeValues(out: unknown[], t: StoredTrade, days: DayOf): vo
     t.seq,
     trade.price,
     trade.volume,
-    trade.conditions.length === 0 ? '[]' : JSON.stringify(trade.conditions),
+    conditionsJson(trade.conditions),
     trade.source,
     trade.ingestTs,
   );
+}
+
+/** Appends the values of trade `i` of a packed batch, in TRADE_COLUMNS order; `conditions` holds each trade's conditionsJson. */
+export function pushPackedTradeValues(out: unknown[], p: PackedTrades, i: number, conditions: readonly string[], days: DayOf): void {
+  const n = p.count;
+  const x = p.numbers;
+  const ts = x[2 * n + i] as number;
+  out.push(
+    p.symbols[p.codes[i] as number],
+    days.of(ts),
+    ts,
+    x[3 * n + i],
+    x[i],
+    x[n + i],
+    conditions[i],
+    TRADE_SOURCES[p.codes[n + i] as number],
+    x[4 * n + i],
+  );
+}
+
+/** Printable ASCII without `"` and `\`: text that JSON writes as it is. */
+const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * The conditions column: the JSON array text. Conditions are short codes (`1`, `12`, `T`),
+ * which are quoted directly; anything else goes through JSON.stringify.
+ */
+export function conditionsJson(conditions: readonly string[]): string {
+  if (conditions.length === 0) return '[]';
+  let out = '[';
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i] as string;
+    if (!PLAIN_JSON_TEXT.test(c)) return JSON.stringify(conditions);
+    out += i === 0 ? `"${c}"` : `,"${c}"`;
+  }
+  return `${out}]`;
 }
 
 export function pushBarValues(out: unknown[], b: Bar, updatedAt: number): void {

@@ -8,15 +8,17 @@ import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTr
 import { ChunkedUpsert } from './chunked-upsert.ts';
 import { applyMigrations, type Migration } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
+import { mapConditions, packTrades, type PackedTrades } from './packed-trades.ts';
 import {
   BAR_COLUMNS,
   barFromRow,
   CHECKPOINT_COLUMNS,
   checkpointFromRow,
+  conditionsJson,
   DayOf,
   pushBarValues,
   pushCheckpointValues,
-  pushTradeValues,
+  pushPackedTradeValues,
   TRADE_COLUMNS,
   tradeFromRow,
   type BarRow,
@@ -38,9 +40,9 @@ export interface SqliteStoreOptions {
 }
 
 interface Statements {
-  readonly trades: ChunkedUpsert<StoredTrade>;
-  readonly bars: ChunkedUpsert<Bar>;
-  readonly checkpoints: ChunkedUpsert<Checkpoint>;
+  readonly trades: ChunkedUpsert;
+  readonly bars: ChunkedUpsert;
+  readonly checkpoints: ChunkedUpsert;
   readonly barsRange: Statement<[string, string, number, number, number], BarRow>;
   readonly tradesBefore: Statement<[string, string, number, number], TradeRow>;
   readonly checkpointsOf: Statement<[string], CheckpointRow>;
@@ -101,12 +103,20 @@ export class SqliteStore implements Store {
   }
 
   async write(batch: FlushBatch): Promise<void> {
+    this.writePacked(packTrades(batch.trades), batch.bars, batch.checkpoints);
+  }
+
+  /** write() for a batch whose trades are already packed (the worker store's path); throws instead of rejecting. */
+  writePacked(trades: PackedTrades, bars: readonly Bar[], checkpoints: readonly Checkpoint[]): void {
     this.#run('write', (db, s) => {
       const now = this.#now();
+      const order = keyOrder(trades);
+      const conditions = mapConditions(trades, '[]', conditionsJson);
+      const days = this.#days;
       db.transaction(() => {
-        s.trades.run(inKeyOrder(batch.trades), now);
-        s.bars.run(batch.bars, now);
-        s.checkpoints.run(batch.checkpoints, now);
+        s.trades.run(trades.count, (out, i) => pushPackedTradeValues(out, trades, order[i] as number, conditions, days));
+        s.bars.run(bars.length, (out, i) => pushBarValues(out, bars[i] as Bar, now));
+        s.checkpoints.run(checkpoints.length, (out, i) => pushCheckpointValues(out, checkpoints[i] as Checkpoint, now));
       })();
     });
   }
@@ -179,11 +189,10 @@ export class SqliteStore implements Store {
 
   #prepare(db: Database): Statements {
     const chunk = this.#chunkRows;
-    const days = this.#days;
     return {
-      trades: new ChunkedUpsert<StoredTrade>(db, 'trades', TRADE_COLUMNS, (out, t) => pushTradeValues(out, t, days), chunk),
-      bars: new ChunkedUpsert<Bar>(db, 'bars', BAR_COLUMNS, pushBarValues, chunk),
-      checkpoints: new ChunkedUpsert<Checkpoint>(db, 'checkpoints', CHECKPOINT_COLUMNS, pushCheckpointValues, chunk),
+      trades: new ChunkedUpsert(db, 'trades', TRADE_COLUMNS, chunk),
+      bars: new ChunkedUpsert(db, 'bars', BAR_COLUMNS, chunk),
+      checkpoints: new ChunkedUpsert(db, 'checkpoints', CHECKPOINT_COLUMNS, chunk),
       barsRange: db.prepare(
         `SELECT symbol, interval, window_start, window_end, open, high, low, close, volume, vwap, avg_price, trade_count
          FROM bars WHERE symbol = ? AND interval = ? AND window_start >= ? AND window_start < ?
@@ -208,17 +217,48 @@ export class SqliteStore implements Store {
 }
 
 /**
- * The trades sorted by primary key. A batch interleaves symbols; inserting in key order
- * appends to a few B-tree leaves instead of seeking across all of them (~15% faster).
+ * Row indices in primary-key order, (symbol, ts, seq); day follows ts. A batch interleaves
+ * symbols; inserting in key order appends to a few B-tree leaves instead of seeking across
+ * all of them. Rows are bucketed by symbol in one pass; a symbol's rows arrive nearly in ts
+ * order, so sorting each bucket is close to a linear check.
  */
-function inKeyOrder(trades: readonly StoredTrade[]): readonly StoredTrade[] {
-  if (trades.length < 2) return trades;
-  return [...trades].sort((a, b) => {
-    const x = a.trade;
-    const y = b.trade;
-    if (x.symbol !== y.symbol) return x.symbol < y.symbol ? -1 : 1;
-    return x.ts - y.ts || a.seq - b.seq;
+function keyOrder(p: PackedTrades): Uint32Array {
+  const n = p.count;
+  const symbolCount = p.symbols.length;
+  const byName = Array.from(p.symbols.keys()).sort((a, b) => {
+    const x = p.symbols[a] as string;
+    const y = p.symbols[b] as string;
+    return x < y ? -1 : x > y ? 1 : 0;
   });
+  const rank = new Uint32Array(symbolCount);
+  for (let r = 0; r < symbolCount; r++) rank[byName[r] as number] = r;
+  const bucketStart = new Uint32Array(symbolCount + 1);
+  for (let i = 0; i < n; i++) {
+    const r = (rank[p.codes[i] as number] as number) + 1;
+    bucketStart[r] = (bucketStart[r] as number) + 1;
+  }
+  for (let r = 1; r <= symbolCount; r++) bucketStart[r] = (bucketStart[r] as number) + (bucketStart[r - 1] as number);
+  const next = bucketStart.slice();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rank[p.codes[i] as number] as number;
+    const at = next[r] as number;
+    order[at] = i;
+    next[r] = at + 1;
+  }
+  const x = p.numbers;
+  const tsAt = 2 * n;
+  const seqAt = 3 * n;
+  const before = (a: number, b: number): number =>
+    (x[tsAt + a] as number) - (x[tsAt + b] as number) || (x[seqAt + a] as number) - (x[seqAt + b] as number);
+  for (let r = 0; r < symbolCount; r++) {
+    const start = bucketStart[r] as number;
+    const end = bucketStart[r + 1] as number;
+    let sorted = true;
+    for (let k = start + 1; k < end && sorted; k++) sorted = before(order[k - 1] as number, order[k] as number) <= 0;
+    if (!sorted) order.set(Array.from(order.subarray(start, end)).sort(before), start);
+  }
+  return order;
 }
 
 function dayText(ts: number): string {

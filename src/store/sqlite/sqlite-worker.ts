@@ -1,0 +1,71 @@
+// The worker-thread side of SqliteWorkerStore: one SqliteStore, driven by messages.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Logger, LogFields } from '../../observability/index.ts';
+import { SqliteStore } from './sqlite-store.ts';
+import { toWireError, type SqliteWorkerData, type StoreReply, type StoreRequest, type WorkerLogLine } from './worker-protocol.ts';
+
+function portLogger(port: MessagePort): Logger {
+  const send = (log: WorkerLogLine['log']) => (message: string, fields?: LogFields) => {
+    const line: WorkerLogLine = { log, message, ...(fields === undefined ? {} : { fields }) };
+    port.postMessage(line);
+  };
+  const logger: Logger = { debug: send('debug'), info: send('info'), warn: send('warn'), error: send('error'), child: () => logger };
+  return logger;
+}
+
+async function answer(store: SqliteStore, request: StoreRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'migrate':
+      return store.migrate();
+    case 'write':
+      store.writePacked(request.trades, request.bars, request.checkpoints);
+      return undefined;
+    case 'bars':
+      return store.bars(request.query);
+    case 'trades':
+      return store.trades(request.query);
+    case 'symbols':
+      return store.symbols();
+    case 'checkpoints':
+      return store.checkpoints(request.engineId);
+    case 'close':
+      return store.close();
+    case 'crash':
+      throw new Error('the SQLite store worker was told to crash');
+    default: {
+      const unknown: never = request;
+      throw new Error(`unknown store request ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function serve(port: MessagePort, data: SqliteWorkerData): void {
+  let store: SqliteStore | undefined;
+  let openError: unknown;
+  try {
+    store = new SqliteStore({
+      path: data.path,
+      logger: portLogger(port),
+      ...(data.chunkRows === undefined ? {} : { chunkRows: data.chunkRows }),
+      ...(data.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: data.busyTimeoutMs }),
+    });
+  } catch (error) {
+    // Every call is answered with the open error, so the caller sees it where it looks.
+    openError = error;
+  }
+  const reply = (message: StoreReply): void => port.postMessage(message);
+  port.on('message', (request: StoreRequest) => {
+    // Thrown here, outside any promise, so the thread dies as it would on a real bug.
+    if (request.op === 'crash') throw new Error('the SQLite store worker was told to crash');
+    // Each store call does its SQLite work synchronously, so requests run one at a time in arrival order.
+    const result = store === undefined ? Promise.reject(openError) : answer(store, request);
+    result.then(
+      (value) => reply({ id: request.id, ok: true, value }),
+      (error: unknown) => reply({ id: request.id, ok: false, error: toWireError(error) }),
+    );
+    if (request.op === 'close') void result.finally(() => port.close());
+  });
+}
+
+if (parentPort === null) throw new Error('sqlite-worker runs as a worker thread of SqliteWorkerStore');
+serve(parentPort, workerData as SqliteWorkerData);
