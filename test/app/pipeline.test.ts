@@ -6,11 +6,10 @@ import { test } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startPipeline, type Pipeline } from '../../src/app/index.ts';
 import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.ts';
-import type { Bar, Offset } from '../../src/domain/index.ts';
-import { batchBars } from '../../src/engine/index.ts';
 import { FinnhubClient } from '../../src/source/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
-import type { Store } from '../../src/store/store.ts';
+import { assertBarsMatchTrades } from '../support/bars.ts';
+import { until } from '../support/until.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD'];
 
@@ -31,34 +30,6 @@ function config(dataDir: string, extra: Partial<Record<ConfigKey, string>> = {})
   });
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Recomputes every bar from the stored trades and compares with the stored bars, exactly. */
-async function assertBarsMatchTrades(store: Store, config: Config): Promise<number> {
-  let tradeCount = 0;
-  for (const symbol of SYMBOLS) {
-    const stored = await store.trades({ symbol, limit: 10_000_000 });
-    tradeCount += stored.length;
-    const records = stored
-      .map((s) => ({ trade: s.trade, offset: s.seq as Offset }))
-      .sort((a, b) => a.offset - b.offset);
-    const expected = batchBars(records, config.intervals);
-    for (const interval of config.intervals) {
-      const want = expected.filter((b) => b.interval === interval.label).sort((a, b) => a.windowStart - b.windowStart);
-      const got: Bar[] = await store.bars({ symbol, interval: interval.label, limit: 1_000_000 });
-      assert.equal(got.length, want.length, `${symbol} ${interval.label}: bar count`);
-      assert.deepEqual(got, want, `${symbol} ${interval.label}: bars differ from the recomputation`);
-    }
-  }
-  return tradeCount;
-}
-
 test('embedded pipeline: bars recomputed from the stored trades equal the stored bars, across a connection drop and a restart', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-e2e-'));
   const cfg = config(dataDir);
@@ -76,7 +47,7 @@ test('embedded pipeline: bars recomputed from the stored trades equal the stored
   assert.equal(first.invalid, 0);
   assert.equal(pipeline.stats.tradesStored + first.late, first.received, 'every received trade is stored or set aside as late');
   const reopened1 = openSqliteStore({ path: join(dataDir, 'tickstream.db') });
-  const stored1 = await assertBarsMatchTrades(reopened1, cfg);
+  const stored1 = await assertBarsMatchTrades(reopened1, SYMBOLS, cfg.intervals);
   assert.equal(stored1, pipeline.stats.tradesStored);
   await reopened1.close();
 
@@ -86,7 +57,7 @@ test('embedded pipeline: bars recomputed from the stored trades equal the stored
   await pipeline.close();
   const reopened2 = openSqliteStore({ path: join(dataDir, 'tickstream.db') });
   t.after(() => reopened2.close());
-  const stored2 = await assertBarsMatchTrades(reopened2, cfg);
+  const stored2 = await assertBarsMatchTrades(reopened2, SYMBOLS, cfg.intervals);
   assert.equal(stored2, stored1 + pipeline.stats.tradesStored, 'the second run adds its trades to the first');
 });
 
