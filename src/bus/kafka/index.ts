@@ -5,3 +5,5 @@ export { ensureTradeTopics, topicPartitions, type TopicSettings } from './kafka-
 export { createTradeCodec, loadTradeAvroType, TRADE_SCHEMA_URL, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 export { TradeSpool, type SpooledRecord, type TradeSpoolOptions } from './trade-spool.ts';
 export { symbolPartitioner, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+export { KafkaConsole, MESSAGE_LIMIT, releaseOf, type KafkaConsoleOptions } from './kafka-console.ts';
+export type * from './kafka-console-wire.ts';

@@ -1,0 +1,104 @@
+// The JSON the Kafka console answers with, served by the HTTP API under /api/kafka and read by
+// the dashboard. Types only, with no imports, so the browser build can share them.
+//
+// snake_case like the rest of the HTTP API. Offsets are numbers: a partition would need 2^53
+// records before they lose precision.
+
+export interface KafkaBrokerInfo {
+  id: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  controller: boolean;
+}
+
+export interface KafkaClusterInfo {
+  cluster_id: string;
+  controller_id: number;
+  /** The release of the cluster's finalized metadata.version, e.g. "4.4"; null when the broker does not say. */
+  version: string | null;
+  metadata_version: number | null;
+  brokers: KafkaBrokerInfo[];
+}
+
+export interface KafkaPartitionInfo {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  start_offset: number;
+  end_offset: number;
+  /** end − start: transaction markers and compacted-away records make it an upper bound. */
+  messages: number;
+}
+
+export interface KafkaTopicInfo {
+  name: string;
+  partitions: KafkaPartitionInfo[];
+  replication: number;
+  messages: number;
+  /** Bytes on disk over every replica; null when the broker cannot describe its log dirs. */
+  size_bytes: number | null;
+  /** Every config entry in force (sensitive values shown as ***). */
+  config: Record<string, string | null>;
+  /** The entries set on the topic itself rather than inherited. */
+  config_overrides: string[];
+}
+
+export interface KafkaGroupPartition {
+  topic: string;
+  partition: number;
+  /** Next offset the group reads; null when it has committed none. */
+  committed: number | null;
+  end: number | null;
+  lag: number | null;
+}
+
+export interface KafkaGroupMember {
+  member_id: string;
+  client_id: string;
+  host: string;
+  assignments: { topic: string; partitions: number[] }[];
+}
+
+export interface KafkaGroupInfo {
+  group_id: string;
+  state: string;
+  protocol: string;
+  protocol_type: string;
+  members: KafkaGroupMember[];
+  partitions: KafkaGroupPartition[];
+  lag: number;
+}
+
+export type KafkaValueFormat = 'avro' | 'json' | 'text' | 'binary';
+
+export interface KafkaMessage {
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  key_format: 'text' | 'binary' | null;
+  headers: { key: string; value: string | null }[];
+  value_format: KafkaValueFormat;
+  /** A trade record or parsed JSON; text as is; binary as base64. */
+  value: unknown;
+}
+
+export interface KafkaMessageQuery {
+  topic: string;
+  partition: number;
+  /** First offset to show; without it (and without timestamp) the newest `limit` records. */
+  offset?: number;
+  /** Epoch ms: start at the first record at or after it. */
+  timestamp?: number;
+  limit: number;
+}
+
+export interface KafkaNewTopic {
+  name: string;
+  partitions: number;
+  /** Absent: the broker's default.replication.factor. */
+  replication?: number;
+  config?: Record<string, string>;
+}

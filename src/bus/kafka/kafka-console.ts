@@ -1,0 +1,472 @@
+import {
+  Admin,
+  ConfigResourceTypes,
+  ConfigSources,
+  Consumer,
+  createAPI,
+  Writer,
+  type Reader,
+  type RecordsBatch,
+} from '@platformatic/kafka';
+import { toTradeRecord } from '../../domain/index.ts';
+import { BusUnavailableError, InputError } from '../../errors.ts';
+import { silentLogger, type Logger } from '../../observability/index.ts';
+import { TOPICS } from '../bus.ts';
+import { clientBase, closeClient, messageOf, type KafkaConnection } from './kafka-options.ts';
+import type {
+  KafkaClusterInfo,
+  KafkaGroupInfo,
+  KafkaGroupPartition,
+  KafkaMessage,
+  KafkaMessageQuery,
+  KafkaNewTopic,
+  KafkaPartitionInfo,
+  KafkaTopicInfo,
+  KafkaValueFormat,
+} from './kafka-console-wire.ts';
+import { createTradeCodec, type TradeCodec } from './trade-codec.ts';
+
+
+export interface KafkaConsoleOptions extends KafkaConnection {
+  /** Topics whose values are trades (Avro, or JSON for debugging); default `market.trades`. */
+  readonly tradeTopics?: readonly string[];
+  readonly logger?: Logger;
+}
+
+export const MESSAGE_LIMIT = 100;
+const FETCH_ROUNDS = 20;
+const EARLIEST = -2n;
+const LATEST = -1n;
+const IS_CONTROL_BATCH = 1 << 5;
+const LOG_APPEND_TIME = 1 << 3;
+/** Broker answers that mean the request itself was wrong: shown to the user as a 400. */
+const INPUT_ERRORS = ['INVALID_TOPIC_EXCEPTION', 'INVALID_PARTITIONS', 'INVALID_REPLICATION_FACTOR', 'INVALID_CONFIG', 'POLICY_VIOLATION', 'INVALID_REQUEST'];
+
+type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * What Kafdrop shows, read through the admin protocol: brokers, topics with their offsets,
+ * size and config, consumer groups with their lag, a record browser, and topic create and
+ * delete. Every failure to reach the cluster is a BusUnavailableError; a request the broker
+ * refuses as invalid is an InputError; an unknown topic is `undefined` (or `false`).
+ */
+export class KafkaConsole {
+  readonly #connection: KafkaConnection;
+  readonly #tradeTopics: ReadonlySet<string>;
+  readonly #codecs: readonly TradeCodec[];
+  readonly #log: Logger;
+  readonly #admin: Admin;
+  #reader: Client | undefined;
+  #closed = false;
+
+  constructor(options: KafkaConsoleOptions) {
+    this.#connection = options;
+    this.#tradeTopics = new Set(options.tradeTopics ?? [TOPICS.trades]);
+    this.#codecs = [createTradeCodec('avro'), createTradeCodec('json')];
+    this.#log = options.logger ?? silentLogger;
+    this.#admin = new Admin(clientBase(options, 'console'));
+  }
+
+  async brokers(): Promise<KafkaClusterInfo> {
+    return this.#call('describing the cluster', async () => {
+      const metadata = await this.#admin.metadata({ topics: [], forceUpdate: true });
+      const metadataVersion = await this.#metadataVersion([...metadata.brokers.values()][0]).catch((error: unknown) => {
+        this.#log.debug('ApiVersions features unavailable', { error: messageOf(error) });
+        return null;
+      });
+      return {
+        cluster_id: metadata.id,
+        controller_id: metadata.controllerId,
+        version: metadataVersion === null ? null : releaseOf(metadataVersion),
+        metadata_version: metadataVersion,
+        brokers: [...metadata.brokers]
+          .map(([id, b]) => ({ id, host: b.host, port: b.port, rack: b.rack ?? null, controller: id === metadata.controllerId }))
+          .sort((a, b) => a.id - b.id),
+      };
+    });
+  }
+
+  async topics(): Promise<KafkaTopicInfo[]> {
+    return this.#call('listing topics', async () => {
+      const names = (await this.#admin.listTopics({ includeInternals: false })).sort();
+      return this.#describe(names);
+    });
+  }
+
+  /** undefined when there is no such topic. */
+  async topic(name: string): Promise<KafkaTopicInfo | undefined> {
+    return this.#call(`describing topic ${name}`, async () => {
+      if (!(await this.#exists(name))) return undefined;
+      const [topic] = await this.#describe([name]);
+      return topic;
+    });
+  }
+
+  async groups(): Promise<KafkaGroupInfo[]> {
+    return this.#call('listing consumer groups', async () => {
+      const listed = await this.#admin.listGroups();
+      const ids = [...listed.keys()].sort();
+      if (ids.length === 0) return [];
+      const [described, committed] = await Promise.all([
+        this.#admin.describeGroups({ groups: ids }),
+        this.#admin.listConsumerGroupOffsets({ groups: ids }),
+      ]);
+      const wanted = new Map<string, Set<number>>();
+      for (const g of committed) for (const t of g.topics) for (const p of t.partitions) add(wanted, t.name, p.partitionIndex);
+      const ends = await this.#offsets(wanted, LATEST);
+      return ids.map((id): KafkaGroupInfo => {
+        const base = listed.get(id)!;
+        const group = described.get(id);
+        const partitions: KafkaGroupPartition[] = [];
+        for (const t of committed.find((g) => g.groupId === id)?.topics ?? []) {
+          for (const p of t.partitions) {
+            const done = p.committedOffset >= 0n ? Number(p.committedOffset) : null;
+            const end = ends.get(t.name)?.get(p.partitionIndex) ?? null;
+            partitions.push({ topic: t.name, partition: p.partitionIndex, committed: done, end, lag: done === null || end === null ? null : Math.max(0, end - done) });
+          }
+        }
+        partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+        return {
+          group_id: id,
+          state: group?.state ?? base.state,
+          protocol: group?.protocol ?? '',
+          protocol_type: group?.protocolType ?? base.protocolType,
+          members: [...(group?.members.values() ?? [])].map((m) => ({
+            member_id: m.id,
+            client_id: m.clientId,
+            host: m.clientHost,
+            assignments: [...(m.assignments?.values() ?? [])].map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) })),
+          })),
+          partitions,
+          lag: partitions.reduce((sum, p) => sum + (p.lag ?? 0), 0),
+        };
+      });
+    });
+  }
+
+  /** Records of one partition in offset order; undefined when there is no such topic. */
+  async messages(q: KafkaMessageQuery): Promise<KafkaMessage[] | undefined> {
+    if (q.offset !== undefined && q.timestamp !== undefined) throw new InputError('give offset or timestamp, not both');
+    const limit = Math.max(1, Math.min(MESSAGE_LIMIT, Math.trunc(q.limit)));
+    return this.#call(`reading ${q.topic}`, async () => {
+      if (!(await this.#exists(q.topic))) return undefined;
+      const metadata = await this.#admin.metadata({ topics: [q.topic], forceUpdate: true });
+      const topic = metadata.topics.get(q.topic);
+      if (topic === undefined) return undefined;
+      const leader = topic.partitions[q.partition]?.leader;
+      if (leader === undefined) {
+        throw new InputError(`partition must be from 0 to ${topic.partitionsCount - 1} for ${q.topic}; got ${q.partition}`);
+      }
+      const one = new Map([[q.topic, new Set([q.partition])]]);
+      const [starts, ends] = await Promise.all([this.#offsets(one, EARLIEST), this.#offsets(one, LATEST)]);
+      const start = starts.get(q.topic)?.get(q.partition) ?? 0;
+      const end = ends.get(q.topic)?.get(q.partition) ?? 0;
+      let from: number;
+      if (q.timestamp !== undefined) {
+        const at = await this.#offsets(one, BigInt(q.timestamp));
+        from = at.get(q.topic)?.get(q.partition) ?? -1;
+        if (from < 0) return [];
+      } else {
+        from = q.offset ?? end - limit;
+      }
+      from = Math.max(from, start);
+      if (from >= end) return [];
+      return this.#read(q.topic, topic.id, leader, q.partition, from, end, limit);
+    });
+  }
+
+  /** false when the topic exists already. */
+  async createTopic(spec: KafkaNewTopic): Promise<boolean> {
+    return this.#call(`creating topic ${spec.name}`, async () => {
+      try {
+        await this.#admin.createTopics({
+          topics: [spec.name],
+          partitions: spec.partitions,
+          replicas: spec.replication ?? -1,
+          configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+        });
+        return true;
+      } catch (error) {
+        if (isApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
+        throw error;
+      }
+    });
+  }
+
+  /** false when there is no such topic. */
+  async deleteTopic(name: string): Promise<boolean> {
+    return this.#call(`deleting topic ${name}`, async () => {
+      if (!(await this.#exists(name))) return false;
+      try {
+        await this.#admin.deleteTopics({ topics: [name] });
+        return true;
+      } catch (error) {
+        if (isApiError(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return false;
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const reader = this.#reader;
+    this.#reader = undefined;
+    await Promise.all([
+      this.#admin.close().catch((error: unknown) => this.#log.warn('closing the console admin failed', { error: messageOf(error) })),
+      reader === undefined ? undefined : closeClient(reader).catch((error: unknown) => this.#log.warn('closing the console reader failed', { error: messageOf(error) })),
+    ]);
+  }
+
+  /** Runs an admin request, turning the client's errors into ours. */
+  async #call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new BusUnavailableError('the Kafka console is closed');
+    try {
+      return await request();
+    } catch (error) {
+      if (error instanceof InputError || error instanceof BusUnavailableError) throw error;
+      const refused = INPUT_ERRORS.find((id) => isApiError(error, id));
+      if (refused !== undefined) throw new InputError(`Kafka refused ${what}: ${brokerMessage(error, refused)}`, { cause: error });
+      throw new BusUnavailableError(`Kafka did not answer ${what}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  async #exists(name: string): Promise<boolean> {
+    return (await this.#admin.listTopics({ includeInternals: true })).includes(name);
+  }
+
+  async #describe(names: readonly string[]): Promise<KafkaTopicInfo[]> {
+    if (names.length === 0) return [];
+    const metadata = await this.#admin.metadata({ topics: [...names], forceUpdate: true });
+    const wanted = new Map<string, Set<number>>();
+    for (const name of names) {
+      const count = metadata.topics.get(name)?.partitionsCount ?? 0;
+      wanted.set(name, new Set(Array.from({ length: count }, (_, i) => i)));
+    }
+    const [starts, ends, sizes, configs] = await Promise.all([
+      this.#offsets(wanted, EARLIEST),
+      this.#offsets(wanted, LATEST),
+      this.#sizes(wanted),
+      this.#admin.describeConfigs({ resources: names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: null })) }),
+    ]);
+    const out: KafkaTopicInfo[] = [];
+    for (const name of names) {
+      const topic = metadata.topics.get(name);
+      if (topic === undefined) continue;
+      const partitions = topic.partitions.map((p, partition): KafkaPartitionInfo => {
+        const start = starts.get(name)?.get(partition) ?? 0;
+        const end = ends.get(name)?.get(partition) ?? 0;
+        return { partition, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr], start_offset: start, end_offset: end, messages: Math.max(0, end - start) };
+      });
+      const config: Record<string, string | null> = {};
+      const overrides: string[] = [];
+      for (const c of configs.find((d) => d.resourceName === name)?.configs ?? []) {
+        config[c.name] = c.isSensitive ? '***' : (c.value ?? null);
+        if (c.configSource === ConfigSources.TOPIC_CONFIG) overrides.push(c.name);
+      }
+      out.push({
+        name,
+        partitions,
+        replication: partitions[0]?.replicas.length ?? 0,
+        messages: partitions.reduce((sum, p) => sum + p.messages, 0),
+        size_bytes: sizes === null ? null : (sizes.get(name) ?? 0),
+        config: Object.fromEntries(Object.entries(config).sort(([a], [b]) => a.localeCompare(b))),
+        config_overrides: overrides.sort(),
+      });
+    }
+    return out;
+  }
+
+  /** Offsets per topic and partition at a timestamp (or EARLIEST / LATEST); -1 where no record is that late. */
+  async #offsets(wanted: ReadonlyMap<string, ReadonlySet<number>>, timestamp: bigint): Promise<Map<string, Map<number, number>>> {
+    const topics = [...wanted].filter(([, ps]) => ps.size > 0).map(([name, ps]) => ({ name, partitions: [...ps].map((partitionIndex) => ({ partitionIndex, timestamp })) }));
+    const out = new Map<string, Map<number, number>>();
+    if (topics.length === 0) return out;
+    for (const t of await this.#admin.listOffsets({ topics })) {
+      out.set(t.name, new Map(t.partitions.map((p) => [p.partitionIndex, Number(p.offset)])));
+    }
+    return out;
+  }
+
+  /** Bytes per topic over all log dirs, or null when the broker cannot tell. */
+  async #sizes(wanted: ReadonlyMap<string, ReadonlySet<number>>): Promise<Map<string, number> | null> {
+    try {
+      const dirs = await this.#admin.describeLogDirs({ topics: [...wanted].map(([name, ps]) => ({ name, partitions: [...ps] })) });
+      const sizes = new Map<string, number>();
+      for (const broker of dirs) {
+        for (const dir of broker.results) {
+          for (const t of dir.topics) {
+            for (const p of t.partitions) sizes.set(t.name, (sizes.get(t.name) ?? 0) + Number(p.partitionSize));
+          }
+        }
+      }
+      return sizes;
+    } catch (error) {
+      this.#log.debug('describeLogDirs failed; sizes unknown', { error: messageOf(error) });
+      return null;
+    }
+  }
+
+  async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number): Promise<KafkaMessage[]> {
+    // A group id is required by the client, but this reader never joins or commits.
+    this.#reader ??= new Consumer({ ...clientBase(this.#connection, 'console-reader'), groupId: `${this.#connection.clientId}-console`, minBytes: 1, maxBytes: 4 * 1024 * 1024 });
+    const out: KafkaMessage[] = [];
+    let next = BigInt(from);
+    const stop = BigInt(Math.min(end, from + limit));
+    for (let round = 0; round < FETCH_ROUNDS && next < stop; round++) {
+      const response = await this.#reader.fetch({
+        node: leader,
+        maxWaitTime: 200,
+        topics: [{ topicId, partitions: [{ partition, fetchOffset: next, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 1024 * 1024 }] }],
+      });
+      const batches = response.responses.flatMap((r) => r.partitions).find((p) => p.partitionIndex === partition)?.records ?? [];
+      const before = next;
+      next = this.#collect(topic, partition, batches, next, stop, out);
+      if (next === before) break;
+    }
+    return out;
+  }
+
+  /** Decodes the records in [next, stop) of the fetched batches into `out`; returns the next offset to fetch. */
+  #collect(topic: string, partition: number, batches: readonly RecordsBatch[], next: bigint, stop: bigint, out: KafkaMessage[]): bigint {
+    for (const batch of batches) {
+      const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+      if ((batch.attributes & IS_CONTROL_BATCH) !== 0) {
+        if (last >= next) next = last + 1n;
+        continue;
+      }
+      for (const r of batch.records) {
+        const at = batch.firstOffset + BigInt(r.offsetDelta);
+        // The broker answers with whole batches, which may start before the offset asked for.
+        if (at < next || at >= stop) continue;
+        next = at + 1n;
+        const timestamp = (batch.attributes & LOG_APPEND_TIME) !== 0 ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta;
+        const key = r.key === null ? null : textOrBase64(r.key);
+        out.push({
+          partition,
+          offset: Number(at),
+          timestamp: Number(timestamp),
+          key: key?.text ?? null,
+          key_format: key?.format ?? null,
+          headers: r.headers.map(([k, v]) => ({ key: k === null ? '' : (textOrBase64(k).text), value: v === null ? null : textOrBase64(v).text })),
+          ...this.#decodeValue(topic, r.value),
+        });
+      }
+      if (last >= next && last < stop) next = last + 1n;
+    }
+    return next;
+  }
+
+  #decodeValue(topic: string, bytes: Buffer | null): { value_format: KafkaValueFormat; value: unknown } {
+    if (bytes === null) return { value_format: 'binary', value: null };
+    if (this.#tradeTopics.has(topic)) {
+      for (const codec of this.#codecs) {
+        try {
+          return { value_format: codec.format, value: toTradeRecord(codec.decode(bytes)) };
+        } catch {
+          // Not this wire format (or not a valid trade): try the next, then show it as it is.
+        }
+      }
+    }
+    const text = utf8(bytes);
+    if (text === undefined) return { value_format: 'binary', value: bytes.toString('base64') };
+    try {
+      return { value_format: 'json', value: JSON.parse(text) as unknown };
+    } catch {
+      return { value_format: 'text', value: text };
+    }
+  }
+
+  /** The cluster's finalized metadata.version, from the features ApiVersions v3+ sends in tagged fields. */
+  async #metadataVersion(broker: { host: string; port: number } | undefined): Promise<number | null> {
+    if (broker === undefined) return null;
+    const connection = await this.#admin.connections.get(broker);
+    const features = await apiVersionsFeatures.async(connection, 'tickstream', '0');
+    return features.get('metadata.version') ?? null;
+  }
+}
+
+/** ApiVersions v3 with the response's tagged fields read: tag 2 holds the finalized features. */
+const apiVersionsFeatures = createAPI<[clientSoftwareName: string, clientSoftwareVersion: string], Map<string, number>>(
+  18,
+  3,
+  (name: string, version: string) => Writer.create().appendString(name).appendString(version).appendTaggedFields(),
+  (_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader) => {
+    reader.readInt16();
+    reader.readArray((r) => {
+      r.readInt16();
+      r.readInt16();
+      r.readInt16();
+    });
+    reader.readInt32();
+    const finalized = new Map<string, number>();
+    const tags = reader.readUnsignedVarInt();
+    for (let i = 0; i < tags; i++) {
+      const tag = reader.readUnsignedVarInt();
+      const size = reader.readUnsignedVarInt();
+      if (tag !== 2) {
+        reader.skip(size);
+        continue;
+      }
+      reader.readArray((r) => {
+        const name = r.readString();
+        const max = r.readInt16();
+        r.readInt16();
+        finalized.set(name, max);
+      });
+    }
+    return finalized;
+  },
+  true,
+  false,
+);
+
+/**
+ * metadata.version feature levels and the Kafka release that introduced them (Kafka's
+ * MetadataVersion enum); a cluster reports the release its metadata is finalized at.
+ */
+const RELEASES: readonly (readonly [level: number, release: string])[] = [
+  [7, '3.3'], [8, '3.4'], [9, '3.5'], [12, '3.6'], [15, '3.7'], [20, '3.8'], [21, '3.9'],
+  [22, '4.0'], [26, '4.1'], [28, '4.2'], [30, '4.3'], [31, '4.4'], [34, '4.5'],
+];
+
+export function releaseOf(metadataVersion: number): string | null {
+  let found: string | null = null;
+  for (const [level, release] of RELEASES) if (metadataVersion >= level) found = release;
+  return found;
+}
+
+function add(m: Map<string, Set<number>>, topic: string, partition: number): void {
+  let s = m.get(topic);
+  if (s === undefined) m.set(topic, (s = new Set()));
+  s.add(partition);
+}
+
+const DECODER = new TextDecoder('utf-8', { fatal: true });
+
+/** The bytes as text when they are UTF-8 without control characters (other than whitespace). */
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    const text = DECODER.decode(bytes);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what marks bytes as binary
+    return /[\u0000-\u0008\u000e-\u001f\u007f]/.test(text) ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+function textOrBase64(bytes: Buffer): { text: string; format: 'text' | 'binary' } {
+  const text = utf8(bytes);
+  return text === undefined ? { text: bytes.toString('base64'), format: 'binary' } : { text, format: 'text' };
+}
+
+function isApiError(error: unknown, apiId: string): boolean {
+  const find = (error as { findBy?: (property: string, value: unknown) => unknown } | null)?.findBy;
+  const found: unknown = typeof find === 'function' ? find.call(error, 'apiId', apiId) : null;
+  return found !== null && found !== undefined;
+}
+
+function brokerMessage(error: unknown, apiId: string): string {
+  const found = (error as { findBy: (property: string, value: unknown) => { serverErrorMessage?: string | null; message: string } | null }).findBy('apiId', apiId);
+  return found?.serverErrorMessage ?? `${apiId} (${found?.message ?? messageOf(error)})`;
+}
