@@ -192,7 +192,8 @@ export class CassandraStore implements Store {
     if (query.limit <= 0) return [];
     const client = await this.#connect('read trades');
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
-    const lastDay = query.before === undefined || query.before >= LAST_DAY_MS ? LAST_DAY : utcDay(Math.max(0, query.before));
+    // ts < before, so the newest day that can hold a match is that of before - 1.
+    const lastDay = query.before === undefined || query.before > LAST_DAY_MS ? LAST_DAY : utcDay(Math.max(0, query.before - 1));
     const days = await this.#select(client, 'read trade days', this.#q.selectTradeDays, [query.symbol, lastDay, this.#maxTradeDays], this.#maxTradeDays);
     const out: StoredTrade[] = [];
     for (const d of days) {
