@@ -10,6 +10,7 @@ import { TickstreamError } from '../errors.ts';
 import { silentLogger, snapshotStats, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
 import type { Store, StoredTrade } from '../store/store.ts';
+import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
 import { createMetrics } from './metrics.ts';
 import { BadRequest, intParam, oneOfParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
@@ -34,6 +35,8 @@ export interface HttpServerOptions {
   readonly pushIntervalMs?: number;
   /** Merged into /api/stats and the stream's stats event. */
   readonly extraStats?: () => Record<string, unknown>;
+  /** The cluster profile's Kafka console, served under /api/kafka; without it those routes answer 404. */
+  readonly kafka?: KafkaConsoleApi;
 }
 
 export interface LiveFeed {
@@ -66,7 +69,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const live = new LivePush({ pushIntervalMs: o.pushIntervalMs ?? 250, stats: statsBody, logger: log });
   const metrics = createMetrics({ stats: o.stats, sourceStatus: o.sourceStatus, streamClients: () => live.clientCount });
 
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  // Kafka topic names run to 249 characters; fastify's default cap on a path parameter is 100.
+  const app = Fastify({ logger: false, forceCloseConnections: true, maxParamLength: 256 });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: error.message });
@@ -136,6 +140,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     live.attach(reply.raw, { symbols: board.symbols, intervals: intervalLists });
     log.debug('stream client connected', { clients: live.clientCount, remote: request.ip });
   });
+
+  void app.register(kafkaRoutes(o.kafka, log));
 
   const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
   if (dashboard !== undefined) {

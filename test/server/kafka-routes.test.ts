@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type {
+  KafkaClusterInfo,
+  KafkaConsole,
+  KafkaGroupInfo,
+  KafkaMessage,
+  KafkaMessageQuery,
+  KafkaNewTopic,
+  KafkaTopicInfo,
+} from '../../src/bus/index.ts';
+import { BusUnavailableError, InputError } from '../../src/errors.ts';
+import { NO_KAFKA_MESSAGE, type KafkaConsoleApi } from '../../src/server/kafka-routes.ts';
+import { serverFor } from './fixtures.ts';
+
+// Compile-time: the bus's console is what the server asks for.
+const _conforms = (c: KafkaConsole): KafkaConsoleApi => c;
+void _conforms;
+
+const CLUSTER: KafkaClusterInfo = {
+  cluster_id: 'c1',
+  controller_id: 1,
+  version: '4.4',
+  metadata_version: 31,
+  brokers: [{ id: 1, host: '127.0.0.1', port: 9092, rack: null, controller: true }],
+};
+
+const TOPIC: KafkaTopicInfo = {
+  name: 'market.trades',
+  partitions: [{ partition: 0, leader: 1, replicas: [1], isr: [1], start_offset: 0, end_offset: 3, messages: 3 }],
+  replication: 1,
+  messages: 3,
+  size_bytes: 420,
+  config: { 'retention.ms': '86400000' },
+  config_overrides: ['retention.ms'],
+};
+
+const GROUP: KafkaGroupInfo = {
+  group_id: 'tickstream-engine',
+  state: 'STABLE',
+  protocol: 'roundrobin',
+  protocol_type: 'consumer',
+  members: [],
+  partitions: [{ topic: 'market.trades', partition: 0, committed: 1, end: 3, lag: 2 }],
+  lag: 2,
+};
+
+const MESSAGE: KafkaMessage = {
+  partition: 0,
+  offset: 2,
+  timestamp: 1_717_171_717_000,
+  key: 'AAPL',
+  key_format: 'text',
+  headers: [],
+  value_format: 'avro',
+  value: { symbol: 'AAPL', price: 190.5 },
+};
+
+/** A console in memory that records what the routes asked; `failWith` makes every call reject. */
+class FakeConsole implements KafkaConsoleApi {
+  readonly calls: unknown[][] = [];
+  readonly topicNames = new Set(['market.trades']);
+  failWith: Error | undefined;
+
+  #call(...args: unknown[]): void {
+    this.calls.push(args);
+    if (this.failWith !== undefined) throw this.failWith;
+  }
+
+  async brokers() {
+    this.#call('brokers');
+    return CLUSTER;
+  }
+  async topics() {
+    this.#call('topics');
+    return [TOPIC];
+  }
+  async topic(name: string) {
+    this.#call('topic', name);
+    return this.topicNames.has(name) ? { ...TOPIC, name } : undefined;
+  }
+  async groups() {
+    this.#call('groups');
+    return [GROUP];
+  }
+  async messages(q: KafkaMessageQuery) {
+    this.#call('messages', q);
+    if (!this.topicNames.has(q.topic)) return undefined;
+    if (q.partition > 0) throw new InputError(`partition must be from 0 to 0 for ${q.topic}; got ${q.partition}`);
+    return [MESSAGE];
+  }
+  async createTopic(spec: KafkaNewTopic) {
+    this.#call('createTopic', spec);
+    if (this.topicNames.has(spec.name)) return false;
+    this.topicNames.add(spec.name);
+    return true;
+  }
+  async deleteTopic(name: string) {
+    this.#call('deleteTopic', name);
+    return this.topicNames.delete(name);
+  }
+}
+
+function consoleServer(t: TestContext) {
+  const kafka = new FakeConsole();
+  const { server } = serverFor(t, { kafka });
+  const inject = server.app.inject.bind(server.app);
+  return { kafka, inject };
+}
+
+async function badRequest(res: { statusCode: number; json(): unknown }, param: string): Promise<void> {
+  assert.equal(res.statusCode, 400, JSON.stringify(res.json()));
+  const body = res.json() as { error: string; message: string };
+  assert.equal(body.error, 'bad_request');
+  assert.match(body.message, new RegExp(`\\b${param}\\b`), `the message names ${param}: ${body.message}`);
+}
+
+test('without a kafka option every /api/kafka route answers 404 naming the cluster profile', async (t) => {
+  const { server } = serverFor(t);
+  for (const [method, url] of [
+    ['GET', '/api/kafka/brokers'],
+    ['GET', '/api/kafka/topics/market.trades/messages?partition=0'],
+    ['POST', '/api/kafka/topics'],
+    ['DELETE', '/api/kafka/topics/x?confirm=x'],
+    ['GET', '/api/kafka'],
+  ] as const) {
+    const res = await server.app.inject({ method, url });
+    assert.equal(res.statusCode, 404, `${method} ${url}`);
+    assert.deepEqual(res.json(), { error: 'not_found', message: NO_KAFKA_MESSAGE });
+  }
+  const other = await server.app.inject('/api/nothing');
+  assert.equal(other.statusCode, 404);
+  assert.notEqual((other.json() as { message: string }).message, NO_KAFKA_MESSAGE, 'other unknown routes keep their own answer');
+});
+
+test('brokers, topics, a topic and groups are passed through as JSON', async (t) => {
+  const { inject } = consoleServer(t);
+  assert.deepEqual((await inject('/api/kafka/brokers')).json(), CLUSTER);
+  assert.deepEqual((await inject('/api/kafka/topics')).json(), [TOPIC]);
+  assert.deepEqual((await inject('/api/kafka/topics/market.trades')).json(), TOPIC);
+  assert.deepEqual((await inject('/api/kafka/groups')).json(), [GROUP]);
+  const missing = await inject('/api/kafka/topics/nope');
+  assert.equal(missing.statusCode, 404);
+  assert.deepEqual(missing.json(), { error: 'not_found', message: 'no topic "nope"' });
+});
+
+test('topic names are checked against Kafka\'s rules before the cluster is asked', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  for (const name of ['bad$name', 'a'.repeat(250), 'sp ace', 'ümlaut']) {
+    await badRequest(await inject(`/api/kafka/topics/${encodeURIComponent(name)}`), 'name');
+  }
+  // ".." in a path is resolved by the URL itself, so it is checked where it can arrive: a body.
+  for (const name of ['.', '..']) {
+    await badRequest(await inject({ method: 'POST', url: '/api/kafka/topics', payload: { name, partitions: 1 } }), 'name');
+  }
+  assert.equal((await inject(`/api/kafka/topics/${'a'.repeat(249)}`)).statusCode, 404, '249 characters is legal');
+  assert.deepEqual(kafka.calls, [['topic', 'a'.repeat(249)]]);
+});
+
+test('the message browser parses partition, offset, timestamp and limit, and rejects bad ones naming the parameter', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  const url = '/api/kafka/topics/market.trades/messages';
+  const ok = await inject(`${url}?partition=0&offset=2&limit=5`);
+  assert.equal(ok.statusCode, 200);
+  assert.deepEqual(ok.json(), [MESSAGE]);
+  await inject(`${url}?partition=0&timestamp=1717171717000`);
+  await inject(`${url}?partition=0`);
+  assert.deepEqual(kafka.calls, [
+    ['messages', { topic: 'market.trades', partition: 0, offset: 2, limit: 5 }],
+    ['messages', { topic: 'market.trades', partition: 0, timestamp: 1_717_171_717_000, limit: 20 }],
+    ['messages', { topic: 'market.trades', partition: 0, limit: 20 }],
+  ]);
+
+  kafka.calls.length = 0;
+  await badRequest(await inject(url), 'partition');
+  await badRequest(await inject(`${url}?partition=x`), 'partition');
+  await badRequest(await inject(`${url}?partition=-1`), 'partition');
+  await badRequest(await inject(`${url}?partition=0&offset=-3`), 'offset');
+  await badRequest(await inject(`${url}?partition=0&offset=1&timestamp=5`), 'offset');
+  await badRequest(await inject(`${url}?partition=0&timestamp=yesterday`), 'timestamp');
+  await badRequest(await inject(`${url}?partition=0&limit=101`), 'limit');
+  await badRequest(await inject(`${url}?partition=0&limit=0`), 'limit');
+  await badRequest(await inject(`${url}?partition=0&partition=1`), 'partition');
+  assert.deepEqual(kafka.calls, [], 'nothing reaches the cluster');
+
+  await badRequest(await inject(`${url}?partition=7`), 'partition');
+  const missing = await inject('/api/kafka/topics/nope/messages?partition=0');
+  assert.equal(missing.statusCode, 404);
+});
+
+test('creating a topic validates the body, answers 201, and 409 when it exists', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  const post = (payload: unknown) => inject({ method: 'POST', url: '/api/kafka/topics', payload: payload as object });
+
+  const created = await post({ name: 'console.test', partitions: 3, replication: 1, config: { 'retention.ms': 60_000, 'cleanup.policy': 'delete' } });
+  assert.equal(created.statusCode, 201, created.body);
+  assert.deepEqual(created.json(), { name: 'console.test', partitions: 3, replication: 1, config: { 'retention.ms': '60000', 'cleanup.policy': 'delete' } });
+  assert.deepEqual(kafka.calls.at(-1), ['createTopic', { name: 'console.test', partitions: 3, replication: 1, config: { 'retention.ms': '60000', 'cleanup.policy': 'delete' } }]);
+
+  const defaults = await post({ name: 'console.defaults', partitions: 1 });
+  assert.equal(defaults.statusCode, 201);
+  assert.deepEqual(kafka.calls.at(-1), ['createTopic', { name: 'console.defaults', partitions: 1 }], 'no replication: the broker default');
+
+  const again = await post({ name: 'console.test', partitions: 3 });
+  assert.equal(again.statusCode, 409);
+  assert.equal((again.json() as { error: string }).error, 'conflict');
+
+  const calls = kafka.calls.length;
+  await badRequest(await post({ partitions: 3 }), 'name');
+  await badRequest(await post({ name: 'bad name', partitions: 3 }), 'name');
+  await badRequest(await post({ name: 'ok', partitions: 0 }), 'partitions');
+  await badRequest(await post({ name: 'ok', partitions: 1.5 }), 'partitions');
+  await badRequest(await post({ name: 'ok', partitions: '3' }), 'partitions');
+  await badRequest(await post({ name: 'ok' }), 'partitions');
+  await badRequest(await post({ name: 'ok', partitions: 1, replication: 0 }), 'replication');
+  await badRequest(await post({ name: 'ok', partitions: 1, config: { 'Bad Key': '1' } }), 'config');
+  await badRequest(await post({ name: 'ok', partitions: 1, config: { 'retention.ms': { nested: 1 } } }), 'config');
+  await badRequest(await post({ name: 'ok', partitions: 1, config: ['retention.ms'] }), 'config');
+  await badRequest(await post({ name: 'ok', partitions: 1, replicas: 1 }), 'replicas');
+  await badRequest(await post([1, 2]), 'body');
+  const notJson = await inject({ method: 'POST', url: '/api/kafka/topics', headers: { 'content-type': 'application/json' }, payload: '{name' });
+  assert.equal(notJson.statusCode, 400);
+  assert.equal(kafka.calls.length, calls, 'nothing invalid reaches the cluster');
+});
+
+test('deleting a topic needs ?confirm= repeating its name', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  const del = (url: string) => inject({ method: 'DELETE', url });
+  await badRequest(await del('/api/kafka/topics/market.trades'), 'confirm');
+  await badRequest(await del('/api/kafka/topics/market.trades?confirm=market'), 'confirm');
+  await badRequest(await del('/api/kafka/topics/market.trades?confirm=market.trades&confirm=market.trades'), 'confirm');
+  assert.deepEqual(kafka.calls, [], 'nothing is deleted without confirmation');
+
+  const ok = await del('/api/kafka/topics/market.trades?confirm=market.trades');
+  assert.equal(ok.statusCode, 200);
+  assert.deepEqual(ok.json(), { deleted: 'market.trades' });
+  assert.deepEqual(kafka.calls, [['deleteTopic', 'market.trades']]);
+  const gone = await del('/api/kafka/topics/market.trades?confirm=market.trades');
+  assert.equal(gone.statusCode, 404);
+});
+
+test('a cluster that does not answer is a 503 kafka_unavailable; a refused request is a 400', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  kafka.failWith = new BusUnavailableError('Kafka did not answer listing topics: connect ECONNREFUSED 127.0.0.1:9092');
+  for (const url of ['/api/kafka/brokers', '/api/kafka/topics', '/api/kafka/groups', '/api/kafka/topics/market.trades']) {
+    const res = await inject(url);
+    assert.equal(res.statusCode, 503, url);
+    assert.deepEqual(res.json(), { error: 'kafka_unavailable', message: kafka.failWith.message });
+  }
+  kafka.failWith = new InputError('Kafka refused creating topic x: Replication factor: 3 larger than available brokers: 1.');
+  const refused = await inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: 'x', partitions: 1, replication: 3 } });
+  assert.equal(refused.statusCode, 400);
+  assert.match((refused.json() as { message: string }).message, /Replication factor/);
+  kafka.failWith = new Error('a bug');
+  const broken = await inject('/api/kafka/topics');
+  assert.equal(broken.statusCode, 500);
+  assert.deepEqual(broken.json(), { error: 'internal', message: 'internal server error' });
+});
