@@ -39,6 +39,18 @@ export function isRetryable(error: unknown): boolean {
 /** A driver failure as the store's error, naming what was being done and the server's message. */
 export function storeError(what: string, error: unknown): TickstreamError {
   if (error instanceof TickstreamError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new StoreUnavailableError(`Cassandra store ${what} failed: ${reason}`, { canRetry: isRetryable(error), cause: error });
+  return new StoreUnavailableError(`Cassandra store ${what} failed: ${describeDriverError(error)}`, { canRetry: isRetryable(error), cause: error });
+}
+
+/**
+ * A one-line reason. NoHostAvailableError's own message embeds each host's error with its
+ * stack; this names each host tried and its error's message instead.
+ */
+export function describeDriverError(error: unknown): string {
+  if (error instanceof errors.NoHostAvailableError) {
+    const inner = error.innerErrors as Record<string, unknown> | null | undefined;
+    const hosts = Object.entries(inner ?? {}).map(([host, e]) => `${host} (${e instanceof Error ? e.message.split('\n', 1)[0] : String(e)})`);
+    return hosts.length === 0 ? error.message : `no Cassandra node answered: ${hosts.join(', ')}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -4,7 +4,7 @@ import { MigrationError } from '../../errors.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { MigrationResult } from '../store.ts';
 import { fillPlaceholders, splitStatements } from './cql-text.ts';
-import { isRetryable, storeError } from './driver-errors.ts';
+import { describeDriverError, isRetryable, storeError } from './driver-errors.ts';
 
 /** One schema step: a CQL script with {{keyspace}} and {{replication}} placeholders. */
 export interface CqlMigration {
@@ -155,5 +155,5 @@ function firstLine(statement: string): string {
 }
 
 function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeDriverError(error);
 }
