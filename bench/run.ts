@@ -1,16 +1,17 @@
 // The embedded-path benchmark: source → in-process log → TS engine → SQLite, beside its floor
 // (a bare loop that only parses the same frames and updates a Map of bars), in one run.
 // Usage: npm run bench -- [--trades N] [--symbols N] [--latency-seconds S] [--out file.json]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPipeline } from '../src/app/index.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
-import { SimulatedMarket, type FinnhubTrade } from '../src/source/index.ts';
-import { tradeFrame } from '../src/source/finnhub/finnhub-protocol.ts';
+import type { FinnhubTrade } from '../src/source/index.ts';
 import { FrameSource } from './frame-source.ts';
+import { benchSymbols, INTERVALS, makeFrames, TRADES_PER_FRAME } from './frames.ts';
+import { fmt, positive, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,50 +30,10 @@ if (args.help) {
   );
   process.exit(0);
 }
-const positive = (name: string, text: string): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) {
-    process.stderr.write(`bench: --${name} must be a positive integer, got "${text}"\n`);
-    process.exit(2);
-  }
-  return n;
-};
 const TRADES = positive('trades', args.trades);
 const SYMBOL_COUNT = positive('symbols', args.symbols);
 const LATENCY_SECONDS = positive('latency-seconds', args['latency-seconds']);
 const LATENCY_RATE = positive('latency-rate', args['latency-rate']);
-const TRADES_PER_FRAME = 50;
-const INTERVALS = ['5s', '1m'];
-
-const progress = (line: string): void => {
-  process.stderr.write(`bench: ${line}\n`);
-};
-
-function benchSymbols(n: number): string[] {
-  const known = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'];
-  const out = known.slice(0, n);
-  for (let i = out.length; i < n; i++) out.push(`SYM${String(i).padStart(3, '0')}`);
-  return out;
-}
-
-/** Seeded frames of the simulated market, event time starting now. */
-function makeFrames(count: number, symbols: readonly string[], startTs: number): string[] {
-  const market = new SimulatedMarket({ seed: 7, symbols, rate: 0, disorderMs: 250, startTs });
-  const frames: string[] = [];
-  let batch: FinnhubTrade[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = market.next();
-    if (t === undefined) break;
-    batch.push(t);
-    if (batch.length === TRADES_PER_FRAME) {
-      frames.push(tradeFrame(batch));
-      batch = [];
-    }
-  }
-  if (batch.length > 0) frames.push(tradeFrame(batch));
-  return frames;
-}
-
 interface FloorBar {
   open: number;
   high: number;
@@ -129,28 +90,6 @@ function benchConfig(dataDir: string, symbols: readonly string[], flushInterval:
   });
 }
 
-/** Samples the resident set size until stopped; returns the peak in MB. */
-function rssSampler(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 25);
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(peak, process.memoryUsage.rss()) / 1e6;
-    },
-  };
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 interface RunResult {
   trades: number;
   seconds: number;
@@ -194,8 +133,6 @@ async function endToEnd(frames: readonly string[], symbols: readonly string[], o
   }
 }
 
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 const symbols = benchSymbols(SYMBOL_COUNT);
 progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
 const frames = makeFrames(TRADES, symbols, Date.now());
@@ -233,10 +170,7 @@ const rows: [string, string, string, string][] = [
   [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP50Ms, 1), '', ''],
   [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP99Ms, 1), '', ''],
 ];
-const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
-const line = (r: readonly string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
-process.stdout.write(`\n${line(rows[0] ?? [])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-for (const r of rows.slice(1)) process.stdout.write(`${line(r)}\n`);
+printTable(rows);
 
 const report = {
   benchmark: 'embedded',
@@ -251,7 +185,4 @@ const report = {
   ratioToFloor: ratio,
   latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms, flush1s: latency1s },
 };
-const out = args.out ?? join('bench', 'results', 'embedded.json');
-mkdirSync(join(out, '..'), { recursive: true });
-writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-process.stdout.write(`\nwritten to ${out}\n`);
+writeReport(args.out ?? join('bench', 'results', 'embedded.json'), report);
