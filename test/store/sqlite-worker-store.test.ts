@@ -99,3 +99,14 @@ test('sqlite worker store: a failed write comes back as StoreUnavailableError wi
     return true;
   });
 });
+
+test('sqlite worker store: unicode symbols, odd conditions and zero volume read back equal', async (t) => {
+  const store = await openStore(t);
+  const odd: StoredTrade[] = [
+    { trade: { ...trades(1)[0]!.trade, symbol: '株式:ÄÖ📈', volume: 0 as Volume, conditions: ['"', '\\', '\u0000', 'ü', ''] }, seq: 1 as Offset },
+    { trade: { ...trades(1)[0]!.trade, symbol: '株式:ÄÖ📈', ts: (trades(1)[0]!.trade.ts + 1) as EpochMs, conditions: [] }, seq: 2 as Offset },
+  ];
+  await store.write({ trades: odd, bars: [], checkpoints: [] });
+  assert.deepEqual(await store.trades({ symbol: '株式:ÄÖ📈', limit: 10 }), [...odd].reverse());
+  assert.deepEqual(await store.symbols(), ['株式:ÄÖ📈']);
+});

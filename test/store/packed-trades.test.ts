@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import fc from 'fast-check';
+import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type Volume } from '../../src/domain/index.ts';
+import { packTrades, transferListOf, unpackTrades, type PackedTrades } from '../../src/store/sqlite/packed-trades.ts';
+import { conditionsJson } from '../../src/store/sqlite/rows.ts';
+import type { StoredTrade } from '../../src/store/store.ts';
+
+const symbolArb = fc.oneof(
+  fc.constantFrom('AAPL', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD', 'Ω', 'föö', '株式', '📈:BTC', 'a\u0000b'),
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
+);
+const conditionArb = fc.oneof(fc.constantFrom('1', '12', 'T', '', '"', '\\', '\u001f'), fc.string({ unit: 'binary', maxLength: 6 }));
+
+const storedTradeArb: fc.Arbitrary<StoredTrade> = fc
+  .tuple(
+    symbolArb,
+    fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true, noDefaultInfinity: true }),
+    fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true })),
+    fc.integer({ min: 0, max: 2 ** 48 }),
+    fc.oneof(fc.constant([]), fc.array(conditionArb, { maxLength: 5 })),
+    fc.constantFrom(...TRADE_SOURCES),
+    fc.integer({ min: 0, max: 2 ** 48 }),
+    fc.maxSafeNat(),
+  )
+  .map(([symbol, price, volume, ts, conditions, source, ingestTs, seq]) => ({
+    trade: { symbol, price: price as Price, volume: volume as Volume, ts: ts as EpochMs, conditions, source, ingestTs: ingestTs as EpochMs },
+    seq: seq as Offset,
+  }));
+
+/** Sends the packed batch through a real MessagePort, transferring its buffers as the store does. */
+function acrossThreads(packed: PackedTrades): PackedTrades {
+  const { port1, port2 } = new MessageChannel();
+  try {
+    port1.postMessage(packed, transferListOf(packed));
+    const received = receiveMessageOnPort(port2);
+    assert.ok(received !== undefined, 'the message arrived');
+    return received.message as PackedTrades;
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
+
+test('packed trades unpack to equal trades: unicode symbols, empty conditions, zero volume, every source', () => {
+  fc.assert(
+    fc.property(fc.array(storedTradeArb, { maxLength: 200 }), (trades) => {
+      assert.deepEqual(unpackTrades(packTrades(trades)), trades);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('packed trades survive a transfer to another port unchanged, and the sender gives up its buffers', () => {
+  fc.assert(
+    fc.property(fc.array(storedTradeArb, { minLength: 1, maxLength: 100 }), (trades) => {
+      const packed = packTrades(trades);
+      const received = acrossThreads(packed);
+      assert.equal(packed.numbers.length, 0, 'the number columns were moved, not copied');
+      assert.deepEqual(unpackTrades(received), trades);
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test('an empty batch packs to empty columns', () => {
+  const packed = packTrades([]);
+  assert.equal(packed.count, 0);
+  assert.deepEqual(unpackTrades(packed), []);
+});
+
+test('conditions are stored as the JSON of the list, whatever characters they hold', () => {
+  fc.assert(
+    fc.property(fc.array(conditionArb, { maxLength: 6 }), (conditions) => {
+      const text = conditionsJson(conditions);
+      assert.deepEqual(JSON.parse(text), conditions);
+      assert.equal(text, JSON.stringify(conditions));
+    }),
+  );
+});
