@@ -49,9 +49,10 @@ function cassandraStore(t: TestContext, extra: Partial<CassandraStoreOptions> = 
 }
 
 after(async () => {
-  if (admin === undefined) return;
-  for (const ks of keyspaces) await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
-  await admin.shutdown();
+  if (endpoints === undefined || keyspaces.length === 0) return;
+  const client = adminClient();
+  for (const ks of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
+  await client.shutdown();
 });
 
 /** A TCP port nothing listens on: bound, then released. */
