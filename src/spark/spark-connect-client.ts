@@ -172,6 +172,11 @@ export class SparkConnectClient implements PlanRunner {
     return [...this.#holds.values()];
   }
 
+  /** Whether the keep-alive timer runs. */
+  get keepingAlive(): boolean {
+    return this.#keepAliveTimer !== undefined;
+  }
+
   async #keepAlive(): Promise<void> {
     if (this.#keepAliveInFlight || this.#closed) return;
     this.#keepAliveInFlight = true;

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SparkError } from '../../src/errors.ts';
+import { parseProgress } from '../../src/spark/index.ts';
+
+test('a progress report keeps rates, durations and the watermark', () => {
+  const json = JSON.stringify({
+    id: 'q',
+    runId: 'r',
+    name: 'bars',
+    timestamp: '2024-01-02T03:04:05.000Z',
+    batchId: 7,
+    numInputRows: 120,
+    inputRowsPerSecond: 60.5,
+    processedRowsPerSecond: 80,
+    durationMs: { triggerExecution: 250, addBatch: 200 },
+    eventTime: { watermark: '2024-01-02T03:03:55.000Z', max: '2024-01-02T03:04:05.000Z' },
+    stateOperators: [],
+  });
+  const p = parseProgress(json);
+  assert.equal(p.batchId, 7);
+  assert.equal(p.numInputRows, 120);
+  assert.equal(p.inputRowsPerSecond, 60.5);
+  assert.equal(p.durationMs['triggerExecution'], 250);
+  assert.equal(p.eventTime['watermark'], '2024-01-02T03:03:55.000Z');
+  assert.deepEqual(p.json['stateOperators'], []);
+});
+
+test('a rate Spark could not compute is absent, not NaN', () => {
+  const p = parseProgress('{"id":"q","runId":"r","name":null,"batchId":0,"numInputRows":0}');
+  assert.equal('inputRowsPerSecond' in p, false);
+  assert.equal(p.name, null);
+});
+
+test('malformed progress is a SparkError', () => {
+  assert.throws(() => parseProgress('{oops'), SparkError);
+  assert.throws(() => parseProgress('[]'), SparkError);
+  assert.throws(() => parseProgress('{"numInputRows":1}'), /no batchId/);
+});
