@@ -4,6 +4,7 @@ import { problems, sourceIsHealthy, sourceLabel } from './alerts.ts';
 import { api, type IntervalLists, type SourceStatus, type StatsWire } from './api.ts';
 import { FrameBatcher } from './frame-batcher.ts';
 import { HealthPlots } from './health.ts';
+import { isKafkaRoute, mountKafkaConsole } from './kafka-console.ts';
 import { PriceChart } from './price-chart.ts';
 import { LiveStream, type StreamState } from './stream.ts';
 import { Tape } from './tape.ts';
@@ -40,6 +41,8 @@ function readSelection(): { symbol?: string; interval?: string } {
 }
 
 function writeSelection(symbol: string, interval: string): void {
+  // The Kafka console owns the address while it shows.
+  if (isKafkaRoute()) return;
   const params = new URLSearchParams({ symbol, interval });
   history.replaceState(null, '', `#${params.toString()}`);
 }
@@ -83,6 +86,13 @@ class Dashboard {
 
   async start(): Promise<void> {
     const [config, symbols] = await Promise.all([api.config(), api.symbols()]);
+    mountKafkaConsole({
+      tab: element<HTMLAnchorElement>('kafka-tab'),
+      dashboardTab: element<HTMLAnchorElement>('dashboard-tab'),
+      dashboard: element('dashboard'),
+      root: element('kafka-console'),
+      available: config['profile'] === 'cluster',
+    });
     this.#setIntervals(config.intervals);
     this.#watchlist.setSummaries(symbols);
     this.#frames.request(this.#renderWatchlist);

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test, type TestContext } from 'node:test';
+import {
+  KafkaConsole,
+  KafkaSideLog,
+  KafkaTradeConsumer,
+  KafkaTradeProducer,
+  TOPICS,
+  type KafkaClusterInfo,
+  type KafkaGroupInfo,
+  type KafkaMessage,
+  type KafkaTopicInfo,
+  type LogRecord,
+} from '../../src/bus/index.ts';
+import { epochMs, offset, price, toTradeRecord, volume, type Trade } from '../../src/domain/index.ts';
+import { serverFor } from '../server/fixtures.ts';
+import { ensureStack, integrationConfig } from './stack-fixture.ts';
+
+// The console against the broker of `tickstream stack up kafka`. Each test works on topics
+// of its own (never on market.trades, which other suites produce to and count).
+
+const brokers = integrationConfig().kafka.brokers;
+const run = `${process.pid}-${Date.now()}`;
+let stack = false;
+
+before(async () => {
+  stack = (await ensureStack(['kafka'])) !== undefined;
+});
+
+function consoleServer(t: TestContext, tradeTopics: readonly string[] = [TOPICS.trades], connection = brokers) {
+  const kafka = new KafkaConsole({ brokers: connection, clientId: 'tickstream-it-console', tradeTopics });
+  t.after(() => kafka.close());
+  const { server } = serverFor(t, { kafka });
+  return {
+    get: async <T>(url: string): Promise<{ status: number; body: T }> => {
+      const res = await server.app.inject(url);
+      return { status: res.statusCode, body: res.json() as T };
+    },
+    inject: server.app.inject.bind(server.app),
+  };
+}
+
+/** Deletes the topics after the test, with a console of its own (hooks run in the order they were added, so add this first). */
+function dropAfter(t: TestContext, ...topics: string[]): void {
+  t.after(async () => {
+    const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console' });
+    for (const name of topics) await kafka.deleteTopic(name).catch(() => false);
+    await kafka.close();
+  });
+}
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-console-it-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function trades(n: number, symbol: string): Trade[] {
+  return Array.from({ length: n }, (_, i) => ({
+    symbol,
+    price: price(190 + i / 4),
+    volume: volume(10 + i),
+    ts: epochMs(1_717_171_717_000 + i * 100),
+    conditions: i % 2 === 0 ? ['1', '12'] : [],
+    source: 'simulator' as const,
+    ingestTs: epochMs(1_717_171_717_005 + i * 100),
+  }));
+}
+
+/** Polls `read` until `ok` holds of its answer; returns that answer. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('create a topic, produce Avro and JSON trades and a JSON side record, then read offsets, messages and group lag', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.${run}`;
+  const side = `${topic}.dlq`;
+  dropAfter(t, topic, side);
+  const api = consoleServer(t, [TOPICS.trades, topic]);
+
+  const cluster = await api.get<KafkaClusterInfo>('/api/kafka/brokers');
+  assert.equal(cluster.status, 200);
+  assert.equal(cluster.body.brokers.length, 1);
+  assert.equal(cluster.body.brokers[0]!.controller, true);
+  assert.match(cluster.body.version ?? '', /^4\.\d+$/, 'the stack runs Kafka 4.x');
+
+  const created = await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: topic, partitions: 3, replication: 1, config: { 'retention.ms': '3600000' } } });
+  assert.equal(created.statusCode, 201, created.body);
+  assert.equal((await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: side, partitions: 1 } })).statusCode, 201);
+  const again = await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: topic, partitions: 3 } });
+  assert.equal(again.statusCode, 409);
+
+  const avro = trades(3, 'AAPL');
+  const [json] = trades(1, 'AAPL').map((tr) => ({ ...tr, price: price(201.25), ts: epochMs(tr.ts + 1_000) }));
+  for (const [format, batch] of [['avro', avro], ['json', [json!]]] as const) {
+    const producer = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it-console', format, dataDir: tempDir(t), spoolLimit: 1_000, topic, retryDelayMs: 200 });
+    await producer.append(batch);
+    assert.equal(producer.spoolDepth(), 0, 'Kafka took the trades');
+    await producer.close();
+  }
+  const sideEntry = { reason: 'price must be > 0', raw: 'eyJwcmljZSI6LTF9', partition: 0 };
+  const sideLog = new KafkaSideLog<typeof sideEntry>({ brokers, clientId: 'tickstream-it-console', topic: side });
+  await sideLog.append([sideEntry]);
+  await sideLog.close();
+
+  const listed = await api.get<KafkaTopicInfo[]>('/api/kafka/topics');
+  const mine = listed.body.find((x) => x.name === topic);
+  assert.ok(mine, 'the new topic is listed');
+  assert.equal(mine.partitions.length, 3);
+  assert.equal(mine.messages, 4);
+  assert.ok(mine.size_bytes !== null && mine.size_bytes > 0, `size on disk: ${mine.size_bytes}`);
+  assert.ok(listed.body.some((x) => x.name === TOPICS.trades), 'market.trades is listed');
+
+  const detail = await api.get<KafkaTopicInfo>(`/api/kafka/topics/${topic}`);
+  assert.equal(detail.status, 200);
+  assert.equal(detail.body.config['retention.ms'], '3600000');
+  assert.deepEqual(detail.body.config_overrides, ['retention.ms']);
+  const used = detail.body.partitions.filter((p) => p.messages > 0);
+  assert.equal(used.length, 1, 'one symbol, one partition');
+  const p = used[0]!;
+  assert.deepEqual({ leader: p.leader, replicas: p.replicas, isr: p.isr, start: p.start_offset, end: p.end_offset }, { leader: 1, replicas: [1], isr: [1], start: 0, end: 4 });
+
+  const messages = await api.get<KafkaMessage[]>(`/api/kafka/topics/${topic}/messages?partition=${p.partition}&offset=0`);
+  assert.equal(messages.status, 200);
+  assert.deepEqual(messages.body.map((m) => m.offset), [0, 1, 2, 3]);
+  assert.deepEqual(messages.body.map((m) => m.value_format), ['avro', 'avro', 'avro', 'json']);
+  assert.deepEqual(messages.body.map((m) => m.value), [...avro, json!].map(toTradeRecord), 'decoded values equal what was produced');
+  assert.ok(messages.body.every((m) => m.key === 'AAPL' && m.key_format === 'text' && m.partition === p.partition));
+  assert.ok(messages.body.every((m) => Math.abs(m.timestamp - Date.now()) < 120_000), 'record timestamps are the produce time');
+
+  const newest = await api.get<KafkaMessage[]>(`/api/kafka/topics/${topic}/messages?partition=${p.partition}&limit=2`);
+  assert.deepEqual(newest.body.map((m) => m.offset), [2, 3], 'without offset: the newest `limit`');
+  const fromTime = await api.get<KafkaMessage[]>(`/api/kafka/topics/${topic}/messages?partition=${p.partition}&timestamp=${messages.body[3]!.timestamp}`);
+  assert.ok(fromTime.body.length >= 1 && fromTime.body.at(-1)!.offset === 3 && fromTime.body[0]!.timestamp >= messages.body[3]!.timestamp - 0);
+  const future = await api.get<KafkaMessage[]>(`/api/kafka/topics/${topic}/messages?partition=${p.partition}&timestamp=${Date.now() + 3_600_000}`);
+  assert.deepEqual(future.body, []);
+  const past = await api.get<KafkaMessage[]>(`/api/kafka/topics/${topic}/messages?partition=${p.partition}&offset=99`);
+  assert.deepEqual(past.body, [], 'past the end: nothing');
+
+  const sideMessages = await api.get<KafkaMessage[]>(`/api/kafka/topics/${side}/messages?partition=0`);
+  assert.deepEqual(sideMessages.body.map((m) => [m.value_format, m.value, m.key]), [['json', sideEntry, null]], 'side topics decode as JSON');
+
+  // A consumer group reads everything and commits up to offset 2: lag 2 on that partition.
+  const group = `it-console-${run}`;
+  const seen: LogRecord[] = [];
+  const consumer = new KafkaTradeConsumer({
+    brokers,
+    clientId: 'tickstream-it-console',
+    groupId: group,
+    format: 'avro',
+    topic,
+    deadLetters: { append: async () => {}, close: async () => {} },
+    sessionTimeoutMs: 6_000,
+    heartbeatIntervalMs: 500,
+    rebalanceTimeoutMs: 6_000,
+    maxWaitMs: 200,
+  });
+  t.after(() => consumer.close());
+  await consumer.start({ assigned: async () => new Map(), revoked: async () => {}, records: async (_p, records) => void seen.push(...records) });
+  await until(async () => seen.length, (n) => n >= 3, 'the Avro trades consumed');
+  await consumer.commit(new Map([[p.partition, offset(2)]]));
+  const groups = await until(
+    async () => (await api.get<KafkaGroupInfo[]>('/api/kafka/groups')).body.find((g) => g.group_id === group),
+    (g) => g !== undefined && g.partitions.some((x) => x.partition === p.partition && x.committed === 2),
+    'the committed offset',
+  );
+  const lag = groups!.partitions.find((x) => x.partition === p.partition)!;
+  assert.deepEqual(lag, { topic, partition: p.partition, committed: 2, end: 4, lag: 2 });
+  assert.equal(groups!.lag, 2);
+  assert.equal(groups!.protocol_type, 'consumer');
+  assert.equal(groups!.members.length, 1);
+  assert.deepEqual(groups!.members[0]!.assignments, [{ topic, partitions: [0, 1, 2] }]);
+});
+
+test('delete needs ?confirm= with the name; bad parameters and refused requests are 400s', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.delete.${run}`;
+  dropAfter(t, topic);
+  const api = consoleServer(t);
+  assert.equal((await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: topic, partitions: 2 } })).statusCode, 201);
+
+  const refused = await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: `${topic}.r3`, partitions: 1, replication: 3 } });
+  assert.equal(refused.statusCode, 400, 'one broker cannot hold three replicas');
+  assert.match((refused.json() as { message: string }).message, /replication/i);
+  const badConfig = await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: `${topic}.cfg`, partitions: 1, config: { 'retention.ms': 'soon' } } });
+  assert.equal(badConfig.statusCode, 400, badConfig.body);
+
+  const badPartition = await api.get<{ message: string }>(`/api/kafka/topics/${topic}/messages?partition=5`);
+  assert.equal(badPartition.status, 400);
+  assert.match(badPartition.body.message, /partition must be from 0 to 1/);
+  assert.equal((await api.get(`/api/kafka/topics/${topic}/messages?partition=0&limit=500`)).status, 400);
+  assert.equal((await api.get(`/api/kafka/topics/${topic}/messages`)).status, 400);
+  assert.equal((await api.get(`/api/kafka/topics/no.such.${run}/messages?partition=0`)).status, 404);
+  assert.equal((await api.get(`/api/kafka/topics/no.such.${run}`)).status, 404);
+
+  const unconfirmed = await api.inject({ method: 'DELETE', url: `/api/kafka/topics/${topic}` });
+  assert.equal(unconfirmed.statusCode, 400);
+  assert.match((unconfirmed.json() as { message: string }).message, /confirm/);
+  const wrong = await api.inject({ method: 'DELETE', url: `/api/kafka/topics/${topic}?confirm=${topic}x` });
+  assert.equal(wrong.statusCode, 400);
+  assert.equal((await api.get(`/api/kafka/topics/${topic}`)).status, 200, 'still there');
+
+  const deleted = await api.inject({ method: 'DELETE', url: `/api/kafka/topics/${topic}?confirm=${topic}` });
+  assert.equal(deleted.statusCode, 200);
+  await until(async () => (await api.get(`/api/kafka/topics/${topic}`)).status, (s) => s === 404, 'the topic to be gone');
+  assert.equal((await api.inject({ method: 'DELETE', url: `/api/kafka/topics/${topic}?confirm=${topic}` })).statusCode, 404);
+});
+
+test('a broker that does not answer is a 503 kafka_unavailable, not a crash', async (t) => {
+  // Port 1 on loopback refuses connections: no broker there, no stack needed.
+  const api = consoleServer(t, [TOPICS.trades], ['127.0.0.1:1']);
+  for (const url of ['/api/kafka/brokers', '/api/kafka/topics', '/api/kafka/groups', '/api/kafka/topics/market.trades/messages?partition=0']) {
+    const res = await api.get<{ error: string; message: string }>(url);
+    assert.equal(res.status, 503, url);
+    assert.equal(res.body.error, 'kafka_unavailable');
+    assert.match(res.body.message, /Kafka did not answer/);
+  }
+});

@@ -1,0 +1,59 @@
+import type {
+  KafkaClusterInfo,
+  KafkaGroupInfo,
+  KafkaMessage,
+  KafkaTopicInfo,
+} from '../../src/bus/kafka/kafka-console-wire.ts';
+import { ApiError } from './api.ts';
+
+export type { KafkaClusterInfo, KafkaGroupInfo, KafkaMessage, KafkaTopicInfo };
+
+export interface MessageQuery {
+  partition: number;
+  offset?: number;
+  timestamp?: number;
+  limit: number;
+}
+
+export interface NewTopic {
+  name: string;
+  partitions: number;
+  replication?: number;
+  config?: Record<string, string>;
+}
+
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  // Relative to the page, like the rest of the dashboard's requests.
+  const init: RequestInit = body === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const res = await fetch(path, init);
+  let parsed: unknown;
+  try {
+    parsed = await res.json();
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const message = (parsed as { message?: unknown } | undefined)?.message;
+    throw new ApiError(res.status, typeof message === 'string' ? message : `${path}: ${res.status} ${res.statusText}`);
+  }
+  return parsed as T;
+}
+
+const topicPath = (name: string): string => `api/kafka/topics/${encodeURIComponent(name)}`;
+
+function query(q: MessageQuery): string {
+  const params = new URLSearchParams({ partition: String(q.partition), limit: String(q.limit) });
+  if (q.offset !== undefined) params.set('offset', String(q.offset));
+  if (q.timestamp !== undefined) params.set('timestamp', String(q.timestamp));
+  return params.toString();
+}
+
+export const kafkaApi = {
+  brokers: (): Promise<KafkaClusterInfo> => request('GET', 'api/kafka/brokers'),
+  topics: (): Promise<KafkaTopicInfo[]> => request('GET', 'api/kafka/topics'),
+  topic: (name: string): Promise<KafkaTopicInfo> => request('GET', topicPath(name)),
+  groups: (): Promise<KafkaGroupInfo[]> => request('GET', 'api/kafka/groups'),
+  messages: (name: string, q: MessageQuery): Promise<KafkaMessage[]> => request('GET', `${topicPath(name)}/messages?${query(q)}`),
+  createTopic: (topic: NewTopic): Promise<unknown> => request('POST', 'api/kafka/topics', topic),
+  deleteTopic: (name: string): Promise<unknown> => request('DELETE', `${topicPath(name)}?confirm=${encodeURIComponent(name)}`),
+};

@@ -1,0 +1,171 @@
+import { kafkaApi, type KafkaMessage, type KafkaTopicInfo, type MessageQuery } from './kafka-api.ts';
+import { formatBytes, formatCount, formatTimestamp, h, table } from './kafka-dom.ts';
+
+export const MESSAGE_LIMIT = { default: 20, max: 100 } as const;
+
+export interface TopicViewHooks {
+  /** Shows a failure in the console's error line; `undefined` clears it. */
+  readonly report: (e: unknown) => void;
+  /** After the topic was deleted. */
+  readonly deleted: (name: string) => void;
+  /** Whether this view is still the one on screen (a late answer must not draw over another view). */
+  readonly current: () => boolean;
+}
+
+/** One topic: its partitions, a message browser and its config, with delete behind a dialog. */
+export function topicView(topic: KafkaTopicInfo, hooks: TopicViewHooks): HTMLElement {
+  const summary = h(
+    'p',
+    { class: 'kafka-summary' },
+    `${topic.partitions.length} partitions · replication ${topic.replication} · ${formatCount(topic.messages)} messages · ${formatBytes(topic.size_bytes)}`,
+  );
+  const deleteButton = h('button', { type: 'button', class: 'danger', 'data-action': 'delete-topic' }, 'Delete topic…');
+  deleteButton.addEventListener('click', () => confirmDelete(topic.name, hooks));
+
+  const partitions = table(
+    'kafka-partitions',
+    ['Partition', 'Leader', 'Replicas', 'ISR', 'Start offset', 'End offset', 'Messages'],
+    topic.partitions.map((p) => [p.partition, p.leader, p.replicas.join(', '), p.isr.join(', '), formatCount(p.start_offset), formatCount(p.end_offset), formatCount(p.messages)]),
+    [0, 1, 4, 5, 6],
+  );
+
+  const overrides = new Set(topic.config_overrides);
+  const config = table(
+    'kafka-config',
+    ['Setting', 'Value'],
+    Object.entries(topic.config).map(([k, v]) => [overrides.has(k) ? h('strong', { title: 'set on this topic' }, k) : k, v ?? '–']),
+  );
+
+  return h(
+    'div',
+    { class: 'kafka-topic' },
+    h('div', { class: 'kafka-head' }, h('a', { href: '#/kafka', class: 'back' }, '← Topics'), h('h2', { class: 'kafka-title' }, topic.name), h('span', { class: 'spacer' }), deleteButton),
+    summary,
+    h('section', { class: 'panel kafka-panel', 'aria-label': 'Partitions' }, h('h2', {}, 'Partitions'), partitions),
+    messageBrowser(topic, hooks),
+    h('section', { class: 'panel kafka-panel', 'aria-label': 'Config' }, h('h2', {}, 'Config ', h('span', { class: 'muted' }, 'bold: set on this topic')), config),
+  );
+}
+
+function messageBrowser(topic: KafkaTopicInfo, hooks: TopicViewHooks): HTMLElement {
+  const partition = h('select', { name: 'partition', 'aria-label': 'Partition' }, ...topic.partitions.map((p) => h('option', { value: String(p.partition) }, `partition ${p.partition} (${formatCount(p.messages)})`)));
+  // Open on a partition that has something to show.
+  const busiest = [...topic.partitions].sort((a, b) => b.messages - a.messages)[0];
+  if (busiest !== undefined) partition.value = String(busiest.partition);
+  const from = h(
+    'select',
+    { name: 'from', 'aria-label': 'Start at' },
+    h('option', { value: 'newest' }, 'newest'),
+    h('option', { value: 'offset' }, 'from offset'),
+    h('option', { value: 'timestamp' }, 'from time'),
+  );
+  const offset = h('input', { name: 'offset', type: 'number', min: '0', step: '1', placeholder: 'offset', 'aria-label': 'Offset', hidden: true });
+  const time = h('input', { name: 'timestamp', type: 'datetime-local', step: '1', 'aria-label': 'Time', hidden: true });
+  const limit = h('input', { name: 'limit', type: 'number', min: '1', max: String(MESSAGE_LIMIT.max), value: String(MESSAGE_LIMIT.default), 'aria-label': 'Messages' });
+  const results = h('div', { class: 'kafka-messages', 'aria-live': 'polite' });
+  const form = h(
+    'form',
+    { class: 'kafka-browse' },
+    partition,
+    from,
+    offset,
+    time,
+    h('label', {}, 'show ', limit),
+    h('button', { type: 'submit' }, 'Load'),
+  );
+  from.addEventListener('change', () => {
+    offset.hidden = from.value !== 'offset';
+    time.hidden = from.value !== 'timestamp';
+  });
+
+  const load = async (): Promise<void> => {
+    const q: MessageQuery = { partition: Number(partition.value), limit: clamp(Number(limit.value), 1, MESSAGE_LIMIT.max) };
+    if (from.value === 'offset' && offset.value !== '') q.offset = Math.max(0, Math.trunc(Number(offset.value)));
+    if (from.value === 'timestamp' && time.value !== '') q.timestamp = new Date(time.value).getTime();
+    results.replaceChildren(h('p', { class: 'muted' }, 'loading…'));
+    try {
+      const messages = await kafkaApi.messages(topic.name, q);
+      if (!hooks.current()) return;
+      results.replaceChildren(messageTable(messages));
+      hooks.report(undefined);
+    } catch (e) {
+      results.replaceChildren();
+      hooks.report(e);
+    }
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void load();
+  });
+  void load();
+  return h('section', { class: 'panel kafka-panel', 'aria-label': 'Messages' }, h('h2', {}, 'Messages'), form, results);
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.trunc(n))) : min;
+}
+
+function messageTable(messages: readonly KafkaMessage[]): HTMLElement {
+  if (messages.length === 0) return h('p', { class: 'muted empty' }, 'No messages there.');
+  return table(
+    'kafka-message-table',
+    ['Offset', 'Timestamp', 'Key', 'Headers', 'Value'],
+    messages.map((m) => [
+      formatCount(m.offset),
+      formatTimestamp(m.timestamp),
+      m.key === null ? h('span', { class: 'muted' }, 'null') : h('span', { class: m.key_format === 'binary' ? 'mono muted' : 'mono', title: m.key_format ?? '' }, m.key),
+      m.headers.length === 0 ? '' : h('span', { class: 'mono' }, m.headers.map((x) => `${x.key}=${x.value ?? 'null'}`).join('\n')),
+      h('div', { class: 'kafka-value' }, h('span', { class: `format format-${m.value_format}` }, m.value_format), h('pre', {}, valueText(m))),
+    ]),
+    [0],
+  );
+}
+
+function valueText(m: KafkaMessage): string {
+  if (m.value === null) return 'null';
+  if (m.value_format === 'avro' || m.value_format === 'json') return JSON.stringify(m.value, null, 2);
+  return String(m.value);
+}
+
+/** Delete behind a dialog that only enables the button once the name is typed exactly. */
+function confirmDelete(name: string, hooks: TopicViewHooks): void {
+  const input = h('input', { type: 'text', name: 'confirm', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Topic name' });
+  const go = h('button', { type: 'submit', class: 'danger', disabled: true }, 'Delete');
+  const cancel = h('button', { type: 'button' }, 'Cancel');
+  const error = h('p', { class: 'kafka-error', role: 'alert', hidden: true });
+  const dialog = h(
+    'dialog',
+    { class: 'kafka-dialog', 'aria-label': `Delete ${name}` },
+    h(
+      'form',
+      { method: 'dialog' },
+      h('h2', {}, 'Delete topic'),
+      h('p', {}, 'This deletes ', h('strong', {}, name), ' and every message in it. Type its name to confirm.'),
+      input,
+      error,
+      h('div', { class: 'kafka-actions' }, cancel, go),
+    ),
+  );
+  input.addEventListener('input', () => (go.disabled = input.value !== name));
+  cancel.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => dialog.remove());
+  dialog.querySelector('form')!.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (input.value !== name) return;
+    go.disabled = true;
+    kafkaApi.deleteTopic(name).then(
+      () => {
+        dialog.close();
+        hooks.deleted(name);
+      },
+      (e: unknown) => {
+        error.hidden = false;
+        error.textContent = e instanceof Error ? e.message : String(e);
+        go.disabled = false;
+      },
+    );
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  input.focus();
+}
