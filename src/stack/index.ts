@@ -4,4 +4,5 @@ export { resolveTargets, isServiceName, SERVICES, type ServiceTarget } from './r
 export { SERVICE_NAMES, type ServiceName } from './service.ts';
 export { checkPrerequisites, type Prerequisites, type Env } from './prerequisites.ts';
 export { stackCacheRoot } from './fetch.ts';
-export { KAFKA_RELEASE, CASSANDRA_RELEASE, SPARK_VERSION } from './versions.ts';
+export { KAFKA_RELEASE, CASSANDRA_RELEASE, SPARK_RELEASE, SPARK_VERSION } from './versions.ts';
+export { SPARK_CONNECT_URL, SPARK_PORTS } from './services/spark.ts';

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { StackStartError } from '../errors.ts';
 import type { Env } from './prerequisites.ts';
 
-/** Where one service keeps its config, data, pid file and log: `<dataDir>/stack/<name>/`. */
+/**
+ * Where one process keeps its config, data, pid file and log: `<dataDir>/stack/<name>/` for a
+ * service that is one process; `<dataDir>/stack/<service>/<part>/` for a process named
+ * `<service>-<part>` (e.g. `spark-worker-1` in `stack/spark/worker-1/`).
+ */
 export interface ServicePaths {
   readonly dir: string;
   readonly pidFile: string;
@@ -13,8 +17,9 @@ export interface ServicePaths {
   readonly logFile: string;
 }
 
-export function servicePaths(dataDir: string, name: string): ServicePaths {
-  const dir = join(dataDir, 'stack', name);
+export function servicePaths(dataDir: string, name: string, service: string = name): ServicePaths {
+  const part = name.startsWith(`${service}-`) ? name.slice(service.length + 1) : name;
+  const dir = name === service ? join(dataDir, 'stack', name) : join(dataDir, 'stack', service, part);
   return { dir, pidFile: join(dir, `${name}.pid`), runFile: join(dir, 'run.json'), logFile: join(dir, `${name}.log`) };
 }
 

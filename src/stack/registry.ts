@@ -2,11 +2,13 @@ import { StackStartError } from '../errors.ts';
 import { SERVICE_NAMES, type ServiceDefinition, type ServiceName } from './service.ts';
 import { cassandraService } from './services/cassandra.ts';
 import { kafkaService } from './services/kafka.ts';
+import { sparkService } from './services/spark.ts';
 
-/** Every service, in start order (`down` goes in reverse). Spark joins here with its issue. */
+/** Every service, in start order (`down` goes in reverse): Spark's Connect server expects Cassandra. */
 export const SERVICES: Readonly<Record<ServiceName, ServiceDefinition>> = {
   kafka: kafkaService,
   cassandra: cassandraService,
+  spark: sparkService,
 };
 
 export type ServiceTarget = ServiceName | 'all';

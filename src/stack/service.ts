@@ -4,10 +4,10 @@ import type { Env } from './prerequisites.ts';
 import type { ServicePaths } from './process.ts';
 import type { ComponentRelease } from './versions.ts';
 
-export const SERVICE_NAMES = ['kafka', 'cassandra'] as const;
+export const SERVICE_NAMES = ['kafka', 'cassandra', 'spark'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** What a service needs to write its config and build its command line. */
+/** What a process needs to write its config and build its command line. */
 export interface ServiceContext {
   readonly config: Config;
   readonly paths: ServicePaths;
@@ -18,10 +18,19 @@ export interface ServiceContext {
   readonly progress: (line: string) => void;
 }
 
-/** One JVM service of the local stack. The launcher does the rest: fetch, spawn, wait, stop. */
-export interface ServiceDefinition {
-  readonly name: ServiceName;
-  readonly release: ComponentRelease;
+/** How to start one JVM: everything after `java`, and variables added to the environment. */
+export interface ProcessLaunch {
+  readonly args: readonly string[];
+  readonly env?: Env;
+}
+
+/**
+ * One JVM of the local stack: Kafka and Cassandra are one each; Spark is a master, two
+ * workers and a Connect server. The launcher does the rest: fetch, spawn, wait, stop.
+ */
+export interface StackProcess {
+  /** Its row in `stack status` and the name of its pid and log files, e.g. `kafka`, `spark-worker-1`. */
+  readonly name: string;
   /** The JVM main class; also how a pid is recognised as ours. */
   readonly mainClass: string;
   readonly startTimeoutMs: number;
@@ -29,12 +38,25 @@ export interface ServiceDefinition {
   readonly stopGraceMs: number;
   /** The endpoints it binds; the one clients use first. */
   endpoints(config: Config): readonly Endpoint[];
-  /** Writes the config under `paths.dir` (and formats storage on the first run); returns the JVM arguments. */
-  prepare(context: ServiceContext): Promise<readonly string[]>;
-  /** A short description of a healthy service (e.g. its release), or undefined while it does not answer. */
+  /** Writes the config under `paths.dir` (and formats storage on the first run); returns how to start it. */
+  prepare(context: ServiceContext): Promise<ProcessLaunch>;
+  /** A short description of a healthy process (e.g. its release), or undefined while it does not answer. */
   probe(config: Config): Promise<string | undefined>;
-  /** Runs once the service is healthy, on every `up` (so it must be idempotent): e.g. creating topics. */
+  /** Runs once the process is healthy, on every `up` (so it must be idempotent): e.g. creating topics. */
   afterHealthy?(config: Config, progress: (line: string) => void): Promise<void>;
+}
+
+/** A service of the stack: one release from Maven, run as one or more processes. */
+export interface ServiceDefinition {
+  readonly name: ServiceName;
+  readonly release: ComponentRelease;
+  /** Started in this order, each healthy before the next starts; stopped in reverse. */
+  readonly processes: readonly StackProcess[];
+}
+
+/** Every endpoint of every process of the service, in start order. */
+export function serviceEndpoints(service: ServiceDefinition, config: Config): readonly Endpoint[] {
+  return service.processes.flatMap((p) => p.endpoints(config));
 }
 
 /** `127.0.0.1:9092` → 9092. The stack always binds 127.0.0.1; only the port is taken from config. */

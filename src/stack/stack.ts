@@ -3,12 +3,12 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { StackStartError } from '../errors.ts';
-import { ensureComponent, stackCacheRoot } from './fetch.ts';
+import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
 import { endpointText, portOpen, waitFor } from './health.ts';
 import { checkPrerequisites, type CommandRunner, type Env, type Prerequisites } from './prerequisites.ts';
-import { clearRunRecord, livePid, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type StopOutcome } from './process.ts';
+import { clearRunRecord, livePid, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type ServicePaths, type StopOutcome } from './process.ts';
 import { resolveTargets, SERVICES, type ServiceTarget } from './registry.ts';
-import { SERVICE_NAMES, type ServiceDefinition, type ServiceName } from './service.ts';
+import { SERVICE_NAMES, type ServiceDefinition, type ServiceName, type StackProcess } from './service.ts';
 import type { StatusRow } from './status-table.ts';
 
 /** How many log lines a failed start shows. */
@@ -28,6 +28,8 @@ export interface StackOptions {
 
 export interface UpResult {
   readonly service: ServiceName;
+  /** The process's name: the service's own for a one-process service, e.g. `spark-worker-1` otherwise. */
+  readonly process: string;
   readonly state: 'started' | 'already-running';
   readonly pid: number;
   readonly version: string;
@@ -37,10 +39,14 @@ export interface UpResult {
 
 const dataDirOf = (config: Config): string => resolve(config.dataDir);
 
+const pathsOf = (config: Config, service: ServiceDefinition, process: StackProcess): ServicePaths =>
+  servicePaths(dataDirOf(config), process.name, service.name);
+
 /**
- * Starts the named services (or all) and returns once each is healthy. Idempotent: a service
- * that already runs and answers is left alone. Throws StackPrerequisiteError when Java or Maven
- * is missing and StackStartError when a service does not become healthy (with its last log lines).
+ * Starts the named services (or all) and returns once each of their processes is healthy.
+ * Idempotent: a process that already runs and answers is left alone. Throws
+ * StackPrerequisiteError when Java or Maven is missing and StackStartError when a process does
+ * not become healthy (with its last log lines).
  */
 export async function stackUp(target: ServiceTarget, options: StackOptions): Promise<UpResult[]> {
   const progress = options.progress ?? (() => undefined);
@@ -54,72 +60,83 @@ export async function stackUp(target: ServiceTarget, options: StackOptions): Pro
   };
   const results: UpResult[] = [];
   for (const service of resolveTargets(target)) {
-    results.push(await upOne(service, options, progress, needPrerequisites));
+    let component: Promise<FetchedComponent> | undefined;
+    const needComponent = (): Promise<FetchedComponent> => {
+      component ??= needPrerequisites().then((prereq) =>
+        ensureComponent(service.release, { cacheRoot: options.cacheRoot ?? stackCacheRoot(options.env, homedir()), mvn: prereq.mvn, env: options.env, progress }),
+      );
+      return component;
+    };
+    for (const process of service.processes) {
+      results.push(await upOne(service, process, options, progress, needPrerequisites, needComponent));
+    }
   }
   return results;
 }
 
 async function upOne(
   service: ServiceDefinition,
+  process: StackProcess,
   options: StackOptions,
   progress: (line: string) => void,
   needPrerequisites: () => Promise<Prerequisites>,
+  needComponent: () => Promise<FetchedComponent>,
 ): Promise<UpResult> {
   const started = Date.now();
   const { config } = options;
-  const paths = servicePaths(dataDirOf(config), service.name);
-  const [client] = service.endpoints(config);
-  if (client === undefined) throw new StackStartError(`${service.name}: no endpoint configured`);
+  const paths = pathsOf(config, service, process);
+  const [client] = process.endpoints(config);
+  if (client === undefined) throw new StackStartError(`${process.name}: no endpoint configured`);
   const record = readRunRecord(paths);
   const running = livePid(record);
-  const label = `${service.name} ${service.release.version}`;
+  const label = `${process.name} ${service.release.version}`;
+  const base = { service: service.name, process: process.name, endpoint: endpointText(client) };
 
   if (running !== undefined) {
     const version = record?.version ?? service.release.version;
     let health: string;
     try {
-      health = await waitHealthy(service, config, paths.logFile, running, progress);
+      health = await waitHealthy(process, config, paths.logFile, running, progress);
     } catch (error) {
       clearRunRecord(paths); // waitHealthy stopped it, or it had died
       throw error;
     }
-    await service.afterHealthy?.(config, progress);
-    progress(`${service.name} ${version} already running on ${endpointText(client)} (pid ${running}) and healthy: ${health}`);
-    return { service: service.name, state: 'already-running', pid: running, version, endpoint: endpointText(client), elapsedMs: Date.now() - started };
+    await process.afterHealthy?.(config, progress);
+    progress(`${process.name} ${version} already running on ${endpointText(client)} (pid ${running}) and healthy: ${health}`);
+    return { ...base, state: 'already-running', pid: running, version, elapsedMs: Date.now() - started };
   }
   if (record) clearRunRecord(paths);
 
-  for (const endpoint of service.endpoints(config)) {
+  for (const endpoint of process.endpoints(config)) {
     if (await portOpen(endpoint, 500)) {
       throw new StackStartError(
-        `${service.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or change the port in config`,
+        `${process.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or change the port in config`,
       );
     }
   }
 
   const prereq = await needPrerequisites();
-  const cacheRoot = options.cacheRoot ?? stackCacheRoot(options.env, homedir());
-  const component = await ensureComponent(service.release, { cacheRoot, mvn: prereq.mvn, env: options.env, progress });
-  const args = await service.prepare({ config, paths, java: prereq.java, libDir: component.libDir, env: options.env, progress });
+  const component = await needComponent();
+  const launch = await process.prepare({ config, paths, java: prereq.java, libDir: component.libDir, env: options.env, progress });
 
   progress(`${label}: starting on ${endpointText(client)} (log: ${paths.logFile})`);
-  const pid = spawnDetached({ command: prereq.java, args, cwd: paths.dir, logFile: paths.logFile, env: options.env });
-  writeRunRecord(paths, { pid, version: service.release.version, mainClass: service.mainClass, startedAt: new Date().toISOString() });
+  const pid = spawnDetached({ command: prereq.java, args: launch.args, cwd: paths.dir, logFile: paths.logFile, env: { ...options.env, ...launch.env } });
+  writeRunRecord(paths, { pid, version: service.release.version, mainClass: process.mainClass, startedAt: new Date().toISOString() });
   let health: string;
   try {
-    health = await waitHealthy(service, config, paths.logFile, pid, progress);
+    health = await waitHealthy(process, config, paths.logFile, pid, progress);
   } catch (error) {
     clearRunRecord(paths);
     throw error;
   }
-  await service.afterHealthy?.(config, progress);
+  await process.afterHealthy?.(config, progress);
   const elapsedMs = Date.now() - started;
   progress(`${label} healthy on ${endpointText(client)} (pid ${pid}) in ${(elapsedMs / 1000).toFixed(1)}s: ${health}`);
-  return { service: service.name, state: 'started', pid, version: service.release.version, endpoint: endpointText(client), elapsedMs };
+  return { ...base, state: 'started', pid, version: service.release.version, elapsedMs };
 }
 
 /** Polls the health probe; a process that dies or never answers becomes a StackStartError showing its log. */
-async function waitHealthy(service: ServiceDefinition, config: Config, logFile: string, pid: number, progress: (line: string) => void): Promise<string> {
+async function waitHealthy(service: StackProcess, config: Config, logFile: string, pid: number, progress: (line: string) => void): Promise<string> {
   const result = await waitFor(() => service.probe(config), {
     timeoutMs: service.startTimeoutMs,
     intervalMs: 500,
@@ -142,49 +159,53 @@ export function crashMessage(name: string, reason: string, logFile: string, last
 
 export interface DownResult {
   readonly service: ServiceName;
+  readonly process: string;
   readonly outcome: StopOutcome;
   readonly pid: number | undefined;
 }
 
-/** Stops the named services (or all, in reverse start order): SIGTERM, then SIGKILL after the service's grace period. */
+/** Stops the named services (or all), every process in reverse start order: SIGTERM, then SIGKILL after its grace period. */
 export async function stackDown(target: ServiceTarget, options: StackOptions): Promise<DownResult[]> {
   const progress = options.progress ?? (() => undefined);
   const results: DownResult[] = [];
   for (const service of [...resolveTargets(target)].reverse()) {
-    const paths = servicePaths(dataDirOf(options.config), service.name);
-    const record = readRunRecord(paths);
-    const pid = livePid(record);
-    if (pid === undefined) {
-      if (record) clearRunRecord(paths);
-      progress(`${service.name}: not running`);
-      results.push({ service: service.name, outcome: 'not-running', pid: undefined });
-      continue;
+    for (const process of [...service.processes].reverse()) {
+      const paths = pathsOf(options.config, service, process);
+      const record = readRunRecord(paths);
+      const pid = livePid(record);
+      const base = { service: service.name, process: process.name };
+      if (pid === undefined) {
+        if (record) clearRunRecord(paths);
+        progress(`${process.name}: not running`);
+        results.push({ ...base, outcome: 'not-running', pid: undefined });
+        continue;
+      }
+      progress(`${process.name}: stopping pid ${pid}`);
+      const outcome = await stopProcess(pid, { graceMs: process.stopGraceMs });
+      clearRunRecord(paths);
+      progress(outcome === 'killed' ? `${process.name}: did not stop within ${process.stopGraceMs / 1000}s; killed` : `${process.name}: stopped`);
+      results.push({ ...base, outcome, pid });
     }
-    progress(`${service.name}: stopping pid ${pid}`);
-    const outcome = await stopProcess(pid, { graceMs: service.stopGraceMs });
-    clearRunRecord(paths);
-    progress(outcome === 'killed' ? `${service.name}: did not stop within ${service.stopGraceMs / 1000}s; killed` : `${service.name}: stopped`);
-    results.push({ service: service.name, outcome, pid });
   }
   return results;
 }
 
-/** One row per service: its ports, pid, health (probed now) and version. */
+/** One row per process: its ports, pid, health (probed now) and version. */
 export async function stackStatus(options: StackOptions): Promise<StatusRow[]> {
+  const all = SERVICE_NAMES.flatMap((name) => SERVICES[name].processes.map((process) => ({ service: SERVICES[name], process })));
   return Promise.all(
-    SERVICE_NAMES.map(async (name): Promise<StatusRow> => {
-      const service = SERVICES[name];
-      const paths = servicePaths(dataDirOf(options.config), name);
+    all.map(async ({ service, process }): Promise<StatusRow> => {
+      const paths = pathsOf(options.config, service, process);
       const record = readRunRecord(paths);
       const pid = livePid(record);
-      const ports = service.endpoints(options.config).map((e) => e.port);
+      const ports = process.endpoints(options.config).map((e) => e.port);
       if (pid === undefined) {
         const detail = record ? `stale pid file (pid ${record.pid} is gone)` : 'not started';
-        return { service: name, ports, pid: undefined, health: 'stopped', version: service.release.version, detail };
+        return { service: process.name, ports, pid: undefined, health: 'stopped', version: service.release.version, detail };
       }
-      const probe = await service.probe(options.config);
+      const probe = await process.probe(options.config);
       return {
-        service: name,
+        service: process.name,
         ports,
         pid,
         health: probe === undefined ? 'unhealthy' : 'healthy',
@@ -204,30 +225,55 @@ export interface LogsOptions {
   readonly pollMs?: number;
 }
 
-/** Prints the last lines of a service's log, then (with follow) what is appended until the signal aborts. */
-export async function stackLogs(name: ServiceName, options: StackOptions, logs: LogsOptions): Promise<void> {
-  const { logFile } = servicePaths(dataDirOf(options.config), name);
-  const last = tailLines(logFile, logs.lines);
-  if (last.length === 0 && !logs.follow) {
-    logs.write(`(no log yet at ${logFile})\n`);
-    return;
+/**
+ * Prints the last lines of a service's log (of each of its processes' logs, each under a
+ * `==> file <==` header, when it has several), then (with follow) what is appended until the
+ * signal aborts. `name` may also be one process, e.g. `spark-connect`.
+ */
+export async function stackLogs(name: ServiceName | string, options: StackOptions, logs: LogsOptions): Promise<void> {
+  const files = logFilesOf(name, options.config);
+  const headed = files.length > 1;
+  let current: string | undefined;
+  const write = (file: string, text: string): void => {
+    if (headed && current !== file) logs.write(`${current === undefined ? '' : '\n'}==> ${file} <==\n`);
+    current = file;
+    logs.write(text);
+  };
+  for (const logFile of files) {
+    const last = tailLines(logFile, logs.lines);
+    if (last.length === 0 && !logs.follow) write(logFile, `(no log yet at ${logFile})\n`);
+    else if (last.length > 0) write(logFile, `${last.join('\n')}\n`);
   }
-  if (last.length > 0) logs.write(`${last.join('\n')}\n`);
   if (!logs.follow) return;
-  let offset = sizeOf(logFile);
+  const offsets = new Map(files.map((f) => [f, sizeOf(f)]));
   const pollMs = logs.pollMs ?? 250;
   while (!logs.signal?.aborted) {
     await new Promise<void>((r) => {
       const t = setTimeout(r, pollMs);
       logs.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
     });
-    const size = sizeOf(logFile);
-    if (size < offset) offset = 0; // a restart rotated the log
-    if (size > offset) {
-      logs.write(readRange(logFile, offset, size));
-      offset = size;
+    for (const logFile of files) {
+      let offset = offsets.get(logFile) ?? 0;
+      const size = sizeOf(logFile);
+      if (size < offset) offset = 0; // a restart rotated the log
+      if (size > offset) {
+        write(logFile, readRange(logFile, offset, size));
+        offset = size;
+      }
+      offsets.set(logFile, offset);
     }
   }
+}
+
+/** The log files of a service's processes, or of the one process so named. */
+function logFilesOf(name: string, config: Config): string[] {
+  for (const serviceName of SERVICE_NAMES) {
+    const service = SERVICES[serviceName];
+    const processes = serviceName === name ? service.processes : service.processes.filter((p) => p.name === name);
+    if (processes.length > 0) return processes.map((p) => pathsOf(config, service, p).logFile);
+  }
+  const known = SERVICE_NAMES.flatMap((n) => [n, ...SERVICES[n].processes.map((p) => p.name).filter((p) => p !== n)]);
+  throw new StackStartError(`unknown stack service "${name}": expected one of ${known.join(', ')}`);
 }
 
 function sizeOf(file: string): number {

@@ -17,6 +17,11 @@ export interface ComponentRelease {
   readonly version: string;
   /** What Maven resolves, with their runtime dependencies, onto the classpath. */
   readonly artifacts: readonly MavenCoordinate[];
+  /**
+   * Poms imported into dependencyManagement, so that shared dependencies get the versions the
+   * upstream build chose rather than whichever path Maven happens to meet first.
+   */
+  readonly boms?: readonly MavenCoordinate[];
 }
 
 const maven = (groupId: string, artifactId: string, version: string): MavenCoordinate => ({ groupId, artifactId, version });
@@ -47,10 +52,32 @@ export const CASSANDRA_RELEASE: ComponentRelease = {
 };
 
 /**
- * Slot for Apache Spark 3.5.x (standalone master + workers + Spark Connect), filled in by the
- * Spark issue. 3.5 because the Cassandra connector has no release for Spark 4.
+ * Apache Spark 3.5.x with Scala 2.12: 3.5 because the Cassandra connector has no release for
+ * Spark 4. The standalone master and workers come from spark-core; the Connect server is a
+ * separate artifact in 3.5 (built in from 4.0). The Kafka source, Avro functions and the
+ * Cassandra connector sit in the same jars/ folder, so the Connect driver and every executor
+ * load them without --packages.
+ * 3.5.7 rather than a later 3.5 patch: it is the newest one whose Connect server and Kafka
+ * source are both served by the Maven repository our machines reach.
  */
-export const SPARK_VERSION = '3.5.9';
+export const SPARK_VERSION = '3.5.7';
+export const SPARK_SCALA_BINARY_VERSION = '2.12';
+/** The newest connector release; it supports Spark 3.5 and Cassandra up to 5.0. */
+export const SPARK_CASSANDRA_CONNECTOR_VERSION = '3.5.1';
+
+export const SPARK_RELEASE: ComponentRelease = {
+  name: 'spark',
+  version: SPARK_VERSION,
+  artifacts: [
+    ...['spark-core', 'spark-sql', 'spark-connect', 'spark-sql-kafka-0-10', 'spark-avro'].map((a) =>
+      maven('org.apache.spark', `${a}_${SPARK_SCALA_BINARY_VERSION}`, SPARK_VERSION),
+    ),
+    maven('com.datastax.spark', `spark-cassandra-connector_${SPARK_SCALA_BINARY_VERSION}`, SPARK_CASSANDRA_CONNECTOR_VERSION),
+  ],
+  // Spark's parent pom pins what its distribution ships: without it Avro's older jackson-core
+  // and slf4j-api 1.7 win, and Spark's log4j-slf4j2 binding finds no slf4j 2 API (no logs at all).
+  boms: [maven('org.apache.spark', `spark-parent_${SPARK_SCALA_BINARY_VERSION}`, SPARK_VERSION)],
+};
 
 /** The Java feature release the stack is built and tested for (Cassandra 5.0 supports 11 and 17 only). */
 export const JAVA_FEATURE_VERSION = 17;

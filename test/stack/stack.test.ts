@@ -38,20 +38,29 @@ test('a failed start names the reason, shows the last log lines and where the lo
 });
 
 test('all means every service in start order; unknown names are refused', () => {
-  assert.deepEqual(resolveTargets('all').map((s) => s.name), ['kafka', 'cassandra']);
+  assert.deepEqual(resolveTargets('all').map((s) => s.name), ['kafka', 'cassandra', 'spark']);
   assert.deepEqual(resolveTargets('cassandra').map((s) => s.name), ['cassandra']);
-  assert.throws(() => resolveTargets('zookeeper'), /unknown stack service "zookeeper": expected one of kafka, cassandra, all/);
+  assert.throws(() => resolveTargets('zookeeper'), /unknown stack service "zookeeper": expected one of kafka, cassandra, spark, all/);
 });
 
-test('with nothing started, status shows every service stopped and down has nothing to do', async (t) => {
+test('with nothing started, status shows every process stopped and down has nothing to do', async (t) => {
   const opts = options(t, {});
   const rows = await stackStatus(opts);
   assert.deepEqual(rows.map((r) => [r.service, r.health, r.pid]), [
     ['kafka', 'stopped', undefined],
     ['cassandra', 'stopped', undefined],
+    ['spark-master', 'stopped', undefined],
+    ['spark-worker-1', 'stopped', undefined],
+    ['spark-worker-2', 'stopped', undefined],
+    ['spark-connect', 'stopped', undefined],
   ]);
   assert.equal(rows[0]?.version, '4.4.0');
-  assert.deepEqual((await stackDown('all', opts)).map((r) => [r.service, r.outcome]), [
+  assert.deepEqual(rows.find((r) => r.service === 'spark-master')?.ports, [7077, 8081]);
+  assert.deepEqual((await stackDown('all', opts)).map((r) => [r.process, r.outcome]), [
+    ['spark-connect', 'not-running'],
+    ['spark-worker-2', 'not-running'],
+    ['spark-worker-1', 'not-running'],
+    ['spark-master', 'not-running'],
     ['cassandra', 'not-running'],
     ['kafka', 'not-running'],
   ]);

@@ -4,7 +4,7 @@ import type { Config } from '../../config/index.ts';
 import { StackStartError } from '../../errors.ts';
 import { probeCassandra, type Endpoint } from '../health.ts';
 import { writeIfChanged } from '../process.ts';
-import { LOOPBACK, portOf, type ServiceContext, type ServiceDefinition } from '../service.ts';
+import { LOOPBACK, portOf, type ProcessLaunch, type ServiceContext, type ServiceDefinition } from '../service.ts';
 import { CASSANDRA_RELEASE } from '../versions.ts';
 
 const MAIN_CLASS = 'org.apache.cassandra.service.CassandraDaemon';
@@ -160,7 +160,7 @@ function findJamm(libDir: string): string {
   return join(libDir, jar);
 }
 
-async function prepare(context: ServiceContext): Promise<readonly string[]> {
+async function prepare(context: ServiceContext): Promise<ProcessLaunch> {
   const { dir } = context.paths;
   const settings = cassandraSettings(context.config, dir);
   const conf = join(dir, 'conf');
@@ -169,7 +169,7 @@ async function prepare(context: ServiceContext): Promise<readonly string[]> {
   for (const sub of ['data', 'commitlog', 'saved_caches', 'hints', 'cdc_raw']) mkdirSync(join(settings.dataDir, sub), { recursive: true });
   writeIfChanged(join(conf, 'cassandra.yaml'), renderCassandraYaml(settings));
   writeIfChanged(join(conf, 'logback.xml'), renderLogback());
-  return cassandraJvmArgs({ dir, libDir: context.libDir, jammJar: findJamm(context.libDir) });
+  return { args: cassandraJvmArgs({ dir, libDir: context.libDir, jammJar: findJamm(context.libDir) }) };
 }
 
 function endpoints(config: Config): readonly Endpoint[] {
@@ -183,14 +183,19 @@ function endpoints(config: Config): readonly Endpoint[] {
 export const cassandraService: ServiceDefinition = {
   name: 'cassandra',
   release: CASSANDRA_RELEASE,
-  mainClass: MAIN_CLASS,
-  startTimeoutMs: 180_000,
-  stopGraceMs: 45_000,
-  endpoints,
-  prepare,
-  async probe(config) {
-    const [client] = endpoints(config);
-    const version = client === undefined ? undefined : await probeCassandra(client, config.cassandra.localDataCenter);
-    return version === undefined ? undefined : `release ${version}`;
-  },
+  processes: [
+    {
+      name: 'cassandra',
+      mainClass: MAIN_CLASS,
+      startTimeoutMs: 180_000,
+      stopGraceMs: 45_000,
+      endpoints,
+      prepare,
+      async probe(config) {
+        const [client] = endpoints(config);
+        const version = client === undefined ? undefined : await probeCassandra(client, config.cassandra.localDataCenter);
+        return version === undefined ? undefined : `release ${version}`;
+      },
+    },
+  ],
 };

@@ -7,7 +7,7 @@ import type { Config } from '../../config/index.ts';
 import { StackStartError } from '../../errors.ts';
 import { endpointText, probeKafka, type Endpoint } from '../health.ts';
 import { runToCompletion, writeIfChanged } from '../process.ts';
-import { LOOPBACK, portOf, type ServiceContext, type ServiceDefinition } from '../service.ts';
+import { LOOPBACK, portOf, type ProcessLaunch, type ServiceContext, type ServiceDefinition } from '../service.ts';
 import { KAFKA_RELEASE } from '../versions.ts';
 
 const MAIN_CLASS = 'kafka.Kafka';
@@ -150,7 +150,7 @@ export async function ensureTopics(endpoint: Endpoint, plan: readonly TopicSpec[
   }
 }
 
-async function prepare(context: ServiceContext): Promise<readonly string[]> {
+async function prepare(context: ServiceContext): Promise<ProcessLaunch> {
   const { dir } = context.paths;
   const settings = kafkaSettings(context.config, dir);
   const configDir = join(dir, 'config');
@@ -180,7 +180,7 @@ async function prepare(context: ServiceContext): Promise<readonly string[]> {
       throw new StackStartError(`kafka: formatting storage failed (exit ${String(result.code)}):\n  ${tail}`);
     }
   }
-  return [...KAFKA_JVM_OPTIONS, ...logging, '-cp', classpath, MAIN_CLASS, serverProperties];
+  return { args: [...KAFKA_JVM_OPTIONS, ...logging, '-cp', classpath, MAIN_CLASS, serverProperties] };
 }
 
 function endpoints(config: Config): readonly Endpoint[] {
@@ -194,18 +194,23 @@ function endpoints(config: Config): readonly Endpoint[] {
 export const kafkaService: ServiceDefinition = {
   name: 'kafka',
   release: KAFKA_RELEASE,
-  mainClass: MAIN_CLASS,
-  startTimeoutMs: 60_000,
-  stopGraceMs: 30_000,
-  endpoints,
-  prepare,
-  async probe(config) {
-    const [client] = endpoints(config);
-    const health = client === undefined ? undefined : await probeKafka(client);
-    return health === undefined ? undefined : `cluster ${health.clusterId}, ${health.brokers} broker`;
-  },
-  async afterHealthy(config, progress) {
-    const [client] = endpoints(config);
-    if (client !== undefined) await ensureTopics(client, topicPlan(config), progress);
-  },
+  processes: [
+    {
+      name: 'kafka',
+      mainClass: MAIN_CLASS,
+      startTimeoutMs: 60_000,
+      stopGraceMs: 30_000,
+      endpoints,
+      prepare,
+      async probe(config) {
+        const [client] = endpoints(config);
+        const health = client === undefined ? undefined : await probeKafka(client);
+        return health === undefined ? undefined : `cluster ${health.clusterId}, ${health.brokers} broker`;
+      },
+      async afterHealthy(config, progress) {
+        const [client] = endpoints(config);
+        if (client !== undefined) await ensureTopics(client, topicPlan(config), progress);
+      },
+    },
+  ],
 };

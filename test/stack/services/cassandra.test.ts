@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config/index.ts';
+import { serviceEndpoints } from '../../../src/stack/service.ts';
 import { cassandraJvmArgs, cassandraService, cassandraSettings, renderCassandraYaml, renderLogback, storagePortFor } from '../../../src/stack/services/cassandra.ts';
 
 const config = (flags: Record<string, string> = {}) => loadConfig({ env: {}, flags, cwd: '/nonexistent' });
@@ -30,7 +31,7 @@ test('cassandra.yaml is a single node on loopback with the configured CQL port a
 
 test('the default CQL port keeps Cassandra\'s storage port 7000', () => {
   assert.equal(storagePortFor(9042), 7000);
-  assert.deepEqual(cassandraService.endpoints(config()).map((e) => e.port), [9042, 7000]);
+  assert.deepEqual(serviceEndpoints(cassandraService, config()).map((e) => e.port), [9042, 7000]);
 });
 
 test('the JVM gets a 1 GiB heap, the jamm agent, the Java 17 module openings and our config', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config/index.ts';
+import { serviceEndpoints } from '../../../src/stack/service.ts';
 import { kafkaService, kafkaSettings, newClusterId, renderKafkaLog4j2, renderServerProperties, topicPlan } from '../../../src/stack/services/kafka.ts';
 
 const config = (flags: Record<string, string> = {}) => loadConfig({ env: {}, flags, cwd: '/nonexistent' });
@@ -29,7 +30,7 @@ test('server.properties is one KRaft broker+controller on loopback with the conf
 
 test('defaults give the ports of DESIGN.md: 9092 and controller 9093', () => {
   assert.deepEqual(
-    kafkaService.endpoints(config()).map((e) => `${e.host}:${e.port}`),
+    serviceEndpoints(kafkaService, config()).map((e) => `${e.host}:${e.port}`),
     ['127.0.0.1:9092', '127.0.0.1:9093'],
   );
 });
