@@ -35,6 +35,7 @@ export interface KafkaConsoleOptions extends KafkaConnection {
 
 export const MESSAGE_LIMIT = 100;
 const FETCH_ROUNDS = 20;
+const SETTLE_MS = 5_000;
 const EARLIEST = -2n;
 const LATEST = -1n;
 const IS_CONTROL_BATCH = 1 << 5;
@@ -185,6 +186,7 @@ export class KafkaConsole {
           replicas: spec.replication ?? -1,
           configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
         });
+        await this.#settle(spec.name, true);
         return true;
       } catch (error) {
         if (isApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
@@ -199,6 +201,7 @@ export class KafkaConsole {
       if (!(await this.#exists(name))) return false;
       try {
         await this.#admin.deleteTopics({ topics: [name] });
+        await this.#settle(name, false);
         return true;
       } catch (error) {
         if (isApiError(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return false;
@@ -228,6 +231,17 @@ export class KafkaConsole {
       const refused = INPUT_ERRORS.find((id) => isApiError(error, id));
       if (refused !== undefined) throw new InputError(`Kafka refused ${what}: ${brokerMessage(error, refused)}`, { cause: error });
       throw new BusUnavailableError(`Kafka did not answer ${what}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * Waits (briefly) until the broker's metadata shows the topic created or deleted, so the
+   * next request sees what this one did. Past the deadline it returns anyway: the change is made.
+   */
+  async #settle(name: string, present: boolean): Promise<void> {
+    const deadline = Date.now() + SETTLE_MS;
+    while ((await this.#exists(name)) !== present && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 

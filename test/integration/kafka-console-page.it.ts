@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { buildWeb } from '../../scripts/build-web.ts';
+import { KafkaConsole, KafkaTradeProducer, TOPICS } from '../../src/bus/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
+import { openDashboard, startDashboard, WAIT_MS, type Dashboard, type InPage } from '../e2e/dashboard-harness.ts';
+import { serverFor, SYMBOLS } from '../server/fixtures.ts';
+import { ensureStack, integrationConfig } from './stack-fixture.ts';
+
+// The console page in Chromium, against the stack's broker. The page is served by an HTTP
+// server in the cluster profile with the real KafkaConsole; the dashboard harness gives the
+// browser (its launch flags) and the page that records console errors and failed requests.
+
+const brokers = integrationConfig().kafka.brokers;
+const run = `${process.pid}-${Date.now()}`;
+let dashboard: Dashboard | undefined;
+
+before(async () => {
+  if ((await ensureStack(['kafka'])) === undefined) return;
+  dashboard = await startDashboard({});
+});
+
+after(async () => {
+  await dashboard?.close();
+});
+
+const trade: Trade = {
+  symbol: 'AAPL',
+  price: price(190.25),
+  volume: volume(42),
+  ts: epochMs(1_717_171_717_000),
+  conditions: ['1', '12'],
+  source: 'simulator',
+  ingestTs: epochMs(1_717_171_717_004),
+};
+
+test('the console lists market.trades with its partitions, creates a topic, shows a decoded trade, deletes behind the typed name', async (t) => {
+  const d = dashboard;
+  if (d === undefined) return t.skip('no Java or Maven for the stack');
+  const topic = `it.page.${run}`;
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-page', tradeTopics: [TOPICS.trades, topic] });
+  t.after(async () => {
+    await kafka.deleteTopic(topic).catch(() => false);
+    await kafka.close();
+  });
+  const tradesTopic = await kafka.topic(TOPICS.trades);
+  assert.ok(tradesTopic, 'the stack created market.trades');
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-page-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster' } });
+  const { outDir } = await buildWeb();
+  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
+  const url = await server.start();
+
+  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
+  page.setDefaultTimeout(WAIT_MS);
+
+  // Overview: the tab appears in the cluster profile and lists the topics.
+  await page.locator('#kafka-tab').click();
+  assert.equal(new URL(page.url()).hash, '#/kafka');
+  const tradesLink = page.locator(`.kafka-topics a[data-topic="${TOPICS.trades}"]`);
+  await tradesLink.waitFor();
+  assert.equal(await page.locator('#dashboard').isHidden(), true, 'the dashboard hides while the console shows');
+  const tradesRow = page.locator('.kafka-topics tr', { has: page.locator(`a[data-topic="${TOPICS.trades}"]`) });
+  assert.equal(await tradesRow.locator('td').nth(1).innerText(), String(tradesTopic.partitions.length));
+  assert.match(await page.locator('.kafka-brokers').innerText(), /controller/);
+  assert.match(await page.locator('.kafka-overview .kafka-head').innerText(), /Kafka 4\.\d+/);
+
+  await tradesLink.click();
+  await page.locator('.kafka-partitions tbody tr').nth(tradesTopic.partitions.length - 1).waitFor();
+  assert.equal(await page.locator('.kafka-partitions tbody tr').count(), tradesTopic.partitions.length);
+  assert.match(await page.locator('.kafka-config').innerText(), /retention\.ms/);
+  await page.locator('.kafka-messages table, .kafka-messages .empty').first().waitFor();
+
+  // Create a topic through the form.
+  await page.locator('a.back').click();
+  await page.locator('[data-action="create-topic"]').click();
+  const form = page.locator('dialog.kafka-dialog form');
+  await form.locator('input[name="name"]').fill(topic);
+  await form.locator('input[name="partitions"]').fill('2');
+  await form.locator('textarea[name="config"]').fill('retention.ms=3600000');
+  await form.locator('button[type="submit"]').click();
+  await page.waitForURL((u) => u.hash === `#/kafka/topic/${encodeURIComponent(topic)}`);
+  await page.locator('.kafka-partitions tbody tr').nth(1).waitFor();
+  assert.equal((await kafka.topic(topic))?.config['retention.ms'], '3600000', 'the form sent the config');
+
+  // A trade in Avro, then the message browser shows it decoded.
+  const producer = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it-page', format: 'avro', dataDir, spoolLimit: 100, topic, retryDelayMs: 200 });
+  await producer.append([trade]);
+  await producer.close();
+  await page.locator('a.back').click();
+  const mine = page.locator('.kafka-topics tr', { has: page.locator(`a[data-topic="${topic}"]`) });
+  assert.equal(await mine.locator('td').nth(3).innerText(), '1', 'one message in the topics table');
+  await mine.locator('a').click();
+  const row = page.locator('.kafka-message-table tbody tr').first();
+  await row.waitFor();
+  const cells = row.locator('td');
+  assert.equal(await cells.nth(2).innerText(), 'AAPL', 'the key');
+  assert.equal(await row.locator('.format').innerText(), 'avro');
+  const value = JSON.parse(await row.locator('pre').innerText()) as Record<string, unknown>;
+  assert.deepEqual(value, { symbol: 'AAPL', price: 190.25, volume: 42, ts: 1_717_171_717_000, conditions: ['1', '12'], source: 'simulator', ingest_ts: 1_717_171_717_004 });
+
+  // Delete: the button stays disabled until the name is typed exactly.
+  await page.locator('[data-action="delete-topic"]').click();
+  const dialog = page.locator('dialog.kafka-dialog');
+  const confirm = dialog.locator('button.danger');
+  await dialog.locator('input[name="confirm"]').fill(topic.slice(0, -1));
+  assert.equal(await confirm.isDisabled(), true);
+  await dialog.locator('input[name="confirm"]').fill(topic);
+  await confirm.click();
+  await page.waitForURL((u) => u.hash === '#/kafka');
+  await tradesLink.waitFor();
+  assert.equal(await page.locator(`.kafka-topics a[data-topic="${topic}"]`).count(), 0, 'the deleted topic is gone from the list');
+  assert.equal(await kafka.topic(topic), undefined);
+
+  // Phone width: the console scrolls vertically, never sideways.
+  await page.setViewportSize({ width: 390, height: 800 });
+  const sideways = await page.evaluate(() => {
+    const { document } = globalThis as unknown as InPage;
+    return document.documentElement.scrollWidth - document.documentElement.clientWidth;
+  });
+  assert.ok(sideways <= 0, `the page scrolls sideways by ${sideways}px at phone width`);
+
+  // Back to the dashboard.
+  await page.locator('#dashboard-tab').click();
+  await page.locator('#dashboard').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#kafka-console').isHidden(), true);
+
+  assert.deepEqual(errors, [], 'no console errors, page errors or failed requests');
+  assert.deepEqual(foreign, [], 'nothing fetched from elsewhere');
+});
