@@ -8,6 +8,11 @@ export interface FrameSourceOptions {
   readonly tradesPerFrame: number;
   /** Stop after this long even if frames are left (paced runs). */
   readonly maxMs?: number;
+  /**
+   * Frames handed to the sink before the oldest must be taken; 1 (the default) is how the
+   * Finnhub client delivers: one frame at a time, each awaited.
+   */
+  readonly inFlight?: number;
 }
 
 /**
@@ -41,9 +46,10 @@ export class FrameSource implements TradeSource {
   }
 
   async #play(sink: TradeSink): Promise<void> {
-    const { rate = 0, tradesPerFrame, maxMs = Number.POSITIVE_INFINITY } = this.#options;
+    const { rate = 0, tradesPerFrame, maxMs = Number.POSITIVE_INFINITY, inFlight = 1 } = this.#options;
     this.startedAt = performance.now();
     let sent = 0;
+    const taking: Promise<void>[] = [];
     for (const frame of this.#frames) {
       if (this.#stopped) break;
       const elapsed = performance.now() - this.startedAt;
@@ -55,9 +61,11 @@ export class FrameSource implements TradeSource {
       const parsed = parseFinnhubFrame(frame, Date.now() as EpochMs, 'simulator');
       if (parsed.type !== 'trade') throw new Error(`benchmark frame did not parse: ${parsed.type}`);
       this.counters.received += parsed.trades.length;
-      await sink.trades(parsed.trades);
+      taking.push(Promise.resolve(sink.trades(parsed.trades)));
+      if (taking.length >= inFlight) await taking.shift();
       sent += tradesPerFrame;
     }
+    await Promise.all(taking);
     this.endedAt = performance.now();
     this.#state = 'finished';
   }

@@ -13,7 +13,7 @@ export function benchSymbols(n: number): string[] {
 }
 
 /** Seeded frames of the simulated market, event time starting now. */
-export function makeFrames(count: number, symbols: readonly string[], startTs: number): string[] {
+export function makeFrames(count: number, symbols: readonly string[], startTs: number, tradesPerFrame = TRADES_PER_FRAME): string[] {
   const market = new SimulatedMarket({ seed: 7, symbols, rate: 0, disorderMs: 250, startTs });
   const frames: string[] = [];
   let batch: FinnhubTrade[] = [];
@@ -21,7 +21,7 @@ export function makeFrames(count: number, symbols: readonly string[], startTs: n
     const t = market.next();
     if (t === undefined) break;
     batch.push(t);
-    if (batch.length === TRADES_PER_FRAME) {
+    if (batch.length === tradesPerFrame) {
       frames.push(tradeFrame(batch));
       batch = [];
     }

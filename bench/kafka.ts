@@ -1,0 +1,333 @@
+// The Kafka-path benchmark: seeded frames at full speed → Kafka (market.trades) → TS engine → SQLite,
+// beside its floor, measured in the same run: a bare consumer reading the same records off the
+// same topic and discarding them. Starts Kafka through the stack launcher when it is not running.
+// Usage: npm run bench:kafka -- [--trades N] [--symbols N] [--latency-seconds S] [--latency-rate R] [--out file.json]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Consumer, MessagesStreamModes } from '@platformatic/kafka';
+import { startRoles } from '../src/app/index.ts';
+import { KafkaTradeConsumer, TOPICS } from '../src/bus/index.ts';
+import { loadConfig, type Config } from '../src/config/index.ts';
+import { silentLogger } from '../src/observability/index.ts';
+import { stackUp } from '../src/stack/index.ts';
+import { commitGroupOffsets, logEnd } from '../test/support/kafka-offsets.ts';
+import { FrameSource } from './frame-source.ts';
+import { benchSymbols, INTERVALS, makeFrames, TRADES_PER_FRAME } from './frames.ts';
+import { fmt, positive, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    trades: { type: 'string', default: '1000000' },
+    symbols: { type: 'string', default: '50' },
+    'latency-seconds': { type: 'string', default: '5' },
+    'latency-rate': { type: 'string', default: '10000' },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(
+    'npm run bench:kafka -- [--trades 1000000] [--symbols 50] [--latency-seconds 5] [--latency-rate 10000] [--out file.json]\n' +
+      'Measures the Kafka path end to end beside the raw consume rate of the same records and writes bench/results/kafka.json.\n',
+  );
+  process.exit(0);
+}
+const TRADES = positive('trades', args.trades);
+const SYMBOL_COUNT = positive('symbols', args.symbols);
+const LATENCY_SECONDS = positive('latency-seconds', args['latency-seconds']);
+const LATENCY_RATE = positive('latency-rate', args['latency-rate']);
+const WAIT_MS = 600_000;
+const BIG_FRAME = 1_000;
+const IN_FLIGHT = 64;
+
+/** Where Kafka is and how the stack runs: the config file and TICKSTREAM_* variables, as for the CLI. */
+const base: Config = loadConfig({ env: process.env });
+const brokers = base.kafka.brokers;
+const RUN = Date.now().toString(36);
+let groups = 0;
+
+function benchConfig(dataDir: string, symbols: readonly string[], flushInterval: string, groupId: string): Config {
+  return loadConfig({
+    env: process.env,
+    flags: {
+      profile: 'cluster',
+      dataDir,
+      port: '0',
+      symbols: symbols.join(','),
+      intervals: INTERVALS.join(','),
+      flushInterval,
+      logLevel: 'silent',
+      'kafka.groupId': groupId,
+    },
+  });
+}
+
+/**
+ * A consumer group of its own, placed at the given offsets: market.trades is shared with every
+ * earlier run, so each reader starts where this run's records begin.
+ */
+async function groupAt(offsets: ReadonlyMap<number, bigint>, what: string): Promise<string> {
+  const groupId = `tickstream-bench-${RUN}-${what}-${++groups}`;
+  await commitGroupOffsets(brokers, groupId, offsets);
+  return groupId;
+}
+
+function recordsBetween(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<number, bigint>): number {
+  let n = 0;
+  for (const [p, e] of end) n += Number(e - (start.get(p) ?? e));
+  return n;
+}
+
+interface KafkaRunResult {
+  trades: number;
+  seconds: number;
+  tradesPerS: number;
+  /** The source's own rate: trades acknowledged by Kafka (or spooled) per second while it played. */
+  producedPerS: number;
+  barsStored: number;
+  late: number;
+  spoolPeak: number;
+  rssPeakMb: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+interface Ranged<T> {
+  readonly result: T;
+  /** The topic's end offsets before and after the run: this run's records lie between. */
+  readonly start: ReadonlyMap<number, bigint>;
+  readonly end: ReadonlyMap<number, bigint>;
+}
+
+/**
+ * Produce and process roles in one process, as `tickstream run --profile cluster` runs them.
+ * Time runs from the first frame until the last trade and its bars are stored.
+ */
+async function kafkaEndToEnd(
+  frames: readonly string[],
+  symbols: readonly string[],
+  options: { flushInterval: string; tradesPerFrame?: number; inFlight?: number; rate?: number; maxMs?: number },
+): Promise<Ranged<KafkaRunResult>> {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-kafka-'));
+  try {
+    const start = await logEnd(brokers);
+    const groupId = await groupAt(start, 'engine');
+    const source = new FrameSource(frames, {
+      tradesPerFrame: options.tradesPerFrame ?? TRADES_PER_FRAME,
+      ...(options.inFlight === undefined ? {} : { inFlight: options.inFlight }),
+      ...(options.rate === undefined ? {} : { rate: options.rate }),
+      ...(options.maxMs === undefined ? {} : { maxMs: options.maxMs }),
+    });
+    const set = await startRoles(
+      benchConfig(dir, symbols, options.flushInterval, groupId),
+      { produce: true, process: true, serve: false },
+      { logger: silentLogger, source },
+    );
+    const rss = rssSampler();
+    let spoolPeak = 0;
+    const spoolTimer = setInterval(() => (spoolPeak = Math.max(spoolPeak, set.stats.spoolDepth)), 100);
+    await source.finished();
+    const delivered = source.counters.received;
+    await until(() => set.stats.produced >= delivered, WAIT_MS, 'Kafka to take every trade');
+    await until(() => set.stats.processed >= delivered, WAIT_MS, 'the engine to read every trade');
+    await until(() => set.stats.tradesStored + set.stats.late >= delivered, WAIT_MS, 'the store to hold every trade');
+    const seconds = (performance.now() - source.startedAt) / 1000;
+    clearInterval(spoolTimer);
+    const rssPeakMb = rss.stop();
+    const s = set.stats;
+    const result: KafkaRunResult = {
+      trades: delivered,
+      seconds,
+      tradesPerS: delivered / seconds,
+      producedPerS: delivered / ((source.endedAt - source.startedAt) / 1000),
+      barsStored: s.barsStored,
+      late: s.late,
+      spoolPeak,
+      rssPeakMb,
+      latencyP50Ms: s.latency.quantile(0.5),
+      latencyP99Ms: s.latency.quantile(0.99),
+    };
+    await set.close();
+    return { result, start, end: await logEnd(brokers) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The process role alone over records already in the topic: Kafka → engine → SQLite, no producer in the way. */
+async function processOnly(symbols: readonly string[], start: ReadonlyMap<number, bigint>, end: ReadonlyMap<number, bigint>): Promise<ConsumeResult> {
+  const expected = recordsBetween(start, end);
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-kafka-'));
+  try {
+    const groupId = await groupAt(start, 'process');
+    const t0 = performance.now();
+    const set = await startRoles(benchConfig(dir, symbols, '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
+    try {
+      await until(() => set.stats.tradesStored + set.stats.late >= expected, WAIT_MS, 'the process role to store every record');
+      const seconds = (performance.now() - t0) / 1000;
+      return { records: set.stats.tradesStored + set.stats.late, seconds, recordsPerS: expected / seconds };
+    } finally {
+      await set.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface ConsumeResult {
+  records: number;
+  seconds: number;
+  recordsPerS: number;
+}
+
+/** The floor: the client's own consumer stream, joining a group, reading the records as bytes and dropping them. */
+async function rawConsume(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<number, bigint>): Promise<ConsumeResult> {
+  const expected = recordsBetween(start, end);
+  const groupId = await groupAt(start, 'raw');
+  const t0 = performance.now();
+  const consumer = new Consumer({ clientId: 'tickstream-bench-raw', bootstrapBrokers: [...brokers], groupId, maxWaitTime: 100 });
+  try {
+    const stream = await consumer.consume({ topics: [TOPICS.trades], mode: MessagesStreamModes.COMMITTED, autocommit: false });
+    let records = 0;
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', () => {
+        if (++records >= expected) resolve();
+      });
+      stream.once('error', reject);
+      stream.once('end', () => reject(new Error(`the stream ended after ${records} of ${expected} records`)));
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    await stream.close();
+    return { records, seconds, recordsPerS: records / seconds };
+  } finally {
+    // The promise form of close(force) is not reachable from TS; the callback form is.
+    await new Promise<void>((resolve) => consumer.close(true, () => resolve()));
+  }
+}
+
+/** The engine's consumer (group, fetch loop, Avro decode) with a handler that only counts. */
+async function decodeOnly(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<number, bigint>): Promise<ConsumeResult> {
+  const expected = recordsBetween(start, end);
+  const groupId = await groupAt(start, 'decode');
+  let records = 0;
+  const t0 = performance.now();
+  const consumer = new KafkaTradeConsumer({
+    brokers,
+    clientId: 'tickstream-bench-decode',
+    groupId,
+    format: base.kafka.format,
+    deadLetters: { append: async (letters) => void (records += letters.length), close: async () => {} },
+  });
+  try {
+    await consumer.start({
+      assigned: async () => new Map(),
+      revoked: async () => {},
+      records: async (_partition, batch) => {
+        records += batch.length;
+      },
+    });
+    await until(() => records >= expected, WAIT_MS, 'the decode-only consumer to read every record');
+    const seconds = (performance.now() - t0) / 1000;
+    return { records, seconds, recordsPerS: records / seconds };
+  } finally {
+    await consumer.close();
+  }
+}
+
+// Idempotent: a running broker is left alone; otherwise it is started, with progress lines.
+const [kafka] = await stackUp('kafka', { config: base, env: process.env, progress });
+
+const symbols = benchSymbols(SYMBOL_COUNT);
+progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
+const frames = makeFrames(TRADES, symbols, Date.now());
+
+progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades: frames → Kafka → engine → SQLite (default flush interval 1s)`);
+const fullSpeed = await kafkaEndToEnd(frames, symbols, { flushInterval: '1s' });
+const inRange = recordsBetween(fullSpeed.start, fullSpeed.end);
+if (inRange !== fullSpeed.result.trades) progress(`note: ${fmt(inRange - fullSpeed.result.trades)} records of other writers were in the topic during the run`);
+
+// The source hands one frame at a time to the producer and waits for Kafka's acknowledgement
+// (that is the backpressure), so the frame size bounds what one producer round trip carries.
+progress(`end to end at full speed, frames of ${fmt(BIG_FRAME)} trades (the replay's batch)`);
+const bigFrames = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now(), BIG_FRAME), symbols, { flushInterval: '1s', tradesPerFrame: BIG_FRAME });
+progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades, ${IN_FLIGHT} frames in flight (not how the sources deliver today)`);
+const pipelined = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now()), symbols, { flushInterval: '1s', inFlight: IN_FLIGHT });
+
+progress(`floor: a bare consumer reading the same ${fmt(inRange)} records`);
+const raw = await rawConsume(fullSpeed.start, fullSpeed.end);
+progress("the engine's consumer with Avro decoding and nothing else");
+const decoded = await decodeOnly(fullSpeed.start, fullSpeed.end);
+progress('the process role alone over the same records: Kafka → engine → SQLite');
+const processed = await processOnly(symbols, fullSpeed.start, fullSpeed.end);
+progress('bare consumer again');
+const rawAgain = await rawConsume(fullSpeed.start, fullSpeed.end);
+// The floor is the fastest reader that does no processing: if the engine's own fetch loop
+// (which also decodes) outruns the client's stream, the stream is not the bound.
+const rawPerS = Math.max(raw.recordsPerS, rawAgain.recordsPerS);
+const floorPerS = Math.max(rawPerS, decoded.recordsPerS);
+
+progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms`);
+const latency10ms = await kafkaEndToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
+  flushInterval: '10ms',
+  rate: LATENCY_RATE,
+  maxMs: LATENCY_SECONDS * 1000,
+});
+progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s`);
+const latency1s = await kafkaEndToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
+  flushInterval: '1s',
+  rate: LATENCY_RATE,
+  maxMs: LATENCY_SECONDS * 1000,
+});
+
+const e2e = fullSpeed.result;
+const big = bigFrames.result;
+const ratio = e2e.tradesPerS / floorPerS;
+const bigRatio = big.tradesPerS / floorPerS;
+const piped = pipelined.result;
+const pipedRatio = piped.tradesPerS / floorPerS;
+/** The rate a paced run reached: below the asked rate when the path cannot keep up. */
+const reached = (r: KafkaRunResult): string => `${fmt(r.producedPerS)}/s reached`;
+const target = (perS: number): string => (perS >= 150_000 ? 'yes' : 'no');
+const half = (r: number): string => (r >= 0.5 ? 'yes' : 'no');
+const rows: [string, string, string, string][] = [
+  ['measure', 'value', 'target', 'met'],
+  ['bare consumer stream, records read and dropped (records/s)', fmt(rawPerS), '', ''],
+  ["engine's fetch loop, Avro decode only (trades/s)", fmt(decoded.recordsPerS), '', ''],
+  ['floor: the faster of the two (records/s)', fmt(floorPerS), '', ''],
+  ['process role alone: Kafka → engine → SQLite, records already in the topic (trades/s)', fmt(processed.recordsPerS), '', ''],
+  [`produce: frames of ${TRADES_PER_FRAME} → Kafka, acknowledged (trades/s)`, fmt(e2e.producedPerS), '', ''],
+  [`end to end, frames of ${TRADES_PER_FRAME}: → Kafka → engine → SQLite (trades/s)`, fmt(e2e.tradesPerS), '≥ 150,000', target(e2e.tradesPerS)],
+  [`end to end / floor, frames of ${TRADES_PER_FRAME}`, `${fmt(ratio * 100, 1)}%`, '≥ 50%', half(ratio)],
+  [`produce: frames of ${fmt(BIG_FRAME)} → Kafka, acknowledged (trades/s)`, fmt(big.producedPerS), '', ''],
+  [`end to end, frames of ${fmt(BIG_FRAME)}: → Kafka → engine → SQLite (trades/s)`, fmt(big.tradesPerS), '≥ 150,000', target(big.tradesPerS)],
+  [`end to end / floor, frames of ${fmt(BIG_FRAME)}`, `${fmt(bigRatio * 100, 1)}%`, '≥ 50%', half(bigRatio)],
+  [`end to end, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight (trades/s)`, fmt(piped.tradesPerS), '≥ 150,000', target(piped.tradesPerS)],
+  [`end to end / floor, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight`, `${fmt(pipedRatio * 100, 1)}%`, '≥ 50%', half(pipedRatio)],
+  [`ingest → bar stored p50 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP50Ms, 1), '', ''],
+  [`ingest → bar stored p99 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP99Ms, 1), '', ''],
+  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP50Ms, 1), '', ''],
+  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP99Ms, 1), '', ''],
+  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP50Ms, 1), '', ''],
+  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP99Ms, 1), '', ''],
+  [`peak RSS, ${symbols.length} symbols (MB)`, fmt(Math.max(e2e.rssPeakMb, big.rssPeakMb, piped.rssPeakMb, latency10ms.result.rssPeakMb), 0), '', ''],
+];
+printTable(rows);
+
+writeReport(args.out ?? join('bench', 'results', 'kafka.json'), {
+  benchmark: 'kafka',
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  kafka: { brokers, version: kafka?.version ?? null, partitions: fullSpeed.end.size, format: base.kafka.format },
+  trades: TRADES,
+  symbols: symbols.length,
+  intervals: INTERVALS,
+  floor: { recordsPerS: floorPerS, bareStream: { recordsPerS: rawPerS, runs: [raw, rawAgain] }, decodeOnly: decoded },
+  processOnly: processed,
+  endToEnd: { tradesPerFrame: TRADES_PER_FRAME, ...e2e, ratioToFloor: ratio },
+  endToEndBigFrames: { tradesPerFrame: BIG_FRAME, ...big, ratioToFloor: bigRatio },
+  endToEndPipelined: { tradesPerFrame: TRADES_PER_FRAME, inFlight: IN_FLIGHT, ...piped, ratioToFloor: pipedRatio },
+  latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms.result, flush1s: latency1s.result },
+});
