@@ -1,12 +1,14 @@
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { StackPrerequisiteError } from '../../src/errors.ts';
-import { checkPrerequisites, stackUp, type ServiceName, type StackOptions } from '../../src/stack/index.ts';
+import { checkPrerequisites, SPARK_CONNECT_URL, stackUp, type ServiceName, type StackOptions } from '../../src/stack/index.ts';
 
 export interface StackEndpoints {
   /** `host:port` of the Kafka broker. */
   readonly kafkaBrokers: string;
   /** `host:port` of Cassandra's CQL port. */
   readonly cassandraContactPoint: string;
+  /** `sc://host:port` of the Spark Connect server (answers only when 'spark' was among the names). */
+  readonly sparkConnectUrl: string;
 }
 
 /** Set by `.ci/run`: a missing Java or Maven fails the suite instead of skipping it. */
@@ -58,5 +60,6 @@ export async function ensureStack(names: readonly ServiceName[]): Promise<StackE
   return {
     kafkaBrokers: config.kafka.brokers[0] ?? '127.0.0.1:9092',
     cassandraContactPoint: config.cassandra.contactPoints[0] ?? '127.0.0.1:9042',
+    sparkConnectUrl: SPARK_CONNECT_URL,
   };
 }

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { loadConfig } from '../../../src/config/index.ts';
+import { renderPom } from '../../../src/stack/pom.ts';
+import { serviceEndpoints } from '../../../src/stack/service.ts';
+import {
+  assembleSparkHome,
+  connectArgs,
+  connectConf,
+  masterArgs,
+  renderSparkLog4j2,
+  sparkClasspath,
+  sparkEnvironment,
+  sparkService,
+  sparkSettings,
+  SPARK_CONNECT_CLASS,
+  SPARK_JAVA17_OPTIONS,
+  SPARK_MASTER_CLASS,
+  SPARK_SIZING,
+  SPARK_WORKER_CLASS,
+  workerArgs,
+} from '../../../src/stack/services/spark.ts';
+import { SPARK_RELEASE } from '../../../src/stack/versions.ts';
+
+const config = (flags: Record<string, string> = {}) => loadConfig({ env: {}, flags: { dataDir: '/data', ...flags }, cwd: '/nonexistent' });
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-spark-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The value following a flag in an argument list. */
+const after = (args: readonly string[], flag: string): string | undefined => args[args.indexOf(flag) + 1];
+
+test('the pom asks for Spark 3.5 with Scala 2.12, the Connect server, Kafka, Avro and the Cassandra connector 3.5.1', () => {
+  const pom = renderPom(SPARK_RELEASE);
+  for (const artifact of ['spark-core', 'spark-sql', 'spark-connect', 'spark-sql-kafka-0-10', 'spark-avro']) {
+    assert.match(pom, new RegExp(`<artifactId>${artifact}_2\\.12</artifactId>\\s*<version>3\\.5\\.\\d+</version>`), artifact);
+  }
+  assert.match(pom, /<groupId>com\.datastax\.spark<\/groupId>\s*<artifactId>spark-cassandra-connector_2\.12<\/artifactId>\s*<version>3\.5\.1<\/version>/);
+  assert.match(pom, /<dependencyManagement>[\s\S]*<artifactId>spark-parent_2\.12<\/artifactId>\s*<version>3\.5\.\d+<\/version>\s*<type>pom<\/type>\s*<scope>import<\/scope>/);
+  assert.equal(pom.match(/<dependency>/g)?.length, SPARK_RELEASE.artifacts.length + 1, 'the artifacts plus the imported parent');
+});
+
+test('the cluster is a master, two workers and a Connect server, started in that order', () => {
+  assert.deepEqual(
+    sparkService.processes.map((p) => [p.name, p.mainClass]),
+    [
+      ['spark-master', SPARK_MASTER_CLASS],
+      ['spark-worker-1', SPARK_WORKER_CLASS],
+      ['spark-worker-2', SPARK_WORKER_CLASS],
+      ['spark-connect', SPARK_CONNECT_CLASS],
+    ],
+  );
+});
+
+test('ports are those of DESIGN.md, on loopback, and clear of Kafka, Cassandra and the dashboard', () => {
+  const endpoints = serviceEndpoints(sparkService, config());
+  assert.deepEqual(
+    endpoints.map((e) => e.port),
+    [7077, 8081, 7078, 8082, 7079, 8083, 15002],
+  );
+  assert.ok(endpoints.every((e) => e.host === '127.0.0.1'));
+  for (const taken of [8080, 9042, 7000, 7199, 9092, 9093]) assert.ok(!endpoints.some((e) => e.port === taken), `port ${taken}`);
+  assert.equal(new Set(endpoints.map((e) => e.port)).size, endpoints.length, 'no port twice');
+});
+
+test('settings put every process under <dataDir>/stack/spark and take Cassandra from config', () => {
+  const s = sparkSettings(config({ 'cassandra.contactPoints': '127.0.0.1:19042', 'cassandra.localDataCenter': 'dc9' }));
+  assert.equal(s.root, '/data/stack/spark');
+  assert.equal(s.home, '/data/stack/spark/home');
+  assert.equal(s.masterUrl, 'spark://127.0.0.1:7077');
+  assert.deepEqual(
+    s.workers.map((w) => [w.name, w.dir, w.cores, w.memoryMb]),
+    [
+      ['spark-worker-1', '/data/stack/spark/worker-1', 1, 2048],
+      ['spark-worker-2', '/data/stack/spark/worker-2', 1, 2048],
+    ],
+  );
+  assert.deepEqual([s.cassandraHost, s.cassandraPort, s.cassandraDataCenter], ['127.0.0.1', 19042, 'dc9']);
+});
+
+test('a relative data dir becomes absolute: executors start in the workers\u2019 own directories', () => {
+  const s = sparkSettings(loadConfig({ env: {}, flags: { dataDir: 'state' }, cwd: '/nonexistent' }));
+  assert.ok(s.home.startsWith('/'), s.home);
+});
+
+test('the master binds 127.0.0.1:7077 with its UI on 8081, from the Spark home classpath', () => {
+  const s = sparkSettings(config());
+  const args = masterArgs(s);
+  assert.equal(after(args, '-cp'), '/data/stack/spark/home/conf:/data/stack/spark/home/jars/*');
+  assert.equal(args[args.indexOf('-cp') + 2], SPARK_MASTER_CLASS);
+  assert.equal(after(args, '--host'), '127.0.0.1');
+  assert.equal(after(args, '--port'), '7077');
+  assert.equal(after(args, '--webui-port'), '8081');
+  for (const option of SPARK_JAVA17_OPTIONS) assert.ok(args.includes(option), option);
+  assert.ok(args.indexOf('-Xmx512m') < args.indexOf('-cp'), 'JVM options come before the main class');
+});
+
+test('each worker offers one core and 2 GiB, has its own ports and work dir, and registers with the master', () => {
+  const s = sparkSettings(config());
+  const [w1, w2] = s.workers;
+  assert.ok(w1 && w2);
+  const a1 = workerArgs(s, w1);
+  const a2 = workerArgs(s, w2);
+  assert.equal(a1[a1.indexOf('-cp') + 2], SPARK_WORKER_CLASS);
+  assert.deepEqual([after(a1, '--host'), after(a1, '--port'), after(a1, '--webui-port'), after(a1, '--cores'), after(a1, '--memory')], ['127.0.0.1', '7078', '8082', '1', '2048m']);
+  assert.deepEqual([after(a2, '--port'), after(a2, '--webui-port')], ['7079', '8083']);
+  assert.equal(after(a1, '--work-dir'), '/data/stack/spark/worker-1/work');
+  assert.equal(after(a2, '--work-dir'), '/data/stack/spark/worker-2/work');
+  assert.equal(a1.at(-1), 'spark://127.0.0.1:7077');
+});
+
+test('the Connect server is the driver of one application on the master, bound to loopback, with Cassandra configured', () => {
+  const s = sparkSettings(config({ 'cassandra.contactPoints': '127.0.0.1:19042' }));
+  const conf = new Map(connectConf(s));
+  assert.equal(conf.get('spark.master'), 'spark://127.0.0.1:7077');
+  assert.equal(conf.get('spark.connect.grpc.binding.port'), '15002');
+  assert.equal(conf.get('spark.driver.host'), '127.0.0.1');
+  assert.equal(conf.get('spark.driver.bindAddress'), '127.0.0.1');
+  assert.equal(conf.get('spark.cassandra.connection.host'), '127.0.0.1');
+  assert.equal(conf.get('spark.cassandra.connection.port'), '19042');
+  assert.equal(conf.get('spark.cassandra.connection.localDC'), 'datacenter1');
+  assert.equal(conf.get('spark.sql.extensions'), 'com.datastax.spark.connector.CassandraSparkExtensions');
+  assert.equal(conf.get('spark.sql.session.timeZone'), 'UTC');
+  assert.equal(new Set(connectConf(s).map(([k]) => k)).size, connectConf(s).length, 'no key twice');
+
+  const args = connectArgs(s);
+  for (const [k, v] of connectConf(s)) assert.ok(args.includes(`-D${k}=${v}`), k);
+  assert.equal(args.at(-1), SPARK_CONNECT_CLASS);
+  assert.equal(after(args, '-cp'), sparkClasspath(s.home));
+});
+
+test('executors fit the workers: one per worker, using all of its memory, and the app takes every core', () => {
+  const conf = new Map(connectConf(sparkSettings(config())));
+  const executorCores = Number(conf.get('spark.executor.cores'));
+  const executorMb = Number(/^(\d+)m$/.exec(conf.get('spark.executor.memory') ?? '')?.[1]);
+  assert.equal(executorCores, SPARK_SIZING.workerCores);
+  assert.ok(executorMb <= SPARK_SIZING.workerMemoryMb, 'an executor larger than a worker would never start');
+  assert.equal(Number(conf.get('spark.cores.max')), SPARK_SIZING.workers * SPARK_SIZING.workerCores);
+  const heaps = SPARK_SIZING.daemonHeapMb * 3 + SPARK_SIZING.driverHeapMb + SPARK_SIZING.executorMemoryMb * SPARK_SIZING.workers;
+  assert.ok(heaps <= 8 * 1024, `Spark's heaps (${heaps} MiB) leave most of 24 GiB to Kafka, Cassandra and the app`);
+});
+
+test('every Spark JVM gets SPARK_HOME, the Scala version and a loopback SPARK_LOCAL_IP', () => {
+  const env = sparkEnvironment(sparkSettings(config()));
+  assert.equal(env['SPARK_HOME'], '/data/stack/spark/home');
+  assert.equal(env['SPARK_CONF_DIR'], '/data/stack/spark/home/conf');
+  assert.equal(env['SPARK_SCALA_VERSION'], '2.12');
+  assert.equal(env['SPARK_LOCAL_IP'], '127.0.0.1');
+});
+
+test('Java 17 module options are Spark 3.5\u2019s list', () => {
+  assert.equal(SPARK_JAVA17_OPTIONS[0], '-XX:+IgnoreUnrecognizedVMOptions');
+  assert.ok(SPARK_JAVA17_OPTIONS.includes('--add-opens=java.base/sun.nio.ch=ALL-UNNAMED'));
+  assert.ok(SPARK_JAVA17_OPTIONS.includes('--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED'));
+  assert.ok(SPARK_JAVA17_OPTIONS.includes('-Djdk.reflect.useDirectMethodHandle=false'));
+  assert.ok(SPARK_JAVA17_OPTIONS.filter((o) => o.startsWith('--add-opens=')).every((o) => /^--add-opens=[\w.]+\/[\w.]+=ALL-UNNAMED$/.test(o)));
+});
+
+test('the Spark home links jars/ to the fetched classpath and holds the logging config; assembling again changes nothing', (t) => {
+  const dir = tempDir(t);
+  const lib = join(dir, 'cache', 'lib');
+  mkdirSync(lib, { recursive: true });
+  writeFileSync(join(lib, 'spark-core_2.12-3.5.7.jar'), '');
+  const home = join(dir, 'home');
+  assembleSparkHome(home, lib);
+  assert.ok(lstatSync(join(home, 'jars')).isSymbolicLink());
+  assert.equal(readlinkSync(join(home, 'jars')), lib);
+  assert.ok(existsSync(join(home, 'jars', 'spark-core_2.12-3.5.7.jar')));
+  assert.equal(readFileSync(join(home, 'conf', 'log4j2.properties'), 'utf8'), renderSparkLog4j2());
+  assembleSparkHome(home, lib);
+  assert.equal(readlinkSync(join(home, 'jars')), lib);
+});
+
+test('a Spark home whose jars/ points elsewhere, or is a plain folder, is pointed at the new classpath', (t) => {
+  const dir = tempDir(t);
+  const oldLib = join(dir, 'old');
+  const newLib = join(dir, 'new');
+  mkdirSync(oldLib);
+  mkdirSync(newLib);
+  const home = join(dir, 'home');
+  assembleSparkHome(home, oldLib);
+  assembleSparkHome(home, newLib);
+  assert.equal(readlinkSync(join(home, 'jars')), newLib);
+  assert.ok(existsSync(oldLib), 'the old classpath itself is left alone');
+
+  const other = join(dir, 'home2');
+  mkdirSync(join(other, 'jars'), { recursive: true });
+  writeFileSync(join(other, 'jars', 'stale.jar'), '');
+  assembleSparkHome(other, newLib);
+  assert.equal(readlinkSync(join(other, 'jars')), newLib);
+});
+
+test('Log4j 2 logs INFO to stdout and quiets the per-batch chatter', () => {
+  const text = renderSparkLog4j2();
+  assert.match(text, /^rootLogger\.level = info$/m);
+  assert.match(text, /^appender\.console\.target = SYSTEM_OUT$/m);
+  assert.match(text, /^logger\.kafka\.name = org\.apache\.kafka\nlogger\.kafka\.level = warn$/m);
+});
