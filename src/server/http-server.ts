@@ -70,7 +70,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const metrics = createMetrics({ stats: o.stats, sourceStatus: o.sourceStatus, streamClients: () => live.clientCount });
 
   // Kafka topic names run to 249 characters; fastify's default cap on a path parameter is 100.
-  const app = Fastify({ logger: false, forceCloseConnections: true, maxParamLength: 256 });
+  const app = Fastify({ logger: false, forceCloseConnections: true, routerOptions: { maxParamLength: 256 } });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: error.message });
