@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
-import { ensureTradeTopics } from '../bus/index.ts';
+import { ensureTradeTopics, KafkaConsole } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
@@ -121,6 +121,11 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
 
     let server: HttpServer | undefined;
     if (roles.serve && store !== undefined) {
+      const kafka =
+        config.profile === 'cluster'
+          ? new KafkaConsole({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: logger.child('kafka') })
+          : undefined;
+      parts.kafkaConsole = kafka;
       server = createHttpServer({
         host: config.host,
         port: config.port,
@@ -132,6 +137,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         sourceStatus,
         logger: logger.child('http'),
         ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
+        ...(kafka === undefined ? {} : { kafka }),
       });
     }
 
@@ -237,6 +243,7 @@ interface Parts {
   failed?: () => unknown;
   feed?: StoreFeed;
   server?: HttpServer;
+  kafkaConsole?: KafkaConsole | undefined;
 }
 
 /**
@@ -254,6 +261,7 @@ async function closeParts(parts: Parts): Promise<void> {
   }
   await parts.feed?.close();
   await parts.server?.close();
+  await parts.kafkaConsole?.close();
   await parts.transport?.close();
   await parts.store?.close();
 }
