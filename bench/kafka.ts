@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Consumer, MessagesStreamModes } from '@platformatic/kafka';
 import { startRoles } from '../src/app/index.ts';
 import { KafkaTradeConsumer, TOPICS } from '../src/bus/index.ts';
@@ -13,31 +12,16 @@ import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
 import { stackUp } from '../src/stack/index.ts';
 import { commitGroupOffsets, logEnd } from '../test/support/kafka-offsets.ts';
+import { benchArgs } from './args.ts';
 import { FrameSource } from './frame-source.ts';
 import { benchSymbols, INTERVALS, makeFrames, TRADES_PER_FRAME } from './frames.ts';
-import { fmt, positive, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
+import { fmt, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    trades: { type: 'string', default: '1000000' },
-    symbols: { type: 'string', default: '50' },
-    'latency-seconds': { type: 'string', default: '5' },
-    'latency-rate': { type: 'string', default: '10000' },
-    out: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (args.help) {
-  process.stdout.write(
-    'npm run bench:kafka -- [--trades 1000000] [--symbols 50] [--latency-seconds 5] [--latency-rate 10000] [--out file.json]\n' +
-      'Measures the Kafka path end to end beside the raw consume rate of the same records and writes bench/results/kafka.json.\n',
-  );
-  process.exit(0);
-}
-const TRADES = positive('trades', args.trades);
-const SYMBOL_COUNT = positive('symbols', args.symbols);
-const LATENCY_SECONDS = positive('latency-seconds', args['latency-seconds']);
-const LATENCY_RATE = positive('latency-rate', args['latency-rate']);
+const args = benchArgs('npm run bench:kafka', 'Measures the Kafka path end to end beside the raw consume rate of the same records and writes bench/results/kafka.json.');
+const TRADES = args.trades;
+const SYMBOL_COUNT = args.symbols;
+const LATENCY_SECONDS = args.latencySeconds;
+const LATENCY_RATE = args.latencyRate;
 const WAIT_MS = 600_000;
 const BIG_FRAME = 1_000;
 const IN_FLIGHT = 64;

@@ -4,36 +4,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startPipeline } from '../src/app/index.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
 import type { FinnhubTrade } from '../src/source/index.ts';
+import { benchArgs } from './args.ts';
 import { FrameSource } from './frame-source.ts';
 import { benchSymbols, INTERVALS, makeFrames, TRADES_PER_FRAME } from './frames.ts';
-import { fmt, positive, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
+import { fmt, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    trades: { type: 'string', default: '1000000' },
-    symbols: { type: 'string', default: '50' },
-    'latency-seconds': { type: 'string', default: '5' },
-    'latency-rate': { type: 'string', default: '10000' },
-    out: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (args.help) {
-  process.stdout.write(
-    'npm run bench -- [--trades 1000000] [--symbols 50] [--latency-seconds 5] [--latency-rate 10000] [--out file.json]\n' +
-      'Measures the embedded pipeline end to end beside its floor and writes bench/results/embedded.json.\n',
-  );
-  process.exit(0);
-}
-const TRADES = positive('trades', args.trades);
-const SYMBOL_COUNT = positive('symbols', args.symbols);
-const LATENCY_SECONDS = positive('latency-seconds', args['latency-seconds']);
-const LATENCY_RATE = positive('latency-rate', args['latency-rate']);
+const args = benchArgs('npm run bench', 'Measures the embedded pipeline end to end beside its floor and writes bench/results/embedded.json.');
+const TRADES = args.trades;
+const SYMBOL_COUNT = args.symbols;
+const LATENCY_SECONDS = args.latencySeconds;
+const LATENCY_RATE = args.latencyRate;
 interface FloorBar {
   open: number;
   high: number;
