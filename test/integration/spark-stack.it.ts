@@ -38,7 +38,8 @@ test('the Connect server is the master\u2019s running application and gets an ex
   if (!(await ensureStack(['spark']))) return t.skip('Java or Maven missing');
   // Executors are granted just after the app registers: wait for both cores to be taken.
   const state = await masterStateWhen((s) => aliveWorkers(s).every((w) => w.coresUsed === w.cores) && s.activeApps.length > 0);
-  const app = state?.activeApps.find((a) => a.name === 'Spark Connect server');
+  assert.ok(state, 'the master answers');
+  const app = state.activeApps.find((a) => a.name === 'Spark Connect server');
   assert.equal(app?.state, 'RUNNING');
   assert.equal(app.cores, 2);
   assert.deepEqual(aliveWorkers(state).map((w) => w.coresUsed), [1, 1]);
