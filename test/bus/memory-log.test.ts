@@ -110,3 +110,21 @@ test('commits are reflected in the lag, and appends after close fail', async () 
   await consumer.close();
   await assert.rejects(log.append(trades(1)), /closed/);
 });
+
+test('a producer appending in a loop still lets timers run', async () => {
+  const log = new MemoryLog({ partitions: 2, capacity: 1_000_000, yieldEveryMs: 1 });
+  const { handler } = collector();
+  await log.consumer().start(handler);
+  let fired = false;
+  const timer = setTimeout(() => (fired = true), 0);
+  const deadline = performance.now() + 5_000;
+  let appends = 0;
+  // Without a yield inside append() this loop runs on microtasks alone and the timer never fires.
+  while (!fired && appends < 1_000_000 && performance.now() < deadline) {
+    await log.append(trades(10, appends));
+    appends++;
+  }
+  clearTimeout(timer);
+  log.close();
+  assert.ok(fired, `the timer did not fire during ${appends} appends`);
+});

@@ -10,6 +10,8 @@ export interface MemoryLogOptions {
   readonly maxBatch?: number;
   /** Called when the consumer's handler throws; delivery stops. */
   readonly onError?: (error: unknown) => void;
+  /** Longest a producer may keep appending before append() lets the event loop run once. */
+  readonly yieldEveryMs?: number;
 }
 
 /**
@@ -59,6 +61,8 @@ export class MemoryLog {
   readonly #capacity: number;
   readonly #maxBatch: number;
   readonly #onError: (error: unknown) => void;
+  readonly #yieldEveryMs: number;
+  #lastYield = performance.now();
   #dataWaiter: (() => void) | undefined;
   #consumerStarted = false;
   #closed = false;
@@ -70,6 +74,7 @@ export class MemoryLog {
     this.#onError = options.onError ?? ((error) => {
       throw error;
     });
+    this.#yieldEveryMs = options.yieldEveryMs ?? 1;
   }
 
   get partitionCount(): number {
@@ -92,6 +97,14 @@ export class MemoryLog {
       part.nextOffset++;
     }
     this.#wakeConsumer();
+    // append() and the consumer hand over in microtasks, so a producer that appends in a
+    // loop (a replay, the benchmark) would otherwise hold the event loop until a partition
+    // fills: no timers, no HTTP, no replies from the store's worker thread in the meantime.
+    const now = performance.now();
+    if (now - this.#lastYield >= this.#yieldEveryMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.#lastYield = performance.now();
+    }
   }
 
   producer(): TradeLogProducer {
