@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import { StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
-import { crashMessage, resolveTargets, stackDown, stackStatus, stackUp, type StackOptions } from '../../src/stack/index.ts';
+import { crashMessage, resolveTargets, stackDown, stackLogs, stackStatus, stackUp, type StackOptions } from '../../src/stack/index.ts';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-stack-'));
@@ -83,4 +83,58 @@ test('up refuses a port that another program already holds', async (t) => {
     assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
     return true;
   });
+});
+
+test('logs of a service with several processes come one after the other, each under its file name', async (t) => {
+  const opts = options(t, {});
+  const root = join(resolve(opts.config.dataDir), 'stack', 'spark');
+  for (const [dir, name] of [['master', 'spark-master'], ['worker-1', 'spark-worker-1'], ['connect', 'spark-connect']] as const) {
+    mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, dir, `${name}.log`), `${name} first\n${name} last\n`);
+  }
+  let out = '';
+  await stackLogs('spark', opts, { lines: 1, follow: false, write: (s) => (out += s) });
+  const masterLog = join(root, 'master', 'spark-master.log');
+  const worker2Log = join(root, 'worker-2', 'spark-worker-2.log');
+  assert.equal(
+    out.split('\n').slice(0, 6).join('\n'),
+    [`==> ${masterLog} <==`, 'spark-master last', '', `==> ${join(root, 'worker-1', 'spark-worker-1.log')} <==`, 'spark-worker-1 last', ''].join('\n'),
+  );
+  assert.ok(out.includes(`==> ${worker2Log} <==\n(no log yet at ${worker2Log})`), 'a process that never ran says so');
+  assert.ok(out.endsWith('spark-connect last\n'));
+});
+
+test('logs of one process by its name, e.g. spark-connect, have no header; an unknown name is refused', async (t) => {
+  const opts = options(t, {});
+  const dir = join(resolve(opts.config.dataDir), 'stack', 'spark', 'connect');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'spark-connect.log'), 'a\nb\n');
+  let out = '';
+  await stackLogs('spark-connect', opts, { lines: 5, follow: false, write: (s) => (out += s) });
+  assert.equal(out, 'a\nb\n');
+  await assert.rejects(stackLogs('spark-driver', opts, { lines: 5, follow: false, write: () => undefined }), /unknown stack service "spark-driver": expected one of kafka, cassandra, spark, spark-master, spark-worker-1, spark-worker-2, spark-connect/);
+});
+
+test('following several logs prints what each one gains, under its header when the file changes', async (t) => {
+  const opts = options(t, {});
+  const root = join(resolve(opts.config.dataDir), 'stack', 'spark');
+  const files = ['master', 'connect'].map((d) => {
+    mkdirSync(join(root, d), { recursive: true });
+    const file = join(root, d, `spark-${d}.log`);
+    writeFileSync(file, 'old\n');
+    return file;
+  });
+  const [masterLog, connectLog] = files as [string, string];
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  let out = '';
+  const following = stackLogs('spark', opts, { lines: 0, follow: true, pollMs: 10, signal: abort.signal, write: (s) => (out += s) });
+  appendFileSync(connectLog, 'connect new\n');
+  const deadline = Date.now() + 5_000;
+  while (!out.includes('connect new') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  appendFileSync(masterLog, 'master new\n');
+  while (!out.includes('master new') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  abort.abort();
+  await following;
+  assert.equal(out, `==> ${connectLog} <==\nconnect new\n\n==> ${masterLog} <==\nmaster new\n`);
 });
