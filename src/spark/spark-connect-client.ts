@@ -345,7 +345,7 @@ export function toSparkError(rpc: string, error: unknown): SparkError {
   const e = error as Partial<ServiceError>;
   if (typeof e.code === 'number') {
     const name = status[e.code] ?? String(e.code);
-    const detail = e.details || e.message || 'no message';
+    const detail = (e.details || e.message || 'no message').trim();
     return new SparkError(`Spark Connect ${rpc} failed (${name}): ${detail}`, {
       canRetry: e.code === status.UNAVAILABLE,
       cause: error,

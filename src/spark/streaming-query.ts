@@ -24,6 +24,8 @@ export interface StreamingQueryProgress {
   /** ISO-8601 time the trigger started. */
   readonly timestamp: string;
   readonly batchId: number;
+  /** Wall time of the whole micro-batch (the trigger's execution). */
+  readonly batchDurationMs?: number;
   readonly numInputRows: number;
   /** Absent when Spark had no rate to report (its NaN is left out of the JSON). */
   readonly inputRowsPerSecond?: number;
@@ -68,18 +70,30 @@ export function parseProgress(text: string): StreamingQueryProgress {
   };
   const batchId = num('batchId');
   if (batchId === undefined) throw new SparkError(`streaming query progress has no batchId: ${text.slice(0, 120)}`);
-  const inputRowsPerSecond = num('inputRowsPerSecond');
-  const processedRowsPerSecond = num('processedRowsPerSecond');
+  // The JSON a Connect server sends carries the row counts and rates per source only (the
+  // top-level totals of the Scala object are derived, not serialised): sum them here.
+  const sources = Array.isArray(o['sources']) ? (o['sources'] as unknown[]) : [];
+  const sumOfSources = (k: string): number | undefined => {
+    const values = sources.map((src) => (typeof src === 'object' && src !== null ? (src as Record<string, unknown>)[k] : undefined));
+    const numbers = values.filter((v): v is number => typeof v === 'number');
+    return numbers.length === 0 ? undefined : numbers.reduce((a, b) => a + b, 0);
+  };
+  const total = (k: string): number | undefined => num(k) ?? sumOfSources(k);
+  const inputRowsPerSecond = total('inputRowsPerSecond');
+  const processedRowsPerSecond = total('processedRowsPerSecond');
+  const durationMs = record('durationMs', (v): v is number => typeof v === 'number');
+  const batchDurationMs = num('batchDuration') ?? durationMs['triggerExecution'];
   return {
     id: str('id'),
     runId: str('runId'),
     name: typeof o['name'] === 'string' ? o['name'] : null,
     timestamp: str('timestamp'),
     batchId,
-    numInputRows: num('numInputRows') ?? 0,
+    ...(batchDurationMs === undefined ? {} : { batchDurationMs }),
+    numInputRows: total('numInputRows') ?? 0,
     ...(inputRowsPerSecond === undefined ? {} : { inputRowsPerSecond }),
     ...(processedRowsPerSecond === undefined ? {} : { processedRowsPerSecond }),
-    durationMs: record('durationMs', (v): v is number => typeof v === 'number'),
+    durationMs,
     eventTime: record('eventTime', (v): v is string => typeof v === 'string'),
     json: o,
   };

@@ -26,6 +26,28 @@ test('a progress report keeps rates, durations and the watermark', () => {
   assert.deepEqual(p.json['stateOperators'], []);
 });
 
+test('row counts and rates are summed over the sources when the JSON has no totals (as a Connect server sends it)', () => {
+  const json = JSON.stringify({
+    id: 'q',
+    runId: 'r',
+    name: 'bars',
+    timestamp: '2024-01-02T03:04:05.000Z',
+    batchId: 3,
+    batchDuration: 294,
+    durationMs: { triggerExecution: 294 },
+    eventTime: {},
+    sources: [
+      { description: 'KafkaV2[market.trades]', numInputRows: 50, inputRowsPerSecond: 100, processedRowsPerSecond: 170 },
+      { description: 'RateStreamV2', numInputRows: 7, inputRowsPerSecond: 14 },
+    ],
+  });
+  const p = parseProgress(json);
+  assert.equal(p.numInputRows, 57);
+  assert.equal(p.inputRowsPerSecond, 114);
+  assert.equal(p.processedRowsPerSecond, 170);
+  assert.equal(p.batchDurationMs, 294);
+});
+
 test('a rate Spark could not compute is absent, not NaN', () => {
   const p = parseProgress('{"id":"q","runId":"r","name":null,"batchId":0,"numInputRows":0}');
   assert.equal('inputRowsPerSecond' in p, false);
