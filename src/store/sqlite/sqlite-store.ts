@@ -36,6 +36,8 @@ export interface SqliteStoreOptions {
   readonly chunkRows?: number;
   /** How long a writer waits for a lock held by another connection. */
   readonly busyTimeoutMs?: number;
+  /** WAL size in pages at which a commit copies the WAL back into the database (SQLite's default: 1000). */
+  readonly walAutocheckpointPages?: number;
   readonly now?: () => number;
 }
 
@@ -82,6 +84,7 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('cache_size = -65536');
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000))}`);
+      if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
     } catch (error) {
       this.#db?.close();
       this.#db = undefined;
@@ -119,6 +122,11 @@ export class SqliteStore implements Store {
         s.checkpoints.run(checkpoints.length, (out, i) => pushCheckpointValues(out, checkpoints[i] as Checkpoint, now));
       })();
     });
+  }
+
+  /** Copies what the WAL holds back into the database without waiting for readers (a passive checkpoint). */
+  checkpointWal(): void {
+    this.#run('checkpoint', (db) => db.pragma('wal_checkpoint(PASSIVE)'));
   }
 
   async bars(query: BarQuery): Promise<Bar[]> {

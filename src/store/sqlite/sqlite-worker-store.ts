@@ -123,26 +123,28 @@ export class SqliteWorkerStore implements Store {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    const running = this.#running;
     let failure: unknown;
+    // The reader goes first, so the worker's connection is the last one and SQLite's final
+    // checkpoint runs on the worker thread.
+    try {
+      await this.#reader?.close();
+    } catch (error) {
+      failure = error;
+    }
+    const running = this.#running;
     if (running !== undefined) {
       running.worker.ref();
       try {
         // Requests are answered in order, so this waits for every pending write first.
         await this.#send(running, { op: 'close' });
       } catch (error) {
-        failure = error;
+        failure ??= error;
       }
       const exited = await Promise.race([running.exited, delay(this.#closeTimeoutMs).then(() => undefined)]);
       if (exited === undefined) {
         this.#log.warn('sqlite store worker did not exit after close; stopping it', { path: this.#data.path });
         await running.worker.terminate();
       }
-    }
-    try {
-      await this.#reader?.close();
-    } catch (error) {
-      failure ??= error;
     }
     if (failure !== undefined) throw failure;
   }
