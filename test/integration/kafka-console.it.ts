@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
+import { Admin } from '@platformatic/kafka';
 import {
   KafkaConsole,
   KafkaSideLog,
@@ -166,6 +167,11 @@ test('create a topic, produce Avro and JSON trades and a JSON side record, then 
     maxWaitMs: 200,
   });
   t.after(() => consumer.close());
+  t.after(async () => {
+    const admin = new Admin({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers] });
+    await admin.deleteGroups({ groups: [group] }).catch(() => {});
+    await admin.close();
+  });
   await consumer.start({ assigned: async () => new Map(), revoked: async () => {}, records: async (_p, records) => void seen.push(...records) });
   await until(async () => seen.length, (n) => n >= 3, 'the Avro trades consumed');
   await consumer.commit(new Map([[p.partition, offset(2)]]));
