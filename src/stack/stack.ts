@@ -39,8 +39,8 @@ export interface UpResult {
 
 const dataDirOf = (config: Config): string => resolve(config.dataDir);
 
-const pathsOf = (config: Config, service: ServiceDefinition, process: StackProcess): ServicePaths =>
-  servicePaths(dataDirOf(config), process.name, service.name);
+const pathsOf = (config: Config, service: ServiceDefinition, proc: StackProcess): ServicePaths =>
+  servicePaths(dataDirOf(config), proc.name, service.name);
 
 /**
  * Starts the named services (or all) and returns once each of their processes is healthy.
@@ -67,8 +67,8 @@ export async function stackUp(target: ServiceTarget, options: StackOptions): Pro
       );
       return component;
     };
-    for (const process of service.processes) {
-      results.push(await upOne(service, process, options, progress, needPrerequisites, needComponent));
+    for (const proc of service.processes) {
+      results.push(await upOne(service, proc, options, progress, needPrerequisites, needComponent));
     }
   }
   return results;
@@ -76,7 +76,7 @@ export async function stackUp(target: ServiceTarget, options: StackOptions): Pro
 
 async function upOne(
   service: ServiceDefinition,
-  process: StackProcess,
+  proc: StackProcess,
   options: StackOptions,
   progress: (line: string) => void,
   needPrerequisites: () => Promise<Prerequisites>,
@@ -84,71 +84,71 @@ async function upOne(
 ): Promise<UpResult> {
   const started = Date.now();
   const { config } = options;
-  const paths = pathsOf(config, service, process);
-  const [client] = process.endpoints(config);
-  if (client === undefined) throw new StackStartError(`${process.name}: no endpoint configured`);
+  const paths = pathsOf(config, service, proc);
+  const [client] = proc.endpoints(config);
+  if (client === undefined) throw new StackStartError(`${proc.name}: no endpoint configured`);
   const record = readRunRecord(paths);
   const running = livePid(record);
-  const label = `${process.name} ${service.release.version}`;
-  const base = { service: service.name, process: process.name, endpoint: endpointText(client) };
+  const label = `${proc.name} ${service.release.version}`;
+  const base = { service: service.name, process: proc.name, endpoint: endpointText(client) };
 
   if (running !== undefined) {
     const version = record?.version ?? service.release.version;
     let health: string;
     try {
-      health = await waitHealthy(process, config, paths.logFile, running, progress);
+      health = await waitHealthy(proc, config, paths.logFile, running, progress);
     } catch (error) {
       clearRunRecord(paths); // waitHealthy stopped it, or it had died
       throw error;
     }
-    await process.afterHealthy?.(config, progress);
-    progress(`${process.name} ${version} already running on ${endpointText(client)} (pid ${running}) and healthy: ${health}`);
+    await proc.afterHealthy?.(config, progress);
+    progress(`${proc.name} ${version} already running on ${endpointText(client)} (pid ${running}) and healthy: ${health}`);
     return { ...base, state: 'already-running', pid: running, version, elapsedMs: Date.now() - started };
   }
   if (record) clearRunRecord(paths);
 
-  for (const endpoint of process.endpoints(config)) {
+  for (const endpoint of proc.endpoints(config)) {
     if (await portOpen(endpoint, 500)) {
       throw new StackStartError(
-        `${process.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or change the port in config`,
+        `${proc.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or change the port in config`,
       );
     }
   }
 
   const prereq = await needPrerequisites();
   const component = await needComponent();
-  const launch = await process.prepare({ config, paths, java: prereq.java, libDir: component.libDir, env: options.env, progress });
+  const launch = await proc.prepare({ config, paths, java: prereq.java, libDir: component.libDir, env: options.env, progress });
 
   progress(`${label}: starting on ${endpointText(client)} (log: ${paths.logFile})`);
   const pid = spawnDetached({ command: prereq.java, args: launch.args, cwd: paths.dir, logFile: paths.logFile, env: { ...options.env, ...launch.env } });
-  writeRunRecord(paths, { pid, version: service.release.version, mainClass: process.mainClass, startedAt: new Date().toISOString() });
+  writeRunRecord(paths, { pid, version: service.release.version, mainClass: proc.mainClass, startedAt: new Date().toISOString() });
   let health: string;
   try {
-    health = await waitHealthy(process, config, paths.logFile, pid, progress);
+    health = await waitHealthy(proc, config, paths.logFile, pid, progress);
   } catch (error) {
     clearRunRecord(paths);
     throw error;
   }
-  await process.afterHealthy?.(config, progress);
+  await proc.afterHealthy?.(config, progress);
   const elapsedMs = Date.now() - started;
   progress(`${label} healthy on ${endpointText(client)} (pid ${pid}) in ${(elapsedMs / 1000).toFixed(1)}s: ${health}`);
   return { ...base, state: 'started', pid, version: service.release.version, elapsedMs };
 }
 
 /** Polls the health probe; a process that dies or never answers becomes a StackStartError showing its log. */
-async function waitHealthy(service: StackProcess, config: Config, logFile: string, pid: number, progress: (line: string) => void): Promise<string> {
-  const result = await waitFor(() => service.probe(config), {
-    timeoutMs: service.startTimeoutMs,
+async function waitHealthy(proc: StackProcess, config: Config, logFile: string, pid: number, progress: (line: string) => void): Promise<string> {
+  const result = await waitFor(() => proc.probe(config), {
+    timeoutMs: proc.startTimeoutMs,
     intervalMs: 500,
-    giveUp: () => (livePid({ pid, version: '', mainClass: service.mainClass, startedAt: '' }) === undefined ? 'the process exited' : undefined),
+    giveUp: () => (livePid({ pid, version: '', mainClass: proc.mainClass, startedAt: '' }) === undefined ? 'the process exited' : undefined),
   });
   if (result.ok) return result.value;
-  const alive = livePid({ pid, version: '', mainClass: service.mainClass, startedAt: '' }) !== undefined;
+  const alive = livePid({ pid, version: '', mainClass: proc.mainClass, startedAt: '' }) !== undefined;
   if (alive) {
-    progress(`${service.name}: ${result.reason}; stopping pid ${pid}`);
+    progress(`${proc.name}: ${result.reason}; stopping pid ${pid}`);
     await stopProcess(pid, { graceMs: 10_000 });
   }
-  throw new StackStartError(crashMessage(service.name, result.reason, logFile, tailLines(logFile, CRASH_LOG_LINES)), { canRetry: true });
+  throw new StackStartError(crashMessage(proc.name, result.reason, logFile, tailLines(logFile, CRASH_LOG_LINES)), { canRetry: true });
 }
 
 /** The message of a failed start: what happened, the last log lines, and where the whole log is. */
@@ -169,21 +169,21 @@ export async function stackDown(target: ServiceTarget, options: StackOptions): P
   const progress = options.progress ?? (() => undefined);
   const results: DownResult[] = [];
   for (const service of [...resolveTargets(target)].reverse()) {
-    for (const process of [...service.processes].reverse()) {
-      const paths = pathsOf(options.config, service, process);
+    for (const proc of [...service.processes].reverse()) {
+      const paths = pathsOf(options.config, service, proc);
       const record = readRunRecord(paths);
       const pid = livePid(record);
-      const base = { service: service.name, process: process.name };
+      const base = { service: service.name, process: proc.name };
       if (pid === undefined) {
         if (record) clearRunRecord(paths);
-        progress(`${process.name}: not running`);
+        progress(`${proc.name}: not running`);
         results.push({ ...base, outcome: 'not-running', pid: undefined });
         continue;
       }
-      progress(`${process.name}: stopping pid ${pid}`);
-      const outcome = await stopProcess(pid, { graceMs: process.stopGraceMs });
+      progress(`${proc.name}: stopping pid ${pid}`);
+      const outcome = await stopProcess(pid, { graceMs: proc.stopGraceMs });
       clearRunRecord(paths);
-      progress(outcome === 'killed' ? `${process.name}: did not stop within ${process.stopGraceMs / 1000}s; killed` : `${process.name}: stopped`);
+      progress(outcome === 'killed' ? `${proc.name}: did not stop within ${proc.stopGraceMs / 1000}s; killed` : `${proc.name}: stopped`);
       results.push({ ...base, outcome, pid });
     }
   }
@@ -192,20 +192,20 @@ export async function stackDown(target: ServiceTarget, options: StackOptions): P
 
 /** One row per process: its ports, pid, health (probed now) and version. */
 export async function stackStatus(options: StackOptions): Promise<StatusRow[]> {
-  const all = SERVICE_NAMES.flatMap((name) => SERVICES[name].processes.map((process) => ({ service: SERVICES[name], process })));
+  const all = SERVICE_NAMES.flatMap((name) => SERVICES[name].processes.map((proc) => ({ service: SERVICES[name], proc })));
   return Promise.all(
-    all.map(async ({ service, process }): Promise<StatusRow> => {
-      const paths = pathsOf(options.config, service, process);
+    all.map(async ({ service, proc }): Promise<StatusRow> => {
+      const paths = pathsOf(options.config, service, proc);
       const record = readRunRecord(paths);
       const pid = livePid(record);
-      const ports = process.endpoints(options.config).map((e) => e.port);
+      const ports = proc.endpoints(options.config).map((e) => e.port);
       if (pid === undefined) {
         const detail = record ? `stale pid file (pid ${record.pid} is gone)` : 'not started';
-        return { service: process.name, ports, pid: undefined, health: 'stopped', version: service.release.version, detail };
+        return { service: proc.name, ports, pid: undefined, health: 'stopped', version: service.release.version, detail };
       }
-      const probe = await process.probe(options.config);
+      const probe = await proc.probe(options.config);
       return {
-        service: process.name,
+        service: proc.name,
         ports,
         pid,
         health: probe === undefined ? 'unhealthy' : 'healthy',
