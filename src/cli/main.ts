@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { TickstreamError } from '../errors.ts';
+import { migrateCommand } from './migrate.ts';
 import { processCommand } from './process.ts';
 import { produceCommand } from './produce.ts';
 import { replayCommand } from './replay.ts';
@@ -19,6 +20,7 @@ const program = new Command('tickstream')
   .addCommand(produceCommand())
   .addCommand(processCommand())
   .addCommand(serveCommand())
+  .addCommand(migrateCommand())
   .addCommand(stackCommand());
 
 try {

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { flagName, loadConfig, type Config, type ConfigKey } from '../config/index.ts';
-import { isServiceName, renderStatusTable, SERVICE_NAMES, stackDown, stackLogs, stackStatus, stackUp, type ServiceTarget, type StackOptions } from '../stack/index.ts';
+import { renderStatusTable, SERVICE_NAMES, SERVICES, stackDown, stackLogs, stackStatus, stackUp, type ServiceTarget, type StackOptions } from '../stack/index.ts';
 import { addConfigOptions } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 
@@ -44,7 +44,7 @@ function sub(name: string, description: string): Command {
 }
 
 export function stackCommand(): Command {
-  const up = sub('up', 'fetch (first time only), configure and start Kafka and/or Cassandra, and wait until they answer')
+  const up = sub('up', 'fetch (first time only), configure and start Kafka, Cassandra and/or Spark, and wait until they answer')
     .addArgument(serviceArgument())
     .action(async (service: ServiceTarget, options: Record<string, unknown>) => {
       await stackUp(service, stackOptions(options));
@@ -64,7 +64,12 @@ export function stackCommand(): Command {
     });
 
   const logs = sub('logs', "print the last lines of a service's log")
-    .addArgument(new Argument('<service>', 'which service').choices([...SERVICE_NAMES]))
+    .addArgument(
+      new Argument('<service>', 'a service, or one of its processes such as spark-connect').choices([
+        ...SERVICE_NAMES,
+        ...SERVICE_NAMES.flatMap((name) => SERVICES[name].processes.map((p) => p.name)).filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n)),
+      ]),
+    )
     .addOption(new Option('-n, --lines <n>', 'how many lines').default('50').argParser((v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new Error(`--lines must be a whole number, got ${v}`);
@@ -72,7 +77,6 @@ export function stackCommand(): Command {
     }))
     .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C'))
     .action(async (service: string, options: Record<string, unknown>) => {
-      if (!isServiceName(service)) return;
       const abort = new AbortController();
       if (options['follow'] === true) void untilSignal().then(() => abort.abort());
       await stackLogs(service, stackOptions(options), {
@@ -84,15 +88,16 @@ export function stackCommand(): Command {
     });
 
   return new Command('stack')
-    .description('the local Kafka (KRaft) and Cassandra, from Maven Central, with no Docker; needs Java 17 and Maven')
+    .description('the local Kafka (KRaft), Cassandra and Spark (master, two workers, Connect), from Maven Central, with no Docker; needs Java 17 and Maven')
     .addHelpText(
       'after',
       `
 Examples:
-  tickstream stack up              start Kafka and Cassandra (the first run fetches them with Maven)
+  tickstream stack up              start Kafka, Cassandra and Spark (the first run fetches them with Maven)
   tickstream stack up kafka
   tickstream stack status
   tickstream stack logs cassandra -n 100 -f
+  tickstream stack logs spark-connect
   tickstream stack down
 
 Jars are cached in $XDG_CACHE_HOME/tickstream (default ~/.cache/tickstream); configs, data,
