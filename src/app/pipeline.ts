@@ -8,6 +8,7 @@ import { createLogger, PipelineStats, type Logger } from '../observability/index
 import type { Store, StoredTrade } from '../store/store.ts';
 import { createHttpServer, type HttpServer } from '../server/index.ts';
 import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
+import { AppendWindow } from './append-window.ts';
 import { Processor } from './processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
@@ -23,6 +24,9 @@ export interface Roles {
 }
 
 export const ALL_ROLES: Roles = { produce: true, process: true, serve: true };
+
+/** Trades a source may hand over before the log has acknowledged them (see AppendWindow). */
+const APPEND_WINDOW_TRADES = 20_000;
 
 export interface PipelineOptions {
   readonly logger?: Logger;
@@ -179,13 +183,16 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     }
 
     if (opened !== undefined && transport !== undefined) {
+      const window = new AppendWindow(APPEND_WINDOW_TRADES);
+      parts.appendWindow = window;
       const sink: TradeSink = {
         trades: (trades) => {
           stats.received += trades.length;
           stats.receivedRate.mark(trades.length, Date.now());
-          return transport.producer.append(trades).then(() => {
+          const appended = transport.producer.append(trades).then(() => {
             stats.produced += trades.length;
           });
+          return window.admit(appended, trades.length);
         },
         invalid: (letters) => {
           stats.invalid += letters.length;
@@ -222,6 +229,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       simulatorUrl: opened?.simulatorUrl,
       dropSourceConnections: () => opened?.dropConnections(),
       flush: async () => {
+        await parts.appendWindow?.drain();
         if (transport !== undefined) await waitForDrain(transport, () => failure);
         await proc?.flush();
       },
@@ -244,6 +252,7 @@ interface Parts {
   feed?: StoreFeed;
   server?: HttpServer;
   kafkaConsole?: KafkaConsole | undefined;
+  appendWindow?: AppendWindow;
 }
 
 /**
@@ -254,6 +263,7 @@ interface Parts {
 async function closeParts(parts: Parts): Promise<void> {
   for (const t of parts.timers) clearInterval(t);
   await parts.opened?.close();
+  await parts.appendWindow?.drain().catch(() => {});
   await parts.transport?.closeProducer();
   if (parts.processor !== undefined && parts.transport !== undefined) {
     await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
