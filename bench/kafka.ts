@@ -37,6 +37,7 @@ function benchConfig(dataDir: string, symbols: readonly string[], flushInterval:
     env: process.env,
     flags: {
       profile: 'cluster',
+      store: 'sqlite',
       dataDir,
       port: '0',
       symbols: symbols.join(','),

@@ -172,8 +172,10 @@ export class Processor implements ConsumerHandler {
           await this.#o.store.write(batch);
         } catch (error) {
           stats.storeErrors++;
+          stats.storeFailingSince ??= Date.now();
           throw error;
         }
+        stats.storeFailingSince = undefined;
         stats.storeWriteDuration.record(performance.now() - t0);
       },
       this.#log,

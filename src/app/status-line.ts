@@ -18,6 +18,7 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
     `latency p50 ${s.latency_ms.p50}ms p99 ${s.latency_ms.p99}ms`,
   ];
   if (s.spool_depth > 0) parts.push(`spool ${n(s.spool_depth)}`);
+  if (s.store_state === 'retrying') parts.push(`STORE DOWN ${s.store_failing_s}s, retrying, offsets held`);
   if (s.store_errors > 0) parts.push(`store errors ${n(s.store_errors)}`);
   return parts.join(' · ');
 }

@@ -26,6 +26,23 @@ export const PIPELINE_KEYS: readonly ConfigKey[] = [
   'replay.speed',
 ];
 
+/** Keys of the cluster profile: Kafka, Cassandra, the engine and store choice. */
+export const CLUSTER_KEYS: readonly ConfigKey[] = [
+  'engine',
+  'store',
+  'kafka.brokers',
+  'kafka.clientId',
+  'kafka.groupId',
+  'kafka.format',
+  'kafka.spoolLimit',
+  'kafka.topicPartitions',
+  'kafka.retention',
+  'cassandra.contactPoints',
+  'cassandra.localDataCenter',
+  'cassandra.keyspace',
+  'cassandra.concurrency',
+];
+
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**

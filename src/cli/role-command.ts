@@ -1,13 +1,9 @@
 import { Command } from 'commander';
 import { startRoles, type Roles } from '../app/index.ts';
-import type { ConfigKey } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 import { webRoot } from './web-root.ts';
-
-/** Keys the cluster roles take besides the pipeline's. */
-export const CLUSTER_KEYS: readonly ConfigKey[] = ['engine', 'kafka.brokers', 'kafka.clientId', 'kafka.groupId', 'kafka.format', 'kafka.spoolLimit', 'kafka.topicPartitions', 'kafka.retention'];
 
 /** A command that runs some of the roles (`produce`, `process`, `serve`) until SIGINT/SIGTERM. */
 export function roleCommand(name: string, description: string, roles: Roles, examples: string): Command {

@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { redactConfig } from '../config/index.ts';
 import { startPipeline } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+
+const KEYS = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
 import { untilSignal } from './signals.ts';
 import { webRoot } from './web-root.ts';
 
@@ -18,8 +20,8 @@ Examples:
   tickstream run --symbols AAPL,MSFT --intervals 5s,1m,1h --port 9000
   FINNHUB_TOKEN=... tickstream run --symbols BINANCE:BTCUSDT,BINANCE:ETHUSDT`,
     );
-  addConfigOptions(cmd, PIPELINE_KEYS).action(async (options: Record<string, unknown>) => {
-    const config = configFromOptions(options, PIPELINE_KEYS);
+  addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
+    const config = configFromOptions(options, KEYS);
     const logger = createLogger({ level: config.logLevel });
     logger.debug('config', Object.fromEntries(Object.entries(redactConfig(config)).map(([k, v]) => [k, JSON.stringify(v)])));
     const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: webRoot() });

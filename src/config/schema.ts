@@ -14,12 +14,14 @@ import {
 export const PROFILES = ['embedded', 'cluster'] as const;
 export const SOURCE_KINDS = ['simulator', 'finnhub', 'replay'] as const;
 export const ENGINES = ['ts', 'spark'] as const;
+export const STORES = ['sqlite', 'cassandra', 'auto'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export const WIRE_FORMATS = ['avro', 'json'] as const;
 
 export type Profile = (typeof PROFILES)[number];
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 export type EngineKind = (typeof ENGINES)[number];
+export type StoreKind = (typeof STORES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type WireFormat = (typeof WIRE_FORMATS)[number];
 
@@ -29,6 +31,8 @@ export interface Config {
   /** `finnhub` when a token is set, otherwise `simulator`, unless given. */
   readonly source: SourceKind | 'auto';
   readonly engine: EngineKind;
+  /** `cassandra` in the cluster profile and `sqlite` in the embedded one, unless given. */
+  readonly store: StoreKind;
   readonly symbols: readonly string[];
   readonly dataDir: string;
   readonly host: string;
@@ -107,6 +111,7 @@ export const FIELDS: FieldTable = {
     values: [...SOURCE_KINDS, 'auto'],
   }),
   engine: enumField({ description: 'the stream processor', default: 'ts', values: ENGINES }),
+  store: enumField({ description: 'where trades and bars are stored; auto = cassandra in the cluster profile, sqlite in the embedded one', default: 'auto', values: STORES }),
   symbols: listField({
     description: 'symbols to subscribe to, as Finnhub names them',
     default: ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'],

@@ -23,6 +23,8 @@ export class PipelineStats {
   barsStored = 0;
   flushes = 0;
   storeErrors = 0;
+  /** When the store began failing writes (epoch ms); undefined while writes succeed. */
+  storeFailingSince: number | undefined;
   /** Trades waiting in the producer's spool while the broker is away. */
   spoolDepth = 0;
   /** Records not yet read by the engine, summed over partitions. */
@@ -50,6 +52,9 @@ export interface StatsSnapshot {
   bars_stored: number;
   flushes: number;
   store_errors: number;
+  /** `retrying` while the store refuses writes: offsets are not committed and the log backs up. */
+  store_state: 'ok' | 'retrying';
+  store_failing_s: number;
   spool_depth: number;
   log_lag: number;
   rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
@@ -73,6 +78,8 @@ export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapsh
     bars_stored: s.barsStored,
     flushes: s.flushes,
     store_errors: s.storeErrors,
+    store_state: s.storeFailingSince === undefined ? 'ok' : 'retrying',
+    store_failing_s: s.storeFailingSince === undefined ? 0 : Math.round((nowMs - s.storeFailingSince) / 1000),
     spool_depth: s.spoolDepth,
     log_lag: s.logLag,
     rates: {

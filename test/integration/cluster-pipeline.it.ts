@@ -35,7 +35,7 @@ function tempDir(t: TestContext, name: string): string {
 function clusterConfig(dataDir: string, flags: Partial<Record<ConfigKey, string>>): Config {
   return loadConfig({
     env: process.env,
-    flags: { profile: 'cluster', dataDir, port: '0', flushInterval: '50ms', lateness: LATENESS, logLevel: 'silent', ...flags },
+    flags: { profile: 'cluster', store: 'sqlite', dataDir, port: '0', flushInterval: '50ms', lateness: LATENESS, logLevel: 'silent', ...flags },
   });
 }
 

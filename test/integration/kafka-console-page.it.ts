@@ -52,7 +52,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
 
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-page-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster' } });
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
   const { outDir } = await buildWeb();
   const { server } = serverFor(t, { kafka, config, webRoot: outDir });
   const url = await server.start();

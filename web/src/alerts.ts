@@ -33,6 +33,9 @@ export function problems(h: HealthInputs): string[] {
     out.push(`Source ${s.state}${s.detail === '' ? '' : `: ${s.detail}`}`);
   }
   const newest = h.history[h.history.length - 1];
+  if (newest?.stats.store_state === 'retrying') {
+    out.push(`Store refusing writes for ${newest.stats.store_failing_s ?? 0} s; retrying, offsets held, nothing lost`);
+  }
   const base = h.history.find((e) => e.atMs >= h.nowMs - RECENT_WINDOW_MS);
   if (newest !== undefined && base !== undefined && newest !== base) {
     const invalid = newest.stats.invalid - base.stats.invalid;

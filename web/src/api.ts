@@ -22,6 +22,9 @@ export interface StatsWire {
   late: number;
   reconnects: number;
   log_lag: number;
+  /** `retrying` while the store refuses writes. */
+  store_state?: 'ok' | 'retrying';
+  store_failing_s?: number;
   rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
   /** Present on GET /api/stats; the stream's snapshot may leave it out. */

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { StatsWire } from '../../web/src/api.ts';
+import { problems } from '../../web/src/alerts.ts';
+
+const stats = (over: Partial<StatsWire> = {}): StatsWire => ({
+  uptime_s: 10,
+  received: 100,
+  invalid: 0,
+  late: 0,
+  reconnects: 0,
+  log_lag: 0,
+  rates: { received_per_s: 10, processed_per_s: 10, bars_per_s: 1 },
+  latency_ms: { p50: 1, p90: 2, p99: 3, max: 4, count: 100 },
+  ...over,
+});
+const source = { kind: 'simulator', state: 'connected', detail: '' } as const;
+
+test('a healthy pipeline raises nothing', () => {
+  const history = [{ atMs: 0, stats: stats() }, { atMs: 1000, stats: stats({ received: 200 }) }];
+  assert.deepEqual(problems({ stream: 'open', source, history, nowMs: 1000 }), []);
+});
+
+test('a store that refuses writes is reported with how long', () => {
+  const history = [{ atMs: 0, stats: stats({ store_state: 'retrying', store_failing_s: 12 }) }];
+  const out = problems({ stream: 'open', source, history, nowMs: 0 });
+  assert.equal(out.length, 1);
+  assert.match(out[0] ?? '', /Store refusing writes for 12 s/);
+});
+
+test('invalid trades arriving recently and a reconnecting source are reported', () => {
+  const history = [{ atMs: 0, stats: stats() }, { atMs: 5000, stats: stats({ invalid: 3 }) }];
+  const out = problems({ stream: 'open', source: { kind: 'finnhub', state: 'reconnecting', detail: 'attempt 2' }, history, nowMs: 5000 });
+  assert.deepEqual(out, ['Source reconnecting: attempt 2', '3 invalid trades in the last 15 s']);
+});
