@@ -1,5 +1,4 @@
-import type { SourceStatus, StatsWire } from './api.ts';
-import type { StreamState } from './stream.ts';
+import type { SourceStatus, StatsWire, StreamState } from './api.ts';
 
 /** Invalid or late trades counted within this window raise the banner. */
 export const RECENT_WINDOW_MS = 15_000;

@@ -6,6 +6,9 @@ import type { SymbolSummary, TradeJson as TradeWire } from '../../src/server/wir
 
 export type { SymbolSummary, TradeWire };
 
+/** The dashboard's connection to the live stream. */
+export type StreamState = 'connecting' | 'open' | 'reconnecting';
+
 export type SourceState = 'connecting' | 'connected' | 'reconnecting' | 'finished' | 'closed';
 
 export interface SourceStatus {

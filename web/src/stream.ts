@@ -1,6 +1,6 @@
-import type { BarRecord, HelloWire, StatsWire, TradeWire } from './api.ts';
+import type { BarRecord, HelloWire, StatsWire, StreamState, TradeWire } from './api.ts';
 
-export type StreamState = 'connecting' | 'open' | 'reconnecting';
+export type { StreamState };
 
 export interface StreamHandlers {
   hello(h: HelloWire): void;
