@@ -101,6 +101,7 @@ export class CassandraStore implements Store {
   readonly #q: Statements;
   readonly #knownDays = new Set<string>();
   #connecting: Promise<void> | undefined;
+  #watchingHosts = false;
   #closed = false;
 
   constructor(options: CassandraStoreOptions) {
@@ -242,7 +243,10 @@ export class CassandraStore implements Store {
     if (this.#closed) throw new StoreUnavailableError(`the Cassandra store (keyspace ${this.#keyspace}) is closed`, { canRetry: false });
     // A failed connect is forgotten, so the next call tries again: the engine retries a write until Cassandra is back.
     this.#connecting ??= this.#client.connect().then(
-      () => this.#log.debug('cassandra store connected', { keyspace: this.#keyspace }),
+      () => {
+        this.#shutDownReplacedHosts();
+        this.#log.debug('cassandra store connected', { keyspace: this.#keyspace });
+      },
       (error: unknown) => {
         this.#connecting = undefined;
         throw error;
@@ -283,6 +287,22 @@ export class CassandraStore implements Store {
       throw storeError(what, error);
     }
     return out;
+  }
+
+  /**
+   * When its control connection cannot reuse a connection after an outage, cassandra-driver
+   * 4.10 re-initialises and replaces each Host object with a new one without shutting the old
+   * one down. The old host keeps a health timer and a pool that reconnects forever, so the
+   * process could not exit after close(). The host map announces the replacement as a
+   * 'remove'; shutting the removed host down there stops both (a second shutdown is a no-op).
+   */
+  #shutDownReplacedHosts(): void {
+    if (this.#watchingHosts) return;
+    this.#watchingHosts = true;
+    // Host.shutdown exists but is marked internal, and is missing from the driver's .d.ts.
+    this.#client.hosts.on('remove', (host: { shutdown?: () => Promise<void> }) => {
+      void host.shutdown?.().catch((error: unknown) => this.#log.debug('shutting down a replaced Cassandra host failed', { error: String(error) }));
+    });
   }
 
   #rememberDay(key: string): void {
