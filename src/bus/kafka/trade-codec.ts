@@ -9,6 +9,7 @@ import {
   type TradeRecord,
 } from '../../domain/index.ts';
 import { InputError } from '../../errors.ts';
+import { AvroTradeEncoder } from './avro-trade-encoder.ts';
 
 export type TradeFormat = 'avro' | 'json';
 
@@ -16,6 +17,8 @@ export type TradeFormat = 'avro' | 'json';
 export interface TradeCodec {
   readonly format: TradeFormat;
   encode(trade: Trade): Buffer;
+  /** The same bytes as `encode` for each trade, made in one go (cheaper for a batch). */
+  encodeAll(trades: readonly Trade[]): Buffer[];
   /** Throws an InputError naming the reason when the bytes are not a valid trade. */
   decode(bytes: Buffer): Trade;
 }
@@ -43,9 +46,11 @@ export function createTradeCodec(format: TradeFormat): TradeCodec {
 
 function avroCodec(): TradeCodec {
   const type = loadTradeAvroType();
+  const encoder = new AvroTradeEncoder();
   return {
     format: 'avro',
-    encode: (trade) => type.toBuffer(toTradeRecord(trade)),
+    encode: (trade) => encoder.encode(trade),
+    encodeAll: (trades) => encoder.encodeAll(trades),
     decode: (bytes) => {
       let record: unknown;
       try {
@@ -59,9 +64,11 @@ function avroCodec(): TradeCodec {
 }
 
 function jsonCodec(): TradeCodec {
+  const encode = (trade: Trade): Buffer => Buffer.from(JSON.stringify(toTradeRecord(trade)), 'utf8');
   return {
     format: 'json',
-    encode: (trade) => Buffer.from(JSON.stringify(toTradeRecord(trade)), 'utf8'),
+    encode,
+    encodeAll: (trades) => trades.map(encode),
     decode: (bytes) => {
       let parsed: unknown;
       try {

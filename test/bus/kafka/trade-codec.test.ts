@@ -86,3 +86,17 @@ test('json: NaN-like values, unknown sources and wrong shapes are named in the r
   assert.match(reasonOf([1, 2]), /object/);
   assert.throws(() => codec.decode(Buffer.from('{"symbol":')), (e: unknown) => e instanceof InputError && /not JSON/.test(e.reason));
 });
+
+for (const format of FORMATS) {
+  test(`${format}: encoding a batch gives each trade's own bytes, in order`, () => {
+    const codec = createTradeCodec(format);
+    fc.assert(
+      fc.property(fc.array(tradeArb, { maxLength: 40 }), (trades) => {
+        const batch = codec.encodeAll(trades);
+        assert.equal(batch.length, trades.length);
+        trades.forEach((trade, i) => assert.deepEqual(batch[i], codec.encode(trade)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+}
