@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { Producer } from '@platformatic/kafka';
+import { Producer, type Partitioner } from '@platformatic/kafka';
 import type { Trade } from '../../domain/index.ts';
 import { BusUnavailableError, ClosedError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type TradeLogProducer } from '../bus.ts';
 import { ACKS_ALL, clientBase, closeClient, messageOf, symbolPartitioner, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
-import { createTradeCodec, type TradeFormat } from './trade-codec.ts';
+import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 import { TradeSpool, type SpooledRecord } from './trade-spool.ts';
 
 export interface KafkaTradeProducerOptions extends KafkaConnection {
@@ -35,6 +35,26 @@ interface Pending {
 
 type Client = Producer<Buffer, Buffer, Buffer, Buffer>;
 
+/** Distinct symbols whose key Buffer is kept; past it the cache starts over (a stream of junk symbols cannot grow memory). */
+const KEY_CACHE_LIMIT = 4_096;
+
+/**
+ * `symbolPartitioner`, remembered per key Buffer: the producer hands the same Buffer for
+ * a symbol every time, so murmur2 runs once per symbol instead of once per trade.
+ */
+function cachedPartitioner(): Partitioner<Buffer, Buffer, Buffer, Buffer> {
+  const known = new WeakMap<Buffer, number>();
+  return (message, key, context) => {
+    if (key === undefined) return symbolPartitioner(message, key, context);
+    let partition = known.get(key);
+    if (partition === undefined) {
+      partition = symbolPartitioner(message, key, context);
+      known.set(key, partition);
+    }
+    return partition;
+  };
+}
+
 /**
  * Appends trades to `market.trades` with key = symbol: idempotent, acks=all, compressed,
  * batched. One send is in flight at a time, so records reach each partition in the order
@@ -45,7 +65,10 @@ type Client = Producer<Buffer, Buffer, Buffer, Buffer>;
  */
 export class KafkaTradeProducer implements TradeLogProducer {
   readonly #topic: string;
-  readonly #encode: (trade: Trade) => Buffer;
+  readonly #codec: TradeCodec;
+  /** UTF-8 symbol → the same key Buffer every time, so the partitioner can remember its partition. */
+  readonly #keys = new Map<string, Buffer>();
+  readonly #partitioner = cachedPartitioner();
   readonly #lingerMs: number;
   readonly #maxBatch: number;
   readonly #retryDelayMs: number;
@@ -69,8 +92,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
   constructor(options: KafkaTradeProducerOptions) {
     this.#options = options;
     this.#topic = options.topic ?? TOPICS.trades;
-    const codec = createTradeCodec(options.format);
-    this.#encode = (trade) => codec.encode(trade);
+    this.#codec = createTradeCodec(options.format);
     this.#lingerMs = options.lingerMs ?? 5;
     this.#maxBatch = options.maxBatch ?? 5_000;
     this.#retryDelayMs = options.retryDelayMs ?? 1_000;
@@ -102,11 +124,9 @@ export class KafkaTradeProducer implements TradeLogProducer {
   append(trades: readonly Trade[]): Promise<void> {
     if (this.#closing) return Promise.reject(new ClosedError('Kafka producer'));
     if (trades.length === 0) return Promise.resolve();
+    const values = this.#codec.encodeAll(trades);
     const records: SpooledRecord[] = new Array<SpooledRecord>(trades.length);
-    for (let i = 0; i < trades.length; i++) {
-      const t = trades[i]!;
-      records[i] = { key: Buffer.from(t.symbol, 'utf8'), value: this.#encode(t) };
-    }
+    for (let i = 0; i < trades.length; i++) records[i] = { key: this.#keyOf(trades[i]!.symbol), value: values[i]! };
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ records, resolve, reject });
       this.#queued += records.length;
@@ -130,13 +150,23 @@ export class KafkaTradeProducer implements TradeLogProducer {
     await closeClient(this.#client).catch((error: unknown) => this.#log.warn('closing the Kafka producer failed', { error: messageOf(error) }));
   }
 
+  #keyOf(symbol: string): Buffer {
+    let key = this.#keys.get(symbol);
+    if (key === undefined) {
+      if (this.#keys.size >= KEY_CACHE_LIMIT) this.#keys.clear();
+      key = Buffer.from(symbol, 'utf8');
+      this.#keys.set(symbol, key);
+    }
+    return key;
+  }
+
   #newClient(): Client {
     return new Producer({
       ...clientBase(this.#options, 'producer'),
       idempotent: true,
       acks: ACKS_ALL,
       compression: this.#options.compression ?? 'lz4',
-      partitioner: symbolPartitioner,
+      partitioner: this.#partitioner,
     });
   }
 
