@@ -277,16 +277,35 @@ export function defineBarJob(session: BarJobSession, o: BarJobOptions): BarJobQu
  * those that are (by query name: a start is never sent twice). Returns the handles in the
  * order of defineBarJob; each holds the session alive until it is stopped or detached.
  */
-export async function startBarJob(session: BarJobSession, o: BarJobOptions): Promise<StreamingQuery[]> {
+export async function startBarJob(session: BarJobSession, o: BarJobOptions, schemaWaitMs = 30_000): Promise<StreamingQuery[]> {
   const started: StreamingQuery[] = [];
+  const deadline = Date.now() + schemaWaitMs;
   try {
-    for (const q of defineBarJob(session, o)) started.push(await q.writer.start());
+    for (const q of defineBarJob(session, o)) started.push(await startOnceSchemaSeen(q.writer, deadline));
   } catch (error) {
     // Leave the ones already running to the session; only let go of their keep-alive.
     for (const q of started) q.detach();
     throw error;
   }
   return started;
+}
+
+/**
+ * The Cassandra connector resolves a table through its own driver session, which learns of a
+ * keyspace created a moment ago (by the migrations) only after a schema refresh. The server
+ * refuses such a start while analysing it, so nothing runs and starting again is safe.
+ */
+const SCHEMA_NOT_SEEN = /Couldn't find (keyspace|table)/;
+
+async function startOnceSchemaSeen(writer: DataStreamWriter, deadline: number): Promise<StreamingQuery> {
+  for (;;) {
+    try {
+      return await writer.start();
+    } catch (error) {
+      if (!(error instanceof SparkError) || !SCHEMA_NOT_SEEN.test(error.message) || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 /** The job's queries active in this session. */

@@ -1,0 +1,318 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ensureTradeTopics, KafkaConsole, TOPICS, TRADE_SCHEMA_URL } from '../bus/index.ts';
+import type { Config } from '../config/index.ts';
+import { ConfigError } from '../errors.ts';
+import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
+import { SparkConnectClient, type StreamingQuery, type StreamingQueryProgress } from '../spark/index.ts';
+// The bar job is not re-exported from spark/index.ts yet (that file is not this change's to edit).
+import {
+  activeBarJobQueries,
+  BAR_UPDATES_TOPIC,
+  BARS_STORE_QUERY,
+  startBarJob,
+  stopBarJob,
+  TRADES_QUERY,
+  type BarJobOptions,
+} from '../spark/bar-job.ts';
+import { SPARK_CONNECT_URL } from '../stack/index.ts';
+import { barTtlSeconds, openCassandraStore } from '../store/index.ts';
+
+/** The bar job's settings from the config: the micro-batch trigger is `flushInterval`, the TS engine's flush period. */
+export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOptions> = {}): BarJobOptions {
+  return {
+    kafkaBootstrapServers: config.kafka.brokers.join(','),
+    topic: TOPICS.trades,
+    barsTopic: BAR_UPDATES_TOPIC,
+    startingOffsets: 'earliest',
+    format: config.kafka.format,
+    tradeSchema: readFileSync(TRADE_SCHEMA_URL, 'utf8'),
+    keyspace: config.cassandra.keyspace,
+    intervals: config.intervals,
+    latenessMs: config.lateness,
+    triggerMs: config.flushInterval,
+    checkpointRoot: join(resolve(config.dataDir), 'spark', 'checkpoints'),
+    barTtlSeconds,
+    ...overrides,
+  };
+}
+
+/** Where a process keeps its Spark Connect session id, so a restart (or `tickstream spark status`) joins the same session. */
+export const sparkSessionIdFile = (config: Config): string => join(resolve(config.dataDir), 'spark', 'session-id');
+
+export interface SparkConnection {
+  /** Spark Connect URL; default the stack's `sc://127.0.0.1:15002` (no config key exists for it). */
+  readonly url?: string;
+  /** Default `<dataDir>/spark/session-id`. */
+  readonly sessionIdFile?: string;
+  readonly logger?: Logger;
+}
+
+export interface SparkProcessorOptions extends SparkConnection {
+  readonly stats?: PipelineStats;
+  /** How often progress is logged and failed queries are started again; default `statusInterval` (5 s when that is 0). */
+  readonly statusIntervalMs?: number;
+  /**
+   * What close() does with the queries: stop them (false, the default: the process role owns
+   * the job, as the TS engine owns its consumer), or leave them running on the server and only
+   * let go of them (true). Left running, they last while the session lives: a Spark 3.5 session
+   * with no calls for an hour ends and takes its queries with it; a process started again with
+   * the same data dir joins the session and attaches to them.
+   */
+  readonly detachOnClose?: boolean;
+  /** Changes to the job's settings (tests: their own topics and keyspace). */
+  readonly job?: Partial<BarJobOptions>;
+}
+
+/** One query of the job as `tickstream spark status` shows it. */
+export interface SparkQueryReport {
+  readonly name: string;
+  readonly id: string;
+  readonly active: boolean;
+  readonly batchId?: number;
+  readonly inputRowsPerSecond?: number;
+  readonly processedRowsPerSecond?: number;
+  readonly batchDurationMs?: number;
+  /** ISO-8601, for the queries with a watermark (the bar aggregations). */
+  readonly watermark?: string;
+  /** The error that ended the query. */
+  readonly exception?: string;
+}
+
+function connect(config: Config, c: SparkConnection): SparkConnectClient {
+  return new SparkConnectClient({
+    url: c.url ?? SPARK_CONNECT_URL,
+    sessionIdFile: c.sessionIdFile ?? sparkSessionIdFile(config),
+    logger: c.logger ?? silentLogger,
+  });
+}
+
+async function reportOf(query: StreamingQuery): Promise<SparkQueryReport> {
+  const [status, progress] = await Promise.all([query.status(), query.lastProgress()]);
+  const exception = status.isActive ? null : await query.exception();
+  return {
+    name: query.name ?? query.id,
+    id: query.id,
+    active: status.isActive,
+    ...progressFields(progress),
+    ...(exception === null ? {} : { exception: exception.message.split('\n')[0] ?? exception.message }),
+  };
+}
+
+function progressFields(p: StreamingQueryProgress | null): Partial<SparkQueryReport> {
+  if (p === null) return {};
+  const watermark = p.eventTime['watermark'];
+  return {
+    batchId: p.batchId,
+    ...(p.inputRowsPerSecond === undefined ? {} : { inputRowsPerSecond: p.inputRowsPerSecond }),
+    ...(p.processedRowsPerSecond === undefined ? {} : { processedRowsPerSecond: p.processedRowsPerSecond }),
+    ...(p.batchDurationMs === undefined ? {} : { batchDurationMs: p.batchDurationMs }),
+    ...(watermark === undefined ? {} : { watermark }),
+  };
+}
+
+/**
+ * The process role with `engine: spark`: makes sure the keyspace's tables and the topics exist,
+ * starts the bar job on the Spark Connect server (attaching to the queries already running in
+ * this data dir's session), logs each query's progress every status interval, starts a query
+ * that failed again from its checkpoint, and stops the job on close() (see detachOnClose).
+ */
+export class SparkProcessor {
+  readonly #config: Config;
+  readonly #options: SparkProcessorOptions;
+  readonly #log: Logger;
+  readonly #job: BarJobOptions;
+  readonly #lastBatch = new Map<string, number>();
+  #client: SparkConnectClient | undefined;
+  #queries: StreamingQuery[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+
+  constructor(config: Config, options: SparkProcessorOptions = {}) {
+    if (config.profile !== 'cluster') {
+      throw new ConfigError('engine', config.engine, 'ts in the embedded profile: the Spark engine reads Kafka and writes Cassandra (use --profile cluster)');
+    }
+    this.#config = config;
+    this.#options = options;
+    this.#log = options.logger ?? silentLogger;
+    this.#job = sparkBarJobOptions(config, options.job);
+  }
+
+  get job(): BarJobOptions {
+    return this.#job;
+  }
+
+  /** The handles of the running job (empty before start and after close). */
+  get queries(): readonly StreamingQuery[] {
+    return this.#queries;
+  }
+
+  async start(): Promise<void> {
+    await this.#prepare();
+    this.#client = connect(this.#config, { ...this.#options, logger: this.#log });
+    this.#queries = await startBarJob(this.#client, this.#job);
+    this.#log.info('spark job running', {
+      queries: this.#queries.map((q) => q.name).join(','),
+      trigger_ms: this.#job.triggerMs,
+      session: this.#client.sessionId,
+    });
+    const every = this.#options.statusIntervalMs ?? (this.#config.statusInterval > 0 ? this.#config.statusInterval : 5_000);
+    this.#timer = setInterval(() => {
+      this.#ticking = this.#ticking.then(() => this.#tick()).catch((error: unknown) => {
+        this.#log.warn('spark progress check failed', { error: error instanceof Error ? error.message : String(error) });
+      });
+    }, every);
+    this.#timer.unref();
+  }
+
+  /** Every query of the job with its last progress. */
+  async progress(): Promise<SparkQueryReport[]> {
+    return Promise.all(this.#queries.map(reportOf));
+  }
+
+  /** The tables (migrations) and the topics the job reads and writes. */
+  async #prepare(): Promise<void> {
+    const { contactPoints, localDataCenter, concurrency } = this.#config.cassandra;
+    const store = openCassandraStore({ contactPoints, localDataCenter, keyspace: this.#job.keyspace, concurrency, logger: this.#log });
+    try {
+      const migrated = await store.migrate();
+      if (migrated.applied.length > 0) this.#log.info('store migrated', { applied: migrated.applied.join(','), keyspace: this.#job.keyspace });
+    } finally {
+      await store.close();
+    }
+    const kafka = this.#config.kafka;
+    const connection = { brokers: kafka.brokers, clientId: kafka.clientId };
+    const settings = { partitions: kafka.topicPartitions, retentionMs: kafka.retention };
+    if (this.#job.topic === TOPICS.trades) await ensureTradeTopics(connection, settings);
+    const kafkaConsole = new KafkaConsole({ ...connection, logger: this.#log });
+    try {
+      const created = await kafkaConsole.createTopic({
+        name: this.#job.barsTopic,
+        partitions: kafka.topicPartitions,
+        config: { 'retention.ms': String(kafka.retention) },
+      });
+      if (created) this.#log.info('topic created', { topic: this.#job.barsTopic });
+    } finally {
+      await kafkaConsole.close();
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#client === undefined || this.#closing !== undefined) return;
+    let failed = false;
+    for (const query of this.#queries) {
+      const recent = await query.recentProgress();
+      const last = recent.at(-1) ?? null;
+      this.#count(query, recent);
+      const status = await query.status();
+      const f = progressFields(last);
+      this.#log.info('spark progress', {
+        query: query.name ?? query.id,
+        batch: f.batchId,
+        rows_per_s: f.inputRowsPerSecond === undefined ? undefined : Math.round(f.inputRowsPerSecond),
+        batch_ms: f.batchDurationMs,
+        watermark: f.watermark,
+        active: status.isActive,
+      });
+      if (status.isActive) continue;
+      const exception = await query.exception();
+      if (exception === null) {
+        this.#log.warn('spark query stopped from elsewhere; not restarting it', { query: query.name ?? query.id });
+      } else {
+        failed = true;
+        this.#log.error('spark query failed', { query: query.name ?? query.id, error: exception.message.split('\n')[0] });
+      }
+    }
+    if (failed && this.#closing === undefined) {
+      for (const q of this.#queries) q.detach();
+      // Attaches to the queries still running and starts the failed ones from their checkpoints.
+      this.#queries = await startBarJob(this.#client, this.#job);
+      this.#log.info('spark job restarted', { queries: this.#queries.map((q) => q.name).join(',') });
+    }
+  }
+
+  /** Folds the batches finished since the last look into the pipeline counters. */
+  #count(query: StreamingQuery, recent: readonly StreamingQueryProgress[]): void {
+    const stats = this.#options.stats;
+    const name = query.name ?? query.id;
+    const seen = this.#lastBatch.get(`${name}/${query.runId}`) ?? -1;
+    let rows = 0;
+    for (const p of recent) if (p.batchId > seen) rows += p.numInputRows;
+    const newest = recent.at(-1)?.batchId;
+    if (newest !== undefined) this.#lastBatch.set(`${name}/${query.runId}`, Math.max(seen, newest));
+    if (stats === undefined || rows === 0) return;
+    if (name === TRADES_QUERY) {
+      stats.processed += rows;
+      stats.tradesStored += rows;
+      stats.processedRate.mark(rows, Date.now());
+    } else if (name === BARS_STORE_QUERY) {
+      stats.barsStored += rows;
+      stats.barsRate.mark(rows, Date.now());
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#ticking;
+    const client = this.#client;
+    if (client === undefined) return;
+    try {
+      if (this.#options.detachOnClose === true) {
+        for (const q of this.#queries) q.detach();
+        this.#log.info('spark job left running', { queries: this.#queries.length, session: client.sessionId });
+      } else {
+        for (const q of this.#queries) {
+          await q.stop().catch((error: unknown) => {
+            this.#log.warn('stopping a spark query failed', { query: q.name ?? q.id, error: error instanceof Error ? error.message : String(error) });
+          });
+        }
+      }
+    } finally {
+      this.#queries = [];
+      client.close();
+    }
+  }
+}
+
+/** Starts the Spark engine of the process role; close() it on shutdown. */
+export async function startSparkProcessor(config: Config, options: SparkProcessorOptions = {}): Promise<SparkProcessor> {
+  const processor = new SparkProcessor(config, options);
+  try {
+    await processor.start();
+  } catch (error) {
+    await processor.close().catch(() => {});
+    throw error;
+  }
+  return processor;
+}
+
+/** The job's queries active in this data dir's session, with their last progress (`tickstream spark status`). */
+export async function sparkJobStatus(config: Config, connection: SparkConnection = {}): Promise<SparkQueryReport[]> {
+  const client = connect(config, connection);
+  try {
+    const reports: SparkQueryReport[] = [];
+    for (const q of await activeBarJobQueries(client)) {
+      const handle = await client.streams.get(q.id);
+      if (handle !== null) reports.push(await reportOf(handle));
+    }
+    return reports;
+  } finally {
+    client.close();
+  }
+}
+
+/** Stops the job's queries in this data dir's session; returns their names (`tickstream spark stop`). */
+export async function stopSparkJob(config: Config, connection: SparkConnection = {}): Promise<string[]> {
+  const client = connect(config, connection);
+  try {
+    return await stopBarJob(client);
+  } finally {
+    client.close();
+  }
+}
