@@ -1,0 +1,68 @@
+import { Command, Option } from 'commander';
+import { sparkJobStatus, stopSparkJob, type SparkConnection, type SparkQueryReport } from '../app/spark-processor.ts';
+import type { ConfigKey } from '../config/index.ts';
+import { addConfigOptions, configFromOptions } from './config-options.ts';
+
+/** The data dir holds the session id that the process role's job runs in. */
+const KEYS: readonly ConfigKey[] = ['dataDir', 'logLevel'];
+
+const cell = (v: string | number | undefined): string => (v === undefined ? '-' : String(v));
+const rate = (v: number | undefined): string | undefined => (v === undefined ? undefined : v.toFixed(1));
+
+/** One row per query: name, state, batch, input rows/s, processed rows/s, batch duration, watermark. */
+export function renderSparkStatus(reports: readonly SparkQueryReport[]): string {
+  if (reports.length === 0) return 'no bar-job queries active in this session\n';
+  const header = ['QUERY', 'STATE', 'BATCH', 'IN ROWS/S', 'DONE ROWS/S', 'BATCH MS', 'WATERMARK'];
+  const rows = reports.map((r) => [
+    r.name,
+    r.active ? 'active' : `ended${r.exception === undefined ? '' : `: ${r.exception}`}`,
+    cell(r.batchId),
+    cell(rate(r.inputRowsPerSecond)),
+    cell(rate(r.processedRowsPerSecond)),
+    cell(r.batchDurationMs),
+    cell(r.watermark),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
+function connection(options: Record<string, unknown>): SparkConnection {
+  return typeof options['url'] === 'string' ? { url: options['url'] } : {};
+}
+
+function sub(name: string, description: string): Command {
+  return addConfigOptions(new Command(name).description(description), KEYS).addOption(
+    new Option('--url <sc-url>', 'Spark Connect server (default: the stack\'s sc://127.0.0.1:15002)'),
+  );
+}
+
+/** `tickstream spark status|stop`: the bar job that `tickstream process --engine spark` runs, seen from another shell. */
+export function sparkCommand(): Command {
+  const status = sub('status', 'list the bar job\'s streaming queries with their last progress: input rows/s, batch duration, watermark')
+    .addOption(new Option('--json', 'print JSON instead of a table'))
+    .action(async (options: Record<string, unknown>) => {
+      const reports = await sparkJobStatus(configFromOptions(options, KEYS), connection(options));
+      process.stdout.write(options['json'] === true ? `${JSON.stringify(reports, null, 2)}\n` : renderSparkStatus(reports));
+    });
+
+  const stop = sub('stop', 'stop the bar job\'s streaming queries; they resume from their checkpoints when the job starts again').action(
+    async (options: Record<string, unknown>) => {
+      const stopped = await stopSparkJob(configFromOptions(options, KEYS), connection(options));
+      process.stdout.write(stopped.length === 0 ? 'no bar-job queries were active\n' : stopped.map((name) => `stopped ${name}\n`).join(''));
+    },
+  );
+
+  return new Command('spark')
+    .description('the Spark bar job: its queries run in the Spark Connect session kept in <data-dir>/spark/session-id')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  tickstream spark status
+  tickstream spark status --json
+  tickstream spark stop --data-dir ./.tickstream`,
+    )
+    .addCommand(status)
+    .addCommand(stop);
+}
