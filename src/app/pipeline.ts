@@ -10,6 +10,7 @@ import { createHttpServer, type HttpServer } from '../server/index.ts';
 import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
 import { AppendWindow } from './append-window.ts';
 import { Processor } from './processor.ts';
+import { startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
 import { openStore } from './store-factory.ts';
@@ -78,8 +79,9 @@ export async function startPipeline(config: Config, options: PipelineOptions = {
  * server and store close last.
  */
 export async function startRoles(config: Config, roles: Roles, options: PipelineOptions = {}): Promise<RoleSet> {
-  if (roles.process && config.engine !== 'ts') {
-    throw new ConfigError('engine', config.engine, 'ts; the Spark engine is not available in this version');
+  const sparkEngine = roles.process && config.engine === 'spark';
+  if (sparkEngine && config.profile !== 'cluster') {
+    throw new ConfigError('engine', config.engine, 'ts in the embedded profile: the Spark engine reads Kafka and writes Cassandra (use --profile cluster)');
   }
   if (config.profile === 'embedded' && roles.produce !== roles.process) {
     throw new ConfigError('profile', config.profile, 'cluster: the in-process log of the embedded profile lives in one process (use `tickstream run`)');
@@ -93,11 +95,11 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   let failure: unknown;
 
   try {
-    const store = roles.process || roles.serve ? await openStore(config, { dataDir, logger: logger.child('store') }) : undefined;
+    const store = roles.process || roles.serve ? await openStore(config, { logger: logger.child('store') }) : undefined;
     parts.store = store;
 
     const transport: Transport | undefined =
-      roles.produce || roles.process
+      roles.produce || (roles.process && !sparkEngine)
         ? openTransport(config, {
             dataDir,
             logger,
@@ -146,7 +148,10 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     }
 
     let processor: Processor | undefined;
-    if (roles.process && transport !== undefined && store !== undefined) {
+    if (sparkEngine) {
+      // Spark reads market.trades and writes Cassandra itself; this process only drives and watches the job.
+      parts.spark = await startSparkProcessor(config, { logger: logger.child('spark'), stats });
+    } else if (roles.process && transport !== undefined && store !== undefined) {
       const live = server?.live;
       processor = new Processor({
         engineId: transport.kind === 'kafka' ? config.kafka.groupId : 'embedded',
@@ -169,7 +174,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       parts.processor = processor;
       parts.failed = () => failure;
       await processor.start();
-    } else if (server !== undefined && store !== undefined) {
+    }
+    if (processor === undefined && server !== undefined && store !== undefined) {
       // A serve-only process learns about new bars and trades from the store.
       const feed = new StoreFeed({ store, symbols: config.symbols, intervals: config.intervals, live: server.live, logger: logger.child('feed') });
       feed.start();
@@ -248,6 +254,7 @@ interface Parts {
   transport?: Transport | undefined;
   opened?: OpenedSource;
   processor?: Processor;
+  spark?: SparkProcessor;
   failed?: () => unknown;
   feed?: StoreFeed;
   server?: HttpServer;
@@ -269,6 +276,7 @@ async function closeParts(parts: Parts): Promise<void> {
     await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
     await parts.processor.close();
   }
+  await parts.spark?.close();
   await parts.feed?.close();
   await parts.server?.close();
   await parts.kafkaConsole?.close();

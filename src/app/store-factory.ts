@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { openCassandraStore, openSqliteStore } from '../store/index.ts';
@@ -10,18 +10,40 @@ export function storeKindOf(config: Config): 'sqlite' | 'cassandra' {
   return config.profile === 'cluster' ? 'cassandra' : 'sqlite';
 }
 
-/** The store of the config, migrated: SQLite in `<dataDir>/tickstream.db`, or the Cassandra keyspace. */
-export async function openStore(config: Config, deps: { dataDir: string; logger: Logger }): Promise<Store> {
-  const store =
-    storeKindOf(config) === 'cassandra'
-      ? openCassandraStore({
-          contactPoints: config.cassandra.contactPoints,
-          localDataCenter: config.cassandra.localDataCenter,
-          keyspace: config.cassandra.keyspace,
-          concurrency: config.cassandra.concurrency,
-          logger: deps.logger,
-        })
-      : openSqliteStore({ path: join(deps.dataDir, 'tickstream.db'), logger: deps.logger });
+export interface ConfiguredStore {
+  readonly store: Store;
+  /** How the store is named to the user, e.g. `sqlite ./.tickstream/tickstream.db`. */
+  readonly where: string;
+}
+
+/**
+ * The store the config names, not yet migrated: SQLite in `<dataDir>/tickstream.db` (written
+ * from a worker thread unless `worker` is false), or the Cassandra keyspace.
+ */
+export function createStore(config: Config, deps: { logger: Logger; worker?: boolean }): ConfiguredStore {
+  const kind = storeKindOf(config);
+  switch (kind) {
+    case 'sqlite': {
+      const path = join(resolve(config.dataDir), 'tickstream.db');
+      return { store: openSqliteStore({ path, logger: deps.logger, ...(deps.worker === undefined ? {} : { worker: deps.worker }) }), where: `sqlite ${path}` };
+    }
+    case 'cassandra': {
+      const { contactPoints, localDataCenter, keyspace, concurrency } = config.cassandra;
+      return {
+        store: openCassandraStore({ contactPoints, localDataCenter, keyspace, concurrency, logger: deps.logger }),
+        where: `cassandra keyspace ${keyspace} at ${contactPoints.join(',')}`,
+      };
+    }
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown store ${String(never)}`);
+    }
+  }
+}
+
+/** The store of the config with its pending migrations applied, as `run`, `process` and `serve` start it. */
+export async function openStore(config: Config, deps: { logger: Logger }): Promise<Store> {
+  const { store } = createStore(config, deps);
   try {
     const migrated = await store.migrate();
     if (migrated.applied.length > 0) deps.logger.info('store migrated', { applied: migrated.applied.join(','), current: migrated.current });

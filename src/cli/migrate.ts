@@ -1,13 +1,13 @@
-import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import type { Config, ConfigKey } from '../config/index.ts';
-import { createLogger, type Logger } from '../observability/index.ts';
-import { openCassandraStore, openSqliteStore, type Store } from '../store/index.ts';
+import { createStore } from '../app/index.ts';
+import type { ConfigKey } from '../config/index.ts';
+import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 
 /** The config keys that say which store the profile uses and where it is. */
 const KEYS: readonly ConfigKey[] = [
   'profile',
+  'store',
   'dataDir',
   'logLevel',
   'cassandra.contactPoints',
@@ -15,32 +15,6 @@ const KEYS: readonly ConfigKey[] = [
   'cassandra.keyspace',
   'cassandra.concurrency',
 ];
-
-interface ProfileStore {
-  readonly store: Store;
-  /** How the store is named in the output. */
-  readonly where: string;
-}
-
-function profileStore(config: Config, logger: Logger): ProfileStore {
-  switch (config.profile) {
-    case 'embedded': {
-      const path = join(resolve(config.dataDir), 'tickstream.db');
-      return { store: openSqliteStore({ path, logger, worker: false }), where: `sqlite ${path}` };
-    }
-    case 'cluster': {
-      const { contactPoints, localDataCenter, keyspace, concurrency } = config.cassandra;
-      return {
-        store: openCassandraStore({ contactPoints, localDataCenter, keyspace, concurrency, logger }),
-        where: `cassandra keyspace ${keyspace} at ${contactPoints.join(',')}`,
-      };
-    }
-    default: {
-      const never: never = config.profile;
-      throw new Error(`unknown profile ${String(never)}`);
-    }
-  }
-}
 
 export function migrateCommand(): Command {
   const cmd = new Command('migrate')
@@ -58,7 +32,7 @@ Examples:
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
     const logger = createLogger({ level: config.logLevel }).child('migrate');
-    const { store, where } = profileStore(config, logger);
+    const { store, where } = createStore(config, { logger, worker: false });
     try {
       const result = await store.migrate();
       for (const label of result.applied) process.stdout.write(`applied ${label}\n`);
