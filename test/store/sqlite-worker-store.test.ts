@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { EpochMs, Offset, Price, Volume } from '../../src/domain/index.ts';
+import type { Bar, EpochMs, Offset, Price, Volume } from '../../src/domain/index.ts';
 import { StoreUnavailableError } from '../../src/errors.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import { SqliteWorkerStore } from '../../src/store/sqlite/sqlite-worker-store.ts';
@@ -109,4 +109,13 @@ test('sqlite worker store: unicode symbols, odd conditions and zero volume read 
   await store.write({ trades: odd, bars: [], checkpoints: [] });
   assert.deepEqual(await store.trades({ symbol: '株式:ÄÖ📈', limit: 10 }), [...odd].reverse());
   assert.deepEqual(await store.symbols(), ['株式:ÄÖ📈']);
+});
+
+test('sqlite worker store: a batch that cannot cross to the worker rejects, and the store keeps working', async (t) => {
+  const store = await openStore(t);
+  const bar = { symbol: 'SYM1', interval: '5s', windowStart: 0, windowEnd: 5_000, open: 1, high: 1, low: 1, close: 1, volume: 1, vwap: 1, avgPrice: 1, tradeCount: 1 };
+  const uncloneable = { ...bar, extra: () => 0 } as unknown as Bar;
+  await assert.rejects(store.write({ trades: trades(3), bars: [uncloneable], checkpoints: [] }), StoreUnavailableError);
+  await store.write({ trades: trades(3), bars: [], checkpoints: [] });
+  assert.equal((await store.trades({ symbol: 'SYM1', limit: 10 })).length, 1);
 });

@@ -81,10 +81,10 @@ export class SqliteWorkerStore implements Store {
     return this.#call({ op: 'migrate' }) as Promise<MigrationResult>;
   }
 
-  write(batch: FlushBatch): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closedError());
+  async write(batch: FlushBatch): Promise<void> {
+    if (this.#closed) throw this.#closedError();
     const trades = packTrades(batch.trades);
-    return this.#call({ op: 'write', trades, bars: batch.bars, checkpoints: batch.checkpoints }, transferListOf(trades)) as Promise<void>;
+    await this.#call({ op: 'write', trades, bars: batch.bars, checkpoints: batch.checkpoints }, transferListOf(trades));
   }
 
   bars(query: BarQuery): Promise<Bar[]> {
@@ -158,10 +158,15 @@ export class SqliteWorkerStore implements Store {
   #send(running: Running, call: Call, transfer?: ArrayBuffer[]): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
+      try {
+        running.worker.postMessage({ ...call, id }, transfer);
+      } catch (error) {
+        reject(new StoreUnavailableError(`cannot send a ${call.op} request to the SQLite store worker: ${error instanceof Error ? error.message : String(error)}`, { canRetry: false, cause: error }));
+        return;
+      }
       this.#pending.set(id, { resolve, reject });
       // Only an outstanding call keeps the process alive; an idle store does not.
       if (this.#pending.size === 1) running.worker.ref();
-      running.worker.postMessage({ ...call, id }, transfer);
     });
   }
 
