@@ -13,7 +13,7 @@ import { Processor } from './processor.ts';
 import { startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
-import { openStore } from './store-factory.ts';
+import { openStore, storeKindOf } from './store-factory.ts';
 import { StoreFeed } from './store-feed.ts';
 import { openTransport, type Transport } from './transport.ts';
 
@@ -82,6 +82,9 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   const sparkEngine = roles.process && config.engine === 'spark';
   if (sparkEngine && config.profile !== 'cluster') {
     throw new ConfigError('engine', config.engine, 'ts in the embedded profile: the Spark engine reads Kafka and writes Cassandra (use --profile cluster)');
+  }
+  if (sparkEngine && storeKindOf(config) !== 'cassandra') {
+    throw new ConfigError('store', config.store, 'cassandra or auto with the Spark engine: Spark writes its bars and trades to Cassandra');
   }
   if (config.profile === 'embedded' && roles.produce !== roles.process) {
     throw new ConfigError('profile', config.profile, 'cluster: the in-process log of the embedded profile lives in one process (use `tickstream run`)');
@@ -176,7 +179,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       await processor.start();
     }
     if (processor === undefined && server !== undefined && store !== undefined) {
-      // A serve-only process learns about new bars and trades from the store.
+      // Without the TS engine here (serve only, or Spark as the engine), new bars and trades are learnt from the store.
       const feed = new StoreFeed({ store, symbols: config.symbols, intervals: config.intervals, live: server.live, logger: logger.child('feed') });
       feed.start();
       parts.feed = feed;
