@@ -69,6 +69,7 @@ export class Processor implements ConsumerHandler {
   #pending: StoredTrade[] = [];
   #late: LateEntry[] = [];
   #flushing: Promise<void> = Promise.resolve();
+  #early: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -129,7 +130,26 @@ export class Processor implements ConsumerHandler {
     slot.touched = true;
     this.#o.stats.processed += applied;
     this.#o.stats.processedRate.mark(applied, this.#clock.now());
-    if (this.#pending.length >= this.#maxPending) await this.flush();
+    if (this.#pending.length >= this.#maxPending) await this.#flushBehind();
+  }
+
+  /**
+   * An early flush that overlaps with the engine: it starts a write of what is pending and
+   * returns, so the next records are applied while the store writes. Only one such write is
+   * in flight; a second one waits for it, which bounds memory to about two batches and is
+   * the backpressure when the store is slower than the engine.
+   */
+  async #flushBehind(): Promise<void> {
+    if (this.#early !== undefined) await this.#early;
+    if (this.#pending.length < this.#maxPending) return;
+    const started = this.flush();
+    const early = started.catch((error: unknown) => {
+      this.#log.error('flush failed', { error: error instanceof Error ? error.message : String(error) });
+    });
+    this.#early = early;
+    void early.finally(() => {
+      if (this.#early === early) this.#early = undefined;
+    });
   }
 
   /** Writes what is pending; calls queue up behind each other. */

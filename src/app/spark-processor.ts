@@ -14,7 +14,7 @@ import {
   stopBarJob,
   TRADES_QUERY,
   type BarJobOptions,
-} from '../spark/bar-job.ts';
+} from '../spark/index.ts';
 import { SPARK_CONNECT_URL } from '../stack/index.ts';
 import { barTtlSeconds, openCassandraStore } from '../store/index.ts';
 

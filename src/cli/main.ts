@@ -7,6 +7,7 @@ import { produceCommand } from './produce.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
+import { sparkCommand } from './spark.ts';
 import { simulateCommand } from './simulate.ts';
 import { stackCommand } from './stack.ts';
 
@@ -21,6 +22,7 @@ const program = new Command('tickstream')
   .addCommand(processCommand())
   .addCommand(serveCommand())
   .addCommand(migrateCommand())
+  .addCommand(sparkCommand())
   .addCommand(stackCommand());
 
 try {

@@ -15,3 +15,12 @@ export { parseConnectionString, DEFAULT_SPARK_CONNECT_PORT, type SparkConnectTar
 export { loadOrCreateSessionId } from './session-id.ts';
 export type { PlanRunner } from './plan-runner.ts';
 export type * from './proto-types.ts';
+export {
+  activeBarJobQueries,
+  BAR_UPDATES_TOPIC,
+  BARS_STORE_QUERY,
+  startBarJob,
+  stopBarJob,
+  TRADES_QUERY,
+  type BarJobOptions,
+} from './bar-job.ts';

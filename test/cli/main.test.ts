@@ -31,7 +31,7 @@ test('an unknown TICKSTREAM_ variable is rejected by name', () => {
 });
 
 test('every command has --help', () => {
-  for (const command of ['run', 'simulate', 'replay', 'produce', 'process', 'serve', 'stack']) {
+  for (const command of ['run', 'simulate', 'replay', 'produce', 'process', 'serve', 'stack', 'migrate', 'spark']) {
     const r = tickstream([command, '--help']);
     assert.equal(r.status, 0, `${command} --help: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`Usage: tickstream ${command}`));
