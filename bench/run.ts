@@ -1,17 +1,13 @@
 // The embedded-path benchmark: source → in-process log → TS engine → SQLite, beside its floor
 // (a bare loop that only parses the same frames and updates a Map of bars), in one run.
 // Usage: npm run bench -- [--trades N] [--symbols N] [--latency-seconds S] [--out file.json]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startPipeline } from '../src/app/index.ts';
-import { loadConfig, type Config } from '../src/config/index.ts';
-import { silentLogger } from '../src/observability/index.ts';
 import type { FinnhubTrade } from '../src/source/index.ts';
 import { benchArgs } from './args.ts';
-import { FrameSource } from './frame-source.ts';
-import { benchSymbols, INTERVALS, makeFrames, TRADES_PER_FRAME } from './frames.ts';
-import { fmt, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
+import { endToEnd, type RunResult } from './end-to-end.ts';
+import { benchSymbols, INTERVALS, makeFrames } from './frames.ts';
+import { fmt, printTable, progress, writeReport } from './measure.ts';
 
 const args = benchArgs('npm run bench', 'Measures the embedded pipeline end to end beside its floor and writes bench/results/embedded.json.');
 const TRADES = args.trades;
@@ -59,66 +55,6 @@ function floor(frames: readonly string[]): { tradesPerS: number; bars: number } 
   return { tradesPerS: trades / seconds, bars: bars.size };
 }
 
-function benchConfig(dataDir: string, symbols: readonly string[], flushInterval: string): Config {
-  return loadConfig({
-    env: {},
-    cwd: dataDir,
-    flags: {
-      dataDir,
-      port: '0',
-      symbols: symbols.join(','),
-      intervals: INTERVALS.join(','),
-      flushInterval,
-      logLevel: 'silent',
-    },
-  });
-}
-
-interface RunResult {
-  trades: number;
-  seconds: number;
-  tradesPerS: number;
-  barsStored: number;
-  late: number;
-  rssPeakMb: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-}
-
-/** Runs the whole embedded pipeline over the frames; time runs until the last trade and its bars are stored. */
-async function endToEnd(frames: readonly string[], symbols: readonly string[], options: { flushInterval: string; rate?: number; maxMs?: number }): Promise<RunResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-'));
-  try {
-    const source = new FrameSource(frames, { tradesPerFrame: TRADES_PER_FRAME, ...(options.rate === undefined ? {} : { rate: options.rate }), ...(options.maxMs === undefined ? {} : { maxMs: options.maxMs }) });
-    const pipeline = await startPipeline(benchConfig(dir, symbols, options.flushInterval), { logger: silentLogger, source });
-    const rss = rssSampler();
-    const t0 = performance.now();
-    await source.finished();
-    const delivered = source.counters.received;
-    await until(() => pipeline.stats.processed >= delivered, 600_000, 'the engine to read every trade');
-    // As `replay --exit` does at the end of its file: write what is left now, not at the next tick.
-    await pipeline.flush();
-    await until(() => pipeline.stats.tradesStored + pipeline.stats.late >= delivered, 600_000, 'the store to hold every trade');
-    const seconds = (performance.now() - t0) / 1000;
-    const rssPeakMb = rss.stop();
-    const s = pipeline.stats;
-    const result: RunResult = {
-      trades: delivered,
-      seconds,
-      tradesPerS: delivered / seconds,
-      barsStored: s.barsStored,
-      late: s.late,
-      rssPeakMb,
-      latencyP50Ms: s.latency.quantile(0.5),
-      latencyP99Ms: s.latency.quantile(0.99),
-    };
-    await pipeline.close();
-    return result;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 const symbols = benchSymbols(SYMBOL_COUNT);
 progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
 const frames = makeFrames(TRADES, symbols, Date.now());
@@ -134,15 +70,22 @@ progress('floor again, after the end-to-end run');
 const floorAfter = floor(frames);
 const floorPerS = Math.max(floorRun.tradesPerS, floorAfter.tradesPerS);
 
-const paced = makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now());
-progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms`);
-const latency10ms = await endToEnd(paced, symbols, { flushInterval: '10ms', rate: LATENCY_RATE, maxMs: LATENCY_SECONDS * 1000 });
-progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s`);
-const latency1s = await endToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
-  flushInterval: '1s',
-  rate: LATENCY_RATE,
-  maxMs: LATENCY_SECONDS * 1000,
-});
+/**
+ * The paced runs go in a fresh process each, so their RSS is the pipeline's at that rate,
+ * not the heap this process grew while holding a million frames.
+ */
+function pacedRun(flushInterval: string): RunResult {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join('bench', 'paced.ts'), '--rate', String(LATENCY_RATE), '--seconds', String(LATENCY_SECONDS), '--symbols', String(SYMBOL_COUNT), '--flush', flushInterval],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
+  );
+  return JSON.parse(out) as RunResult;
+}
+progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms (own process)`);
+const latency10ms = pacedRun('10ms');
+progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s (own process)`);
+const latency1s = pacedRun('1s');
 
 const ratio = fullSpeed.tradesPerS / floorPerS;
 const rows: [string, string, string, string][] = [
