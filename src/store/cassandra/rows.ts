@@ -6,23 +6,7 @@ import type { Checkpoint, StoredTrade } from '../store.ts';
  * bigint columns come back from the driver as its Long type; toNumber() is exact for every
  * value a write can bind (epoch ms, offsets and counts stay below 2^53).
  */
-export const TRADE_COLUMNS = ['symbol', 'day', 'ts', 'seq', 'price', 'volume', 'conditions', 'source', 'ingest_ts'] as const;
-export const BAR_COLUMNS = [
-  'symbol',
-  'interval',
-  'window_start',
-  'window_end',
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'vwap',
-  'avg_price',
-  'trade_count',
-  'updated_at',
-] as const;
-export const CHECKPOINT_COLUMNS = ['engine_id', 'partition', 'next_offset', 'state', 'updated_at'] as const;
+export { BAR_COLUMNS, CHECKPOINT_COLUMNS, TRADE_COLUMNS } from '../columns.ts';
 
 /** A result row as the driver gives it: column name → decoded value. */
 export type CqlRow = Readonly<Record<string, unknown>>;

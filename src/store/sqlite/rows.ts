@@ -1,25 +1,8 @@
-import { TRADE_SOURCES, type Bar, type EpochMs, type Offset, type Price, type TradeSource, type Volume } from '../../domain/index.ts';
+import { fromBarRecord, TRADE_SOURCES, type Bar, type BarRecord, type EpochMs, type Offset, type Price, type TradeSource, type Volume } from '../../domain/index.ts';
 import type { Checkpoint, StoredTrade } from '../store.ts';
 import type { PackedTrades } from './packed-trades.ts';
 
-/** Column order of every trades insert and of TRADE_SELECT. */
-export const TRADE_COLUMNS = ['symbol', 'day', 'ts', 'seq', 'price', 'volume', 'conditions', 'source', 'ingest_ts'] as const;
-export const BAR_COLUMNS = [
-  'symbol',
-  'interval',
-  'window_start',
-  'window_end',
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'vwap',
-  'avg_price',
-  'trade_count',
-  'updated_at',
-] as const;
-export const CHECKPOINT_COLUMNS = ['engine_id', 'partition', 'next_offset', 'state', 'updated_at'] as const;
+export { BAR_COLUMNS, CHECKPOINT_COLUMNS, TRADE_COLUMNS } from '../columns.ts';
 
 export interface TradeRow {
   symbol: string;
@@ -32,20 +15,7 @@ export interface TradeRow {
   ingest_ts: number;
 }
 
-export interface BarRow {
-  symbol: string;
-  interval: string;
-  window_start: number;
-  window_end: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  vwap: number | null;
-  avg_price: number;
-  trade_count: number;
-}
+export type BarRow = BarRecord;
 
 export interface CheckpointRow {
   partition: number;
@@ -162,21 +132,9 @@ export function tradeFromRow(r: TradeRow): StoredTrade {
   };
 }
 
+/** A bars row has the wire's snake_case columns, so it reads like a BarRecord. */
 export function barFromRow(r: BarRow): Bar {
-  return {
-    symbol: r.symbol,
-    interval: r.interval,
-    windowStart: r.window_start as EpochMs,
-    windowEnd: r.window_end as EpochMs,
-    open: r.open,
-    high: r.high,
-    low: r.low,
-    close: r.close,
-    volume: r.volume,
-    vwap: r.vwap,
-    avgPrice: r.avg_price,
-    tradeCount: r.trade_count,
-  };
+  return fromBarRecord(r);
 }
 
 export function checkpointFromRow(engineId: string, r: CheckpointRow): Checkpoint {
