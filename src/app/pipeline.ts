@@ -10,7 +10,7 @@ import { createHttpServer, type HttpServer } from '../server/index.ts';
 import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
 import { AppendWindow } from './append-window.ts';
 import { Processor } from './processor.ts';
-import { startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
+import { sparkStats, startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
 import { openStore, storeKindOf } from './store-factory.ts';
@@ -147,6 +147,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         logger: logger.child('http'),
         ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
         ...(kafka === undefined ? {} : { kafka }),
+        // The Spark job's query progress, when this process drives it (started just below the server).
+        ...(sparkEngine ? { extraStats: () => sparkStats(parts.spark?.latestProgress()) } : {}),
       });
     }
 

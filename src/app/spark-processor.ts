@@ -99,6 +99,38 @@ async function reportOf(query: StreamingQuery): Promise<SparkQueryReport> {
   };
 }
 
+/** One query's progress as `/api/stats` carries it under `spark.queries` (snake_case, as the rest of the stats). */
+export interface SparkQueryStatsWire {
+  readonly name: string;
+  readonly active: boolean;
+  readonly batch_id: number | null;
+  readonly input_rows_per_s: number | null;
+  readonly processed_rows_per_s: number | null;
+  readonly batch_duration_ms: number | null;
+  /** ISO-8601; null for the queries without a watermark (raw trades, the bar writer). */
+  readonly watermark: string | null;
+  readonly exception: string | null;
+}
+
+/** What a process running the Spark engine adds to `/api/stats`; nothing when it has no Spark job. */
+export function sparkStats(reports: readonly SparkQueryReport[] | undefined): { spark?: { queries: SparkQueryStatsWire[] } } {
+  if (reports === undefined) return {};
+  return {
+    spark: {
+      queries: reports.map((r) => ({
+        name: r.name,
+        active: r.active,
+        batch_id: r.batchId ?? null,
+        input_rows_per_s: r.inputRowsPerSecond ?? null,
+        processed_rows_per_s: r.processedRowsPerSecond ?? null,
+        batch_duration_ms: r.batchDurationMs ?? null,
+        watermark: r.watermark ?? null,
+        exception: r.exception ?? null,
+      })),
+    },
+  };
+}
+
 function progressFields(p: StreamingQueryProgress | null): Partial<SparkQueryReport> {
   if (p === null) return {};
   const watermark = p.eventTime['watermark'];
@@ -123,6 +155,7 @@ export class SparkProcessor {
   readonly #log: Logger;
   readonly #job: BarJobOptions;
   readonly #lastBatch = new Map<string, number>();
+  #latest: SparkQueryReport[] = [];
   #client: SparkConnectClient | undefined;
   #queries: StreamingQuery[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -171,6 +204,14 @@ export class SparkProcessor {
     return Promise.all(this.#queries.map(reportOf));
   }
 
+  /**
+   * The progress as of the last status check (every status interval), without a call to the
+   * server: what `/api/stats` shows, which must answer synchronously. Empty before the first check.
+   */
+  latestProgress(): readonly SparkQueryReport[] {
+    return this.#latest;
+  }
+
   /** The tables (migrations) and the topics the job reads and writes. */
   async #prepare(): Promise<void> {
     const { contactPoints, localDataCenter, concurrency } = this.#config.cassandra;
@@ -201,12 +242,15 @@ export class SparkProcessor {
   async #tick(): Promise<void> {
     if (this.#client === undefined || this.#closing !== undefined) return;
     let failed = false;
+    const reports: SparkQueryReport[] = [];
     for (const query of this.#queries) {
       const recent = await query.recentProgress();
       const last = recent.at(-1) ?? null;
       this.#count(query, recent);
       const status = await query.status();
       const f = progressFields(last);
+      const report: SparkQueryReport = { name: query.name ?? query.id, id: query.id, active: status.isActive, ...f };
+      reports.push(report);
       this.#log.info('spark progress', {
         query: query.name ?? query.id,
         batch: f.batchId,
@@ -221,9 +265,11 @@ export class SparkProcessor {
         this.#log.warn('spark query stopped from elsewhere; not restarting it', { query: query.name ?? query.id });
       } else {
         failed = true;
+        reports[reports.length - 1] = { ...report, exception: exception.message.split('\n')[0] ?? exception.message };
         this.#log.error('spark query failed', { query: query.name ?? query.id, error: exception.message.split('\n')[0] });
       }
     }
+    this.#latest = reports;
     if (failed && this.#closing === undefined) {
       for (const q of this.#queries) q.detach();
       // Attaches to the queries still running and starts the failed ones from their checkpoints.
@@ -275,6 +321,7 @@ export class SparkProcessor {
       }
     } finally {
       this.#queries = [];
+      this.#latest = [];
       client.close();
     }
   }

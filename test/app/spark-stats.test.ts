@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SparkProcessor, sparkStats, type SparkQueryReport } from '../../src/app/spark-processor.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { serverFor } from '../server/fixtures.ts';
+
+const REPORTS: SparkQueryReport[] = [
+  {
+    name: 'tickstream-bars-5s',
+    id: 'q-1',
+    active: true,
+    batchId: 12,
+    inputRowsPerSecond: 1999.5,
+    processedRowsPerSecond: 2400,
+    batchDurationMs: 830,
+    watermark: '2026-01-05T09:30:00.000Z',
+  },
+  { name: 'tickstream-trades', id: 'q-2', active: false, exception: 'org.apache.spark.SparkException: Cassandra is down' },
+];
+
+test('sparkStats puts every query under spark.queries in snake_case, null where Spark reported nothing', () => {
+  assert.deepEqual(sparkStats(REPORTS), {
+    spark: {
+      queries: [
+        {
+          name: 'tickstream-bars-5s',
+          active: true,
+          batch_id: 12,
+          input_rows_per_s: 1999.5,
+          processed_rows_per_s: 2400,
+          batch_duration_ms: 830,
+          watermark: '2026-01-05T09:30:00.000Z',
+          exception: null,
+        },
+        {
+          name: 'tickstream-trades',
+          active: false,
+          batch_id: null,
+          input_rows_per_s: null,
+          processed_rows_per_s: null,
+          batch_duration_ms: null,
+          watermark: null,
+          exception: 'org.apache.spark.SparkException: Cassandra is down',
+        },
+      ],
+    },
+  });
+});
+
+test('sparkStats adds nothing when the process drives no Spark job', () => {
+  assert.deepEqual(sparkStats(undefined), {});
+  assert.equal('spark' in sparkStats(undefined), false);
+});
+
+test('GET /api/stats carries the Spark progress under spark beside the pipeline stats', async (t) => {
+  const { server, stats } = serverFor(t, { extraStats: () => sparkStats(REPORTS) });
+  stats.received = 42;
+  const body = (await server.app.inject('/api/stats')).json() as { received: number; spark: { queries: Record<string, unknown>[] } };
+  assert.equal(body.received, 42);
+  assert.deepEqual(body.spark.queries.map((q) => q.name), ['tickstream-bars-5s', 'tickstream-trades']);
+  assert.equal(body.spark.queries[0]?.input_rows_per_s, 1999.5);
+  assert.equal(body.spark.queries[0]?.batch_duration_ms, 830);
+  assert.equal(body.spark.queries[0]?.watermark, '2026-01-05T09:30:00.000Z');
+  assert.equal(body.spark.queries[1]?.watermark, null);
+});
+
+test('a SparkProcessor that has not started has no progress to show', (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-spark-stats-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { profile: 'cluster', engine: 'spark', dataDir, logLevel: 'silent' } });
+  const processor = new SparkProcessor(config);
+  assert.deepEqual(processor.latestProgress(), []);
+  assert.deepEqual(sparkStats(processor.latestProgress()), { spark: { queries: [] } });
+});
