@@ -53,6 +53,34 @@ const PLOTS: readonly PlotSpec[] = [
   },
 ];
 
+/** One Spark query's progress as `/api/stats` and the stream's stats carry it under `spark.queries` (the Spark engine only). */
+interface SparkQueryWire {
+  readonly name: string;
+  readonly active: boolean;
+  readonly input_rows_per_s: number | null;
+  readonly batch_duration_ms: number | null;
+  readonly watermark: string | null;
+  readonly exception: string | null;
+}
+
+/** The Spark queries of a stats frame; empty when the process runs the TS engine (no `spark` field). */
+function sparkQueries(s: StatsWire): SparkQueryWire[] {
+  // `spark` is an extra the server merges in; StatsWire does not declare it.
+  const spark = (s as unknown as { spark?: { queries?: unknown } }).spark;
+  if (spark === undefined || !Array.isArray(spark.queries)) return [];
+  return (spark.queries as Partial<SparkQueryWire>[]).filter((q): q is SparkQueryWire => typeof q.name === 'string');
+}
+
+/** One line per query: rows/s read, the last batch's duration and the watermark, or why it stopped. */
+function sparkLine(q: SparkQueryWire): string {
+  const name = q.name.replace(/^tickstream-/, '');
+  if (!q.active) return `${name} · stopped${q.exception === null ? '' : `: ${q.exception}`}`;
+  const parts = [name, q.input_rows_per_s === null ? 'no batch yet' : `${formatRate(q.input_rows_per_s)} rows/s`];
+  if (q.batch_duration_ms !== null) parts.push(`batch ${formatMs(q.batch_duration_ms)}`);
+  if (q.watermark !== null) parts.push(`watermark ${q.watermark.slice(11, 19)} UTC`);
+  return parts.join(' · ');
+}
+
 interface Card {
   readonly spec: PlotSpec;
   readonly readout: HTMLElement;
@@ -69,6 +97,9 @@ export class HealthPlots {
   #dirty = false;
   #palette: Palette;
   readonly #resize: ResizeObserver;
+  /** Spark's queries, a line each, shown only while the stats carry them. */
+  readonly #spark: HTMLElement;
+  #sparkText = '';
 
   constructor(container: HTMLElement, palette: Palette) {
     this.#palette = palette;
@@ -92,6 +123,10 @@ export class HealthPlots {
       container.append(card);
       this.#cards.push({ spec, readout, plotBox, plot: undefined });
     }
+    this.#spark = document.createElement('div');
+    this.#spark.className = 'health-spark';
+    this.#spark.hidden = true;
+    container.append(this.#spark);
     this.#resize = new ResizeObserver(() => {
       for (const c of this.#cards) c.plot?.setSize(this.#sizeOf(c));
     });
@@ -126,6 +161,23 @@ export class HealthPlots {
       col += c.spec.series.length;
       c.plot?.setData(data);
     }
+    if (s !== undefined) this.#renderSpark(sparkQueries(s));
+  }
+
+  #renderSpark(queries: readonly SparkQueryWire[]): void {
+    const lines = queries.map(sparkLine);
+    const text = lines.join('\n');
+    if (text === this.#sparkText) return;
+    this.#sparkText = text;
+    this.#spark.hidden = lines.length === 0;
+    this.#spark.replaceChildren(
+      ...queries.map((q, i) => {
+        const line = document.createElement('div');
+        line.className = q.active ? 'spark-query' : 'spark-query stopped';
+        line.textContent = lines[i] ?? '';
+        return line;
+      }),
+    );
   }
 
   setPalette(p: Palette): void {
