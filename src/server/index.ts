@@ -2,3 +2,5 @@ export { createHttpServer, type HttpServer, type HttpServerOptions, type LiveFee
 export { rollupBars, rollupPlans, ROLLUP_TARGETS, type RollupPlan } from './rollup.ts';
 export type { SymbolSummary } from './symbol-board.ts';
 export type { TradeJson } from './trade-json.ts';
+export { createMetrics, type MetricsSources, type SparkQueryProgressSample } from './metrics.ts';
+export { createMetricsServer, type MetricsServer, type MetricsServerOptions } from './metrics-server.ts';
