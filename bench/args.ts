@@ -9,20 +9,28 @@ export interface BenchArgs {
   readonly out: string | undefined;
 }
 
-/** The flags every benchmark takes; `--help` prints the usage and what the benchmark writes, then exits. */
-export function benchArgs(command: string, writes: string): BenchArgs {
+const DEFAULTS = { trades: 1_000_000, symbols: 50, latencySeconds: 5, latencyRate: 10_000 };
+
+/**
+ * The flags every benchmark takes; `--help` prints the usage and what the benchmark writes, then exits.
+ * A benchmark whose path is much slower than the others may lower the defaults.
+ */
+export function benchArgs(command: string, writes: string, defaults: Partial<Omit<BenchArgs, 'out'>> = {}): BenchArgs {
+  const d = { ...DEFAULTS, ...defaults };
   const { values } = parseArgs({
     options: {
-      trades: { type: 'string', default: '1000000' },
-      symbols: { type: 'string', default: '50' },
-      'latency-seconds': { type: 'string', default: '5' },
-      'latency-rate': { type: 'string', default: '10000' },
+      trades: { type: 'string', default: String(d.trades) },
+      symbols: { type: 'string', default: String(d.symbols) },
+      'latency-seconds': { type: 'string', default: String(d.latencySeconds) },
+      'latency-rate': { type: 'string', default: String(d.latencyRate) },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write(`${command} -- [--trades 1000000] [--symbols 50] [--latency-seconds 5] [--latency-rate 10000] [--out file.json]\n${writes}\n`);
+    process.stdout.write(
+      `${command} -- [--trades ${d.trades}] [--symbols ${d.symbols}] [--latency-seconds ${d.latencySeconds}] [--latency-rate ${d.latencyRate}] [--out file.json]\n${writes}\n`,
+    );
     process.exit(0);
   }
   return {
