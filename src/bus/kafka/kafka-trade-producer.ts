@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { Producer, type Partitioner } from '@platformatic/kafka';
 import type { Trade } from '../../domain/index.ts';
 import { BusUnavailableError, ClosedError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type TradeLogProducer } from '../bus.ts';
-import { ACKS_ALL, clientBase, closeClient, messageOf, symbolPartitioner, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { messageOf, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { ClientSender, type RecordSender } from './kafka-record-sender.ts';
+import { WorkerSender } from './kafka-worker-sender.ts';
 import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 import { TradeSpool, type SpooledRecord } from './trade-spool.ts';
 
@@ -25,6 +26,12 @@ export interface KafkaTradeProducerOptions extends KafkaConnection {
   /** How long close() keeps trying to empty the spool; what is left stays on disk for the next start. */
   readonly closeTimeoutMs?: number;
   readonly logger?: Logger;
+  /**
+   * Where the Kafka client builds and sends requests: a worker thread (the default; it
+   * takes the client's per-record work off the thread that parses and aggregates) or
+   * this thread.
+   */
+  readonly sendThread?: 'worker' | 'main';
 }
 
 interface Pending {
@@ -33,27 +40,8 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-type Client = Producer<Buffer, Buffer, Buffer, Buffer>;
-
 /** Distinct symbols whose key Buffer is kept; past it the cache starts over (a stream of junk symbols cannot grow memory). */
 const KEY_CACHE_LIMIT = 4_096;
-
-/**
- * `symbolPartitioner`, remembered per key Buffer: the producer hands the same Buffer for
- * a symbol every time, so murmur2 runs once per symbol instead of once per trade.
- */
-function cachedPartitioner(): Partitioner<Buffer, Buffer, Buffer, Buffer> {
-  const known = new WeakMap<Buffer, number>();
-  return (message, key, context) => {
-    if (key === undefined) return symbolPartitioner(message, key, context);
-    let partition = known.get(key);
-    if (partition === undefined) {
-      partition = symbolPartitioner(message, key, context);
-      known.set(key, partition);
-    }
-    return partition;
-  };
-}
 
 /**
  * Appends trades to `market.trades` with key = symbol: idempotent, acks=all, compressed,
@@ -68,15 +56,13 @@ export class KafkaTradeProducer implements TradeLogProducer {
   readonly #codec: TradeCodec;
   /** UTF-8 symbol → the same key Buffer every time, so the partitioner can remember its partition. */
   readonly #keys = new Map<string, Buffer>();
-  readonly #partitioner = cachedPartitioner();
   readonly #lingerMs: number;
   readonly #maxBatch: number;
   readonly #retryDelayMs: number;
   readonly #closeTimeoutMs: number;
   readonly #log: Logger;
-  readonly #options: KafkaTradeProducerOptions;
   readonly #spool: TradeSpool;
-  #client: Client;
+  readonly #sender: RecordSender;
   #queue: Pending[] = [];
   #queued = 0;
   #pumpWake: (() => void) | undefined;
@@ -90,7 +76,6 @@ export class KafkaTradeProducer implements TradeLogProducer {
   #sent = 0;
 
   constructor(options: KafkaTradeProducerOptions) {
-    this.#options = options;
     this.#topic = options.topic ?? TOPICS.trades;
     this.#codec = createTradeCodec(options.format);
     this.#lingerMs = options.lingerMs ?? 5;
@@ -103,7 +88,11 @@ export class KafkaTradeProducer implements TradeLogProducer {
       limit: options.spoolLimit,
       onRepair: (segment, kept, dropped) => this.#log.warn('spool tail was torn; cut off', { segment, kept, dropped }),
     });
-    this.#client = this.#newClient();
+    const senderOptions = { brokers: options.brokers, clientId: options.clientId, compression: options.compression ?? 'lz4' };
+    this.#sender =
+      options.sendThread === 'main'
+        ? new ClientSender(senderOptions, this.#log)
+        : new WorkerSender(senderOptions, this.#log);
     if (this.#spool.depth > 0) {
       this.#log.info('spool from an earlier run will be sent first', { trades: this.#spool.depth });
       this.#ensureDrainer();
@@ -147,7 +136,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
     await this.#drainer;
     if (this.#spool.depth > 0) this.#log.warn('closing with trades still spooled; they are sent at the next start', { trades: this.#spool.depth });
     this.#spool.close();
-    await closeClient(this.#client).catch((error: unknown) => this.#log.warn('closing the Kafka producer failed', { error: messageOf(error) }));
+    await this.#sender.close().catch((error: unknown) => this.#log.warn('closing the Kafka producer failed', { error: messageOf(error) }));
   }
 
   #keyOf(symbol: string): Buffer {
@@ -158,16 +147,6 @@ export class KafkaTradeProducer implements TradeLogProducer {
       this.#keys.set(symbol, key);
     }
     return key;
-  }
-
-  #newClient(): Client {
-    return new Producer({
-      ...clientBase(this.#options, 'producer'),
-      idempotent: true,
-      acks: ACKS_ALL,
-      compression: this.#options.compression ?? 'lz4',
-      partitioner: this.#partitioner,
-    });
   }
 
   #wakePump(): void {
@@ -222,32 +201,12 @@ export class KafkaTradeProducer implements TradeLogProducer {
 
   async #trySend(records: readonly SpooledRecord[]): Promise<boolean> {
     try {
-      await this.#client.send({
-        messages: records.map((r) => ({ topic: this.#topic, key: r.key, value: r.value })),
-      });
+      await this.#sender.send(this.#topic, records);
       return true;
     } catch (error) {
       this.#log.warn('Kafka send failed; spooling', { trades: records.length, error: messageOf(error) });
-      this.#afterFailure(error);
       return false;
     }
-  }
-
-  /**
-   * A broker that lost the producer's state, or saw a batch it cannot order, rejects every
-   * later send from this producer id; a new client gets a new id. (The batch in doubt may
-   * then be written twice: the price of not losing it.)
-   */
-  #afterFailure(error: unknown): void {
-    const find = (error as { findBy?: (p: string, v: unknown) => unknown }).findBy;
-    const fatal = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'].some(
-      (id) => typeof find === 'function' && find.call(error, 'apiId', id) !== null && find.call(error, 'apiId', id) !== undefined,
-    );
-    if (!fatal) return;
-    this.#log.warn('producer state rejected by the broker; starting a new producer id');
-    const old = this.#client;
-    this.#client = this.#newClient();
-    void closeClient(old).catch(() => {});
   }
 
   #ensureDrainer(): void {
