@@ -103,10 +103,10 @@ export class BarWatch {
         for (const [ws, win] of byWindow) if (win.seen < win.trades.length) oldest = Math.min(oldest, ws);
         if (oldest === Number.POSITIVE_INFINITY) return;
         const [symbol, interval] = key.split('\u0000') as [string, string];
-        const rs = await this.#client.execute(cql, [symbol, interval, new Date(oldest)], { prepare: true });
+        const rs = await this.#client.execute(cql, [symbol, interval, oldest], { prepare: true });
         const now = Date.now();
         for (const row of rs.rows) {
-          const ws = (row['window_start'] as Date).getTime();
+          const ws = Number(row['window_start']);
           const win = byWindow.get(ws);
           if (win === undefined) continue;
           const count = Math.min(Number(row['trade_count'] ?? 0), win.trades.length);

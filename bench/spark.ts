@@ -4,7 +4,7 @@
 // latency, read from the bars table by the same poller for both). Needs Kafka, Cassandra and
 // Spark (started through the stack launcher when they are not running); removes its topics,
 // keyspaces, queries and checkpoints at the end.
-// Usage: npm run bench:spark -- [--trades 200000] [--symbols 10] [--latency-seconds 30] [--latency-rate 2000] [--out file.json]
+// Usage: npm run bench:spark -- [--trades 100000] [--symbols 10] [--latency-seconds 30] [--latency-rate 2000] [--out file.json]
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../src/config/index.ts';
@@ -20,7 +20,7 @@ import { benchSymbols, TRADES_PER_FRAME } from './frames.ts';
 import { fmt, printTable, progress, writeReport } from './measure.ts';
 
 const args = benchArgs('npm run bench:spark', 'Runs the same input through the TS engine and the Spark bar job (Kafka → Cassandra) and writes bench/results/spark.json.', {
-  trades: 200_000,
+  trades: 100_000,
   symbols: 10,
   latencySeconds: 30,
   latencyRate: 2_000,
@@ -174,6 +174,13 @@ async function withWatch<T>(keyspace: string, body: (watch: BarWatch) => Promise
 for (const service of ['kafka', 'cassandra', 'spark'] as const) await stackUp(service, { config: base, env: process.env, progress });
 
 const scratch = new Scratch(base);
+// An error thrown outside the run's promises, or Ctrl-C, still removes what the run made.
+const cleanAndExit = (why: string): void => {
+  progress(`${why}; removing the run's topics, keyspaces and checkpoints`);
+  void scratch.clean().finally(() => process.exit(1));
+};
+process.once('uncaughtException', (error) => cleanAndExit(`failed: ${error.stack ?? error.message}`));
+process.once('SIGINT', () => cleanAndExit('interrupted'));
 const benchStarted = performance.now();
 try {
   const tsKeyspace = scratch.keyspace(`bench_spark_ts_${RUN}`);
