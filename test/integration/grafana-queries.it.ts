@@ -66,7 +66,7 @@ test('each market panel query runs on the real Cassandra and returns the rows wr
   const vars = { symbol: SYMBOL, interval: config.intervals[0]!.label, fromMs: first - 60_000, toMs: now + 60_000 };
   const expectedBars = bars.filter((b) => b.interval === vars.interval).length;
   for (const name of ['candles', 'volume', 'vwap'] as const) {
-    const result = await client.execute(expand(MARKET_QUERIES[name], vars));
+    const result: cassandra.types.ResultSet = await client.execute(expand(MARKET_QUERIES[name], vars));
     assert.equal(result.rows.length, expectedBars, `${name}: one row per ${vars.interval} bar`);
     assert.equal(result.columns[0]?.name, 'symbol', `${name}: the plugin groups frames by the first column`);
     assert.ok(result.columns.some((c) => c.name === 'window_start'), `${name}: the time field`);
