@@ -347,15 +347,20 @@ export function renderCompose(model: ComposeFile = composeModel()): string {
 # Not exercised by CI: a test checks this file offline (test/deploy/compose.test.ts).${toYaml(model).replace(/^\n/, '\n')}`;
 }
 
-export const GENERATED: readonly { readonly path: string; readonly render: () => string }[] = [
+export const GENERATED: readonly GeneratedFile[] = [
   { path: COMPOSE_PATH, render: () => renderCompose() },
   { path: PROMETHEUS_PATH, render: renderPrometheus },
 ];
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const check = process.argv.includes('--check');
+export interface GeneratedFile {
+  readonly path: string;
+  readonly render: () => string;
+}
+
+/** Writes each file whose text changed; with `check`, writes nothing and reports the stale ones instead. Returns how many were stale. */
+export function writeGenerated(files: readonly GeneratedFile[], check: boolean, what: string): number {
   let stale = 0;
-  for (const { path, render } of GENERATED) {
+  for (const { path, render } of files) {
     const text = render();
     let before: string | undefined;
     try {
@@ -373,6 +378,11 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       process.stdout.write(`wrote ${path}\n`);
     }
   }
-  if (stale === 0) process.stdout.write('deploy files are up to date\n');
-  if (check && stale > 0) process.exitCode = 1;
+  if (stale === 0) process.stdout.write(`${what} files are up to date\n`);
+  return stale;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const check = process.argv.includes('--check');
+  if (writeGenerated(GENERATED, check, 'deploy') > 0 && check) process.exitCode = 1;
 }

@@ -7,11 +7,10 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CONFIG_FIELDS } from '../src/config/index.ts';
-import { PINNED } from './deploy.ts';
+import { PINNED, writeGenerated, type GeneratedFile } from './deploy.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GRAFANA_DIR = join(ROOT, 'deploy', 'grafana');
@@ -206,7 +205,7 @@ providers:
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
-export const GRAFANA_FILES: readonly { readonly path: string; readonly render: () => string }[] = [
+export const GRAFANA_FILES: readonly GeneratedFile[] = [
   { path: join(GRAFANA_DIR, 'dashboards', 'market.json'), render: () => json(marketDashboard()) },
   { path: join(GRAFANA_DIR, 'dashboards', 'pipeline.json'), render: () => json(pipelineDashboard()) },
   { path: join(GRAFANA_DIR, 'provisioning', 'datasources', 'tickstream.yml'), render: renderDatasources },
@@ -215,25 +214,5 @@ export const GRAFANA_FILES: readonly { readonly path: string; readonly render: (
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const check = process.argv.includes('--check');
-  let stale = 0;
-  for (const { path, render } of GRAFANA_FILES) {
-    const text = render();
-    let before: string | undefined;
-    try {
-      before = readFileSync(path, 'utf8');
-    } catch {
-      before = undefined;
-    }
-    if (before === text) continue;
-    stale++;
-    if (check) {
-      process.stdout.write(`stale: ${path}\n`);
-    } else {
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-      process.stdout.write(`wrote ${path}\n`);
-    }
-  }
-  if (stale === 0) process.stdout.write('grafana files are up to date\n');
-  if (check && stale > 0) process.exitCode = 1;
+  if (writeGenerated(GRAFANA_FILES, check, 'grafana') > 0 && check) process.exitCode = 1;
 }
