@@ -15,8 +15,8 @@ const CLOSE_WAIT_MS = 5_000;
 
 /**
  * A RecordSender whose Kafka client lives in a worker thread: a batch is packed into one
- * buffer, handed over without a copy, and sent there. The worker is started on the first
- * send; if it dies, the sends in flight fail (the producer spools them) and the next send
+ * buffer, handed over without a copy, and sent there. The worker is started with the
+ * sender; if it dies, the sends in flight fail (the producer spools them) and the next send
  * starts a new one.
  */
 export class WorkerSender implements RecordSender {
@@ -29,6 +29,10 @@ export class WorkerSender implements RecordSender {
   constructor(options: ClientSenderOptions, logger: Logger) {
     this.#data = { brokers: [...options.brokers], clientId: options.clientId, compression: options.compression };
     this.#log = logger;
+    // Started now, not at the first send: loading the Kafka client into a fresh thread takes
+    // a while, and the first trades would wait for it.
+    this.#worker = this.#spawn();
+    this.#worker.unref();
   }
 
   send(topic: string, records: readonly SpooledRecord[]): Promise<void> {
