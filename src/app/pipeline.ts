@@ -6,11 +6,11 @@ import type { Bar } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
 import type { Store, StoredTrade } from '../store/store.ts';
-import { createHttpServer, type HttpServer } from '../server/index.ts';
+import { createHttpServer, createMetricsServer, type HttpServer, type MetricsServer } from '../server/index.ts';
 import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
 import { AppendWindow } from './append-window.ts';
 import { Processor } from './processor.ts';
-import { sparkStats, startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
+import { sparkProgressSamples, sparkStats, startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
 import { openStore, storeKindOf } from './store-factory.ts';
@@ -191,6 +191,18 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     if (server !== undefined) {
       parts.server = server;
       url = await server.start();
+    } else if (config.metricsPort > 0) {
+      // A produce or process role without the dashboard still answers Prometheus.
+      const consumerLag = transport !== undefined && roles.process && !sparkEngine ? transport.consumer() : undefined;
+      parts.metrics = await createMetricsServer({
+        host: config.host,
+        port: config.metricsPort,
+        stats,
+        sourceStatus,
+        ...(consumerLag === undefined ? {} : { partitionLag: () => consumerLag.lag() }),
+        ...(sparkEngine ? { sparkProgress: () => sparkProgressSamples(parts.spark?.latestProgress()) } : {}),
+      });
+      logger.info('metrics listening', { url: parts.metrics.url });
     }
 
     if (opened !== undefined && transport !== undefined) {
@@ -260,6 +272,7 @@ interface Parts {
   opened?: OpenedSource;
   processor?: Processor;
   spark?: SparkProcessor;
+  metrics?: MetricsServer;
   failed?: () => unknown;
   feed?: StoreFeed;
   server?: HttpServer;
@@ -282,6 +295,7 @@ async function closeParts(parts: Parts): Promise<void> {
     await parts.processor.close();
   }
   await parts.spark?.close();
+  await parts.metrics?.close();
   await parts.feed?.close();
   await parts.server?.close();
   await parts.kafkaConsole?.close();

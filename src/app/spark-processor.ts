@@ -1,3 +1,4 @@
+import type { SparkQueryProgressSample } from '../server/index.ts';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureTradeTopics, KafkaConsole, TOPICS, TRADE_SCHEMA_URL } from '../bus/index.ts';
@@ -15,7 +16,6 @@ import {
   TRADES_QUERY,
   type BarJobOptions,
 } from '../spark/index.ts';
-import { SPARK_CONNECT_URL } from '../stack/index.ts';
 import { barTtlSeconds, openCassandraStore } from '../store/index.ts';
 
 /** The bar job's settings from the config: the micro-batch trigger is `flushInterval`, the TS engine's flush period. */
@@ -70,6 +70,8 @@ export interface SparkQueryReport {
   readonly id: string;
   readonly active: boolean;
   readonly batchId?: number;
+  /** Rows read by the last micro-batch. */
+  readonly numInputRows?: number;
   readonly inputRowsPerSecond?: number;
   readonly processedRowsPerSecond?: number;
   readonly batchDurationMs?: number;
@@ -81,7 +83,7 @@ export interface SparkQueryReport {
 
 function connect(config: Config, c: SparkConnection): SparkConnectClient {
   return new SparkConnectClient({
-    url: c.url ?? SPARK_CONNECT_URL,
+    url: c.url ?? config.spark.connectUrl,
     sessionIdFile: c.sessionIdFile ?? sparkSessionIdFile(config),
     logger: c.logger ?? silentLogger,
   });
@@ -136,6 +138,7 @@ function progressFields(p: StreamingQueryProgress | null): Partial<SparkQueryRep
   const watermark = p.eventTime['watermark'];
   return {
     batchId: p.batchId,
+    numInputRows: p.numInputRows,
     ...(p.inputRowsPerSecond === undefined ? {} : { inputRowsPerSecond: p.inputRowsPerSecond }),
     ...(p.processedRowsPerSecond === undefined ? {} : { processedRowsPerSecond: p.processedRowsPerSecond }),
     ...(p.batchDurationMs === undefined ? {} : { batchDurationMs: p.batchDurationMs }),
@@ -362,4 +365,17 @@ export async function stopSparkJob(config: Config, connection: SparkConnection =
   } finally {
     client.close();
   }
+}
+
+/** The queries' last progress as the metrics endpoint reads it. */
+export function sparkProgressSamples(reports: readonly SparkQueryReport[] | undefined): SparkQueryProgressSample[] {
+  // A query that has not finished a micro-batch yet has no progress to show.
+  return (reports ?? []).flatMap((r) => (r.batchId === undefined || r.numInputRows === undefined ? [] : [{
+    query: r.name,
+    batchId: r.batchId,
+    numInputRows: r.numInputRows,
+    ...(r.batchDurationMs === undefined ? {} : { batchDurationMs: r.batchDurationMs }),
+    ...(r.inputRowsPerSecond === undefined ? {} : { inputRowsPerSecond: r.inputRowsPerSecond }),
+    ...(r.processedRowsPerSecond === undefined ? {} : { processedRowsPerSecond: r.processedRowsPerSecond }),
+  }]));
 }

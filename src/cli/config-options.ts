@@ -30,6 +30,7 @@ export const PIPELINE_KEYS: readonly ConfigKey[] = [
 export const CLUSTER_KEYS: readonly ConfigKey[] = [
   'engine',
   'store',
+  'metricsPort',
   'kafka.brokers',
   'kafka.clientId',
   'kafka.groupId',
@@ -41,6 +42,7 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
   'cassandra.localDataCenter',
   'cassandra.keyspace',
   'cassandra.concurrency',
+  'spark.connectUrl',
 ];
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

@@ -37,6 +37,8 @@ export interface Config {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
+  /** Port of the metrics-only listener of a produce or process role without the HTTP server; 0 = none. */
+  readonly metricsPort: number;
   readonly intervals: readonly Interval[];
   readonly lateness: DurationMs;
   readonly flushInterval: DurationMs;
@@ -74,6 +76,9 @@ export interface Config {
     readonly localDataCenter: string;
     readonly keyspace: string;
     readonly concurrency: number;
+  };
+  readonly spark: {
+    readonly connectUrl: string;
   };
 }
 
@@ -121,6 +126,7 @@ export const FIELDS: FieldTable = {
   dataDir: stringField({ description: 'state directory: SQLite file, checkpoints, stack data and logs', default: './.tickstream' }),
   host: stringField({ description: 'address the HTTP server binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),
   port: intField({ description: 'HTTP port of the dashboard and API', default: 8080, min: 0, max: 65535 }),
+  metricsPort: intField({ description: 'port of the /metrics listener of a produce or process role that runs without the dashboard (the serve role has /metrics on its own port); 0 = none', default: 0, min: 0, max: 65535 }),
   intervals: intervalsField({
     description: 'bar intervals, tumbling and aligned to the UTC epoch',
     default: [parseInterval('5s'), parseInterval('1m')] as Interval[],
@@ -151,5 +157,6 @@ export const FIELDS: FieldTable = {
   'cassandra.contactPoints': listField({ description: 'Cassandra contact points', default: ['127.0.0.1:9042'], item: HOST_PORT, itemAllowed: 'host:port' }),
   'cassandra.localDataCenter': stringField({ description: 'Cassandra local data center', default: 'datacenter1' }),
   'cassandra.keyspace': stringField({ description: 'Cassandra keyspace', default: 'market', pattern: /^[a-z][a-z0-9_]{0,47}$/, allowed: 'a lower-case CQL identifier' }),
+  'spark.connectUrl': stringField({ description: 'Spark Connect server of the Spark engine', default: 'sc://127.0.0.1:15002', pattern: /^sc:\/\/\S+$/, allowed: 'an sc://host:port URL' }),
   'cassandra.concurrency': intField({ description: 'most Cassandra writes in flight', default: 64, min: 1, max: 4096 }),
 };
