@@ -1,3 +1,5 @@
+import type { Bar } from '../domain/index.ts';
+
 // The columns of DESIGN.md "Storage", shared by both stores: the SQLite file mirrors the
 // Cassandra tables column for column. Inserts bind in this order and selects read it back.
 
@@ -18,3 +20,8 @@ export const BAR_COLUMNS = [
   'updated_at',
 ] as const;
 export const CHECKPOINT_COLUMNS = ['engine_id', 'partition', 'next_offset', 'state', 'updated_at'] as const;
+
+/** A bar's values in BAR_COLUMNS order; `updatedAt` as the store binds it (ms for SQLite, a Date for Cassandra). */
+export function barColumnValues<T>(b: Bar, updatedAt: T): unknown[] {
+  return [b.symbol, b.interval, b.windowStart, b.windowEnd, b.open, b.high, b.low, b.close, b.volume, b.vwap, b.avgPrice, b.tradeCount, updatedAt];
+}

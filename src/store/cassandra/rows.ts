@@ -6,6 +6,8 @@ import type { Checkpoint, StoredTrade } from '../store.ts';
  * bigint columns come back from the driver as its Long type; toNumber() is exact for every
  * value a write can bind (epoch ms, offsets and counts stay below 2^53).
  */
+import { barColumnValues } from '../columns.ts';
+
 export { BAR_COLUMNS, CHECKPOINT_COLUMNS, TRADE_COLUMNS } from '../columns.ts';
 
 /** A result row as the driver gives it: column name → decoded value. */
@@ -17,22 +19,7 @@ export function tradeParams(day: string, t: StoredTrade): unknown[] {
 }
 
 export function barParams(b: Bar, updatedAt: Date, ttlSeconds: number): unknown[] {
-  return [
-    b.symbol,
-    b.interval,
-    b.windowStart,
-    b.windowEnd,
-    b.open,
-    b.high,
-    b.low,
-    b.close,
-    b.volume,
-    b.vwap,
-    b.avgPrice,
-    b.tradeCount,
-    updatedAt,
-    ttlSeconds,
-  ];
+  return [...barColumnValues(b, updatedAt), ttlSeconds];
 }
 
 export function checkpointParams(c: Checkpoint, updatedAt: Date): unknown[] {

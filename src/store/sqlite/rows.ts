@@ -2,6 +2,8 @@ import { fromBarRecord, TRADE_SOURCES, type Bar, type BarRecord, type EpochMs, t
 import type { Checkpoint, StoredTrade } from '../store.ts';
 import type { PackedTrades } from './packed-trades.ts';
 
+import { barColumnValues } from '../columns.ts';
+
 export { BAR_COLUMNS, CHECKPOINT_COLUMNS, TRADE_COLUMNS } from '../columns.ts';
 
 export interface TradeRow {
@@ -96,21 +98,7 @@ export function conditionsJson(conditions: readonly string[]): string {
 }
 
 export function pushBarValues(out: unknown[], b: Bar, updatedAt: number): void {
-  out.push(
-    b.symbol,
-    b.interval,
-    b.windowStart,
-    b.windowEnd,
-    b.open,
-    b.high,
-    b.low,
-    b.close,
-    b.volume,
-    b.vwap,
-    b.avgPrice,
-    b.tradeCount,
-    updatedAt,
-  );
+  for (const v of barColumnValues(b, updatedAt)) out.push(v);
 }
 
 export function pushCheckpointValues(out: unknown[], c: Checkpoint, updatedAt: number): void {
