@@ -1,7 +1,7 @@
 import { Argument, Command, Option } from 'commander';
-import { flagName, loadConfig, type Config, type ConfigKey } from '../config/index.ts';
+import type { ConfigKey } from '../config/index.ts';
 import { renderStatusTable, SERVICE_NAMES, SERVICES, stackDown, stackLogs, stackStatus, stackUp, type ServiceTarget, type StackOptions } from '../stack/index.ts';
-import { addConfigOptions } from './config-options.ts';
+import { addConfigOptions, configFromOptions } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 
 /** The config keys the stack reads: where its state lives, its ports, and how topics are made. */
@@ -14,26 +14,8 @@ const STACK_KEYS: readonly ConfigKey[] = [
   'cassandra.localDataCenter',
 ];
 
-/**
- * Test and CI switches that share the TICKSTREAM_ prefix but are not config keys;
- * the config loader would reject them as unknown settings.
- */
-const NOT_CONFIG = new Set(['TICKSTREAM_STACK_REQUIRED']);
-
-const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function stackConfig(options: Record<string, unknown>): Config {
-  const flags: Partial<Record<ConfigKey, string>> = {};
-  for (const key of STACK_KEYS) {
-    const value = options[camel(flagName(key))];
-    if (typeof value === 'string') flags[key] = value;
-  }
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !NOT_CONFIG.has(k)));
-  return loadConfig({ flags, env, file: typeof options['config'] === 'string' ? options['config'] : undefined });
-}
-
 function stackOptions(options: Record<string, unknown>): StackOptions {
-  return { config: stackConfig(options), env: process.env, progress: (line) => process.stderr.write(`${line}\n`) };
+  return { config: configFromOptions(options, STACK_KEYS), env: process.env, progress: (line) => process.stderr.write(`${line}\n`) };
 }
 
 const serviceArgument = (): Argument =>

@@ -71,3 +71,8 @@ test('flag and environment names follow the config key', () => {
   assert.equal(envName('simulator.rate'), 'TICKSTREAM_SIMULATOR_RATE');
   assert.equal(envName('lateness'), 'TICKSTREAM_LATENESS');
 });
+
+test('the CI switch TICKSTREAM_STACK_REQUIRED is not mistaken for an unknown setting', () => {
+  const config = loadConfig({ env: { TICKSTREAM_STACK_REQUIRED: '1', TICKSTREAM_PORT: '9001' }, cwd: tmpdir() });
+  assert.equal(config.port, 9001);
+});

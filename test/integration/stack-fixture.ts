@@ -16,11 +16,10 @@ const REQUIRED = process.env['TICKSTREAM_STACK_REQUIRED'] === '1';
 
 /**
  * The configuration the integration suite runs with: built-in defaults, the config file and
- * TICKSTREAM_* variables, like the CLI; TICKSTREAM_STACK_REQUIRED is a test switch, not a setting.
+ * TICKSTREAM_* variables, like the CLI.
  */
 export function integrationConfig(): Config {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TICKSTREAM_STACK_REQUIRED'));
-  return loadConfig({ env });
+  return loadConfig({ env: process.env });
 }
 
 export function integrationStackOptions(): StackOptions {
