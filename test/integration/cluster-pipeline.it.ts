@@ -1,199 +1,27 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { Admin } from '@platformatic/kafka';
-import { startPipeline, startRoles, type RoleSet, type Roles } from '../../src/app/index.ts';
-import { ensureTradeTopics, TOPICS } from '../../src/bus/index.ts';
-import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.ts';
-import { epochMs, partitionOf, type Bar, type Trade } from '../../src/domain/index.ts';
-import { parseReplayLine, ReplaySource, SimulatedMarket } from '../../src/source/index.ts';
+import { test } from 'node:test';
+import { ReplaySource } from '../../src/source/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
-import type { Store } from '../../src/store/store.ts';
-import { assertBarsMatchTrades, storedBars, storedTradeCount, storedTrades } from '../support/bars.ts';
-import { commitGroupOffsets, logEnd } from '../support/kafka-offsets.ts';
+import { storedTradeCount } from '../support/bars.ts';
 import { until } from '../support/until.ts';
+import {
+  assertExactBars,
+  clusterConfig,
+  describeGroup,
+  freshGroupAtLogEnd,
+  PROCESS,
+  produceFile,
+  roles,
+  SETTLE_MS,
+  seededInput,
+  storeOf,
+  symbolsCovering,
+  tempDir,
+  topicPartitionCount,
+  waitForStored,
+  type GroupView,
+} from './cluster-support.ts';
 import { ensureStack, integrationStackOptions } from './stack-fixture.ts';
-
-// market.trades is one shared topic (its name is fixed), so each test keeps to itself with
-// symbols of its own, a fresh consumer group placed at the log end, and its own data dir.
-// Lateness is one hour in every run here: a trade someone else appends to the shared topic
-// meanwhile must not move a partition's watermark past this test's trades.
-const LATENESS = '1h';
-const RUN = `${Date.now().toString(36)}${process.pid.toString(36)}`.toUpperCase();
-const PRODUCE: Roles = { produce: true, process: false, serve: false };
-const PROCESS: Roles = { produce: false, process: true, serve: false };
-const SETTLE_MS = 120_000;
-
-function tempDir(t: TestContext, name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `tickstream-cluster-${name}-`));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function clusterConfig(dataDir: string, flags: Partial<Record<ConfigKey, string>>): Config {
-  return loadConfig({
-    env: process.env,
-    flags: { profile: 'cluster', store: 'sqlite', dataDir, port: '0', flushInterval: '50ms', lateness: LATENESS, logLevel: 'silent', ...flags },
-  });
-}
-
-/** Symbol names of this run, `perPartition` of them in each partition of the topic. */
-function symbolsCovering(partitions: number, perPartition: number, tag: string): string[] {
-  const counts = new Array<number>(partitions).fill(0);
-  const out: string[] = [];
-  for (let i = 0; out.length < partitions * perPartition; i++) {
-    if (i > 100_000) throw new Error('no symbol names cover every partition');
-    const symbol = `IT${tag}${RUN}N${i}`;
-    const p = partitionOf(symbol, partitions);
-    if ((counts[p] ?? 0) >= perPartition) continue;
-    counts[p] = (counts[p] ?? 0) + 1;
-    out.push(symbol);
-  }
-  return out;
-}
-
-interface SeededInput {
-  /** The NDJSON file of every trade, and one per part (the parts concatenated are the whole). */
-  readonly file: string;
-  readonly parts: readonly string[];
-  /** The trades as the replay parses them (ingestTs 0). */
-  readonly trades: readonly Trade[];
-}
-
-/** Seeded trades of the simulated market, event time from now, as replay files. */
-function seededInput(dir: string, symbols: readonly string[], partSizes: readonly number[], seed: number): SeededInput {
-  const market = new SimulatedMarket({ seed, symbols, rate: 0, disorderMs: 250, startTs: Date.now() });
-  const lines: string[] = [];
-  const parts: string[] = [];
-  for (const [i, size] of partSizes.entries()) {
-    const part: string[] = [];
-    for (let n = 0; n < size; n++) {
-      const t = market.next();
-      if (t === undefined) throw new Error('the market has no symbols');
-      part.push(JSON.stringify({ symbol: t.s, price: t.p, volume: t.v, ts: t.t, conditions: t.c ?? [] }));
-    }
-    const path = join(dir, `part-${i}.ndjson`);
-    writeFileSync(path, `${part.join('\n')}\n`);
-    parts.push(path);
-    lines.push(...part);
-  }
-  const file = join(dir, 'all.ndjson');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  const trades = lines.map((line) => {
-    const parsed = parseReplayLine(line, epochMs(0));
-    if (parsed.trade === undefined) throw new Error(`seeded line did not parse: ${parsed.reason}`);
-    return parsed.trade;
-  });
-  return { file, parts, trades };
-}
-
-/** A fresh consumer group whose committed offsets are the current end of market.trades. */
-async function freshGroupAtLogEnd(config: Config, name: string): Promise<string> {
-  const groupId = `it-cluster-${name}-${RUN}`;
-  await ensureTradeTopics(
-    { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
-    { partitions: config.kafka.topicPartitions, retentionMs: config.kafka.retention },
-  );
-  await commitGroupOffsets(config.kafka.brokers, groupId, await logEnd(config.kafka.brokers));
-  return groupId;
-}
-
-async function topicPartitionCount(config: Config): Promise<number> {
-  return (await logEnd(config.kafka.brokers)).size;
-}
-
-async function roles(t: TestContext, config: Config, which: Roles, source?: ReplaySource): Promise<RoleSet> {
-  const set = await startRoles(config, which, source === undefined ? {} : { source });
-  t.after(() => set.close());
-  return set;
-}
-
-function storeOf(set: RoleSet): Store {
-  if (set.store === undefined) throw new Error('a process role set has a store');
-  return set.store;
-}
-
-/** Replays a file through a produce-only role set and closes it once Kafka (or the spool) has every trade. */
-async function produceFile(t: TestContext, config: Config, file: string, count: number): Promise<void> {
-  const source = new ReplaySource({ file, speed: 0 });
-  const producer = await roles(t, config, PRODUCE, source);
-  await source.finished();
-  await until(() => producer.stats.produced >= count, `${count} trades produced`, SETTLE_MS);
-  await producer.close();
-  assert.equal(producer.stats.produced, count, 'every replayed trade was produced');
-}
-
-/**
- * The same input through the embedded profile (in-process log, no Kafka): the bars the
- * cluster run must reproduce exactly.
- */
-async function embeddedBars(t: TestContext, input: SeededInput, symbols: readonly string[]): Promise<Bar[]> {
-  const dataDir = tempDir(t, 'embedded');
-  const config = loadConfig({
-    env: {},
-    cwd: dataDir,
-    flags: { dataDir, port: '0', symbols: symbols.join(','), flushInterval: '50ms', lateness: LATENESS, logLevel: 'silent' },
-  });
-  const source = new ReplaySource({ file: input.file, speed: 0 });
-  const pipeline = await startPipeline(config, { source });
-  t.after(() => pipeline.close());
-  await source.finished();
-  await until(() => pipeline.stats.tradesStored + pipeline.stats.late >= input.trades.length, 'the embedded run to store every trade', SETTLE_MS);
-  await pipeline.flush();
-  assert.equal(pipeline.stats.late, 0, 'no trade of the seeded input is late');
-  const bars = await storedBars(pipeline.store, symbols, config.intervals);
-  await pipeline.close();
-  return bars;
-}
-
-/** Each input trade is stored exactly once, in its symbol's input order. */
-async function assertEveryTradeOnce(store: Store, symbols: readonly string[], input: readonly Trade[]): Promise<void> {
-  const fields = (t: Trade) => ({ symbol: t.symbol, price: t.price, volume: t.volume, ts: t.ts, conditions: [...t.conditions] });
-  for (const [symbol, stored] of await storedTrades(store, symbols)) {
-    const want = input.filter((t) => t.symbol === symbol).map(fields);
-    assert.equal(stored.length, want.length, `${symbol}: stored trade count`);
-    assert.equal(new Set(stored.map((s) => s.seq)).size, stored.length, `${symbol}: one trade per offset`);
-    assert.deepEqual(stored.map((s) => fields(s.trade)), want, `${symbol}: stored trades are the input, in order`);
-  }
-}
-
-/** The end state every test checks: all trades once, bars equal to batchBars and to the embedded run. */
-async function assertExactBars(t: TestContext, store: Store, config: Config, input: SeededInput, symbols: readonly string[]): Promise<void> {
-  await assertEveryTradeOnce(store, symbols, input.trades);
-  assert.equal(await assertBarsMatchTrades(store, symbols, config.intervals), input.trades.length);
-  const cluster = await storedBars(store, symbols, config.intervals);
-  assert.ok(cluster.length > 0, 'bars were stored');
-  assert.deepEqual(cluster, await embeddedBars(t, input, symbols), 'the cluster run stores the bars of the embedded run');
-}
-
-async function waitForStored(store: Store, symbols: readonly string[], count: number, what: string): Promise<void> {
-  let last = 0;
-  try {
-    await until(async () => (last = await storedTradeCount(store, symbols)) >= count, `${what}: ${count} trades in the store`, SETTLE_MS, 100);
-  } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)} (last count ${last})`, { cause: error });
-  }
-}
-
-interface GroupView {
-  readonly state: string;
-  /** Partitions of market.trades per member. */
-  readonly members: number[][];
-}
-
-async function describeGroup(config: Config, groupId: string): Promise<GroupView> {
-  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...config.kafka.brokers] });
-  try {
-    const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
-    if (group === undefined) return { state: 'UNKNOWN', members: [] };
-    const members = [...group.members.values()].map((m) => [...(m.assignments?.get(TOPICS.trades)?.partitions ?? [])].sort((a, b) => a - b));
-    return { state: group.state, members };
-  } finally {
-    await admin.close().catch(() => {});
-  }
-}
 
 test('simulator → Kafka → engine: the stored bars equal the embedded run on the same seeded input', { timeout: 300_000 }, async (t) => {
   const stack = await ensureStack(['kafka']);
