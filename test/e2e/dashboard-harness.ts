@@ -1,21 +1,43 @@
 // Shared by the dashboard's browser tests: the embedded pipeline serving the built dashboard, Chromium, and
-// pages that record what goes wrong.
+// pages that record what goes wrong. The same checks run against a server started elsewhere (the Cassandra
+// store's integration test) through attachDashboard.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildWeb } from '../../scripts/build-web.ts';
-import { startPipeline, type Pipeline } from '../../src/app/index.ts';
+import { startPipeline } from '../../src/app/index.ts';
 import { loadConfig, type ConfigKey } from '../../src/config/index.ts';
+import type { PipelineStats } from '../../src/observability/index.ts';
+import type { Store } from '../../src/store/store.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const WAIT_MS = 15_000;
 
+/** What the browser checks need of a running dashboard: its base URL, and the store and stats behind it. */
+export interface DashboardTarget {
+  /** The dashboard's base URL, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly store: Store;
+  readonly stats: PipelineStats;
+  /** Writes everything received so far to the store. */
+  flush(): Promise<void>;
+}
+
 export interface Dashboard {
-  readonly pipeline: Pipeline;
+  /** A Pipeline when startDashboard started it; any served dashboard when attached. */
+  readonly pipeline: DashboardTarget;
   readonly browser: Browser;
   close(): Promise<void>;
+}
+
+/** Debian's Chromium, headless; a browser is never downloaded. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 }
 
 /**
@@ -31,26 +53,50 @@ export async function startDashboard(flags: Partial<Record<ConfigKey, string>>):
     flags: { dataDir, port: '0', 'simulator.port': '0', flushInterval: '100ms', logLevel: 'silent', ...flags },
   });
   const pipeline = await startPipeline(config, { webRoot: outDir });
-  let browser: Browser;
+  let attached: Dashboard;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    // Bars must exist before a page asks for history, or its first chart is empty.
-    await until(async () => pipeline.stats.barsStored > 0, 'the first stored bars');
+    attached = await attachDashboard(pipeline);
   } catch (error) {
     await pipeline.close();
     throw error;
   }
   return {
     pipeline,
-    browser,
+    browser: attached.browser,
     close: async () => {
-      await browser.close();
+      await attached.close();
       await pipeline.close();
     },
   };
+}
+
+/**
+ * Launches Chromium for a dashboard already served at `target.url` (its server must serve the built
+ * web/dist) and waits until its API shows stored bars. close() closes the browser only: whoever started
+ * the server stops it.
+ */
+export async function attachDashboard(target: DashboardTarget): Promise<Dashboard> {
+  const browser = await launchChromium();
+  try {
+    // Bars must exist before a page asks for history, or its first chart is empty.
+    await until(async () => (await storedBarCount(target.url)) > 0, `the first stored bars at ${target.url}`);
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+  return { pipeline: target, browser, close: () => browser.close() };
+}
+
+/** bars_stored of the server's /api/stats; 0 while it does not answer. */
+async function storedBarCount(url: string): Promise<number> {
+  try {
+    const res = await fetch(new URL('/api/stats', url));
+    if (!res.ok) return 0;
+    const body = (await res.json()) as { bars_stored?: unknown };
+    return typeof body.bars_stored === 'number' ? body.bars_stored : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export interface Watched {
