@@ -126,11 +126,27 @@ const BAR_UPDATE_DDL =
   ' volume DOUBLE, vwap DOUBLE, avg_price DOUBLE, trade_count BIGINT, updated_at BIGINT, ttl INT';
 
 /**
+ * The sums of a window as the TS engine makes them (`addTrade`): starting from 0, one trade at
+ * a time in Kafka offset order. Spark's own sum() adds per micro-batch partial sums to the state,
+ * so a window spread over several batches came out different in the last bits: floating-point
+ * addition is not associative. Here the window keeps its (offset, price, volume) triples,
+ * array_sort orders them by offset (the struct's first field), and aggregate() folds them left
+ * with the TS engine's very operations; Java doubles are IEEE 754 binary64 like JS numbers, so
+ * the same operations in the same order give the same bits.
+ */
+const SUMS_IN_OFFSET_ORDER =
+  'aggregate(array_sort(trades),' +
+  " named_struct('volume', 0D, 'price_volume', 0D, 'price_sum', 0D)," +
+  " (acc, t) -> named_struct('volume', acc.volume + t.volume, 'price_volume', acc.price_volume + t.price * t.volume, 'price_sum', acc.price_sum + t.price))";
+
+/**
  * The bars of one interval (DESIGN.md "Bars"), one row per bar changed in the micro-batch.
  * open/close are the prices of the first/last trade by (ts, Kafka offset): min_by/max_by over
  * the struct compare ts first, then the offset. All trades of a symbol are in one Kafka
- * partition, so that is exactly the TS engine's (ts, log offset) order. `updated_at` is the
- * micro-batch's time, which Spark keeps in its offset log, so a replayed batch repeats it.
+ * partition, so that is exactly the TS engine's (ts, log offset) order, and offset order is
+ * the order in which it adds a window's trades up (SUMS_IN_OFFSET_ORDER). The state holds the
+ * trades of the open windows only: the watermark evicts a window with its list. `updated_at`
+ * is the micro-batch's time, which Spark keeps in its offset log, so a replayed batch repeats it.
  */
 export function barsOf(trades: DataFrame, interval: Interval, latenessMs: number, ttlSeconds = 0): DataFrame {
   return trades
@@ -141,11 +157,10 @@ export function barsOf(trades: DataFrame, interval: Interval, latenessMs: number
       'max(price) AS high',
       'min(price) AS low',
       'max_by(price, struct(event_time, `offset`)) AS close',
-      'sum(volume) AS volume',
-      'sum(price * volume) AS price_volume',
-      'avg(price) AS avg_price',
+      'collect_list(struct(`offset`, price, volume)) AS trades',
       'count(1) AS trade_count',
     )
+    .selectExpr('symbol', 'window', 'open', 'high', 'low', 'close', `${SUMS_IN_OFFSET_ORDER} AS sums`, 'trade_count')
     .selectExpr(
       'symbol',
       `'${interval.label}' AS \`interval\``,
@@ -155,9 +170,9 @@ export function barsOf(trades: DataFrame, interval: Interval, latenessMs: number
       'high',
       'low',
       'close',
-      'volume',
-      'CASE WHEN volume = 0 THEN NULL ELSE price_volume / volume END AS vwap',
-      'avg_price',
+      'sums.volume AS volume',
+      'CASE WHEN sums.volume = 0 THEN NULL ELSE sums.price_volume / sums.volume END AS vwap',
+      'sums.price_sum / trade_count AS avg_price',
       'trade_count',
       'unix_millis(current_timestamp()) AS updated_at',
       `${Math.max(0, Math.trunc(ttlSeconds))} AS ttl`,

@@ -60,6 +60,21 @@ test('open and close order by (event time, Kafka offset); the watermark is the l
   assert.match(plan, /"function_name":"from_avro"/);
 });
 
+test('volume, vwap and avg_price fold the window\'s trades in Kafka offset order from 0, as the TS engine adds them', () => {
+  const plan = JSON.stringify(defineBarJob(session, options)[0]?.writer.toCommand().input);
+  assert.match(plan, /collect_list\(struct\(`offset`, price, volume\)\) AS trades/);
+  assert.doesNotMatch(plan, /sum\(|avg\(/, 'no sum or avg of Spark\'s own: its partial sums per micro-batch add up in another order');
+  assert.match(plan, /aggregate\(array_sort\(trades\), named_struct\('volume', 0D, 'price_volume', 0D, 'price_sum', 0D\)/);
+  assert.match(
+    plan,
+    /\(acc, t\) -> named_struct\('volume', acc\.volume \+ t\.volume, 'price_volume', acc\.price_volume \+ t\.price \* t\.volume, 'price_sum', acc\.price_sum \+ t\.price\)\) AS sums/,
+  );
+  assert.match(plan, /sums\.volume AS volume/);
+  assert.match(plan, /CASE WHEN sums\.volume = 0 THEN NULL ELSE sums\.price_volume \/ sums\.volume END AS vwap/);
+  assert.match(plan, /sums\.price_sum \/ trade_count AS avg_price/);
+  assert.match(plan, /count\(1\) AS trade_count/);
+});
+
 test('a job without intervals or with a zero trigger is refused', () => {
   assert.throws(() => defineBarJob(session, { ...options, intervals: [] }), /at least one interval/);
   assert.throws(() => defineBarJob(session, { ...options, triggerMs: 0 }), /positive number/);
