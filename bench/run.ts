@@ -1,15 +1,23 @@
-// The embedded-path benchmark: source → in-process log → TS engine → SQLite, beside its floor
-// (a bare loop that only parses the same frames and updates a Map of bars), in one run.
-// Usage: npm run bench -- [--trades N] [--symbols N] [--latency-seconds S] [--out file.json]
+// `npm run bench`: the embedded path (source → in-process log → TS engine → SQLite, beside its
+// floor: a bare loop that only parses the same frames and updates a Map of bars), then, when Java
+// and Maven are present, the cluster paths (cluster.ts): Kafka → TS engine → Cassandra with the
+// Cassandra store alone, and Kafka → Spark → Cassandra on the same topic and input.
+// Usage: npm run bench -- [--paths embedded,cassandra,spark] [--trades N] [--symbols N] [--latency-seconds S] [--out file.json] ... (--help)
 import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config/index.ts';
+import { StackPrerequisiteError } from '../src/errors.ts';
 import type { FinnhubTrade } from '../src/source/index.ts';
-import { benchArgs } from './args.ts';
+import { checkPrerequisites } from '../src/stack/index.ts';
+import { pathArgs } from './args.ts';
+import { runCluster } from './cluster.ts';
+import { printClusterTables } from './cluster-report.ts';
 import { endToEnd, type RunResult } from './end-to-end.ts';
 import { benchSymbols, INTERVALS, makeFrames } from './frames.ts';
 import { fmt, printTable, progress, writeReport } from './measure.ts';
 
-const args = benchArgs('npm run bench', 'Measures the embedded pipeline end to end beside its floor and writes bench/results/embedded.json.');
+const args = pathArgs('npm run bench');
 const TRADES = args.trades;
 const SYMBOL_COUNT = args.symbols;
 const LATENCY_SECONDS = args.latencySeconds;
@@ -55,64 +63,96 @@ function floor(frames: readonly string[]): { tradesPerS: number; bars: number } 
   return { tradesPerS: trades / seconds, bars: bars.size };
 }
 
-const symbols = benchSymbols(SYMBOL_COUNT);
-progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
-const frames = makeFrames(TRADES, symbols, Date.now());
+/** The embedded path, as `npm run bench` measured it before the cluster paths joined. */
+async function embedded(): Promise<void> {
+  const symbols = benchSymbols(SYMBOL_COUNT);
+  progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
+  const frames = makeFrames(TRADES, symbols, Date.now());
 
-progress('floor: parse + Map of bars');
-floor(frames); // warm-up
-const floorRun = floor(frames);
+  progress('floor: parse + Map of bars');
+  floor(frames); // warm-up
+  const floorRun = floor(frames);
 
-progress('end to end at full speed (default flush interval 1s)');
-const fullSpeed = await endToEnd(frames, symbols, { flushInterval: '1s' });
+  progress('end to end at full speed (default flush interval 1s)');
+  const fullSpeed = await endToEnd(frames, symbols, { flushInterval: '1s' });
 
-progress('floor again, after the end-to-end run');
-const floorAfter = floor(frames);
-const floorPerS = Math.max(floorRun.tradesPerS, floorAfter.tradesPerS);
+  progress('floor again, after the end-to-end run');
+  const floorAfter = floor(frames);
+  const floorPerS = Math.max(floorRun.tradesPerS, floorAfter.tradesPerS);
 
-/**
- * The paced runs go in a fresh process each, so their RSS is the pipeline's at that rate,
- * not the heap this process grew while holding a million frames.
- */
-function pacedRun(flushInterval: string): RunResult {
-  const out = execFileSync(
-    process.execPath,
-    ['--import', 'tsx', join('bench', 'paced.ts'), '--rate', String(LATENCY_RATE), '--seconds', String(LATENCY_SECONDS), '--symbols', String(SYMBOL_COUNT), '--flush', flushInterval],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
-  );
-  return JSON.parse(out) as RunResult;
+  /**
+   * The paced runs go in a fresh process each, so their RSS is the pipeline's at that rate,
+   * not the heap this process grew while holding a million frames.
+   */
+  function pacedRun(flushInterval: string): RunResult {
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join('bench', 'paced.ts'), '--rate', String(LATENCY_RATE), '--seconds', String(LATENCY_SECONDS), '--symbols', String(SYMBOL_COUNT), '--flush', flushInterval],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 },
+    );
+    return JSON.parse(out) as RunResult;
+  }
+  progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms (own process)`);
+  const latency10ms = pacedRun('10ms');
+  progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s (own process)`);
+  const latency1s = pacedRun('1s');
+
+  const ratio = fullSpeed.tradesPerS / floorPerS;
+  const rows: [string, string, string, string][] = [
+    ['measure', 'value', 'target', 'met'],
+    ['floor: parse + Map of bars (trades/s)', fmt(floorPerS), '', ''],
+    ['end to end: source → log → engine → SQLite (trades/s)', fmt(fullSpeed.tradesPerS), '≥ 300,000', fullSpeed.tradesPerS >= 300_000 ? 'yes' : 'no'],
+    ['end to end / floor', `${fmt(ratio * 100, 1)}%`, '≥ 40%', ratio >= 0.4 ? 'yes' : 'no'],
+    [`peak RSS at full speed, ${symbols.length} symbols, benchmark frames held in memory (MB)`, fmt(fullSpeed.rssPeakMb, 0), '', ''],
+    [`peak RSS at ${fmt(LATENCY_RATE)}/s, ${symbols.length} symbols (MB)`, fmt(Math.max(latency10ms.rssPeakMb, latency1s.rssPeakMb), 0), '< 300', Math.max(latency10ms.rssPeakMb, latency1s.rssPeakMb) < 300 ? 'yes' : 'no'],
+    [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s, flush 10ms (ms)`, fmt(latency10ms.latencyP50Ms, 1), '', ''],
+    [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s, flush 10ms (ms)`, fmt(latency10ms.latencyP99Ms, 1), '< 50', latency10ms.latencyP99Ms < 50 ? 'yes' : 'no'],
+    [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP50Ms, 1), '', ''],
+    [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP99Ms, 1), '', ''],
+  ];
+  printTable(rows);
+
+  const report = {
+    benchmark: 'embedded',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    trades: TRADES,
+    symbols: symbols.length,
+    intervals: INTERVALS,
+    floor: { tradesPerS: floorPerS, runs: [floorRun.tradesPerS, floorAfter.tradesPerS] },
+    endToEnd: fullSpeed,
+    ratioToFloor: ratio,
+    latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms, flush1s: latency1s },
+  };
+  writeReport(args.out ?? join('bench', 'results', 'embedded.json'), report);
 }
-progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms (own process)`);
-const latency10ms = pacedRun('10ms');
-progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s (own process)`);
-const latency1s = pacedRun('1s');
 
-const ratio = fullSpeed.tradesPerS / floorPerS;
-const rows: [string, string, string, string][] = [
-  ['measure', 'value', 'target', 'met'],
-  ['floor: parse + Map of bars (trades/s)', fmt(floorPerS), '', ''],
-  ['end to end: source → log → engine → SQLite (trades/s)', fmt(fullSpeed.tradesPerS), '≥ 300,000', fullSpeed.tradesPerS >= 300_000 ? 'yes' : 'no'],
-  ['end to end / floor', `${fmt(ratio * 100, 1)}%`, '≥ 40%', ratio >= 0.4 ? 'yes' : 'no'],
-  [`peak RSS at full speed, ${symbols.length} symbols, benchmark frames held in memory (MB)`, fmt(fullSpeed.rssPeakMb, 0), '', ''],
-  [`peak RSS at ${fmt(LATENCY_RATE)}/s, ${symbols.length} symbols (MB)`, fmt(Math.max(latency10ms.rssPeakMb, latency1s.rssPeakMb), 0), '< 300', Math.max(latency10ms.rssPeakMb, latency1s.rssPeakMb) < 300 ? 'yes' : 'no'],
-  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s, flush 10ms (ms)`, fmt(latency10ms.latencyP50Ms, 1), '', ''],
-  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s, flush 10ms (ms)`, fmt(latency10ms.latencyP99Ms, 1), '< 50', latency10ms.latencyP99Ms < 50 ? 'yes' : 'no'],
-  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP50Ms, 1), '', ''],
-  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s, flush 1s (ms)`, fmt(latency1s.latencyP99Ms, 1), '', ''],
-];
-printTable(rows);
+if (args.paths.has('embedded')) await embedded();
 
-const report = {
-  benchmark: 'embedded',
-  date: new Date().toISOString(),
-  node: process.version,
-  cpus: (await import('node:os')).cpus().length,
-  trades: TRADES,
-  symbols: symbols.length,
-  intervals: INTERVALS,
-  floor: { tradesPerS: floorPerS, runs: [floorRun.tradesPerS, floorAfter.tradesPerS] },
-  endToEnd: fullSpeed,
-  ratioToFloor: ratio,
-  latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms, flush1s: latency1s },
-};
-writeReport(args.out ?? join('bench', 'results', 'embedded.json'), report);
+if (args.paths.has('cassandra') || args.paths.has('spark')) {
+  let skipped: string | undefined;
+  try {
+    await checkPrerequisites(process.env);
+  } catch (error) {
+    if (!(error instanceof StackPrerequisiteError)) throw error;
+    skipped = error.message;
+  }
+  if (skipped !== undefined) {
+    process.stdout.write(`\ncluster paths skipped: ${skipped}\n`);
+  } else {
+    const report = await runCluster({
+      base: loadConfig({ env: process.env }),
+      env: process.env,
+      trades: args.clusterTrades,
+      symbols: benchSymbols(SYMBOL_COUNT),
+      latencySeconds: args.clusterLatencySeconds,
+      latencyRate: args.clusterLatencyRate,
+      cassandra: args.paths.has('cassandra'),
+      spark: args.paths.has('spark'),
+    });
+    printClusterTables(report);
+    const paths = [...args.paths].filter((p) => p !== 'embedded');
+    writeReport(args.clusterOut ?? join('bench', 'results', 'cluster.json'), { benchmark: 'cluster', paths, date: new Date().toISOString(), node: process.version, cpus: cpus().length, ...report });
+  }
+}
