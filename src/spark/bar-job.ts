@@ -308,9 +308,12 @@ export async function startBarJob(session: BarJobSession, o: BarJobOptions, sche
 /**
  * The Cassandra connector resolves a table through its own driver session, which learns of a
  * keyspace created a moment ago (by the migrations) only after a schema refresh. The server
- * refuses such a start while analysing it, so nothing runs and starting again is safe.
+ * refuses such a start while analysing it, so nothing runs and starting again is safe. The
+ * connector words it by what it found nearby: "Couldn't find <ks> or any similarly named
+ * keyspaces", "Couldn't find <ks>.<table> or any similarly named keyspace and table pairs",
+ * "Couldn't find table <table> in <ks> - ..." or "Couldn't find table <table> or keyspace <ks> - ...".
  */
-const SCHEMA_NOT_SEEN = /Couldn't find (keyspace|table)/;
+const SCHEMA_NOT_SEEN = /Couldn't find (keyspace |table |\S+ or any similarly named keyspace)/;
 
 async function startOnceSchemaSeen(writer: DataStreamWriter, deadline: number): Promise<StreamingQuery> {
   for (;;) {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseInterval, type Interval } from '../../src/domain/index.ts';
-import { BAR_UPDATES_TOPIC, barQueryName, defineBarJob, isBarJobQuery, sparkDuration, type BarJobOptions, type BarJobSession } from '../../src/spark/bar-job.ts';
-import { DataStreamReader, type StreamingQueryManager } from '../../src/spark/index.ts';
+import { SparkError } from '../../src/errors.ts';
+import { silentLogger } from '../../src/observability/index.ts';
+import { BAR_UPDATES_TOPIC, barQueryName, defineBarJob, isBarJobQuery, sparkDuration, startBarJob, type BarJobOptions, type BarJobSession } from '../../src/spark/bar-job.ts';
+import { DataStreamReader, StreamingQueryManager, type Command, type ExecutePlanResponse, type PlanRunner } from '../../src/spark/index.ts';
 
 const intervals = ['5s', '1m'].map((l) => parseInterval(l) as Interval);
 const options: BarJobOptions = {
@@ -79,4 +81,56 @@ test('a job without intervals or with a zero trigger is refused', () => {
   assert.throws(() => defineBarJob(session, { ...options, intervals: [] }), /at least one interval/);
   assert.throws(() => defineBarJob(session, { ...options, triggerMs: 0 }), /positive number/);
   assert.equal(sparkDuration(1500.7), '1500 milliseconds');
+});
+
+/**
+ * A server with no active query that starts every query, except that it refuses the first
+ * `refusals` starts of the Cassandra writers with `message`, as the connector does while its
+ * session has not seen a fresh keyspace yet.
+ */
+function refusingServer(message: string, refusals: number): { session: BarJobSession; starts: string[] } {
+  const starts: string[] = [];
+  let left = refusals;
+  const runner: PlanRunner = {
+    logger: silentLogger,
+    executeRelation: () => Promise.reject(new Error('no relations here')),
+    holdSession: () => () => {},
+    executeCommand: async (command: Command): Promise<ExecutePlanResponse[]> => {
+      if ('streaming_query_manager_command' in command) return [{ streaming_query_manager_command_result: { active: { active_queries: [] } } }];
+      if (!('write_stream_operation_start' in command)) throw new Error('unexpected command');
+      const start = command.write_stream_operation_start;
+      const name = start.query_name ?? '';
+      starts.push(name);
+      if (start.format === 'org.apache.spark.sql.cassandra' && left > 0) {
+        left--;
+        throw new SparkError(`Spark Connect ExecutePlan failed (INTERNAL): ${message}`);
+      }
+      return [{ write_stream_operation_start_result: { query_id: { id: `id-${name}`, run_id: `run-${name}` }, name } }];
+    },
+  };
+  return { session: { readStream: new DataStreamReader(runner), streams: new StreamingQueryManager(runner) }, starts };
+}
+
+for (const message of [
+  "Couldn't find it_spark_run_x or any similarly named keyspaces",
+  "Couldn't find it_spark_run_x.bars or any similarly named keyspace and table pairs",
+  "Couldn't find table bars in it_spark_run_x - Found similar tables in that keyspace:\nit_spark_run_x.bar",
+  "Couldn't find table bars or keyspace it_spark_run_x - Found similar keyspaces and tables:\nit_spark_run.bars",
+]) {
+  test(`a start refused with "${message.split(' - ')[0] ?? message}" is sent again until the connector sees the keyspace`, async () => {
+    const { session, starts } = refusingServer(message, 1);
+    const queries = await startBarJob(session, options, 10_000);
+    for (const q of queries) q.detach();
+    assert.deepEqual(
+      queries.map((q) => q.name),
+      ['tickstream-bars-5s', 'tickstream-bars-1m', 'tickstream-bars-store', 'tickstream-trades', 'tickstream-trade-days'],
+    );
+    assert.deepEqual(starts.filter((n) => n === 'tickstream-bars-store').length, 2, 'the refused start was sent once more');
+  });
+}
+
+test('any other refused start fails the job at once', async () => {
+  const { session, starts } = refusingServer('[TABLE_OR_VIEW_NOT_FOUND] something else', 1);
+  await assert.rejects(startBarJob(session, options, 10_000), /TABLE_OR_VIEW_NOT_FOUND/);
+  assert.equal(starts.filter((n) => n === 'tickstream-bars-store').length, 1);
 });
