@@ -81,7 +81,7 @@ export interface ClusterReport {
   readonly cpuGroups: readonly CpuGroup[];
   readonly input: { readonly trades: number; readonly producedPerS: number; readonly cpu: CpuUse };
   readonly ts?: EngineResult<LatencyResult & { ownP50Ms: number; ownP99Ms: number }>;
-  readonly storeAlone?: StoreAloneResult & { readonly cpu: CpuUse };
+  readonly storeAlone?: StoreAloneResult;
   readonly spark?: EngineResult & { readonly queriesAtEnd: unknown };
   readonly method: readonly string[];
   readonly seconds: number;
@@ -290,14 +290,12 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
       const storeConfig = engineConfig(base, 'ts', storeKeyspace, scratch.dir('store'), symbols);
       const batches = flushBatches(input, symbols, base.kafka.topicPartitions, { intervals: storeConfig.intervals, lateness: storeConfig.lateness }, batchSize);
       progress(`Cassandra store alone: writing the trades and bars of ${fmt(input.length)} trades in ${batches.length} batches of up to ${fmt(batchSize)} trades`);
-      const cpu = meter();
-      const result = await storeAlone(storeConfig, batches, () =>
+      alone = await storeAlone(storeConfig, batches, meter, () =>
         withWatch(storeKeyspace, async (watch) => {
           const totals = await watch.totals();
           if (!totals.every((n) => n === input.length)) throw new Error(`bench: the store alone holds ${totals.join(', ')} trades in the bars of each interval, not ${input.length}`);
         }),
       );
-      alone = { ...result, cpu: cpu.stop() };
     }
     if (o.spark) {
       sparkThroughput = await withWatch(sparkKeyspace, (watch) => {

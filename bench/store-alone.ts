@@ -2,6 +2,7 @@
 // CassandraStore, in the batches the TS engine would write at 100,000 trades/s, with nothing
 // upstream, so its rate can be set beside the engines' to see whether the store bounds them.
 import type { Config } from '../src/config/index.ts';
+import type { CpuMeter, CpuUse } from './cpu.ts';
 import type { Bar, Offset, Trade } from '../src/domain/index.ts';
 import { applyTrade, flushPartition, newPartitionState, serializePartitionState, type EngineOptions, type PartitionState } from '../src/engine/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
@@ -25,6 +26,8 @@ export interface StoreAloneResult {
   readonly writeP50Ms: number;
   readonly writeP99Ms: number;
   readonly writeMaxMs: number;
+  /** Over the writes only, not the migration before them nor the check after. */
+  readonly cpu: CpuUse;
 }
 
 /**
@@ -70,16 +73,18 @@ export function storeAloneBatchSize(flushIntervalMs: number): number {
 
 /**
  * Migrates the config's keyspace, then writes the batches one after the other (the Processor
- * has one write in flight) and times them; `check` must confirm afterwards that every trade
- * is counted in the stored bars.
+ * has one write in flight) and times them, measuring CPU over the writes with a meter from
+ * `cpuMeter`; `check` must confirm afterwards that every trade is counted in the stored bars.
  */
-export async function storeAlone(config: Config, batches: readonly FlushBatch[], check: () => Promise<void>): Promise<StoreAloneResult> {
+export async function storeAlone(config: Config, batches: readonly FlushBatch[], cpuMeter: () => CpuMeter, check: () => Promise<void>): Promise<StoreAloneResult> {
   const { contactPoints, localDataCenter, keyspace, concurrency } = config.cassandra;
   const store = openCassandraStore({ contactPoints, localDataCenter, keyspace, concurrency, logger: silentLogger });
   const writes: number[] = [];
   let seconds: number;
+  let cpu: CpuUse;
   try {
     await store.migrate();
+    const meter = cpuMeter();
     const t0 = performance.now();
     for (const batch of batches) {
       const w0 = performance.now();
@@ -87,6 +92,7 @@ export async function storeAlone(config: Config, batches: readonly FlushBatch[],
       writes.push(performance.now() - w0);
     }
     seconds = (performance.now() - t0) / 1000;
+    cpu = meter.stop();
   } finally {
     await store.close();
   }
@@ -104,5 +110,6 @@ export async function storeAlone(config: Config, batches: readonly FlushBatch[],
     writeP50Ms: quantile(writes, 0.5),
     writeP99Ms: quantile(writes, 0.99),
     writeMaxMs: quantile(writes, 1),
+    cpu,
   };
 }
