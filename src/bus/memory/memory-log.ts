@@ -14,6 +14,8 @@ export interface MemoryLogOptions {
   readonly yieldEveryMs?: number;
 }
 
+const SYMBOL_CACHE_LIMIT = 65_536;
+
 /**
  * One partition: a queue of unread records. The in-process log is not durable, so a
  * record is released as soon as the consumer has read it; the engine's checkpoint (saved
@@ -62,6 +64,8 @@ export class MemoryLog {
   readonly #maxBatch: number;
   readonly #onError: (error: unknown) => void;
   readonly #yieldEveryMs: number;
+  /** Partition by symbol: hashing means a UTF-8 copy of the symbol, once per trade otherwise. */
+  readonly #partitionOfSymbol = new Map<string, number>();
   #lastYield = performance.now();
   #dataWaiter: (() => void) | undefined;
   #consumerStarted = false;
@@ -86,7 +90,7 @@ export class MemoryLog {
     const n = this.#partitions.length;
     for (const trade of trades) {
       if (this.#closed) throw new ClosedError('in-process log');
-      const p = partitionOf(trade.symbol, n);
+      const p = this.#partitionOf(trade.symbol, n);
       const part = this.#partitions[p]!;
       while (part.unread >= this.#capacity) {
         this.#wakeConsumer();
@@ -105,6 +109,17 @@ export class MemoryLog {
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.#lastYield = performance.now();
     }
+  }
+
+  #partitionOf(symbol: string, partitions: number): number {
+    let p = this.#partitionOfSymbol.get(symbol);
+    if (p === undefined) {
+      // Symbols are a few thousand at most; the bound only guards against a source that invents them.
+      if (this.#partitionOfSymbol.size >= SYMBOL_CACHE_LIMIT) this.#partitionOfSymbol.clear();
+      p = partitionOf(symbol, partitions);
+      this.#partitionOfSymbol.set(symbol, p);
+    }
+    return p;
   }
 
   producer(): TradeLogProducer {
