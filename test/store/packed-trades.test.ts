@@ -4,7 +4,7 @@ import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import fc from 'fast-check';
 import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type Volume } from '../../src/domain/index.ts';
 import { packTrades, transferListOf, unpackTrades, type PackedTrades } from '../../src/store/sqlite/packed-trades.ts';
-import { conditionsJson } from '../../src/store/sqlite/rows.ts';
+import { conditionsJson, conditionsJsonColumn } from '../../src/store/sqlite/rows.ts';
 import type { StoredTrade } from '../../src/store/store.ts';
 
 const symbolArb = fc.oneof(
@@ -77,5 +77,21 @@ test('conditions are stored as the JSON of the list, whatever characters they ho
       assert.deepEqual(JSON.parse(text), conditions);
       assert.equal(text, JSON.stringify(conditions));
     }),
+  );
+});
+
+test('the conditions column of a packed batch is each trade\'s conditions as JSON, also for lists whose text is cut apart differently', () => {
+  const withConditions = (trade: StoredTrade, conditions: readonly string[]): StoredTrade => ({ ...trade, trade: { ...trade.trade, conditions } });
+  // Same concatenated text, different lists: the column must not mix them up.
+  const lookalikes = fc.constantFrom<readonly string[]>(['1', '12'], ['11', '2'], ['112'], ['1', '1', '2'], [], ['', '112'], ['112', '']);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(storedTradeArb, fc.option(lookalikes, { nil: undefined })), { maxLength: 200 }), (rows) => {
+      const trades = rows.map(([trade, conditions]) => (conditions === undefined ? trade : withConditions(trade, conditions)));
+      assert.deepEqual(
+        conditionsJsonColumn(packTrades(trades)),
+        trades.map((t) => conditionsJson(t.trade.conditions)),
+      );
+    }),
+    { numRuns: 300 },
   );
 });

@@ -45,38 +45,20 @@ export class DayOf {
   }
 }
 
-/** Appends one trade's values, in TRADE_COLUMNS order. */
-export function pushTradeValues(out: unknown[], t: StoredTrade, days: DayOf): void {
-  const { trade } = t;
-  out.push(
-    trade.symbol,
-    days.of(trade.ts),
-    trade.ts,
-    t.seq,
-    trade.price,
-    trade.volume,
-    conditionsJson(trade.conditions),
-    trade.source,
-    trade.ingestTs,
-  );
-}
-
-/** Appends the values of trade `i` of a packed batch, in TRADE_COLUMNS order; `conditions` holds each trade's conditionsJson. */
-export function pushPackedTradeValues(out: unknown[], p: PackedTrades, i: number, conditions: readonly string[], days: DayOf): void {
+/** Stores the values of trade `i` of a packed batch at out[at] onwards, in TRADE_COLUMNS order; `conditions` holds each trade's conditionsJson. */
+export function putPackedTradeValues(out: unknown[], at: number, p: PackedTrades, i: number, conditions: readonly string[], days: DayOf): void {
   const n = p.count;
   const x = p.numbers;
   const ts = x[2 * n + i] as number;
-  out.push(
-    p.symbols[p.codes[i] as number],
-    days.of(ts),
-    ts,
-    x[3 * n + i],
-    x[i],
-    x[n + i],
-    conditions[i],
-    TRADE_SOURCES[p.codes[n + i] as number],
-    x[4 * n + i],
-  );
+  out[at] = p.symbols[p.codes[i] as number];
+  out[at + 1] = days.of(ts);
+  out[at + 2] = ts;
+  out[at + 3] = x[3 * n + i];
+  out[at + 4] = x[i];
+  out[at + 5] = x[n + i];
+  out[at + 6] = conditions[i];
+  out[at + 7] = TRADE_SOURCES[p.codes[n + i] as number];
+  out[at + 8] = x[4 * n + i];
 }
 
 /** Printable ASCII without `"` and `\`: text that JSON writes as it is. */
@@ -97,12 +79,82 @@ export function conditionsJson(conditions: readonly string[]): string {
   return `${out}]`;
 }
 
-export function pushBarValues(out: unknown[], b: Bar, updatedAt: number): void {
-  for (const v of barColumnValues(b, updatedAt)) out.push(v);
+/** A list of conditions seen in a batch, as the lengths that cut its text apart, and its JSON. */
+interface KnownConditions {
+  readonly lengths: readonly number[];
+  readonly json: string;
 }
 
-export function pushCheckpointValues(out: unknown[], c: Checkpoint, updatedAt: number): void {
-  out.push(c.engineId, c.partition, c.offset, c.state, updatedAt);
+/**
+ * The conditions column of a packed batch: conditionsJson of each trade's list, in trade
+ * order. A feed repeats a handful of lists, so each distinct one is cut apart and turned
+ * into JSON once per batch; the others are found by their text and the lengths that cut it.
+ */
+export function conditionsJsonColumn(p: PackedTrades): string[] {
+  const n = p.count;
+  const { codes, conditionText, conditionLengths } = p;
+  const out = new Array<string>(n);
+  const known = new Map<string, KnownConditions[]>();
+  let c = 0;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const count = codes[2 * n + i] as number;
+    if (count === 0) {
+      out[i] = '[]';
+      continue;
+    }
+    let spanLength = 0;
+    for (let k = 0; k < count; k++) spanLength += conditionLengths[c + k] as number;
+    const span = conditionText.slice(at, at + spanLength);
+    let candidates = known.get(span);
+    let json: string | undefined;
+    if (candidates === undefined) {
+      candidates = [];
+      known.set(span, candidates);
+    } else {
+      for (const candidate of candidates) {
+        if (sameLengths(candidate.lengths, conditionLengths, c, count)) {
+          json = candidate.json;
+          break;
+        }
+      }
+    }
+    if (json === undefined) {
+      const lengths = Array.from(conditionLengths.subarray(c, c + count));
+      const conditions = new Array<string>(count);
+      let from = 0;
+      for (let k = 0; k < count; k++) {
+        const length = lengths[k] as number;
+        conditions[k] = span.slice(from, from + length);
+        from += length;
+      }
+      json = conditionsJson(conditions);
+      candidates.push({ lengths, json });
+    }
+    out[i] = json;
+    c += count;
+    at += spanLength;
+  }
+  return out;
+}
+
+function sameLengths(lengths: readonly number[], all: Uint32Array, from: number, count: number): boolean {
+  if (lengths.length !== count) return false;
+  for (let k = 0; k < count; k++) if (lengths[k] !== all[from + k]) return false;
+  return true;
+}
+
+export function putBarValues(out: unknown[], at: number, b: Bar, updatedAt: number): void {
+  const values = barColumnValues(b, updatedAt);
+  for (let k = 0; k < values.length; k++) out[at + k] = values[k];
+}
+
+export function putCheckpointValues(out: unknown[], at: number, c: Checkpoint, updatedAt: number): void {
+  out[at] = c.engineId;
+  out[at + 1] = c.partition;
+  out[at + 2] = c.offset;
+  out[at + 3] = c.state;
+  out[at + 4] = updatedAt;
 }
 
 export function tradeFromRow(r: TradeRow): StoredTrade {

@@ -8,17 +8,17 @@ import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTr
 import { ChunkedUpsert } from './chunked-upsert.ts';
 import { applyMigrations, type Migration } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
-import { mapConditions, packTrades, type PackedTrades } from './packed-trades.ts';
+import { packTrades, type PackedTrades } from './packed-trades.ts';
 import {
   BAR_COLUMNS,
   barFromRow,
   CHECKPOINT_COLUMNS,
   checkpointFromRow,
-  conditionsJson,
+  conditionsJsonColumn,
   DayOf,
-  pushBarValues,
-  pushCheckpointValues,
-  pushPackedTradeValues,
+  putBarValues,
+  putCheckpointValues,
+  putPackedTradeValues,
   TRADE_COLUMNS,
   tradeFromRow,
   type BarRow,
@@ -114,12 +114,12 @@ export class SqliteStore implements Store {
     this.#run('write', (db, s) => {
       const now = this.#now();
       const order = keyOrder(trades);
-      const conditions = mapConditions(trades, '[]', conditionsJson);
+      const conditions = conditionsJsonColumn(trades);
       const days = this.#days;
       db.transaction(() => {
-        s.trades.run(trades.count, (out, i) => pushPackedTradeValues(out, trades, order[i] as number, conditions, days));
-        s.bars.run(bars.length, (out, i) => pushBarValues(out, bars[i] as Bar, now));
-        s.checkpoints.run(checkpoints.length, (out, i) => pushCheckpointValues(out, checkpoints[i] as Checkpoint, now));
+        s.trades.run(trades.count, (out, at, i) => putPackedTradeValues(out, at, trades, order[i] as number, conditions, days));
+        s.bars.run(bars.length, (out, at, i) => putBarValues(out, at, bars[i] as Bar, now));
+        s.checkpoints.run(checkpoints.length, (out, at, i) => putCheckpointValues(out, at, checkpoints[i] as Checkpoint, now));
       })();
     });
   }
