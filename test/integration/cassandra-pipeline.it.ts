@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { snapshotStats } from '../../src/observability/pipeline-stats.ts';
-import { ReplaySource } from '../../src/source/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import { storedTradeCount } from '../support/bars.ts';
 import { until } from '../support/until.ts';
@@ -11,6 +10,7 @@ import {
   clusterConfig,
   committedOffsets,
   freshGroupAtLogEnd,
+  pacedReplay,
   PROCESS,
   produceFile,
   roles,
@@ -89,11 +89,8 @@ test('Cassandra stopped mid-stream and started again: offsets are held, the coun
     'kafka.groupId': groupId,
   });
 
-  // The replay keeps the gaps between event times, slowed down so that it spans about 60 s:
-  // trades keep arriving in Kafka while Cassandra is away.
-  const first = input.trades[0]!.ts;
-  const span = Math.max(...input.trades.map((tr) => tr.ts)) - first;
-  const source = new ReplaySource({ file: input.file, speed: span / 60_000 });
+  // Spread over about 60 s: trades keep arriving in Kafka while Cassandra is away.
+  const source = pacedReplay(input, 60_000);
   const set = await roles(t, config, { produce: true, process: true, serve: false }, source);
   const store = storeOf(set);
   await waitForStored(store, symbols, count / 20, 'the first trades before the outage');

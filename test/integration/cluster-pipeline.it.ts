@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReplaySource } from '../../src/source/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import { storedTradeCount } from '../support/bars.ts';
 import { until } from '../support/until.ts';
@@ -9,6 +8,7 @@ import {
   clusterConfig,
   describeGroup,
   freshGroupAtLogEnd,
+  pacedReplay,
   PROCESS,
   produceFile,
   roles,
@@ -106,10 +106,8 @@ test('a broker restart mid-stream: the producer spools, and the stored bars are 
   const groupId = await freshGroupAtLogEnd(probe, 'restart');
   const config = clusterConfig(dir, { symbols: symbols.join(','), 'kafka.groupId': groupId });
 
-  // The replay keeps the gaps between event times, slowed down so that it spans about 20 s.
-  const first = input.trades[0]!.ts;
-  const span = Math.max(...input.trades.map((tr) => tr.ts)) - first;
-  const source = new ReplaySource({ file: input.file, speed: span / 20_000 });
+  // Spread over about 20 s, so the broker goes down mid-stream.
+  const source = pacedReplay(input, 20_000);
   const set = await roles(t, config, { produce: true, process: true, serve: false }, source);
   const store = storeOf(set);
   await waitForStored(store, symbols, count / 10, 'the first trades before the restart');

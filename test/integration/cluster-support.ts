@@ -114,6 +114,13 @@ export function storeOf(set: RoleSet): Store {
   return set.store;
 }
 
+/** A replay of the whole input that keeps the gaps between event times, slowed down to span about `spanMs`. */
+export function pacedReplay(input: SeededInput, spanMs: number): ReplaySource {
+  const first = input.trades[0]?.ts ?? 0;
+  const span = Math.max(...input.trades.map((tr) => tr.ts)) - first;
+  return new ReplaySource({ file: input.file, speed: span / spanMs });
+}
+
 /** Replays a file through a produce-only role set and closes it once Kafka (or the spool) has every trade. */
 export async function produceFile(t: TestContext, config: Config, file: string, count: number): Promise<void> {
   const source = new ReplaySource({ file, speed: 0 });
