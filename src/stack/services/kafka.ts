@@ -51,6 +51,8 @@ log.dirs=${s.logDir}
 num.partitions=${s.partitions}
 log.retention.ms=${s.retentionMs}
 log.segment.bytes=67108864
+# Topics are created by tickstream (stack up, the roles, the Spark job), never by a client asking for one.
+auto.create.topics.enable=false
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=${Math.max(s.partitions, 1)}
 transaction.state.log.replication.factor=1

@@ -25,6 +25,7 @@ test('server.properties is one KRaft broker+controller on loopback with the conf
   assert.equal(p.get('num.partitions'), '4');
   assert.equal(p.get('offsets.topic.replication.factor'), '1');
   assert.equal(p.get('transaction.state.log.replication.factor'), '1');
+  assert.equal(p.get('auto.create.topics.enable'), 'false', 'a client asking for a missing topic does not create it');
   assert.ok(![...p.keys()].some((k) => k.startsWith('zookeeper')), 'no ZooKeeper in Kafka 4');
 });
 
