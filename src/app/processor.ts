@@ -12,7 +12,7 @@ import {
 } from '../engine/index.ts';
 import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../bus/index.ts';
 import type { Checkpoint, Store, StoredTrade } from '../store/store.ts';
-import type { Logger, PipelineStats } from '../observability/index.ts';
+import type { LatencyHistogram, Logger, PipelineStats } from '../observability/index.ts';
 import { silentLogger } from '../observability/index.ts';
 import { retryForever } from './retry.ts';
 
@@ -67,6 +67,8 @@ export class Processor implements ConsumerHandler {
   readonly #slots = new Map<number, PartitionSlot>();
   readonly #maxPending: number;
   #pending: StoredTrade[] = [];
+  /** ingest_ts of each pending trade, read while the trade is at hand rather than in another pass over the batch after the write. */
+  #pendingIngestTs: number[] = [];
   #late: LateEntry[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #early: Promise<void> | undefined;
@@ -122,6 +124,7 @@ export class Processor implements ConsumerHandler {
       applied++;
       if (applyTrade(slot.state, r.trade, r.offset, options) === 'accepted') {
         this.#pending.push({ trade: r.trade, seq: r.offset });
+        this.#pendingIngestTs.push(r.trade.ingestTs);
       } else {
         this.#late.push(lateEntry(r, slot.state, options));
       }
@@ -178,8 +181,10 @@ export class Processor implements ConsumerHandler {
       slot.touched = false;
     }
     const trades = this.#pending;
+    const ingestTs = this.#pendingIngestTs;
     const late = this.#late;
     this.#pending = [];
+    this.#pendingIngestTs = [];
     this.#late = [];
     if (checkpoints.length === 0 && trades.length === 0) return;
 
@@ -205,7 +210,7 @@ export class Processor implements ConsumerHandler {
     await retryForever(() => this.#o.consumer.commit(commit), this.#log, 'offset commit');
 
     const now = this.#clock.now();
-    for (const { trade } of trades) stats.latency.record(now - trade.ingestTs);
+    recordLatencies(stats.latency, now, ingestTs);
     stats.late += late.length;
     stats.tradesStored += trades.length;
     stats.barsStored += bars.length;
@@ -222,6 +227,21 @@ export class Processor implements ConsumerHandler {
     clearInterval(this.#timer);
     for (const slot of this.#slots.values()) slot.touched = true;
     await this.flush();
+  }
+}
+
+/**
+ * ingest → stored latency of each trade. The trades of one source frame share their ingest
+ * time and mostly sit next to each other, so each run of equal times is recorded once.
+ */
+function recordLatencies(histogram: LatencyHistogram, now: number, ingestTs: readonly number[]): void {
+  let i = 0;
+  while (i < ingestTs.length) {
+    const ts = ingestTs[i] as number;
+    let end = i + 1;
+    while (end < ingestTs.length && ingestTs[end] === ts) end++;
+    histogram.record(now - ts, end - i);
+    i = end;
   }
 }
 
