@@ -9,6 +9,7 @@ import { storeError } from './driver-errors.ts';
 import { applyCqlMigrations, type CqlMigration } from './migrate.ts';
 import { CQL_MIGRATIONS } from './migrations/index.ts';
 import { barPartitions, checkpointPartitions, chunksOf, tradePartitions, utcDay } from './partitions.ts';
+import { RepeatedValues } from './repeated-values.ts';
 import {
   BAR_COLUMNS,
   barFromRow,
@@ -36,7 +37,7 @@ export interface CassandraStoreOptions {
   readonly replication?: string;
   /** Replaces the built-in migrations (tests). */
   readonly migrations?: readonly CqlMigration[];
-  /** Rows per unlogged batch; every batch stays inside one partition. */
+  /** Most rows per unlogged batch (default DEFAULT_BATCH_ROWS); every batch stays inside one partition. */
   readonly batchRows?: number;
   /** How many day partitions a latest-trades read walks back through at most. */
   readonly maxTradeDays?: number;
@@ -60,6 +61,16 @@ const LAST_DAY_MS = Date.UTC(9999, 11, 31);
 const MAX_SYMBOL_PARTITIONS = 100_000;
 /** Remembered (symbol, day) pairs already in trade_days; cleared when it grows past this. */
 const MAX_KNOWN_DAYS = 100_000;
+/**
+ * Rows per batch. A batch inside one partition is one mutation to Cassandra: it is parsed,
+ * logged and applied once, so the server's cost per row falls as batches grow (measured in
+ * store/README.md). Batch size warnings and failures (batch_size_warn/fail_threshold) apply
+ * only to batches of several partitions, so they never see these. 1,000 trades are about
+ * 100 KB, far below the largest mutation (half a commitlog segment, 4 MiB with the stack's 8 MiB).
+ */
+export const DEFAULT_BATCH_ROWS = 1_000;
+const EXECUTE_OPTIONS = { prepare: true, isIdempotent: true } as const;
+const BATCH_OPTIONS = { prepare: true, isIdempotent: true, logged: false } as const;
 
 interface Statements {
   readonly insertTrade: string;
@@ -100,6 +111,7 @@ export class CassandraStore implements Store {
   readonly #now: () => number;
   readonly #q: Statements;
   readonly #knownDays = new Set<string>();
+  readonly #repeated = new RepeatedValues();
   #connecting: Promise<void> | undefined;
   #watchingHosts = false;
   #closed = false;
@@ -116,7 +128,7 @@ export class CassandraStore implements Store {
     this.#log = options.logger ?? silentLogger;
     this.#migrations = options.migrations ?? CQL_MIGRATIONS;
     this.#concurrency = Math.max(1, Math.floor(options.concurrency));
-    this.#batchRows = Math.max(1, Math.floor(options.batchRows ?? 100));
+    this.#batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
     this.#maxTradeDays = Math.max(1, Math.floor(options.maxTradeDays ?? 30));
     this.#pageSize = Math.max(1, Math.floor(options.pageSize ?? 1_000));
     this.#now = options.now ?? Date.now;
@@ -150,7 +162,7 @@ export class CassandraStore implements Store {
     const q = this.#q;
     const groups: { readonly rows: Write[]; readonly known?: string }[] = [];
     for (const p of tradePartitions(batch.trades)) {
-      for (const run of chunksOf(p.trades, this.#batchRows)) groups.push({ rows: run.map((t) => ({ query: q.insertTrade, params: tradeParams(p.day, t) })) });
+      for (const run of chunksOf(p.trades, this.#batchRows)) groups.push({ rows: run.map((t) => ({ query: q.insertTrade, params: tradeParams(p.day, t, this.#repeated) })) });
       const known = `${p.symbol}\u0000${p.day}`;
       if (!this.#knownDays.has(known)) groups.push({ rows: [{ query: q.insertTradeDay, params: [p.symbol, p.day] }], known });
     }
@@ -263,9 +275,9 @@ export class CassandraStore implements Store {
   /** One partition's rows: a single statement, or an unlogged batch. */
   async #send(client: Client, rows: readonly Write[]): Promise<void> {
     if (rows.length === 1) {
-      await client.execute(rows[0]!.query, rows[0]!.params, { prepare: true, isIdempotent: true });
+      await client.execute(rows[0]!.query, rows[0]!.params, EXECUTE_OPTIONS);
     } else if (rows.length > 1) {
-      await client.batch(rows as Write[], { prepare: true, isIdempotent: true, logged: false });
+      await client.batch(rows as Write[], BATCH_OPTIONS);
     }
   }
 

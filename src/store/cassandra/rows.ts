@@ -7,15 +7,31 @@ import type { Checkpoint, StoredTrade } from '../store.ts';
  * value a write can bind (epoch ms, offsets and counts stay below 2^53).
  */
 import { barColumnValues } from '../columns.ts';
+import type { RepeatedValues } from './repeated-values.ts';
 
 export { BAR_COLUMNS, CHECKPOINT_COLUMNS, TRADE_COLUMNS } from '../columns.ts';
 
 /** A result row as the driver gives it: column name → decoded value. */
 export type CqlRow = Readonly<Record<string, unknown>>;
 
-export function tradeParams(day: string, t: StoredTrade): unknown[] {
+/**
+ * A trade's values in TRADE_COLUMNS order. With `repeated`, the symbol, day, conditions and
+ * source are bound as their encoded bytes, shared with the other rows that have the same ones.
+ */
+export function tradeParams(day: string, t: StoredTrade, repeated?: RepeatedValues): unknown[] {
   const { trade } = t;
-  return [trade.symbol, day, trade.ts, t.seq, trade.price, trade.volume, trade.conditions, trade.source, trade.ingestTs];
+  if (repeated === undefined) return [trade.symbol, day, trade.ts, t.seq, trade.price, trade.volume, trade.conditions, trade.source, trade.ingestTs];
+  return [
+    repeated.text(trade.symbol),
+    repeated.date(day),
+    trade.ts,
+    t.seq,
+    trade.price,
+    trade.volume,
+    repeated.textList(trade.conditions),
+    repeated.text(trade.source),
+    trade.ingestTs,
+  ];
 }
 
 export function barParams(b: Bar, updatedAt: Date, ttlSeconds: number): unknown[] {

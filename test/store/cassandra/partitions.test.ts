@@ -37,15 +37,15 @@ test('utcDay is the UTC date of an epoch-ms time, at both sides of midnight', ()
   assert.equal(utcDay(0), '1970-01-01');
 });
 
-test('trades are grouped by (symbol, UTC day), keeping their order inside a partition', () => {
-  const trades = [stored('AAPL', MIDNIGHT - 2, 0), stored('MSFT', MIDNIGHT - 1, 1), stored('AAPL', MIDNIGHT, 2), stored('AAPL', MIDNIGHT - 1, 3)];
+test('trades are grouped by (symbol, UTC day), each partition in clustering order, newest first', () => {
+  const trades = [stored('AAPL', MIDNIGHT - 2, 0), stored('MSFT', MIDNIGHT - 1, 1), stored('AAPL', MIDNIGHT, 2), stored('AAPL', MIDNIGHT - 1, 3), stored('AAPL', MIDNIGHT - 1, 4)];
   const parts = tradePartitions(trades);
   assert.deepEqual(
     parts.map((p) => [p.symbol, p.day, p.trades.map((t) => t.seq)]),
     [
-      ['AAPL', '2024-02-29', [0, 3]],
-      ['MSFT', '2024-02-29', [1]],
+      ['AAPL', '2024-02-29', [4, 3, 0]],
       ['AAPL', '2024-03-01', [2]],
+      ['MSFT', '2024-02-29', [1]],
     ],
   );
 });
@@ -53,7 +53,7 @@ test('trades are grouped by (symbol, UTC day), keeping their order inside a part
 test('a trade key repeated in one batch is written once, the last version winning', () => {
   const parts = tradePartitions([stored('AAPL', MIDNIGHT, 7, 1), stored('AAPL', MIDNIGHT, 8, 2), stored('AAPL', MIDNIGHT, 7, 3)]);
   assert.equal(parts.length, 1);
-  assert.deepEqual(parts[0]!.trades.map((t) => [t.seq, t.trade.price]), [[7, 3], [8, 2]]);
+  assert.deepEqual(parts[0]!.trades.map((t) => [t.seq, t.trade.price]), [[8, 2], [7, 3]]);
 });
 
 test('every trade lands in exactly one partition that matches its symbol and day', () => {
@@ -66,7 +66,15 @@ test('every trade lands in exactly one partition that matches its symbol and day
         const keys = new Set(trades.map((t) => `${t.trade.symbol}|${t.trade.ts}|${t.seq}`));
         assert.equal(parts.reduce((n, p) => n + p.trades.length, 0), keys.size);
         assert.equal(new Set(parts.map((p) => `${p.symbol}|${p.day}`)).size, parts.length);
-        for (const p of parts) for (const t of p.trades) assert.ok(t.trade.symbol === p.symbol && utcDay(t.trade.ts) === p.day);
+        const last = new Map(trades.map((t) => [`${t.trade.symbol}|${t.trade.ts}|${t.seq}`, t]));
+        for (const p of parts) {
+          p.trades.forEach((t, i) => {
+            assert.ok(t.trade.symbol === p.symbol && utcDay(t.trade.ts) === p.day);
+            assert.equal(t, last.get(`${t.trade.symbol}|${t.trade.ts}|${t.seq}`), 'the last occurrence of a key is the one kept');
+            const prev = p.trades[i - 1];
+            if (prev !== undefined) assert.ok(prev.trade.ts > t.trade.ts || (prev.trade.ts === t.trade.ts && prev.seq > t.seq), 'newest first, no key twice');
+          });
+        }
       },
     ),
   );
@@ -96,8 +104,20 @@ test('checkpoints are grouped by engine, one per log partition, the last winning
   );
 });
 
-test('chunksOf splits in order into runs of at most the size', () => {
+test('chunksOf splits in order into the fewest runs of at most the size, of even sizes', () => {
   assert.deepEqual(chunksOf([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(chunksOf([1, 2, 3, 4, 5], 4), [[1, 2, 3], [4, 5]]);
+  assert.deepEqual(chunksOf([1, 2, 3, 4], 4), [[1, 2, 3, 4]]);
+  fc.assert(
+    fc.property(fc.nat(3_000), fc.integer({ min: 1, max: 1_200 }), (n, size) => {
+      const rows = Array.from({ length: n }, (_, i) => i);
+      const runs = chunksOf(rows, size);
+      assert.deepEqual(runs.flat(), rows);
+      assert.equal(runs.length, Math.ceil(n / size));
+      const lengths = runs.map((r) => r.length);
+      if (n > 0) assert.ok(Math.max(...lengths) <= size && Math.max(...lengths) - Math.min(...lengths) <= 1);
+    }),
+  );
   assert.deepEqual(chunksOf([1, 2], 5), [[1, 2]]);
   assert.deepEqual(chunksOf([], 3), []);
   assert.deepEqual(chunksOf([1, 2], 0), [[1], [2]]);
