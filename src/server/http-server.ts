@@ -210,17 +210,23 @@ async function rolledUp(store: Store, plan: RollupPlan, symbol: string, from: Ep
   return bars.length > limit ? bars.slice(bars.length - limit) : bars;
 }
 
-/** Fills the symbol board from the store; a store that is down leaves it empty, not the server. */
+/**
+ * Fills the symbol board from the store; a store that is down leaves it empty, not the server.
+ * The reads run concurrently, but the board is seeded in the store's symbol order once all have
+ * answered: seeding as each read returns listed unconfigured symbols in the order a networked
+ * store happened to answer, which differed from run to run on Cassandra.
+ */
 async function seed(store: Store, board: SymbolBoard, configured: readonly string[], sparkInterval: string | undefined, log: Logger): Promise<void> {
   try {
     const symbols = new Set([...configured, ...(await store.symbols())]);
-    await Promise.all(
+    const seeds = await Promise.all(
       [...symbols].map(async (symbol) => {
         const [latest] = await store.trades({ symbol, limit: 1 });
         const bars = sparkInterval === undefined ? [] : await store.bars({ symbol, interval: sparkInterval, limit: SPARKLINE_POINTS });
-        board.seed(symbol, latest, bars);
+        return { symbol, latest, bars };
       }),
     );
+    for (const { symbol, latest, bars } of seeds) board.seed(symbol, latest, bars);
   } catch (error) {
     log.warn('could not seed live state from the store', { error: error instanceof Error ? error.message : String(error) });
   }

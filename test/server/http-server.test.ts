@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { toBarRecord, type Bar } from '../../src/domain/index.ts';
 import { rollupBars } from '../../src/server/index.ts';
+import type { StoredTrade, TradeQuery } from '../../src/store/store.ts';
 import { bar, serverFor, SYMBOLS, trade } from './fixtures.ts';
+import { MemoryStore } from './memory-store.ts';
 
 const T0 = Date.UTC(2024, 4, 6, 13, 0);
 const MIN = 60_000;
@@ -232,4 +234,27 @@ test('start listens on the given host only and returns the base URL; close is id
   await server.close();
   await server.close();
   await assert.rejects(fetch(`${url}/healthz`));
+});
+
+test('GET /api/symbols lists stored symbols that are not configured in the store order, whichever of their reads answers first', async (t) => {
+  // A networked store (Cassandra) answers the start-up reads in any order; here the last asked answers first.
+  class ReversingStore extends MemoryStore {
+    readonly #waiting: (() => void)[] = [];
+    override async trades(q: TradeQuery): Promise<StoredTrade[]> {
+      if (q.limit === 1) {
+        await new Promise<void>((resolve) => {
+          this.#waiting.push(resolve);
+          if (this.#waiting.length === SYMBOLS.length + 3) for (const r of this.#waiting.reverse()) r();
+        });
+      }
+      return super.trades(q);
+    }
+  }
+  const store = new ReversingStore();
+  await store.write({ trades: [trade('TSLA', T0, 1), trade('AMD', T0, 2), trade('NVDA', T0, 3)], bars: [], checkpoints: [] });
+  const { server } = serverFor(t, {}, store);
+  await server.start();
+  const rows = (await server.app.inject('/api/symbols')).json() as { symbol: string; last_price: number | null }[];
+  assert.deepEqual(rows.map((r) => r.symbol), [...SYMBOLS, 'AMD', 'NVDA', 'TSLA']);
+  assert.equal(rows.at(-1)!.last_price, 100);
 });
