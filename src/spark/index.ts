@@ -18,6 +18,7 @@ export type * from './proto-types.ts';
 export {
   activeBarJobQueries,
   BAR_UPDATES_TOPIC,
+  barQueryName,
   BARS_STORE_QUERY,
   startBarJob,
   stopBarJob,

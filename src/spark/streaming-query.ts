@@ -34,6 +34,8 @@ export interface StreamingQueryProgress {
   readonly durationMs: Readonly<Record<string, number>>;
   /** Event-time stats of the batch: watermark, min, max, avg (ISO-8601 strings). */
   readonly eventTime: Readonly<Record<string, string>>;
+  /** Input rows the batch's stateful operators dropped as behind the watermark (0 without such an operator). */
+  readonly numRowsDroppedByWatermark: number;
   readonly json: Readonly<Record<string, unknown>>;
 }
 
@@ -79,6 +81,12 @@ export function parseProgress(text: string): StreamingQueryProgress {
     return numbers.length === 0 ? undefined : numbers.reduce((a, b) => a + b, 0);
   };
   const total = (k: string): number | undefined => num(k) ?? sumOfSources(k);
+  const operators = Array.isArray(o['stateOperators']) ? (o['stateOperators'] as unknown[]) : [];
+  let numRowsDroppedByWatermark = 0;
+  for (const op of operators) {
+    const dropped = typeof op === 'object' && op !== null ? (op as Record<string, unknown>)['numRowsDroppedByWatermark'] : undefined;
+    if (typeof dropped === 'number' && dropped > 0) numRowsDroppedByWatermark += dropped;
+  }
   const inputRowsPerSecond = total('inputRowsPerSecond');
   const processedRowsPerSecond = total('processedRowsPerSecond');
   const durationMs = record('durationMs', (v): v is number => typeof v === 'number');
@@ -95,6 +103,7 @@ export function parseProgress(text: string): StreamingQueryProgress {
     ...(processedRowsPerSecond === undefined ? {} : { processedRowsPerSecond }),
     durationMs,
     eventTime: record('eventTime', (v): v is string => typeof v === 'string'),
+    numRowsDroppedByWatermark,
     json: o,
   };
 }

@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SparkProcessor, sparkStats, type SparkQueryReport } from '../../src/app/spark-processor.ts';
+import { countSparkBatches, SparkProcessor, sparkStats, type SparkQueryReport } from '../../src/app/spark-processor.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { PipelineStats } from '../../src/observability/index.ts';
+import { parseProgress } from '../../src/spark/index.ts';
 import { serverFor } from '../server/fixtures.ts';
 
 const REPORTS: SparkQueryReport[] = [
@@ -74,4 +76,20 @@ test('a SparkProcessor that has not started has no progress to show', (t) => {
   const processor = new SparkProcessor(config);
   assert.deepEqual(processor.latestProgress(), []);
   assert.deepEqual(sparkStats(processor.latestProgress()), { spark: { queries: [] } });
+});
+
+const batch = (name: string, batchId: number, numInputRows: number, dropped: number) =>
+  parseProgress(JSON.stringify({ id: name, runId: 'r', name, batchId, numInputRows, stateOperators: [{ numRowsDroppedByWatermark: dropped }] }));
+
+test('countSparkBatches: trades processed and stored, bars stored, and late trades from the smallest interval only', () => {
+  const stats = new PipelineStats();
+  countSparkBatches(stats, 'tickstream-trades', 'tickstream-bars-5s', [batch('tickstream-trades', 1, 100, 0), batch('tickstream-trades', 2, 50, 0)]);
+  countSparkBatches(stats, 'tickstream-bars-store', 'tickstream-bars-5s', [batch('tickstream-bars-store', 1, 7, 0)]);
+  countSparkBatches(stats, 'tickstream-bars-5s', 'tickstream-bars-5s', [batch('tickstream-bars-5s', 1, 150, 3), batch('tickstream-bars-5s', 2, 10, 2)]);
+  // The 1m query drops a subset of the same trades: counting it too would count them twice.
+  countSparkBatches(stats, 'tickstream-bars-1m', 'tickstream-bars-5s', [batch('tickstream-bars-1m', 1, 160, 4)]);
+  assert.equal(stats.processed, 150);
+  assert.equal(stats.tradesStored, 150);
+  assert.equal(stats.barsStored, 7);
+  assert.equal(stats.late, 5);
 });

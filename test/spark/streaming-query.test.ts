@@ -52,6 +52,23 @@ test('a rate Spark could not compute is absent, not NaN', () => {
   const p = parseProgress('{"id":"q","runId":"r","name":null,"batchId":0,"numInputRows":0}');
   assert.equal('inputRowsPerSecond' in p, false);
   assert.equal(p.name, null);
+  assert.equal(p.numRowsDroppedByWatermark, 0, 'no stateful operator, nothing dropped');
+});
+
+test('rows dropped behind the watermark are summed over the stateful operators', () => {
+  const json = JSON.stringify({
+    id: 'q',
+    runId: 'r',
+    name: 'bars',
+    batchId: 9,
+    numInputRows: 40,
+    stateOperators: [
+      { operatorName: 'stateStoreSave', numRowsTotal: 12, numRowsDroppedByWatermark: 3 },
+      { operatorName: 'dedupe', numRowsDroppedByWatermark: 2 },
+      { operatorName: 'other' },
+    ],
+  });
+  assert.equal(parseProgress(json).numRowsDroppedByWatermark, 5);
 });
 
 test('malformed progress is a SparkError', () => {
