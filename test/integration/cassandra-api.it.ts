@@ -9,6 +9,7 @@ import { startPipeline, startRoles, type Pipeline, type RoleSet } from '../../sr
 import { loadConfig, type ConfigKey } from '../../src/config/index.ts';
 import { parseInterval, toBarRecord, type BarRecord, type EpochMs, type Interval, type Offset, type Price, type Volume } from '../../src/domain/index.ts';
 import { batchBars } from '../../src/engine/index.ts';
+import type { TradeJson } from '../../src/server/index.ts';
 import { CHECK_FLAGS, CHECK_SYMBOLS, dashboardChecks } from '../e2e/dashboard-checks.ts';
 import { attachDashboard } from '../e2e/dashboard-harness.ts';
 import { connectSse } from '../server/sse-client.ts';
@@ -143,20 +144,9 @@ after(async () => {
 
 async function getJson<T>(base: string, path: string): Promise<T> {
   const res = await fetch(new URL(path, base));
-  assert.equal(res.status, 200, `GET ${path}: ${res.status} ${await res.clone().text()}`);
+  if (res.status !== 200) assert.fail(`GET ${path}: ${res.status} ${await res.text()}`);
   assert.match(String(res.headers.get('content-type')), /application\/json/, path);
   return (await res.json()) as T;
-}
-
-interface TradeJson {
-  symbol: string;
-  price: number;
-  volume: number;
-  ts: number;
-  conditions: string[];
-  source: string;
-  ingest_ts: number;
-  seq: number;
 }
 
 /**
@@ -245,7 +235,7 @@ if (endpoints === undefined) {
         total += all.length;
         const sent = VALID.filter((t) => t.symbol === symbol);
         assert.equal(all.length, sent.length, `${symbol}: every trade is served`);
-        const key = (t: { ts: number; price: number; volume: number; conditions: string[] }): string => JSON.stringify([t.ts, t.price, t.volume, t.conditions]);
+        const key = (t: { ts: number; price: number; volume: number; conditions: readonly string[] }): string => JSON.stringify([t.ts, t.price, t.volume, t.conditions]);
         assert.deepEqual(all.map(key).sort(), sent.map(key).sort(), `${symbol}: the trades served are the trades replayed`);
         assert.ok(all.every((t) => t.symbol === symbol && t.source === 'replay' && t.ingest_ts > 0));
 
