@@ -352,12 +352,22 @@ if (endpoints === undefined) {
       const withoutIngest = (rows: TradeJson[]): Omit<TradeJson, 'ingest_ts'>[] => rows.map(({ ingest_ts: _ingest, ...rest }) => rest);
       for (const symbol of REPLAY_SYMBOLS) {
         const s = encodeURIComponent(symbol);
-        // The last one reaches back across midnight: two day partitions on Cassandra.
-        for (const path of [`/api/trades?symbol=${s}&limit=1000`, `/api/trades?symbol=${s}&limit=7&before=${T0 + 70 * MIN}`, `/api/trades?symbol=${s}&limit=3&before=${Date.UTC(2024, 2, 5)}`, `/api/trades?symbol=${s}&limit=1000&before=${Date.UTC(2024, 2, 5) + 10 * MIN}`]) {
+        const tradePages = [
+          `limit=1000`,
+          `limit=7&before=${T0 + 70 * MIN}`,
+          `limit=3&before=${Date.UTC(2024, 2, 5)}`,
+          // Back across midnight: two day partitions on Cassandra.
+          `limit=1000&before=${Date.UTC(2024, 2, 5) + 10 * MIN}`,
+          // The edges of the accepted range.
+          'before=0',
+          'before=1',
+          `before=${Number.MAX_SAFE_INTEGER}`,
+        ];
+        for (const path of tradePages.map((q) => `/api/trades?symbol=${s}&${q}`)) {
           assert.deepEqual(withoutIngest(await getJson(base, path)), withoutIngest(await getJson(sqlite, path)), path);
         }
         for (const interval of ALL_INTERVALS) {
-          for (const range of ['&limit=5000', `&from=${T0 + 7 * MIN}&to=${T0 + 99 * MIN + 1}&limit=11`, `&to=${T0 + 45 * MIN}`]) {
+          for (const range of ['&limit=5000', `&from=${T0 + 7 * MIN}&to=${T0 + 99 * MIN + 1}&limit=11`, `&to=${T0 + 45 * MIN}`, '&from=0&to=1', `&from=0&to=${Number.MAX_SAFE_INTEGER}`, `&from=${Number.MAX_SAFE_INTEGER - 1}`]) {
             const path = `/api/bars?symbol=${s}&interval=${interval.label}${range}`;
             assert.deepEqual(await getJson(base, path), await getJson(sqlite, path), path);
           }
