@@ -24,6 +24,9 @@ test('cassandra.yaml is a single node on loopback with the configured CQL port a
   assert.equal(keys.get('storage_port'), '29043');
   assert.equal(keys.get('endpoint_snitch'), 'SimpleSnitch');
   assert.equal(keys.get('memtable_heap_space'), '128MiB');
+  assert.equal(keys.get('memtable_allocation_type'), 'offheap_objects');
+  assert.equal(keys.get('commitlog_sync'), 'periodic', 'the default durability');
+  assert.match(yaml, /^memtable:\n {2}configurations:\n(?: {4}.*\n)*? {4}trie:\n {6}class_name: TrieMemtable\n(?: {4}.*\n)*? {4}default:\n {6}inherits: trie\n/m, 'tables get the trie memtable');
   assert.equal(keys.get('commitlog_directory'), "'/data/it''s/data/commitlog'", 'paths are quoted for YAML');
   assert.match(yaml, /seeds: "127\.0\.0\.1:29043"/);
   assert.equal(new Set(yaml.split('\n').filter((l) => /^[a-z_]+:/.test(l)).map((l) => l.split(':')[0])).size, keys.size, 'no key twice');
