@@ -11,7 +11,8 @@ import {
   type PartitionState,
 } from '../engine/index.ts';
 import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../bus/index.ts';
-import type { Checkpoint, Store, StoredTrade } from '../store/store.ts';
+import type { Checkpoint, FlushBatch, Store, StoredTrade } from '../store/store.ts';
+import { TradePacker } from '../store/index.ts';
 import type { LatencyHistogram, Logger, PipelineStats } from '../observability/index.ts';
 import { silentLogger } from '../observability/index.ts';
 import { retryForever } from './retry.ts';
@@ -69,6 +70,8 @@ export class Processor implements ConsumerHandler {
   #pending: StoredTrade[] = [];
   /** ingest_ts of each pending trade, read while the trade is at hand rather than in another pass over the batch after the write. */
   #pendingIngestTs: number[] = [];
+  /** The pending trades packed as they are accepted, for the SQLite store (see FlushBatch.packedTrades). */
+  readonly #packer: TradePacker | undefined;
   #late: LateEntry[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #early: Promise<void> | undefined;
@@ -80,6 +83,7 @@ export class Processor implements ConsumerHandler {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
     this.#maxPending = options.maxPendingTrades ?? 50_000;
+    this.#packer = options.store.kind === 'sqlite' ? new TradePacker(Math.min(this.#maxPending, 65_536)) : undefined;
   }
 
   async start(): Promise<void> {
@@ -125,6 +129,7 @@ export class Processor implements ConsumerHandler {
       if (applyTrade(slot.state, r.trade, r.offset, options) === 'accepted') {
         this.#pending.push({ trade: r.trade, seq: r.offset });
         this.#pendingIngestTs.push(r.trade.ingestTs);
+        this.#packer?.add(r.trade, r.offset);
       } else {
         this.#late.push(lateEntry(r, slot.state, options));
       }
@@ -189,7 +194,8 @@ export class Processor implements ConsumerHandler {
     if (checkpoints.length === 0 && trades.length === 0) return;
 
     const stats = this.#o.stats;
-    const batch = { trades, bars, checkpoints };
+    const packedTrades = this.#packer?.take();
+    const batch: FlushBatch = { trades, bars, checkpoints, ...(packedTrades === undefined ? {} : { packedTrades }) };
     await retryForever(
       async () => {
         const t0 = performance.now();

@@ -5,6 +5,7 @@ import { SqliteWorkerStore } from './sqlite/sqlite-worker-store.ts';
 import type { Store } from './store.ts';
 
 export type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from './store.ts';
+export { TradePacker, type PackedTrades } from './sqlite/packed-trades.ts';
 
 export interface OpenSqliteStoreOptions {
   readonly path: string;

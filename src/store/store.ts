@@ -1,4 +1,5 @@
 import type { Bar, EpochMs, Offset, Trade } from '../domain/index.ts';
+import type { PackedTrades } from './sqlite/packed-trades.ts';
 
 /** A trade as stored: `seq` is its log offset; `day` (UTC date) is derived from ts. */
 export interface StoredTrade {
@@ -22,6 +23,13 @@ export interface FlushBatch {
   readonly trades: readonly StoredTrade[];
   readonly bars: readonly Bar[];
   readonly checkpoints: readonly Checkpoint[];
+  /**
+   * Optional: the same trades, in the same order, packed by a TradePacker as they were
+   * accepted. The SQLite store writes from it instead of packing `trades` again; the other
+   * stores ignore it. It may be used up (its buffers moved to a worker) by the first attempt
+   * to write the batch, so a retry packs `trades` anew.
+   */
+  readonly packedTrades?: PackedTrades;
 }
 
 export interface BarQuery {

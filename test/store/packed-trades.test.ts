@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import fc from 'fast-check';
 import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type Volume } from '../../src/domain/index.ts';
-import { packTrades, transferListOf, unpackTrades, type PackedTrades } from '../../src/store/sqlite/packed-trades.ts';
+import { packTrades, TradePacker, transferListOf, unpackTrades, type PackedTrades } from '../../src/store/sqlite/packed-trades.ts';
 import { conditionsJson, conditionsJsonColumn } from '../../src/store/sqlite/rows.ts';
 import type { StoredTrade } from '../../src/store/store.ts';
 
@@ -93,5 +93,22 @@ test('the conditions column of a packed batch is each trade\'s conditions as JSO
       );
     }),
     { numRuns: 300 },
+  );
+});
+
+test('a trade packer used batch after batch packs each batch as packTrades does, growing past its first capacity', () => {
+  const packer = new TradePacker(1);
+  fc.assert(
+    fc.property(fc.array(fc.array(storedTradeArb, { maxLength: 60 }), { maxLength: 4 }), (batches) => {
+      for (const batch of batches) {
+        for (const { trade, seq } of batch) packer.add(trade, seq);
+        assert.equal(packer.count, batch.length);
+        const packed = packer.take();
+        assert.equal(packer.count, 0);
+        assert.deepEqual(packed, packTrades(batch));
+        assert.deepEqual(unpackTrades(packed), batch);
+      }
+    }),
+    { numRuns: 200 },
   );
 });

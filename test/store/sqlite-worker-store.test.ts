@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Bar, EpochMs, Offset, Price, Volume } from '../../src/domain/index.ts';
 import { StoreUnavailableError } from '../../src/errors.ts';
-import { openSqliteStore } from '../../src/store/index.ts';
+import { openSqliteStore, TradePacker } from '../../src/store/index.ts';
 import { SqliteWorkerStore } from '../../src/store/sqlite/sqlite-worker-store.ts';
 import type { StoredTrade } from '../../src/store/store.ts';
 import { storeContract } from '../contract/store.contract.ts';
@@ -118,4 +118,20 @@ test('sqlite worker store: a batch that cannot cross to the worker rejects, and 
   await assert.rejects(store.write({ trades: trades(3), bars: [uncloneable], checkpoints: [] }), StoreUnavailableError);
   await store.write({ trades: trades(3), bars: [], checkpoints: [] });
   assert.equal((await store.trades({ symbol: 'SYM1', limit: 10 })).length, 1);
+});
+
+test('sqlite worker store: a batch that carries its trades packed sends those, and writing the same batch again packs its trades anew', async (t) => {
+  const store = await openStore(t);
+  const written = trades(40);
+  const packer = new TradePacker(4);
+  for (const { trade, seq } of written) packer.add(trade, seq);
+  const batch = { trades: written, bars: [], checkpoints: [], packedTrades: packer.take() };
+  await store.write(batch);
+  assert.equal(batch.packedTrades.numbers.length, 0, 'the packed columns moved to the worker');
+  // As a retry after a failed write would: the packed form is used up by then.
+  await store.write(batch);
+  for (const symbol of ['SYM0', 'SYM6']) {
+    const expected = written.filter((w) => w.trade.symbol === symbol).reverse();
+    assert.deepEqual(await store.trades({ symbol, limit: 100 }), expected);
+  }
 });

@@ -1,5 +1,5 @@
-import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type TradeSource, type Volume } from '../../domain/index.ts';
-import type { StoredTrade } from '../store.ts';
+import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type Trade, type TradeSource, type Volume } from '../../domain/index.ts';
+import type { FlushBatch, StoredTrade } from '../store.ts';
 
 /**
  * A batch of trades laid out column-wise, so it crosses to the store's worker thread as a
@@ -30,48 +30,148 @@ export const CONDITION_COUNT = 2;
 
 /** Packs trades column-wise; doubles are copied bit for bit, so unpacking gives back equal trades. */
 export function packTrades(trades: readonly StoredTrade[]): PackedTrades {
-  const n = trades.length;
-  const numbers = new Float64Array(5 * n);
-  const codes = new Uint32Array(3 * n);
-  const symbolIds = new Map<string, number>();
-  const symbols: string[] = [];
-  let conditionTotal = 0;
-  for (let i = 0; i < n; i++) conditionTotal += (trades[i] as StoredTrade).trade.conditions.length;
-  const conditionLengths = new Uint32Array(conditionTotal);
-  const conditionParts = new Array<string>(conditionTotal);
-  let c = 0;
-  let lastSymbol: string | undefined;
-  let lastId = 0;
-  for (let i = 0; i < n; i++) {
+  const packer = new TradePacker(trades.length);
+  for (let i = 0; i < trades.length; i++) {
     const { trade, seq } = trades[i] as StoredTrade;
-    numbers[i] = trade.price;
-    numbers[n + i] = trade.volume;
-    numbers[2 * n + i] = trade.ts;
-    numbers[3 * n + i] = seq;
-    numbers[4 * n + i] = trade.ingestTs;
+    packer.add(trade, seq);
+  }
+  return packer.take();
+}
+
+/**
+ * Packs trades one at a time, as they are accepted. By the time a batch is written its
+ * trades have long left the CPU cache, and packing them then costs several times more than
+ * adding each one while it is at hand. The columns grow as needed and are reused by the
+ * next batch; take() copies them out at their exact length.
+ */
+export class TradePacker {
+  #capacity: number;
+  #count = 0;
+  #price: Float64Array;
+  #volume: Float64Array;
+  #ts: Float64Array;
+  #seq: Float64Array;
+  #ingestTs: Float64Array;
+  #symbol: Uint32Array;
+  #source: Uint32Array;
+  #conditionCount: Uint32Array;
+  #conditionLengths: Uint32Array;
+  #conditionParts: string[] = [];
+  #symbolIds = new Map<string, number>();
+  #symbols: string[] = [];
+  #lastSymbol: string | undefined;
+  #lastId = 0;
+
+  constructor(capacity = 1024) {
+    const c = Math.max(16, capacity);
+    this.#capacity = c;
+    this.#price = new Float64Array(c);
+    this.#volume = new Float64Array(c);
+    this.#ts = new Float64Array(c);
+    this.#seq = new Float64Array(c);
+    this.#ingestTs = new Float64Array(c);
+    this.#symbol = new Uint32Array(c);
+    this.#source = new Uint32Array(c);
+    this.#conditionCount = new Uint32Array(c);
+    this.#conditionLengths = new Uint32Array(c);
+  }
+
+  /** Trades added since the last take(). */
+  get count(): number {
+    return this.#count;
+  }
+
+  add(trade: Trade, seq: number): void {
+    const i = this.#count;
+    if (i === this.#capacity) this.#grow();
+    this.#price[i] = trade.price;
+    this.#volume[i] = trade.volume;
+    this.#ts[i] = trade.ts;
+    this.#seq[i] = seq;
+    this.#ingestTs[i] = trade.ingestTs;
     const symbol = trade.symbol;
-    if (symbol !== lastSymbol) {
-      let id = symbolIds.get(symbol);
+    if (symbol !== this.#lastSymbol) {
+      let id = this.#symbolIds.get(symbol);
       if (id === undefined) {
-        id = symbols.length;
-        symbols.push(symbol);
-        symbolIds.set(symbol, id);
+        id = this.#symbols.length;
+        this.#symbols.push(symbol);
+        this.#symbolIds.set(symbol, id);
       }
-      lastSymbol = symbol;
-      lastId = id;
+      this.#lastSymbol = symbol;
+      this.#lastId = id;
     }
-    codes[i] = lastId;
-    codes[n + i] = sourceCode(trade.source);
+    this.#symbol[i] = this.#lastId;
+    this.#source[i] = sourceCode(trade.source);
     const conditions = trade.conditions;
-    codes[2 * n + i] = conditions.length;
-    for (let k = 0; k < conditions.length; k++) {
+    const count = conditions.length;
+    this.#conditionCount[i] = count;
+    this.#count = i + 1;
+    if (count === 0) return;
+    const parts = this.#conditionParts;
+    let c = parts.length;
+    if (c + count > this.#conditionLengths.length) this.#conditionLengths = grown(this.#conditionLengths, c + count);
+    for (let k = 0; k < count; k++) {
       const text = conditions[k] as string;
-      conditionParts[c] = text;
-      conditionLengths[c] = text.length;
-      c++;
+      parts.push(text);
+      this.#conditionLengths[c++] = text.length;
     }
   }
-  return { count: n, numbers, codes, symbols, conditionText: conditionParts.join(''), conditionLengths };
+
+  /** The trades added since the last take(), packed in the order they were added; the packer starts over empty. */
+  take(): PackedTrades {
+    const n = this.#count;
+    const numbers = new Float64Array(5 * n);
+    numbers.set(this.#price.subarray(0, n), 0);
+    numbers.set(this.#volume.subarray(0, n), n);
+    numbers.set(this.#ts.subarray(0, n), 2 * n);
+    numbers.set(this.#seq.subarray(0, n), 3 * n);
+    numbers.set(this.#ingestTs.subarray(0, n), 4 * n);
+    const codes = new Uint32Array(3 * n);
+    codes.set(this.#symbol.subarray(0, n), 0);
+    codes.set(this.#source.subarray(0, n), n);
+    codes.set(this.#conditionCount.subarray(0, n), 2 * n);
+    const parts = this.#conditionParts;
+    const packed: PackedTrades = {
+      count: n,
+      numbers,
+      codes,
+      symbols: this.#symbols,
+      conditionText: parts.join(''),
+      conditionLengths: this.#conditionLengths.slice(0, parts.length),
+    };
+    this.#count = 0;
+    this.#conditionParts = [];
+    this.#symbolIds = new Map();
+    this.#symbols = [];
+    this.#lastSymbol = undefined;
+    return packed;
+  }
+
+  #grow(): void {
+    const c = 2 * this.#capacity;
+    this.#capacity = c;
+    this.#price = grown(this.#price, c);
+    this.#volume = grown(this.#volume, c);
+    this.#ts = grown(this.#ts, c);
+    this.#seq = grown(this.#seq, c);
+    this.#ingestTs = grown(this.#ingestTs, c);
+    this.#symbol = grown(this.#symbol, c);
+    this.#source = grown(this.#source, c);
+    this.#conditionCount = grown(this.#conditionCount, c);
+  }
+}
+
+function grown<T extends Float64Array | Uint32Array>(column: T, atLeast: number): T {
+  const next = new (column.constructor as new (length: number) => T)(Math.max(atLeast, 2 * column.length));
+  next.set(column);
+  return next;
+}
+
+/** The batch's packed trades when it carries them and they are still whole (not moved to a worker yet); otherwise its trades packed now. */
+export function packedTradesOf(batch: FlushBatch): PackedTrades {
+  const given = batch.packedTrades;
+  if (given !== undefined && given.count === batch.trades.length && given.numbers.length === 5 * given.count) return given;
+  return packTrades(batch.trades);
 }
 
 /** The buffers to hand to postMessage as its transfer list. */

@@ -8,7 +8,7 @@ import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTr
 import { ChunkedUpsert } from './chunked-upsert.ts';
 import { applyMigrations, type Migration } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
-import { packTrades, type PackedTrades } from './packed-trades.ts';
+import { packedTradesOf, type PackedTrades } from './packed-trades.ts';
 import {
   BAR_COLUMNS,
   barFromRow,
@@ -106,7 +106,7 @@ export class SqliteStore implements Store {
   }
 
   async write(batch: FlushBatch): Promise<void> {
-    this.writePacked(packTrades(batch.trades), batch.bars, batch.checkpoints);
+    this.writePacked(packedTradesOf(batch), batch.bars, batch.checkpoints);
   }
 
   /** write() for a batch whose trades are already packed (the worker store's path); throws instead of rejecting. */

@@ -3,7 +3,7 @@ import type { Bar } from '../../domain/index.ts';
 import { StoreUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../store.ts';
-import { packTrades, transferListOf } from './packed-trades.ts';
+import { packedTradesOf, transferListOf } from './packed-trades.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { fromWireError, type SqliteWorkerData, type StoreReply, type StoreRequest, type WorkerLogLine } from './worker-protocol.ts';
 
@@ -83,7 +83,7 @@ export class SqliteWorkerStore implements Store {
 
   async write(batch: FlushBatch): Promise<void> {
     if (this.#closed) throw this.#closedError();
-    const trades = packTrades(batch.trades);
+    const trades = packedTradesOf(batch);
     await this.#call({ op: 'write', trades, bars: batch.bars, checkpoints: batch.checkpoints }, transferListOf(trades));
   }
 
