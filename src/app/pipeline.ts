@@ -290,9 +290,13 @@ async function closeParts(parts: Parts): Promise<void> {
   await parts.opened?.close();
   await parts.appendWindow?.drain().catch(() => {});
   await parts.transport?.closeProducer();
+  // A final flush the store refused still lets the rest stop; its error is thrown at the end.
+  let flushError: unknown;
   if (parts.processor !== undefined && parts.transport !== undefined) {
     await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
-    await parts.processor.close();
+    await parts.processor.close().catch((error: unknown) => {
+      flushError = error;
+    });
   }
   await parts.spark?.close();
   await parts.metrics?.close();
@@ -301,6 +305,7 @@ async function closeParts(parts: Parts): Promise<void> {
   await parts.kafkaConsole?.close();
   await parts.transport?.close();
   await parts.store?.close();
+  if (flushError !== undefined) throw flushError;
 }
 
 function injected(source: TradeSource): OpenedSource {

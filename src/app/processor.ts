@@ -16,6 +16,7 @@ import { TradePacker } from '../store/index.ts';
 import type { LatencyHistogram, Logger, PipelineStats } from '../observability/index.ts';
 import { silentLogger } from '../observability/index.ts';
 import { retryForever } from './retry.ts';
+import { StoreUnavailableError } from '../errors.ts';
 
 /** A late trade as it goes to `market.trades.late`. */
 export interface LateEntry {
@@ -44,6 +45,12 @@ export interface ProcessorOptions {
   readonly maxPendingTrades?: number;
   /** Called after each successful store write, e.g. to push to the dashboard. */
   readonly onFlushed?: (bars: readonly Bar[], trades: readonly StoredTrade[]) => void;
+  /**
+   * How long close() goes on retrying a store that refuses writes before it gives up (default
+   * 15 s). Giving up loses nothing that a durable log holds: what was not stored was not
+   * committed, so the next start reads it again.
+   */
+  readonly closeGraceMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -77,6 +84,8 @@ export class Processor implements ConsumerHandler {
   #early: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Aborted when close() gives up on the store: every retry ends and nothing more is written or committed. */
+  readonly #giveUp = new AbortController();
 
   constructor(options: ProcessorOptions) {
     this.#o = options;
@@ -169,6 +178,9 @@ export class Processor implements ConsumerHandler {
   }
 
   async #flushOnce(): Promise<void> {
+    // Once close() gave up, a write would save a checkpoint past trades that a failed write
+    // dropped from memory: nothing is written after that point.
+    if (this.#giveUp.signal.aborted) throw new StoreUnavailableError('the processor stopped writing: the store kept failing while it closed');
     const started = performance.now();
     const bars: Bar[] = [];
     const checkpoints: Checkpoint[] = [];
@@ -211,9 +223,10 @@ export class Processor implements ConsumerHandler {
       },
       this.#log,
       'store write',
+      { signal: this.#giveUp.signal },
     );
-    if (late.length > 0) await retryForever(() => this.#o.late.append(late), this.#log, 'late-trade log append');
-    await retryForever(() => this.#o.consumer.commit(commit), this.#log, 'offset commit');
+    if (late.length > 0) await retryForever(() => this.#o.late.append(late), this.#log, 'late-trade log append', { signal: this.#giveUp.signal });
+    await retryForever(() => this.#o.consumer.commit(commit), this.#log, 'offset commit', { signal: this.#giveUp.signal });
 
     const now = this.#clock.now();
     recordLatencies(stats.latency, now, ingestTs);
@@ -226,14 +239,30 @@ export class Processor implements ConsumerHandler {
     this.#o.onFlushed?.(bars, trades);
   }
 
-  /** Final flush; the consumer must be drained (or closed) first. */
+  /**
+   * Final flush; the consumer must be drained (or closed) first. When the store still refuses
+   * writes after `closeGraceMs`, it gives up: it rejects with a StoreUnavailableError and
+   * writes and commits nothing more, so the offsets stay at the last stored flush.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
     for (const slot of this.#slots.values()) slot.touched = true;
-    await this.flush();
+    const graceMs = this.#o.closeGraceMs ?? 15_000;
+    const grace = setTimeout(() => this.#giveUp.abort(), graceMs);
+    try {
+      await this.flush();
+    } catch (error) {
+      if (!this.#giveUp.signal.aborted) throw error;
+      const message = `the store still refused writes ${Math.round(graceMs / 1000)} s after stopping began; trades since the last commit were not stored nor committed (a Kafka log gives them again on the next start)`;
+      this.#log.error('stopped without the final flush', { error: error instanceof Error ? error.message : String(error) });
+      throw new StoreUnavailableError(message, { cause: error });
+    } finally {
+      clearTimeout(grace);
+    }
   }
+
 }
 
 /**

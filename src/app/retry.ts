@@ -11,6 +11,7 @@ export interface RetryOptions {
  * Retries an operation with exponential backoff and jitter until it succeeds,
  * as long as the error can be retried. Used where giving up would lose data
  * (a store write): the caller stops committing and backpressure builds instead.
+ * An abort of `signal` ends the wait between attempts and throws the last error.
  */
 export async function retryForever<T>(op: () => Promise<T>, logger: Logger, what: string, options: RetryOptions = {}): Promise<T> {
   const initial = options.initialMs ?? 100;
@@ -26,7 +27,21 @@ export async function retryForever<T>(op: () => Promise<T>, logger: Logger, what
       const delay = Math.random() * Math.min(max, initial * 2 ** attempt);
       const message = error instanceof Error ? error.message : String(error);
       if (attempt === 0 || attempt % 10 === 0) logger.warn(`${what} failed; retrying`, { attempt: attempt + 1, error: message });
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await pause(delay, options.signal);
+      if (options.signal?.aborted) throw error;
     }
   }
+}
+
+/** Waits `ms`, or less when the signal aborts first. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

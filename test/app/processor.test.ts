@@ -63,7 +63,7 @@ class RecordingConsumer implements TradeLogConsumer {
 
 const nullSide: SideLog<unknown> = { append: async () => {}, close: async () => {} };
 
-function setup(store = new RecordingStore()) {
+function setup(store = new RecordingStore(), closeGraceMs?: number) {
   const consumer = new RecordingConsumer();
   const stats = new PipelineStats();
   const processor = new Processor({
@@ -74,6 +74,7 @@ function setup(store = new RecordingStore()) {
     late: nullSide,
     stats,
     flushIntervalMs: 60_000,
+    ...(closeGraceMs === undefined ? {} : { closeGraceMs }),
   });
   return { store, consumer, stats, processor };
 }
@@ -90,6 +91,35 @@ test('offsets are committed only after the store has the batch, and a failed wri
   assert.deepEqual(consumer.commits, [new Map([[0, offset(3)]])]);
   assert.equal(store.saved.get(0)?.offset, 3);
   await processor.close();
+});
+
+test('close() gives up on a store that stays down after the grace period: it rejects, and nothing more is written or committed', async () => {
+  const { store, consumer, stats, processor } = setup(new RecordingStore(), 300);
+  await processor.start();
+  await consumer.handler!.records(0, [record(0), record(1)]);
+  await processor.flush();
+  assert.deepEqual(consumer.commits, [new Map([[0, offset(2)]])]);
+  await consumer.handler!.records(0, [record(2), record(3)]);
+  store.failNext = Number.MAX_SAFE_INTEGER;
+  const started = performance.now();
+  await assert.rejects(processor.close(), (error: unknown) => error instanceof StoreUnavailableError && /not stored nor committed/.test(error.message));
+  assert.ok(performance.now() - started < 10_000, 'close() returned soon after the grace period');
+  assert.ok(stats.storeErrors > 0);
+  assert.equal(store.writes.length, 1, 'only the flush before the outage was written');
+  assert.deepEqual(consumer.commits, [new Map([[0, offset(2)]])], 'the offsets stay at the last stored flush');
+  store.failNext = 0;
+  await assert.rejects(processor.flush(), StoreUnavailableError, 'a processor that gave up writes nothing more');
+  assert.equal(store.writes.length, 1);
+});
+
+test('close() waits out a store that comes back within the grace period', async () => {
+  const { store, consumer, processor } = setup(new RecordingStore(), 30_000);
+  await processor.start();
+  await consumer.handler!.records(0, [record(0), record(1)]);
+  store.failNext = 3;
+  await processor.close();
+  assert.equal(store.writes.length, 1);
+  assert.deepEqual(consumer.commits, [new Map([[0, offset(2)]])]);
 });
 
 test('a restart resumes from the checkpoint and skips records it has already counted', async () => {
