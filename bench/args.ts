@@ -23,6 +23,8 @@ export interface PathArgs extends BenchArgs {
 
 const DEFAULTS = { trades: 1_000_000, symbols: 50, latencySeconds: 5, latencyRate: 10_000 };
 /** Spark keeps up with a few thousand trades/s on two cores; faster, its paced run only measures its backlog. */
+/** The cluster throughput input: large enough for steady state, small enough for the Spark path (about 5k trades/s here). */
+const CLUSTER_TRADES = 200_000;
 const CLUSTER_LATENCY_RATE = 2_000;
 
 const commonOptions = (d: typeof DEFAULTS) =>
@@ -74,7 +76,7 @@ export function pathArgs(command: string): PathArgs {
     process.stdout.write(
       [
         `${command} -- [--paths ${BENCH_PATHS.join(',')}] [--trades ${d.trades}] [--symbols ${d.symbols}] [--latency-seconds ${d.latencySeconds}] [--latency-rate ${d.latencyRate}] [--out file.json]`,
-        `                [--cluster-trades N] [--cluster-latency-seconds S] [--cluster-latency-rate ${CLUSTER_LATENCY_RATE}] [--cluster-out file.json]`,
+        `                [--cluster-trades ${CLUSTER_TRADES}] [--cluster-latency-seconds S] [--cluster-latency-rate ${CLUSTER_LATENCY_RATE}] [--cluster-out file.json]`,
         '',
         'Paths (comma-separated, default all):',
         '  embedded   source → in-process log → TS engine → SQLite, beside its floor; writes bench/results/embedded.json (--out)',
@@ -87,7 +89,7 @@ export function pathArgs(command: string): PathArgs {
         'Sizes:',
         '  --trades, --symbols            trades of the full-speed runs and symbols, for every path',
         '  --latency-seconds, --latency-rate  the embedded paced runs',
-        '  --cluster-trades               trades of the cluster throughput input (default: --trades)',
+        '  --cluster-trades               trades of the cluster throughput input (default 200000: the Spark path reads about 5k/s)',
         '  --cluster-latency-seconds      length of each cluster paced run (default: --latency-seconds; the first',
         '                                 third, at most 5 s, warms up and is left out of the latencies)',
         `  --cluster-latency-rate         trades/s of each cluster paced run (default ${CLUSTER_LATENCY_RATE})`,
@@ -117,7 +119,7 @@ export function pathArgs(command: string): PathArgs {
     latencyRate: positive('latency-rate', values['latency-rate']),
     out: values.out,
     paths,
-    clusterTrades: values['cluster-trades'] === undefined ? trades : positive('cluster-trades', values['cluster-trades']),
+    clusterTrades: values['cluster-trades'] === undefined ? CLUSTER_TRADES : positive('cluster-trades', values['cluster-trades']),
     clusterLatencySeconds: values['cluster-latency-seconds'] === undefined ? latencySeconds : positive('cluster-latency-seconds', values['cluster-latency-seconds']),
     clusterLatencyRate: positive('cluster-latency-rate', values['cluster-latency-rate']),
     clusterOut: values['cluster-out'],
