@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { EpochMs, Trade, TradeSource as TradeSourceName } from '../../domain/index.ts';
-import { checkedTrade, type CheckedTrade } from '../checked-trade.ts';
+import { tradeViolation, type EpochMs, type Price, type Trade, type TradeSource as TradeSourceName, type Volume } from '../../domain/index.ts';
+import type { CheckedTrade } from '../checked-trade.ts';
 import type { DeadLetter } from '../source.ts';
 
 /** One trade as Finnhub sends it inside a `trade` message. */
@@ -27,18 +27,32 @@ export type ClientMessage = { readonly type: 'subscribe' | 'unsubscribe'; readon
 const envelope = Compile(Type.Object({ type: Type.String() }));
 const tradeMessage = Compile(Type.Object({ type: Type.Literal('trade'), data: Type.Array(Type.Unknown()) }));
 const errorMessage = Compile(Type.Object({ type: Type.Literal('error'), msg: Type.Optional(Type.Unknown()) }));
+const conditionsField = Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()]));
+/** The shape of a Finnhub trade; it gives the reason when a trade is malformed. */
 export const finnhubTradeSchema = Compile(
-  Type.Object({
-    s: Type.String({ minLength: 1 }),
-    p: Type.Number(),
-    v: Type.Number(),
-    t: Type.Integer(),
-    c: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
-  }),
+  Type.Object({ s: Type.String({ minLength: 1 }), p: Type.Number(), v: Type.Number(), t: Type.Integer(), c: conditionsField }),
 );
+/**
+ * The shape and the Trade contract in one check (TypeBox numbers are finite): what passes is a
+ * valid Trade, so the common path checks each trade once and computes no reason. It must accept
+ * exactly what `finnhubTradeSchema` and `tradeViolation` together accept.
+ */
+const validTrade = Type.Object({
+  s: Type.String({ minLength: 1 }),
+  p: Type.Number({ exclusiveMinimum: 0 }),
+  v: Type.Number({ minimum: 0 }),
+  t: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  c: conditionsField,
+});
+const validTradeCheck = Compile(validTrade);
+/** A trade message whose every trade is valid: the usual frame, checked by one compiled call. */
+const validTradeMessage = Compile(Type.Object({ type: Type.Literal('trade'), data: Type.Array(validTrade) }));
 const clientMessage = Compile(
   Type.Object({ type: Type.Union([Type.Literal('subscribe'), Type.Literal('unsubscribe')]), symbol: Type.String({ minLength: 1, maxLength: 100 }) }),
 );
+
+/** Shared by every trade sent without conditions; frozen because trades share it. */
+const NO_CONDITIONS: readonly string[] = Object.freeze([]);
 
 /** The reason a compiled check failed, in a few words a person can act on. Only runs on the slow (invalid) path. */
 export function schemaReason(what: string, errors: readonly { instancePath: string; message: string }[]): string {
@@ -46,13 +60,33 @@ export function schemaReason(what: string, errors: readonly { instancePath: stri
   return `${what}: ${parts.join('; ') || 'wrong shape'}`;
 }
 
+/** Builds the domain Trade from a Finnhub trade that passed `validTradeCheck`. */
+function toTrade(value: FinnhubTrade, receivedAt: EpochMs, source: TradeSourceName): Trade {
+  return {
+    symbol: value.s,
+    price: value.p as Price,
+    volume: value.v as Volume,
+    ts: value.t as EpochMs,
+    conditions: value.c ?? NO_CONDITIONS,
+    source,
+    ingestTs: receivedAt,
+  };
+}
+
+/** Why a value that failed `validTradeCheck` is not a trade: its shape first, then the Trade contract. */
+function invalidTradeReason(value: unknown): string {
+  if (!finnhubTradeSchema.Check(value)) return schemaReason('invalid trade', finnhubTradeSchema.Errors(value));
+  const violation = tradeViolation({ symbol: value.s, price: value.p, volume: value.v, ts: value.t });
+  return `invalid trade: ${violation ?? 'wrong shape'}`;
+}
+
 /**
  * Converts one item of a `trade` message to the domain Trade, or returns the reason it is not
- * one: the compiled schema checks the shape, then the Trade contract (NaN, negative price, ...).
+ * one: a wrong shape, or a break of the Trade contract (NaN, negative price, ...).
  */
 export function finnhubTradeToTrade(value: unknown, receivedAt: EpochMs, source: TradeSourceName): CheckedTrade {
-  if (!finnhubTradeSchema.Check(value)) return { reason: schemaReason('invalid trade', finnhubTradeSchema.Errors(value)) };
-  return checkedTrade('invalid trade', { symbol: value.s, price: value.p, volume: value.v, ts: value.t, conditions: value.c }, source, receivedAt);
+  if (validTradeCheck.Check(value)) return { trade: toTrade(value, receivedAt, source) };
+  return { reason: invalidTradeReason(value) };
 }
 
 /**
@@ -61,13 +95,24 @@ export function finnhubTradeToTrade(value: unknown, receivedAt: EpochMs, source:
  * message becomes a dead letter of its own, and the valid trades of that message still go through.
  */
 export function parseFinnhubFrame(text: string, receivedAt: EpochMs, source: TradeSourceName): ParsedFrame {
-  const letter = (raw: string, reason: string): DeadLetter => ({ raw, reason, receivedAt, source });
   let message: unknown;
   try {
     message = JSON.parse(text);
   } catch (error) {
-    return { type: 'invalid', letter: letter(text, `not JSON: ${error instanceof Error ? error.message : String(error)}`) };
+    return { type: 'invalid', letter: { raw: text, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}`, receivedAt, source } };
   }
+  if (validTradeMessage.Check(message)) {
+    const data = message.data;
+    const trades: Trade[] = [];
+    for (let i = 0; i < data.length; i++) trades.push(toTrade(data[i]!, receivedAt, source));
+    return { type: 'trade', trades, invalid: [] };
+  }
+  return parseOtherFrame(text, message, receivedAt, source);
+}
+
+/** Every frame but an all-valid trade message: other message types, and trade messages with bad trades. */
+function parseOtherFrame(text: string, message: unknown, receivedAt: EpochMs, source: TradeSourceName): ParsedFrame {
+  const letter = (raw: string, reason: string): DeadLetter => ({ raw, reason, receivedAt, source });
   if (!envelope.Check(message)) return { type: 'invalid', letter: letter(text, schemaReason('invalid message', envelope.Errors(message))) };
   switch (message.type) {
     case 'trade': {
@@ -77,9 +122,8 @@ export function parseFinnhubFrame(text: string, receivedAt: EpochMs, source: Tra
       const trades: Trade[] = [];
       const invalid: DeadLetter[] = [];
       for (const item of message.data) {
-        const result = finnhubTradeToTrade(item, receivedAt, source);
-        if (result.trade !== undefined) trades.push(result.trade);
-        else invalid.push(letter(JSON.stringify(item), result.reason));
+        if (validTradeCheck.Check(item)) trades.push(toTrade(item, receivedAt, source));
+        else invalid.push(letter(JSON.stringify(item), invalidTradeReason(item)));
       }
       return { type: 'trade', trades, invalid };
     }

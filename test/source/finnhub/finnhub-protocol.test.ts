@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { epochMs } from '../../../src/domain/index.ts';
+import fc from 'fast-check';
+import { epochMs, tradeViolation } from '../../../src/domain/index.ts';
+import { finnhubTradeSchema, finnhubTradeToTrade } from '../../../src/source/finnhub/finnhub-protocol.ts';
 import { parseFinnhubFrame, type ParsedFrame } from '../../../src/source/index.ts';
 
 const AT = epochMs(1_700_000_000_500);
@@ -87,4 +89,42 @@ test('ping, error and unknown types are recognised and carry no trades', () => {
 
 test('an empty trade batch is a trade message with nothing in it', () => {
   assert.deepEqual(parse('{"type":"trade","data":[]}'), { type: 'trade', trades: [], invalid: [] });
+});
+
+/** Values near every edge of the Trade contract, in every field, plus wrong types. */
+const edgyNumber = fc.oneof(
+  fc.constantFrom(0, -0, 1, -1, 0.5, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, -Number.MAX_SAFE_INTEGER - 1, 1e300, Number.NaN, Infinity, -Infinity),
+  fc.double(),
+  fc.integer(),
+  fc.constantFrom('1', null, true, [], {}),
+);
+const edgyTrade = fc.record(
+  {
+    s: fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom(1, null)),
+    p: edgyNumber,
+    v: edgyNumber,
+    t: edgyNumber,
+    c: fc.oneof(fc.constant(null), fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }), fc.constantFrom([1], 'x')),
+  },
+  { requiredKeys: [] },
+);
+
+/** The rule as the Finnhub shape and the Trade contract state it, checked separately and slowly. */
+const keepsContract = (item: unknown): boolean =>
+  finnhubTradeSchema.Check(item) && tradeViolation({ symbol: item.s, price: item.p, volume: item.v, ts: item.t }) === undefined;
+
+test('a trade passes exactly when it has the Finnhub shape and keeps the Trade contract, alone or among others', () => {
+  fc.assert(
+    fc.property(fc.array(edgyTrade, { minLength: 1, maxLength: 6 }), (items) => {
+      for (const item of items) assert.equal(finnhubTradeToTrade(item, AT, 'finnhub').trade !== undefined, keepsContract(item), JSON.stringify(item));
+      // Through JSON text, as a frame arrives (NaN and Infinity become null, -0 becomes 0).
+      const sent = JSON.parse(JSON.stringify(items)) as unknown[];
+      const frame = parse(JSON.stringify({ type: 'trade', data: items }));
+      assert.equal(frame.type, 'trade');
+      const kept = sent.filter(keepsContract) as { s: string; p: number; v: number; t: number }[];
+      assert.deepEqual(frame.trades.map((t) => [t.symbol, t.price, t.volume, t.ts]), kept.map((i) => [i.s, i.p, i.v, i.t]));
+      assert.equal(frame.invalid.length, sent.length - kept.length);
+    }),
+    { numRuns: 500 },
+  );
 });
