@@ -128,3 +128,29 @@ test('a producer appending in a loop still lets timers run', async () => {
   log.close();
   assert.ok(fired, `the timer did not fire during ${appends} appends`);
 });
+
+test('an append never overtakes an earlier one that waits for space, so each symbol keeps its arrival order', async () => {
+  const log = new MemoryLog({ partitions: 1, capacity: 16, maxBatch: 8 });
+  const first = trades(40);
+  const second = trades(40, 40);
+  let later: Promise<void> | undefined;
+  const { seen, handler } = collector(new Map(), async () => {
+    // The source's next frame arrives right when the consumer has made room for the waiting append.
+    later ??= log.append(second);
+  });
+  const earlier = log.append(first);
+  await log.consumer().start(handler);
+  await until(() => seen.length === 80, 'every record');
+  await Promise.all([earlier, later]);
+  assert.deepEqual(seen.map((r) => r.trade.ts), [...first, ...second].map((t) => t.ts));
+  log.close();
+});
+
+test('close fails the appends that wait for space', async () => {
+  const log = new MemoryLog({ partitions: 2, capacity: 16 });
+  const waiting = log.append(trades(100));
+  const queued = log.append(trades(5));
+  log.close();
+  await assert.rejects(waiting, /closed/);
+  await assert.rejects(queued, /closed/);
+});

@@ -26,14 +26,9 @@ class Partition {
   head = 0;
   nextOffset = 0;
   committed = 0;
-  #spaceWaiters: (() => void)[] = [];
 
   get unread(): number {
     return this.records.length - this.head;
-  }
-
-  waitForSpace(): Promise<void> {
-    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
   }
 
   take(max: number): LogRecord[] {
@@ -44,17 +39,16 @@ class Partition {
       this.records.splice(0, this.head);
       this.head = 0;
     }
-    const waiters = this.#spaceWaiters;
-    this.#spaceWaiters = [];
-    for (const w of waiters) w();
     return out;
   }
+}
 
-  wakeAll(): void {
-    const waiters = this.#spaceWaiters;
-    this.#spaceWaiters = [];
-    for (const w of waiters) w();
-  }
+/** An append that found a partition full: the rest of its trades, from `next`, wait for space. */
+interface WaitingAppend {
+  readonly trades: readonly Trade[];
+  next: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** The embedded profile's transport: partitioned by symbol hash (as Kafka's default partitioner), bounded, with backpressure. */
@@ -66,6 +60,12 @@ export class MemoryLog {
   readonly #yieldEveryMs: number;
   /** Partition by symbol: hashing means a UTF-8 copy of the symbol, once per trade otherwise. */
   readonly #partitionOfSymbol = new Map<string, number>();
+  /**
+   * Appends that found a partition full, in call order. While one waits, every later append
+   * queues behind it, even for partitions with room: otherwise a later append could take the
+   * space freed for the waiting one and put a symbol's trades out of arrival order.
+   */
+  #waiting: WaitingAppend[] = [];
   #lastYield = performance.now();
   #dataWaiter: (() => void) | undefined;
   #consumerStarted = false;
@@ -87,20 +87,13 @@ export class MemoryLog {
 
   /** Appends in order; waits while a partition is full. Never drops. */
   async append(trades: readonly Trade[]): Promise<void> {
-    const n = this.#partitions.length;
-    for (const trade of trades) {
-      if (this.#closed) throw new ClosedError('in-process log');
-      const p = this.#partitionOf(trade.symbol, n);
-      const part = this.#partitions[p]!;
-      while (part.unread >= this.#capacity) {
-        this.#wakeConsumer();
-        await part.waitForSpace();
-        if (this.#closed) throw new ClosedError('in-process log');
-      }
-      part.records.push({ partition: p, offset: part.nextOffset as Offset, trade });
-      part.nextOffset++;
-    }
+    if (this.#closed) throw new ClosedError('in-process log');
+    const stoppedAt = this.#waiting.length === 0 ? this.#push(trades, 0) : 0;
     this.#wakeConsumer();
+    if (stoppedAt < trades.length) {
+      await new Promise<void>((resolve, reject) => this.#waiting.push({ trades, next: stoppedAt, resolve, reject }));
+      return;
+    }
     // append() and the consumer hand over in microtasks, so a producer that appends in a
     // loop (a replay, the benchmark) would otherwise hold the event loop until a partition
     // fills: no timers, no HTTP, no replies from the store's worker thread in the meantime.
@@ -108,6 +101,31 @@ export class MemoryLog {
     if (now - this.#lastYield >= this.#yieldEveryMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.#lastYield = performance.now();
+    }
+  }
+
+  /** Appends trades from `from` until one's partition is full; returns where it stopped. */
+  #push(trades: readonly Trade[], from: number): number {
+    const n = this.#partitions.length;
+    for (let i = from; i < trades.length; i++) {
+      const trade = trades[i]!;
+      const p = this.#partitionOf(trade.symbol, n);
+      const part = this.#partitions[p]!;
+      if (part.unread >= this.#capacity) return i;
+      part.records.push({ partition: p, offset: part.nextOffset as Offset, trade });
+      part.nextOffset++;
+    }
+    return trades.length;
+  }
+
+  /** After the consumer has made room: continues the waiting appends in call order, as far as the room goes. */
+  #resumeWaiting(): void {
+    while (this.#waiting.length > 0) {
+      const first = this.#waiting[0]!;
+      first.next = this.#push(first.trades, first.next);
+      if (first.next < first.trades.length) return;
+      this.#waiting.shift();
+      first.resolve();
     }
   }
 
@@ -169,7 +187,9 @@ export class MemoryLog {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const part of this.#partitions) part.wakeAll();
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) w.reject(new ClosedError('in-process log'));
     this.#wakeConsumer();
   }
 
@@ -187,7 +207,9 @@ export class MemoryLog {
         const p = (next + i) % this.#partitions.length;
         const part = this.#partitions[p]!;
         if (part.unread === 0) continue;
-        await handler.records(p, part.take(this.#maxBatch));
+        const records = part.take(this.#maxBatch);
+        this.#resumeWaiting();
+        await handler.records(p, records);
         delivered = true;
       }
       next = (next + 1) % this.#partitions.length;
