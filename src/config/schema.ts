@@ -134,7 +134,7 @@ export const FIELDS: FieldTable = {
   lateness: durationField({ description: 'how far behind the newest event time a trade may arrive and still count', default: durationMs(10_000), min: 0, max: 86_400_000 }),
   flushInterval: durationField({ description: 'how often changed bars are written (update mode)', default: durationMs(1_000), min: 1, max: 3_600_000 }),
   partitions: intField({ description: 'partitions of the in-process log', default: 8, min: 1, max: 1024 }),
-  logCapacity: intField({ description: 'records buffered per log partition before the producer is slowed down', default: 100_000, min: 16, max: 10_000_000 }),
+  logCapacity: intField({ description: 'records buffered per log partition before the producer is slowed down', default: 4_096, min: 16, max: 10_000_000 }),
   statusInterval: durationField({ description: 'how often the one-line status is printed; 0 turns it off', default: durationMs(5_000), min: 0, max: 3_600_000 }),
   logLevel: enumField({ description: 'log verbosity', default: 'info', values: LOG_LEVELS }),
   'finnhub.url': stringField({ description: 'Finnhub WebSocket URL', default: 'wss://ws.finnhub.io', pattern: /^wss?:\/\/\S+$/, allowed: 'a ws:// or wss:// URL' }),
