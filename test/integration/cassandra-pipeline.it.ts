@@ -7,20 +7,15 @@ import { storedTradeCount } from '../support/bars.ts';
 import { until } from '../support/until.ts';
 import {
   assertExactBars,
-  clusterConfig,
+  clusterRun,
   committedOffsets,
-  freshGroupAtLogEnd,
   pacedReplay,
   PROCESS,
   produceFile,
   roles,
   RUN,
   SETTLE_MS,
-  seededInput,
   storeOf,
-  symbolsCovering,
-  tempDir,
-  topicPartitionCount,
   waitForStored,
 } from './cluster-support.ts';
 import { ensureStack, integrationConfig, integrationStackOptions } from './stack-fixture.ts';
@@ -50,17 +45,7 @@ after(async () => {
 test('simulator → Kafka → TS engine → Cassandra: the rows of bars equal the embedded SQLite run on the same seeded input', { timeout: 300_000 }, async (t) => {
   const stack = await ensureStack(['kafka', 'cassandra']);
   if (!stack) return t.skip('Java or Maven missing');
-  const dir = tempDir(t, 'cassandra');
-  const probe = clusterConfig(dir, {});
-  const symbols = symbolsCovering(await topicPartitionCount(probe), 2, 'D');
-  const input = seededInput(dir, symbols, [20_000], 21);
-  const groupId = await freshGroupAtLogEnd(probe, 'cassandra');
-  const config = clusterConfig(dir, {
-    store: 'cassandra',
-    'cassandra.keyspace': freshKeyspace('pipeline'),
-    symbols: symbols.join(','),
-    'kafka.groupId': groupId,
-  });
+  const { symbols, input, config } = await clusterRun(t, 'cassandra', 'D', [20_000], 21, { store: 'cassandra', 'cassandra.keyspace': freshKeyspace('pipeline') });
 
   await produceFile(t, config, input.file, input.trades.length);
   const engine = await roles(t, config, PROCESS);
@@ -76,17 +61,10 @@ test('Cassandra stopped mid-stream and started again: offsets are held, the coun
   const stack = await ensureStack(['kafka', 'cassandra']);
   if (!stack) return t.skip('Java or Maven missing');
   const stackOptions = integrationStackOptions();
-  const dir = tempDir(t, 'cassandra-outage');
-  const probe = clusterConfig(dir, {});
-  const symbols = symbolsCovering(await topicPartitionCount(probe), 2, 'E');
   const count = 20_000;
-  const input = seededInput(dir, symbols, [count], 22);
-  const groupId = await freshGroupAtLogEnd(probe, 'cassandra-outage');
-  const config = clusterConfig(dir, {
+  const { symbols, input, groupId, config } = await clusterRun(t, 'cassandra-outage', 'E', [count], 22, {
     store: 'cassandra',
     'cassandra.keyspace': freshKeyspace('outage'),
-    symbols: symbols.join(','),
-    'kafka.groupId': groupId,
   });
 
   // Spread over about 60 s: trades keep arriving in Kafka while Cassandra is away.

@@ -5,19 +5,14 @@ import { storedTradeCount } from '../support/bars.ts';
 import { until } from '../support/until.ts';
 import {
   assertExactBars,
-  clusterConfig,
+  clusterRun,
   describeGroup,
-  freshGroupAtLogEnd,
   pacedReplay,
   PROCESS,
   produceFile,
   roles,
   SETTLE_MS,
-  seededInput,
   storeOf,
-  symbolsCovering,
-  tempDir,
-  topicPartitionCount,
   waitForStored,
   type GroupView,
 } from './cluster-support.ts';
@@ -26,12 +21,7 @@ import { ensureStack, integrationStackOptions } from './stack-fixture.ts';
 test('simulator → Kafka → engine: the stored bars equal the embedded run on the same seeded input', { timeout: 300_000 }, async (t) => {
   const stack = await ensureStack(['kafka']);
   if (!stack) return t.skip('Java or Maven missing');
-  const dir = tempDir(t, 'once');
-  const probe = clusterConfig(dir, {});
-  const symbols = symbolsCovering(await topicPartitionCount(probe), 2, 'A');
-  const input = seededInput(dir, symbols, [20_000], 11);
-  const groupId = await freshGroupAtLogEnd(probe, 'once');
-  const config = clusterConfig(dir, { symbols: symbols.join(','), 'kafka.groupId': groupId });
+  const { symbols, input, config } = await clusterRun(t, 'once', 'A', [20_000], 11);
 
   await produceFile(t, config, input.file, input.trades.length);
   const engine = await roles(t, config, PROCESS);
@@ -45,16 +35,10 @@ test('simulator → Kafka → engine: the stored bars equal the embedded run on 
 test('two engines in one group split the partitions; when one stops the other takes them over and the bars stay exact', { timeout: 300_000 }, async (t) => {
   const stack = await ensureStack(['kafka']);
   if (!stack) return t.skip('Java or Maven missing');
-  const dir = tempDir(t, 'group');
-  const probe = clusterConfig(dir, {});
-  const partitions = await topicPartitionCount(probe);
-  const symbols = symbolsCovering(partitions, 2, 'B');
-  const input = seededInput(dir, symbols, [10_000, 10_000], 12);
-  const [first, second] = input.parts;
-  const groupId = await freshGroupAtLogEnd(probe, 'group');
   // Both engines use one data dir, hence one SQLite file (WAL allows both connections): the
   // checkpoint one engine saves on revoke is what the other resumes from.
-  const config = clusterConfig(dir, { symbols: symbols.join(','), 'kafka.groupId': groupId });
+  const { partitions, symbols, input, groupId, config } = await clusterRun(t, 'group', 'B', [10_000, 10_000], 12);
+  const [first, second] = input.parts;
 
   const a = await roles(t, config, PROCESS);
   const b = await roles(t, config, PROCESS);
@@ -98,13 +82,8 @@ test('a broker restart mid-stream: the producer spools, and the stored bars are 
   const stack = await ensureStack(['kafka']);
   if (!stack) return t.skip('Java or Maven missing');
   const stackOptions = integrationStackOptions();
-  const dir = tempDir(t, 'restart');
-  const probe = clusterConfig(dir, {});
-  const symbols = symbolsCovering(await topicPartitionCount(probe), 2, 'C');
   const count = 20_000;
-  const input = seededInput(dir, symbols, [count], 13);
-  const groupId = await freshGroupAtLogEnd(probe, 'restart');
-  const config = clusterConfig(dir, { symbols: symbols.join(','), 'kafka.groupId': groupId });
+  const { symbols, input, config } = await clusterRun(t, 'restart', 'C', [count], 13);
 
   // Spread over about 20 s, so the broker goes down mid-stream.
   const source = pacedReplay(input, 20_000);

@@ -88,6 +88,38 @@ export function seededInput(dir: string, symbols: readonly string[], partSizes: 
   return { file, parts, trades };
 }
 
+export interface ClusterRun {
+  readonly dir: string;
+  readonly partitions: number;
+  readonly symbols: string[];
+  readonly input: SeededInput;
+  readonly groupId: string;
+  readonly config: Config;
+}
+
+/**
+ * One test's setup: a data dir, two symbols of its own per partition of market.trades, the
+ * seeded input in parts of `partSizes`, a fresh group at the log end, and the cluster config
+ * for them (plus `flags`).
+ */
+export async function clusterRun(
+  t: TestContext,
+  name: string,
+  tag: string,
+  partSizes: readonly number[],
+  seed: number,
+  flags: Partial<Record<ConfigKey, string>> = {},
+): Promise<ClusterRun> {
+  const dir = tempDir(t, name);
+  const probe = clusterConfig(dir, {});
+  const partitions = await topicPartitionCount(probe);
+  const symbols = symbolsCovering(partitions, 2, tag);
+  const input = seededInput(dir, symbols, partSizes, seed);
+  const groupId = await freshGroupAtLogEnd(probe, name);
+  const config = clusterConfig(dir, { symbols: symbols.join(','), 'kafka.groupId': groupId, ...flags });
+  return { dir, partitions, symbols, input, groupId, config };
+}
+
 /** A fresh consumer group whose committed offsets are the current end of market.trades. */
 export async function freshGroupAtLogEnd(config: Config, name: string): Promise<string> {
   const groupId = `it-cluster-${name}-${RUN}`;
