@@ -9,7 +9,7 @@ export interface BenchArgs {
   readonly out: string | undefined;
 }
 
-export const BENCH_PATHS = ['embedded', 'cassandra', 'spark'] as const;
+export const BENCH_PATHS = ['embedded', 'kafka', 'cassandra', 'spark'] as const;
 export type BenchPath = (typeof BENCH_PATHS)[number];
 
 /** `npm run bench`'s flags: the common ones, which paths to run, and the cluster paths' own sizes. */
@@ -80,11 +80,13 @@ export function pathArgs(command: string): PathArgs {
         '',
         'Paths (comma-separated, default all):',
         '  embedded   source → in-process log → TS engine → SQLite, beside its floor; writes bench/results/embedded.json (--out)',
+        '  kafka      simulator frames → Kafka → TS engine → SQLite, beside the raw consume rate of the same topic',
+        '             (npm run bench:kafka in its own process, --cluster-trades trades); writes bench/results/kafka.json',
         '  cassandra  Kafka → TS engine → Cassandra, and the Cassandra store alone over the same trades and bars',
         '  spark      Kafka → Spark → Cassandra, on the same topic and input as the TS engine, side by side',
-        '  The cluster paths write bench/results/cluster.json (--cluster-out). They need Java and Maven (the stack',
-        '  launcher starts Kafka, Cassandra and Spark when they are not running); without them they are skipped',
-        '  with one line and the embedded path still runs.',
+        '  cassandra and spark write bench/results/cluster.json (--cluster-out). The kafka, cassandra and spark paths',
+        '  need Java and Maven (the stack launcher starts Kafka, Cassandra and Spark when they are not running);',
+        '  without them they are skipped with one line and the embedded path still runs.',
         '',
         'Sizes:',
         '  --trades, --symbols            trades of the full-speed runs and symbols, for every path',

@@ -130,29 +130,40 @@ async function embedded(): Promise<void> {
 
 if (args.paths.has('embedded')) await embedded();
 
-if (args.paths.has('cassandra') || args.paths.has('spark')) {
-  let skipped: string | undefined;
+/** Why the paths that need the stack cannot run here (Java or Maven missing), or undefined. */
+async function stackMissing(): Promise<string | undefined> {
   try {
     await checkPrerequisites(process.env);
+    return undefined;
   } catch (error) {
     if (!(error instanceof StackPrerequisiteError)) throw error;
-    skipped = error.message;
+    return error.message;
   }
-  if (skipped !== undefined) {
-    process.stdout.write(`\ncluster paths skipped: ${skipped}\n`);
-  } else {
-    const report = await runCluster({
-      base: loadConfig({ env: process.env }),
-      env: process.env,
-      trades: args.clusterTrades,
-      symbols: benchSymbols(SYMBOL_COUNT),
-      latencySeconds: args.clusterLatencySeconds,
-      latencyRate: args.clusterLatencyRate,
-      cassandra: args.paths.has('cassandra'),
-      spark: args.paths.has('spark'),
-    });
-    printClusterTables(report);
-    const paths = [...args.paths].filter((p) => p !== 'embedded');
-    writeReport(args.clusterOut ?? join('bench', 'results', 'cluster.json'), { benchmark: 'cluster', paths, date: new Date().toISOString(), node: process.version, cpus: cpus().length, ...report });
-  }
+}
+const missing = args.paths.has('kafka') || args.paths.has('cassandra') || args.paths.has('spark') ? await stackMissing() : undefined;
+if (missing !== undefined) process.stdout.write(`\ncluster paths skipped: ${missing}\n`);
+
+if (args.paths.has('kafka') && missing === undefined) {
+  // bench:kafka in a process of its own, so its heap and the embedded run's do not mix.
+  process.stdout.write('\n');
+  execFileSync(process.execPath, ['--import', 'tsx', join('bench', 'kafka.ts'), '--trades', String(args.clusterTrades), '--symbols', String(SYMBOL_COUNT)], {
+    stdio: 'inherit',
+    timeout: 1_800_000,
+  });
+}
+
+if ((args.paths.has('cassandra') || args.paths.has('spark')) && missing === undefined) {
+  const report = await runCluster({
+    base: loadConfig({ env: process.env }),
+    env: process.env,
+    trades: args.clusterTrades,
+    symbols: benchSymbols(SYMBOL_COUNT),
+    latencySeconds: args.clusterLatencySeconds,
+    latencyRate: args.clusterLatencyRate,
+    cassandra: args.paths.has('cassandra'),
+    spark: args.paths.has('spark'),
+  });
+  printClusterTables(report);
+  const paths = [...args.paths].filter((p) => p === 'cassandra' || p === 'spark');
+  writeReport(args.clusterOut ?? join('bench', 'results', 'cluster.json'), { benchmark: 'cluster', paths, date: new Date().toISOString(), node: process.version, cpus: cpus().length, ...report });
 }
