@@ -125,8 +125,10 @@ test('Spark counts the trades its smallest bar query drops behind the watermark 
   // 5 s of event time on time: the watermark becomes the newest of them minus the lateness.
   const first = onTime(START_TS, 21, 250);
   const newestFirst = Math.max(...first.map((tr) => tr.ts));
-  // Each late trade in a (symbol, 5 s window) of its own: Spark drops them after its partial
-  // aggregation, so two late trades of one symbol and window in one batch count as one row.
+  // Each late trade in a (symbol, 5 s window) of its own. Spark drops late rows after the
+  // partial aggregation, so its numRowsDroppedByWatermark counts (symbol, window) groups of a
+  // batch's Kafka partition, not trades: two late trades of one symbol in one window and batch
+  // count as one (the 1m query reports 2 drops for these 3 trades).
   const late = [trade('LATE.A', START_TS - 180_000, 90), trade('LATE.B', START_TS - 180_000, 91), trade('LATE.A', START_TS - 170_000, 92)];
   // On time again, after the late ones in the same partitions, so the batch that reads the late trades has more than them.
   const second = onTime(newestFirst + 250, 8, 250);
