@@ -35,6 +35,7 @@ export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOpti
     triggerMs: config.flushInterval,
     checkpointRoot: join(resolve(config.dataDir), 'spark', 'checkpoints'),
     barTtlSeconds,
+    ...(config.spark.maxOffsetsPerTrigger > 0 ? { maxOffsetsPerTrigger: config.spark.maxOffsetsPerTrigger } : {}),
     ...overrides,
   };
 }

@@ -43,6 +43,7 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
   'cassandra.keyspace',
   'cassandra.concurrency',
   'spark.connectUrl',
+  'spark.maxOffsetsPerTrigger',
 ];
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

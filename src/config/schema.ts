@@ -79,6 +79,7 @@ export interface Config {
   };
   readonly spark: {
     readonly connectUrl: string;
+    readonly maxOffsetsPerTrigger: number;
   };
 }
 
@@ -158,5 +159,11 @@ export const FIELDS: FieldTable = {
   'cassandra.localDataCenter': stringField({ description: 'Cassandra local data center', default: 'datacenter1' }),
   'cassandra.keyspace': stringField({ description: 'Cassandra keyspace', default: 'market', pattern: /^[a-z][a-z0-9_]{0,47}$/, allowed: 'a lower-case CQL identifier' }),
   'spark.connectUrl': stringField({ description: 'Spark Connect server of the Spark engine', default: 'sc://127.0.0.1:15002', pattern: /^sc:\/\/\S+$/, allowed: 'an sc://host:port URL' }),
+  'spark.maxOffsetsPerTrigger': intField({
+    description: 'most Kafka records one Spark micro-batch reads, to bound memory while a job catches up on a backlog; 0 = no bound (every batch reads all that is there, which keeps the bars exact)',
+    default: 0,
+    min: 0,
+    max: 1_000_000_000,
+  }),
   'cassandra.concurrency': intField({ description: 'most Cassandra writes in flight', default: 64, min: 1, max: 4096 }),
 };

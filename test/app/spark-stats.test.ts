@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { countSparkBatches, SparkProcessor, sparkStats, type SparkQueryReport } from '../../src/app/spark-processor.ts';
+import { countSparkBatches, sparkBarJobOptions, SparkProcessor, sparkStats, type SparkQueryReport } from '../../src/app/spark-processor.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 import { parseProgress } from '../../src/spark/index.ts';
@@ -92,4 +92,12 @@ test('countSparkBatches: trades processed and stored, bars stored, and late trad
   assert.equal(stats.tradesStored, 150);
   assert.equal(stats.barsStored, 7);
   assert.equal(stats.late, 5);
+});
+
+test('spark.maxOffsetsPerTrigger bounds the job\'s micro-batches only when it is set above 0', () => {
+  const options = (flags: Record<string, string>) =>
+    sparkBarJobOptions(loadConfig({ env: {}, cwd: '/nonexistent', flags: { profile: 'cluster', engine: 'spark', ...flags } }));
+  assert.equal(options({}).maxOffsetsPerTrigger, undefined, 'unbounded by default: every batch reads all that is there');
+  assert.equal(options({ 'spark.maxOffsetsPerTrigger': '0' }).maxOffsetsPerTrigger, undefined);
+  assert.equal(options({ 'spark.maxOffsetsPerTrigger': '250000' }).maxOffsetsPerTrigger, 250_000);
 });
