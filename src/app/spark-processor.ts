@@ -153,9 +153,10 @@ function progressFields(p: StreamingQueryProgress | null): Partial<SparkQueryRep
  * Adds the micro-batches of one query to the pipeline counters: the trades query's rows are
  * trades processed and stored, the bars-store query's rows are bars stored. Late trades are the
  * rows that `lateQuery`, the smallest interval's bar query, dropped behind its watermark: a
- * trade late for a longer window is late for its shorter one too, so that query sees each late
- * trade once. (Spark gives no access to the dropped rows themselves, so they are counted but
- * not written to market.trades.late.)
+ * trade late for a longer window is late for its shorter one too. Spark counts those drops
+ * after its partial aggregation, so late trades of one symbol and window in one batch count
+ * once: the figure is a lower bound, exact when late trades fall in different windows. (Spark
+ * gives no access to the dropped rows, so they are not written to market.trades.late.)
  */
 export function countSparkBatches(stats: PipelineStats, name: string, lateQuery: string | undefined, batches: readonly StreamingQueryProgress[]): void {
   let rows = 0;
