@@ -6,8 +6,8 @@ import { test, type TestContext } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { Processor, type LateEntry } from '../../src/app/index.ts';
 import { sparkJobStatus, SparkProcessor } from '../../src/app/spark-processor.ts';
-import { KafkaConsole, KafkaTradeConsumer, KafkaTradeProducer, type SideLog, type UndecodableRecord } from '../../src/bus/index.ts';
-import { loadConfig, type Config } from '../../src/config/index.ts';
+import { KafkaConsole, KafkaTradeConsumer, type SideLog, type UndecodableRecord } from '../../src/bus/index.ts';
+import type { Config } from '../../src/config/index.ts';
 import { epochMs, offset, type Bar, type Interval, type Trade } from '../../src/domain/index.ts';
 import { batchBars } from '../../src/engine/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
@@ -16,6 +16,7 @@ import { parseReplayLine, SimulatedMarket } from '../../src/source/index.ts';
 import { openCassandraStore, type Store } from '../../src/store/index.ts';
 import { storedBars, storedTrades } from '../support/bars.ts';
 import { until } from '../support/until.ts';
+import { produceToTopic, sparkTestConfig } from './spark-support.ts';
 import { ensureStack, type StackEndpoints } from './stack-fixture.ts';
 
 // The same seeded trades go to a topic of this run, then through the Spark job into keyspace A
@@ -89,32 +90,16 @@ async function fixture(t: TestContext, stack: StackEndpoints): Promise<Fixture> 
 }
 
 function config(f: Fixture, dataDir: string, keyspace: string): Config {
-  return loadConfig({
-    env: {},
-    cwd: dataDir,
-    flags: {
-      profile: 'cluster',
-      engine: 'spark',
-      dataDir,
-      lateness: LATENESS,
-      flushInterval: '500ms',
-      statusInterval: '2s',
-      logLevel: 'silent',
-      'kafka.brokers': f.stack.kafkaBrokers,
-      'kafka.topicPartitions': String(PARTITIONS),
-      'cassandra.contactPoints': f.stack.cassandraContactPoint,
-      'cassandra.keyspace': keyspace,
-    },
+  return sparkTestConfig(f.stack, dataDir, {
+    lateness: LATENESS,
+    statusInterval: '2s',
+    'kafka.topicPartitions': String(PARTITIONS),
+    'cassandra.keyspace': keyspace,
   });
 }
 
-async function produce(f: Fixture, dataDir: string, trades: readonly Trade[]): Promise<void> {
-  const producer = new KafkaTradeProducer({ brokers: [f.stack.kafkaBrokers], clientId: 'tickstream-it', format: 'avro', dataDir, spoolLimit: 100_000, topic: f.topic });
-  try {
-    await producer.append(trades);
-  } finally {
-    await producer.close();
-  }
+function produce(f: Fixture, dataDir: string, trades: readonly Trade[]): Promise<void> {
+  return produceToTopic(f.stack, f.topic, dataDir, trades);
 }
 
 function cassandraStore(t: TestContext, c: Config): Store {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { SparkProcessor } from '../../src/app/spark-processor.ts';
-import { KafkaConsole, KafkaTradeProducer } from '../../src/bus/index.ts';
-import { loadConfig, type Config } from '../../src/config/index.ts';
+import { KafkaConsole } from '../../src/bus/index.ts';
+import type { Config } from '../../src/config/index.ts';
 import { epochMs, type Trade } from '../../src/domain/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 import { barQueryName } from '../../src/spark/index.ts';
@@ -14,6 +14,7 @@ import { parseReplayLine } from '../../src/source/index.ts';
 import { openCassandraStore, type Store } from '../../src/store/index.ts';
 import { storedBars, storedTrades } from '../support/bars.ts';
 import { until } from '../support/until.ts';
+import { produceToTopic, sparkTestConfig } from './spark-support.ts';
 import { ensureStack, type StackEndpoints } from './stack-fixture.ts';
 
 // Late trades on the real Spark engine: the smallest interval's bar query drops them behind its
@@ -73,32 +74,15 @@ async function fixture(t: TestContext, stack: StackEndpoints): Promise<Fixture> 
 }
 
 function config(f: Fixture, dataDir: string): Config {
-  return loadConfig({
-    env: {},
-    cwd: dataDir,
-    flags: {
-      profile: 'cluster',
-      engine: 'spark',
-      dataDir,
-      lateness: `${LATENESS_MS}ms`,
-      flushInterval: '500ms',
-      logLevel: 'silent',
-      'kafka.brokers': f.stack.kafkaBrokers,
-      'kafka.topicPartitions': String(PARTITIONS),
-      'cassandra.contactPoints': f.stack.cassandraContactPoint,
-      'cassandra.keyspace': f.keyspace,
-      'spark.connectUrl': f.stack.sparkConnectUrl,
-    },
+  return sparkTestConfig(f.stack, dataDir, {
+    lateness: `${LATENESS_MS}ms`,
+    'kafka.topicPartitions': String(PARTITIONS),
+    'cassandra.keyspace': f.keyspace,
   });
 }
 
-async function produce(f: Fixture, dataDir: string, trades: readonly Trade[]): Promise<void> {
-  const producer = new KafkaTradeProducer({ brokers: [f.stack.kafkaBrokers], clientId: 'tickstream-it', format: 'avro', dataDir, spoolLimit: 10_000, topic: f.topic });
-  try {
-    await producer.append(trades);
-  } finally {
-    await producer.close();
-  }
+function produce(f: Fixture, dataDir: string, trades: readonly Trade[]): Promise<void> {
+  return produceToTopic(f.stack, f.topic, dataDir, trades);
 }
 
 /** The watermark (epoch ms) the smallest interval's bar query reported at the last status check; -1 before it has one. */

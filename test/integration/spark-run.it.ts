@@ -3,12 +3,13 @@ import { test, type TestContext } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { ALL_ROLES, startRoles } from '../../src/app/index.ts';
 import { SparkProcessor, sparkSessionIdFile } from '../../src/app/spark-processor.ts';
-import { loadConfig, type Config } from '../../src/config/index.ts';
+import type { Config } from '../../src/config/index.ts';
 import { toBarRecord, type BarRecord } from '../../src/domain/index.ts';
 import { SparkConnectClient, stopBarJob } from '../../src/spark/index.ts';
 import { ReplaySource } from '../../src/source/index.ts';
 import { until } from '../support/until.ts';
 import { embeddedBars, LATENESS, RUN, seededInput, SETTLE_MS, symbolsCovering, tempDir, topicPartitionCount } from './cluster-support.ts';
+import { sparkTestConfig } from './spark-support.ts';
 import { ensureStack, type StackEndpoints } from './stack-fixture.ts';
 
 // `tickstream run --profile cluster --engine spark`: every role in one process, Spark as the
@@ -18,24 +19,12 @@ import { ensureStack, type StackEndpoints } from './stack-fixture.ts';
 const TRADES = 1_200;
 
 function sparkRunConfig(stack: StackEndpoints, dataDir: string, symbols: readonly string[]): Config {
-  return loadConfig({
-    env: {},
-    cwd: dataDir,
-    flags: {
-      profile: 'cluster',
-      engine: 'spark',
-      dataDir,
-      port: '0',
-      symbols: symbols.join(','),
-      lateness: LATENESS,
-      flushInterval: '500ms',
-      statusInterval: '2s',
-      logLevel: 'silent',
-      'kafka.brokers': stack.kafkaBrokers,
-      'cassandra.contactPoints': stack.cassandraContactPoint,
-      'cassandra.keyspace': `it_spark_run_${RUN.toLowerCase()}`,
-      'spark.connectUrl': stack.sparkConnectUrl,
-    },
+  return sparkTestConfig(stack, dataDir, {
+    port: '0',
+    symbols: symbols.join(','),
+    lateness: LATENESS,
+    statusInterval: '2s',
+    'cassandra.keyspace': `it_spark_run_${RUN.toLowerCase()}`,
   });
 }
 
