@@ -179,11 +179,23 @@ export function transferListOf(packed: PackedTrades): ArrayBuffer[] {
   return [packed.numbers.buffer as ArrayBuffer, packed.codes.buffer as ArrayBuffer, packed.conditionLengths.buffer as ArrayBuffer];
 }
 
-/** Each trade's conditions, in trade order, given as `toText(conditions)` of every trade that has some and `empty` for the rest. */
+/** A list of conditions seen in a batch: the lengths that cut its text apart, and what `toText` made of it. */
+interface KnownConditions<T> {
+  readonly lengths: readonly number[];
+  readonly value: T;
+}
+
+/**
+ * Each trade's conditions, in trade order, given as `toText(conditions)` of every trade that
+ * has some and `empty` for the rest. A feed repeats a handful of lists, so each distinct list
+ * is cut apart and given to `toText` once per batch, and trades with that list share the
+ * result; a list is recognised by its text and the lengths that cut it.
+ */
 export function mapConditions<T>(packed: PackedTrades, empty: T, toText: (conditions: string[]) => T): T[] {
   const n = packed.count;
   const { codes, conditionText, conditionLengths } = packed;
   const out = new Array<T>(n);
+  const known = new Map<string, KnownConditions<T>[]>();
   let c = 0;
   let at = 0;
   for (let i = 0; i < n; i++) {
@@ -192,15 +204,44 @@ export function mapConditions<T>(packed: PackedTrades, empty: T, toText: (condit
       out[i] = empty;
       continue;
     }
-    const conditions = new Array<string>(count);
-    for (let k = 0; k < count; k++) {
-      const length = conditionLengths[c++] as number;
-      conditions[k] = conditionText.slice(at, at + length);
-      at += length;
+    let spanLength = 0;
+    for (let k = 0; k < count; k++) spanLength += conditionLengths[c + k] as number;
+    const span = conditionText.slice(at, at + spanLength);
+    let candidates = known.get(span);
+    if (candidates === undefined) {
+      candidates = [];
+      known.set(span, candidates);
     }
-    out[i] = toText(conditions);
+    let found: KnownConditions<T> | undefined;
+    for (const candidate of candidates) {
+      if (sameLengths(candidate.lengths, conditionLengths, c, count)) {
+        found = candidate;
+        break;
+      }
+    }
+    if (found === undefined) {
+      const lengths = Array.from(conditionLengths.subarray(c, c + count));
+      const conditions = new Array<string>(count);
+      let from = 0;
+      for (let k = 0; k < count; k++) {
+        const length = lengths[k] as number;
+        conditions[k] = span.slice(from, from + length);
+        from += length;
+      }
+      found = { lengths, value: toText(conditions) };
+      candidates.push(found);
+    }
+    out[i] = found.value;
+    c += count;
+    at += spanLength;
   }
   return out;
+}
+
+function sameLengths(lengths: readonly number[], all: Uint32Array, from: number, count: number): boolean {
+  if (lengths.length !== count) return false;
+  for (let k = 0; k < count; k++) if (lengths[k] !== all[from + k]) return false;
+  return true;
 }
 
 /** The trades back as objects; the inverse of packTrades. */

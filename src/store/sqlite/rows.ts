@@ -1,6 +1,6 @@
 import { fromBarRecord, TRADE_SOURCES, type Bar, type BarRecord, type EpochMs, type Offset, type Price, type TradeSource, type Volume } from '../../domain/index.ts';
 import type { Checkpoint, StoredTrade } from '../store.ts';
-import type { PackedTrades } from './packed-trades.ts';
+import { mapConditions, type PackedTrades } from './packed-trades.ts';
 
 import { barColumnValues } from '../columns.ts';
 
@@ -79,69 +79,9 @@ export function conditionsJson(conditions: readonly string[]): string {
   return `${out}]`;
 }
 
-/** A list of conditions seen in a batch, as the lengths that cut its text apart, and its JSON. */
-interface KnownConditions {
-  readonly lengths: readonly number[];
-  readonly json: string;
-}
-
-/**
- * The conditions column of a packed batch: conditionsJson of each trade's list, in trade
- * order. A feed repeats a handful of lists, so each distinct one is cut apart and turned
- * into JSON once per batch; the others are found by their text and the lengths that cut it.
- */
+/** The conditions column of a packed batch: conditionsJson of each trade's list, in trade order, each distinct list turned into JSON once. */
 export function conditionsJsonColumn(p: PackedTrades): string[] {
-  const n = p.count;
-  const { codes, conditionText, conditionLengths } = p;
-  const out = new Array<string>(n);
-  const known = new Map<string, KnownConditions[]>();
-  let c = 0;
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const count = codes[2 * n + i] as number;
-    if (count === 0) {
-      out[i] = '[]';
-      continue;
-    }
-    let spanLength = 0;
-    for (let k = 0; k < count; k++) spanLength += conditionLengths[c + k] as number;
-    const span = conditionText.slice(at, at + spanLength);
-    let candidates = known.get(span);
-    let json: string | undefined;
-    if (candidates === undefined) {
-      candidates = [];
-      known.set(span, candidates);
-    } else {
-      for (const candidate of candidates) {
-        if (sameLengths(candidate.lengths, conditionLengths, c, count)) {
-          json = candidate.json;
-          break;
-        }
-      }
-    }
-    if (json === undefined) {
-      const lengths = Array.from(conditionLengths.subarray(c, c + count));
-      const conditions = new Array<string>(count);
-      let from = 0;
-      for (let k = 0; k < count; k++) {
-        const length = lengths[k] as number;
-        conditions[k] = span.slice(from, from + length);
-        from += length;
-      }
-      json = conditionsJson(conditions);
-      candidates.push({ lengths, json });
-    }
-    out[i] = json;
-    c += count;
-    at += spanLength;
-  }
-  return out;
-}
-
-function sameLengths(lengths: readonly number[], all: Uint32Array, from: number, count: number): boolean {
-  if (lengths.length !== count) return false;
-  for (let k = 0; k < count; k++) if (lengths[k] !== all[from + k]) return false;
-  return true;
+  return mapConditions(p, '[]', conditionsJson);
 }
 
 export function putBarValues(out: unknown[], at: number, b: Bar, updatedAt: number): void {
