@@ -262,7 +262,6 @@ export class Processor implements ConsumerHandler {
       clearTimeout(grace);
     }
   }
-
 }
 
 /**

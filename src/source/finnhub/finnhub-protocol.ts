@@ -122,8 +122,9 @@ function parseOtherFrame(text: string, message: unknown, receivedAt: EpochMs, so
       const trades: Trade[] = [];
       const invalid: DeadLetter[] = [];
       for (const item of message.data) {
-        if (validTradeCheck.Check(item)) trades.push(toTrade(item, receivedAt, source));
-        else invalid.push(letter(JSON.stringify(item), invalidTradeReason(item)));
+        const result = finnhubTradeToTrade(item, receivedAt, source);
+        if (result.trade !== undefined) trades.push(result.trade);
+        else invalid.push(letter(JSON.stringify(item), result.reason));
       }
       return { type: 'trade', trades, invalid };
     }
