@@ -3,16 +3,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPipeline } from '../src/app/index.ts';
-import { loadConfig, type Config } from '../src/config/index.ts';
+import { loadConfig, type Config, type ConfigKey } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
 import { FrameSource } from './frame-source.ts';
 import { INTERVALS, TRADES_PER_FRAME } from './frames.ts';
 import { rssSampler, until } from './measure.ts';
 
-function benchConfig(dataDir: string, symbols: readonly string[], flushInterval: string): Config {
+/**
+ * A benchmark run's pipeline config: built-in defaults and the run's flags. With `env`, the
+ * config file and TICKSTREAM_* variables count too, as for the CLI (the Kafka path reads
+ * where the stack is from them).
+ */
+export function benchConfig(
+  dataDir: string,
+  symbols: readonly string[],
+  flushInterval: string,
+  flags: Partial<Record<ConfigKey, string>> = {},
+  env?: NodeJS.ProcessEnv,
+): Config {
   return loadConfig({
-    env: {},
-    cwd: dataDir,
+    ...(env === undefined ? { env: {}, cwd: dataDir } : { env }),
     flags: {
       dataDir,
       port: '0',
@@ -20,6 +30,7 @@ function benchConfig(dataDir: string, symbols: readonly string[], flushInterval:
       intervals: INTERVALS.join(','),
       flushInterval,
       logLevel: 'silent',
+      ...flags,
     },
   });
 }

@@ -13,6 +13,7 @@ import { silentLogger } from '../src/observability/index.ts';
 import { stackUp } from '../src/stack/index.ts';
 import { commitGroupOffsets, logEnd } from '../test/support/kafka-offsets.ts';
 import { benchArgs } from './args.ts';
+import { benchConfig } from './end-to-end.ts';
 import { FrameSource } from './frame-source.ts';
 import { benchSymbols, INTERVALS, makeFrames, TRADES_PER_FRAME } from './frames.ts';
 import { fmt, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
@@ -32,21 +33,9 @@ const brokers = base.kafka.brokers;
 const RUN = Date.now().toString(36);
 let groups = 0;
 
-function benchConfig(dataDir: string, symbols: readonly string[], flushInterval: string, groupId: string): Config {
-  return loadConfig({
-    env: process.env,
-    flags: {
-      profile: 'cluster',
-      store: 'sqlite',
-      dataDir,
-      port: '0',
-      symbols: symbols.join(','),
-      intervals: INTERVALS.join(','),
-      flushInterval,
-      logLevel: 'silent',
-      'kafka.groupId': groupId,
-    },
-  });
+/** The cluster profile on SQLite, reading in a group of its own; where Kafka is comes from the environment. */
+function kafkaBenchConfig(dataDir: string, symbols: readonly string[], flushInterval: string, groupId: string): Config {
+  return benchConfig(dataDir, symbols, flushInterval, { profile: 'cluster', store: 'sqlite', 'kafka.groupId': groupId }, process.env);
 }
 
 /**
@@ -106,7 +95,7 @@ async function kafkaEndToEnd(
       ...(options.maxMs === undefined ? {} : { maxMs: options.maxMs }),
     });
     const set = await startRoles(
-      benchConfig(dir, symbols, options.flushInterval, groupId),
+      kafkaBenchConfig(dir, symbols, options.flushInterval, groupId),
       { produce: true, process: true, serve: false },
       { logger: silentLogger, source },
     );
@@ -148,7 +137,7 @@ async function processOnly(symbols: readonly string[], start: ReadonlyMap<number
   try {
     const groupId = await groupAt(start, 'process');
     const t0 = performance.now();
-    const set = await startRoles(benchConfig(dir, symbols, '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
+    const set = await startRoles(kafkaBenchConfig(dir, symbols, '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
     try {
       await until(() => set.stats.tradesStored + set.stats.late >= expected, WAIT_MS, 'the process role to store every record');
       const seconds = (performance.now() - t0) / 1000;
