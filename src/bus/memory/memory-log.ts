@@ -106,10 +106,9 @@ export class MemoryLog {
 
   /** Appends trades from `from` until one's partition is full; returns where it stopped. */
   #push(trades: readonly Trade[], from: number): number {
-    const n = this.#partitions.length;
     for (let i = from; i < trades.length; i++) {
       const trade = trades[i]!;
-      const p = this.#partitionOf(trade.symbol, n);
+      const p = this.#partitionOf(trade.symbol);
       const part = this.#partitions[p]!;
       if (part.unread >= this.#capacity) return i;
       part.records.push({ partition: p, offset: part.nextOffset as Offset, trade });
@@ -129,12 +128,12 @@ export class MemoryLog {
     }
   }
 
-  #partitionOf(symbol: string, partitions: number): number {
+  #partitionOf(symbol: string): number {
     let p = this.#partitionOfSymbol.get(symbol);
     if (p === undefined) {
       // Symbols are a few thousand at most; the bound only guards against a source that invents them.
       if (this.#partitionOfSymbol.size >= SYMBOL_CACHE_LIMIT) this.#partitionOfSymbol.clear();
-      p = partitionOf(symbol, partitions);
+      p = partitionOf(symbol, this.#partitions.length);
       this.#partitionOfSymbol.set(symbol, p);
     }
     return p;
