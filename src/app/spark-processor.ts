@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureTradeTopics, KafkaConsole, TOPICS, TRADE_SCHEMA_URL } from '../bus/index.ts';
 import type { Config } from '../config/index.ts';
+import { smallestInterval } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
 import {
@@ -206,7 +207,7 @@ export class SparkProcessor {
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     this.#job = sparkBarJobOptions(config, options.job);
-    const smallest = [...this.#job.intervals].sort((a, b) => a.ms - b.ms)[0];
+    const smallest = smallestInterval(this.#job.intervals);
     this.#lateQuery = smallest === undefined ? undefined : barQueryName(smallest.label);
   }
 

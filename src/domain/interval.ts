@@ -6,6 +6,13 @@ export interface Interval {
   readonly ms: DurationMs;
 }
 
+/** The shortest of the intervals (undefined for none): the one whose windows close first. */
+export function smallestInterval(intervals: readonly Interval[]): Interval | undefined {
+  let smallest: Interval | undefined;
+  for (const i of intervals) if (smallest === undefined || i.ms < smallest.ms) smallest = i;
+  return smallest;
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 

@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { redactConfig } from '../config/index.ts';
-import { toBarRecord, type Bar, type EpochMs, type Interval } from '../domain/index.ts';
+import { smallestInterval, toBarRecord, type Bar, type EpochMs, type Interval } from '../domain/index.ts';
 import { TickstreamError } from '../errors.ts';
 import { silentLogger, snapshotStats, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
@@ -62,7 +62,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const plans = new Map<string, RollupPlan>(rollupPlans(o.intervals).map((p) => [p.target.label, p]));
   const intervalLists = { engine: engineIntervals, rollup: [...plans.keys()] };
   const allIntervals = [...engineIntervals, ...plans.keys()];
-  const smallest = [...o.intervals].sort((a, b) => a.ms - b.ms)[0];
+  const smallest = smallestInterval(o.intervals);
   const board = new SymbolBoard(o.symbols, smallest?.label ?? '');
 
   const statsBody = (): Record<string, unknown> => ({ ...snapshotStats(o.stats), source: o.sourceStatus(), ...o.extraStats?.() });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { epochMs, durationMs, formatDuration, parseDuration, parseInterval, windowStartOf } from '../../src/domain/index.ts';
+import { epochMs, durationMs, formatDuration, parseDuration, parseInterval, smallestInterval, windowStartOf } from '../../src/domain/index.ts';
 
 test('durations parse in every unit and reject anything else', () => {
   assert.equal(parseDuration('500ms'), 500);
@@ -27,4 +27,11 @@ test('window start is floor(ts / size) * size and contains ts', () => {
       assert.ok(start <= ts && ts < start + size);
     }),
   );
+});
+
+test('smallestInterval is the shortest of the intervals, in any order, and undefined for none', () => {
+  const [m1, s5, h1] = [parseInterval('1m'), parseInterval('5s'), parseInterval('1h')];
+  assert.equal(smallestInterval([m1!, s5!, h1!])?.label, '5s');
+  assert.equal(smallestInterval([h1!, m1!])?.label, '1m');
+  assert.equal(smallestInterval([]), undefined);
 });

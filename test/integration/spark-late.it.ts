@@ -7,7 +7,7 @@ import cassandra from 'cassandra-driver';
 import { SparkProcessor } from '../../src/app/spark-processor.ts';
 import { KafkaConsole } from '../../src/bus/index.ts';
 import type { Config } from '../../src/config/index.ts';
-import { epochMs, type Trade } from '../../src/domain/index.ts';
+import { epochMs, smallestInterval, type Trade } from '../../src/domain/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 import { barQueryName } from '../../src/spark/index.ts';
 import { parseReplayLine } from '../../src/source/index.ts';
@@ -102,7 +102,7 @@ test('Spark counts the trades its smallest bar query drops behind the watermark 
   const f = await fixture(t, stack);
   const dataDir = tempDir(t);
   const c = config(f, dataDir);
-  const smallest = [...c.intervals].sort((a, b) => a.ms - b.ms)[0];
+  const smallest = smallestInterval(c.intervals);
   assert.ok(smallest !== undefined, 'the config has intervals');
   const lateQuery = barQueryName(smallest.label);
 
