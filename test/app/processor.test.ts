@@ -93,7 +93,7 @@ test('offsets are committed only after the store has the batch, and a failed wri
   await processor.close();
 });
 
-test('close() gives up on a store that stays down after the grace period: it rejects, and nothing more is written or committed', async () => {
+test('close() gives up on a store that stays down after the grace period: it rejects, and nothing more is written or committed', { timeout: 20_000 }, async () => {
   const { store, consumer, stats, processor } = setup(new RecordingStore(), 300);
   await processor.start();
   await consumer.handler!.records(0, [record(0), record(1)]);
