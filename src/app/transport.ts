@@ -31,6 +31,11 @@ export interface Transport {
   closeProducer(): Promise<void>;
   /** Records the engine has not read yet, or -1 when unknown. */
   unread(): number;
+  /**
+   * Waits (bounded by `timeoutMs`, or until `failed` returns an error) until the engine has read
+   * everything the log held at the call.
+   */
+  readToEnd(failed: () => unknown, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +56,12 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
     spoolDepth: () => 0,
     closeProducer: async () => {},
     unread: () => log.unread(),
+    readToEnd: async (failed, timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (log.unread() > 0 && failed() === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     close: async () => {
       log.close();
       await Promise.all([deadLetters.close(), late.close()]);
@@ -104,6 +115,11 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
       let sum = 0;
       for (const lag of consumer.lag().values()) sum += lag;
       return sum;
+    },
+    // The group's lag above counts from the committed offsets, which move only after a store
+    // write; reading up to the log end is what a flush or a close waits for.
+    readToEnd: async (failed, timeoutMs) => {
+      await consumer?.readToEnd(failed, timeoutMs);
     },
     close: async () => {
       await producer?.close();

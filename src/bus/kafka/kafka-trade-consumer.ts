@@ -1,4 +1,4 @@
-import { Consumer, ListOffsetTimestamps, type RecordsBatch } from '@platformatic/kafka';
+import { ConnectionPool, Consumer, ListOffsetTimestamps, type RecordsBatch } from '@platformatic/kafka';
 import { offset as toOffset, type Offset } from '../../domain/index.ts';
 import { InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
@@ -67,6 +67,12 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   readonly #log: Logger;
   readonly #positions = new Map<number, Position>();
   #client: Client | undefined;
+  /**
+   * Connections of their own for the fetches: a broker answers one request per connection at
+   * a time, so a commit, a heartbeat or a list of offsets sent behind a long-polling fetch
+   * would wait out the fetch's whole wait (as the Java client does, with a connection per role).
+   */
+  #fetchPool: ConnectionPool | undefined;
   #handler: ConsumerHandler | undefined;
   /** The assignment the group gave last; applied by the loop between deliveries. */
   #target: readonly number[] | undefined;
@@ -112,6 +118,9 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       maxBytes: 16 * 1024 * 1024,
     });
     this.#client = client;
+    const base = clientBase(this.#o, 'engine-fetch');
+    const fetchPool = new ConnectionPool(base.clientId, { connectTimeout: base.timeout });
+    this.#fetchPool = fetchPool;
     client.on('consumer:group:join', (payload) => {
       const mine = payload.assignments?.find((a) => a.topic === this.#topic)?.partitions ?? [];
       this.#target = [...mine].sort((a, b) => a - b);
@@ -124,7 +133,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     await client.joinGroup({});
     this.#target ??= (client.assignments ?? []).find((a) => a.topic === this.#topic)?.partitions ?? [];
     await this.#applyAssignment(client, handler);
-    this.#loop = this.#run(client, handler).catch((error: unknown) => {
+    this.#loop = this.#run(client, fetchPool, handler).catch((error: unknown) => {
       this.#failed = true;
       (this.#o.onError ?? ((e: unknown) => this.#log.error('consumer stopped', { error: messageOf(e) })))(error);
     });
@@ -159,6 +168,34 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     return lag;
   }
 
+  /**
+   * Resolves once every assigned partition has been read up to its log end as it was at the
+   * call, so whatever a producer had acknowledged before is in the handler's hands; gives up
+   * quietly at the timeout or when `failed` returns an error.
+   */
+  async readToEnd(failed: () => unknown, timeoutMs: number): Promise<void> {
+    const client = this.#client;
+    if (client === undefined || client.closed || this.#positions.size === 0) return;
+    const deadline = Date.now() + timeoutMs;
+    let ends: Map<number, bigint>;
+    try {
+      ends = await this.#listOffsets(client, this.assignment(), ListOffsetTimestamps.LATEST);
+    } catch (error) {
+      this.#log.warn('could not read the log end; not waiting for the engine to reach it', { error: messageOf(error) });
+      return;
+    }
+    const behind = (): boolean => {
+      for (const [p, end] of ends) {
+        const position = this.#positions.get(p);
+        if (position !== undefined && position.next < end) return true;
+      }
+      return false;
+    };
+    while (behind() && !this.#closed && !this.#failed && failed() === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   /** Hands the partitions back (the handler flushes and commits them), then leaves the group. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -171,12 +208,13 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       await handler.revoked(this.assignment());
     }
     this.#positions.clear();
+    await this.#fetchPool?.close().catch((error: unknown) => this.#log.warn('closing the fetch connections failed', { error: messageOf(error) }));
     if (client !== undefined) {
       await closeClient(client).catch((error: unknown) => this.#log.warn('leaving the group failed', { error: messageOf(error) }));
     }
   }
 
-  async #run(client: Client, handler: ConsumerHandler): Promise<void> {
+  async #run(client: Client, fetchPool: ConnectionPool, handler: ConsumerHandler): Promise<void> {
     let failures = 0;
     while (!this.#closed) {
       if (this.#target !== undefined) await this.#applyAssignment(client, handler);
@@ -200,6 +238,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         const [leader, partitions] = byLeader.entries().next().value as [number, number[]];
         response = await client.fetch({
           node: leader,
+          connectionPool: fetchPool,
           maxWaitTime: this.#o.maxWaitMs ?? 500,
           topics: [
             {
