@@ -2,11 +2,13 @@
 // beside its floor, measured in the same run: a bare consumer reading the same records off the
 // same topic and discarding them. Starts Kafka through the stack launcher when it is not running.
 // Usage: npm run bench:kafka -- [--trades N] [--symbols N] [--latency-seconds S] [--latency-rate R] [--out file.json]
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Consumer, MessagesStreamModes } from '@platformatic/kafka';
-import { startRoles } from '../src/app/index.ts';
+import { startRoles, type RoleSet } from '../src/app/index.ts';
 import { KafkaTradeConsumer, TOPICS } from '../src/bus/index.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
@@ -15,6 +17,7 @@ import { commitGroupOffsets, logEnd } from '../test/support/kafka-offsets.ts';
 import { benchArgs } from './args.ts';
 import { benchConfig } from './end-to-end.ts';
 import { FrameSource } from './frame-source.ts';
+import type { ProducerChildMessage, ProducerChildTask } from './kafka-producer.ts';
 import { benchSymbols, INTERVALS, makeFrames, TRADES_PER_FRAME } from './frames.ts';
 import { fmt, printTable, progress, rssSampler, until, writeReport } from './measure.ts';
 
@@ -105,8 +108,7 @@ async function kafkaEndToEnd(
     await source.finished();
     const delivered = source.counters.received;
     await until(() => set.stats.produced >= delivered, WAIT_MS, 'Kafka to take every trade');
-    await until(() => set.stats.processed >= delivered, WAIT_MS, 'the engine to read every trade');
-    await until(() => set.stats.tradesStored + set.stats.late >= delivered, WAIT_MS, 'the store to hold every trade');
+    await storedAll(set, delivered);
     const seconds = (performance.now() - source.startedAt) / 1000;
     clearInterval(spoolTimer);
     const rssPeakMb = rss.stop();
@@ -130,6 +132,88 @@ async function kafkaEndToEnd(
   }
 }
 
+/**
+ * Waits until the engine has read `trades` and the store holds them all. Like the embedded
+ * path (and `replay --exit`), the end of the input is flushed at once instead of at the next
+ * flush tick, which would add up to a whole flush interval to a run of a few seconds.
+ */
+async function storedAll(set: RoleSet, trades: number): Promise<void> {
+  await until(() => set.stats.processed >= trades, WAIT_MS, 'the engine to read every trade');
+  await set.flush();
+  await until(() => set.stats.tradesStored + set.stats.late >= trades, WAIT_MS, 'the store to hold every trade');
+}
+
+/**
+ * The produce role in a process of its own (bench/kafka-producer.ts), as `tickstream produce`
+ * and `tickstream process` run as two services, and the process role here. Time runs from the
+ * child's first frame until the last trade and its bars are stored here.
+ */
+async function kafkaTwoProcesses(symbolCount: number, tradesPerFrame: number): Promise<Ranged<KafkaRunResult>> {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-kafka-'));
+  const task: ProducerChildTask = { trades: TRADES, symbols: symbolCount, tradesPerFrame, startTs: Date.now() };
+  const child = fork(fileURLToPath(new URL('./kafka-producer.ts', import.meta.url)), [JSON.stringify(task)], {
+    execArgv: ['--import', 'tsx'],
+    env: process.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = childMessages(child);
+  try {
+    const start = await logEnd(brokers);
+    const groupId = await groupAt(start, 'split');
+    if ((await next()).type !== 'ready') throw new Error('the producer process did not get ready');
+    const set = await startRoles(kafkaBenchConfig(dir, benchSymbols(symbolCount), '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
+    try {
+      const rss = rssSampler();
+      child.send('go');
+      const done = await next();
+      if (done.type !== 'done') throw new Error(done.type === 'failed' ? `the producer process failed: ${done.message}` : 'the producer process said nothing');
+      await storedAll(set, done.delivered);
+      const seconds = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
+      const s = set.stats;
+      const result: KafkaRunResult = {
+        trades: done.delivered,
+        seconds,
+        tradesPerS: done.delivered / seconds,
+        producedPerS: done.delivered / ((done.ackedAt - done.startedAt) / 1000),
+        barsStored: s.barsStored,
+        late: s.late,
+        spoolPeak: 0,
+        rssPeakMb: rss.stop(),
+        latencyP50Ms: s.latency.quantile(0.5),
+        latencyP99Ms: s.latency.quantile(0.99),
+      };
+      return { result, start, end: await logEnd(brokers) };
+    } finally {
+      await set.close();
+    }
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The child's messages in order; a child that exits first rejects the wait. */
+function childMessages(child: ChildProcess): () => Promise<ProducerChildMessage> {
+  const queue: ProducerChildMessage[] = [];
+  let waiting: { resolve: (m: ProducerChildMessage) => void; reject: (e: Error) => void } | undefined;
+  let exited: Error | undefined;
+  child.on('message', (m: ProducerChildMessage) => {
+    if (waiting === undefined) queue.push(m);
+    else waiting.resolve(m);
+    waiting = undefined;
+  });
+  child.once('exit', (code) => {
+    exited = new Error(`the producer process exited (code ${code}) before it answered`);
+    waiting?.reject(exited);
+  });
+  return () => {
+    const m = queue.shift();
+    if (m !== undefined) return Promise.resolve(m);
+    if (exited !== undefined) return Promise.reject(exited);
+    return new Promise((resolve, reject) => (waiting = { resolve, reject }));
+  };
+}
+
 /** The process role alone over records already in the topic: Kafka → engine → SQLite, no producer in the way. */
 async function processOnly(symbols: readonly string[], start: ReadonlyMap<number, bigint>, end: ReadonlyMap<number, bigint>): Promise<ConsumeResult> {
   const expected = recordsBetween(start, end);
@@ -139,7 +223,7 @@ async function processOnly(symbols: readonly string[], start: ReadonlyMap<number
     const t0 = performance.now();
     const set = await startRoles(kafkaBenchConfig(dir, symbols, '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
     try {
-      await until(() => set.stats.tradesStored + set.stats.late >= expected, WAIT_MS, 'the process role to store every record');
+      await storedAll(set, expected);
       const seconds = (performance.now() - t0) / 1000;
       return { records: set.stats.tradesStored + set.stats.late, seconds, recordsPerS: expected / seconds };
     } finally {
@@ -229,14 +313,20 @@ const bigFrames = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now(), BI
 progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades, ${IN_FLIGHT} frames in flight (not how the sources deliver today)`);
 const pipelined = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now()), symbols, { flushInterval: '1s', inFlight: IN_FLIGHT });
 
-progress(`floor: a bare consumer reading the same ${fmt(inRange)} records`);
-const raw = await rawConsume(fullSpeed.start, fullSpeed.end);
+progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades, the produce role in a process of its own (as \`tickstream produce\` beside \`tickstream process\`)`);
+const split = await kafkaTwoProcesses(symbols.length, TRADES_PER_FRAME);
+
+// The readers below take the last run's records: they end at the log end, where the process
+// role's final flush (which reads up to the log end) stops too.
+const last = split;
+progress(`floor: a bare consumer reading the same ${fmt(recordsBetween(last.start, last.end))} records`);
+const raw = await rawConsume(last.start, last.end);
 progress("the engine's consumer with Avro decoding and nothing else");
-const decoded = await decodeOnly(fullSpeed.start, fullSpeed.end);
+const decoded = await decodeOnly(last.start, last.end);
 progress('the process role alone over the same records: Kafka → engine → SQLite');
-const processed = await processOnly(symbols, fullSpeed.start, fullSpeed.end);
+const processed = await processOnly(symbols, last.start, last.end);
 progress('bare consumer again');
-const rawAgain = await rawConsume(fullSpeed.start, fullSpeed.end);
+const rawAgain = await rawConsume(last.start, last.end);
 // The floor is the fastest reader that does no processing: if the engine's own fetch loop
 // (which also decodes) outruns the client's stream, the stream is not the bound.
 const rawPerS = Math.max(raw.recordsPerS, rawAgain.recordsPerS);
@@ -261,6 +351,8 @@ const ratio = e2e.tradesPerS / floorPerS;
 const bigRatio = big.tradesPerS / floorPerS;
 const piped = pipelined.result;
 const pipedRatio = piped.tradesPerS / floorPerS;
+const apart = split.result;
+const apartRatio = apart.tradesPerS / floorPerS;
 /** The rate a paced run reached: below the asked rate when the path cannot keep up. */
 const reached = (r: KafkaRunResult): string => `${fmt(r.producedPerS)}/s reached`;
 const target = (perS: number): string => (perS >= 150_000 ? 'yes' : 'no');
@@ -279,13 +371,16 @@ const rows: [string, string, string, string][] = [
   [`end to end / floor, frames of ${fmt(BIG_FRAME)}`, `${fmt(bigRatio * 100, 1)}%`, '≥ 50%', half(bigRatio)],
   [`end to end, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight (trades/s)`, fmt(piped.tradesPerS), '≥ 150,000', target(piped.tradesPerS)],
   [`end to end / floor, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight`, `${fmt(pipedRatio * 100, 1)}%`, '≥ 50%', half(pipedRatio)],
+  [`produce: frames of ${TRADES_PER_FRAME} → Kafka from a process of its own, acknowledged (trades/s)`, fmt(apart.producedPerS), '', ''],
+  [`end to end, frames of ${TRADES_PER_FRAME}, producer and engine in two processes (trades/s)`, fmt(apart.tradesPerS), '≥ 150,000', target(apart.tradesPerS)],
+  [`end to end / floor, frames of ${TRADES_PER_FRAME}, two processes`, `${fmt(apartRatio * 100, 1)}%`, '≥ 50%', half(apartRatio)],
   [`ingest → bar stored p50 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP50Ms, 1), '', ''],
   [`ingest → bar stored p99 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP99Ms, 1), '', ''],
   [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP50Ms, 1), '', ''],
   [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP99Ms, 1), '', ''],
   [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP50Ms, 1), '', ''],
   [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP99Ms, 1), '', ''],
-  [`peak RSS, ${symbols.length} symbols (MB)`, fmt(Math.max(e2e.rssPeakMb, big.rssPeakMb, piped.rssPeakMb, latency10ms.result.rssPeakMb), 0), '', ''],
+  [`peak RSS, ${symbols.length} symbols, one process (MB)`, fmt(Math.max(e2e.rssPeakMb, big.rssPeakMb, piped.rssPeakMb, latency10ms.result.rssPeakMb), 0), '', ''],
 ];
 printTable(rows);
 
@@ -302,6 +397,7 @@ writeReport(args.out ?? join('bench', 'results', 'kafka.json'), {
   processOnly: processed,
   endToEnd: { tradesPerFrame: TRADES_PER_FRAME, ...e2e, ratioToFloor: ratio },
   endToEndBigFrames: { tradesPerFrame: BIG_FRAME, ...big, ratioToFloor: bigRatio },
+  endToEndTwoProcesses: { tradesPerFrame: TRADES_PER_FRAME, ...apart, ratioToFloor: apartRatio },
   endToEndPipelined: { tradesPerFrame: TRADES_PER_FRAME, inFlight: IN_FLIGHT, ...piped, ratioToFloor: pipedRatio },
   latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms.result, flush1s: latency1s.result },
 });
