@@ -111,7 +111,7 @@ function collector(resume: ReadonlyMap<number, Offset> = new Map()): Collector {
   return c;
 }
 
-function consumer(t: TestContext, topic: string, groupId: string, dead: UndecodableRecord[] = []): KafkaTradeConsumer {
+function consumer(t: TestContext, topic: string, groupId: string, dead: UndecodableRecord[] = [], maxWaitMs = 200): KafkaTradeConsumer {
   const deadLetters = { append: async (e: readonly UndecodableRecord[]) => void dead.push(...e), close: async () => {} };
   const c = new KafkaTradeConsumer({
     brokers,
@@ -123,7 +123,7 @@ function consumer(t: TestContext, topic: string, groupId: string, dead: Undecoda
     sessionTimeoutMs: 6_000,
     heartbeatIntervalMs: 500,
     rebalanceTimeoutMs: 6_000,
-    maxWaitMs: 200,
+    maxWaitMs,
   });
   t.after(() => c.close());
   return c;
@@ -198,6 +198,34 @@ test('a consumer resumes from the checkpoint offsets the handler returns', async
   await until(() => c.seen.length >= expected, `${expected} records`);
   for (const r of c.seen) assert.ok(r.offset >= (resumeAt.get(r.partition) ?? 0), `partition ${r.partition} offset ${r.offset}`);
   assert.equal(c.seen.length, expected);
+});
+
+test('a fetch waiting at the broker holds up neither a commit, nor reading to the log end, nor close', async (t) => {
+  const topic = await freshTopic(t, 'long-poll');
+  const LONG_POLL_MS = 10_000;
+  const c = collector();
+  const kc = consumer(t, topic, `it-long-poll-${run}`, [], LONG_POLL_MS);
+  await kc.start(c.handler);
+  await until(() => c.owned.size === PARTITIONS, 'the assignment');
+  // The topic is empty, so the consumer's fetch now waits at the broker for up to LONG_POLL_MS.
+  await new Promise((r) => setTimeout(r, 300));
+  let t0 = Date.now();
+  await kc.commit(new Map([[0, offset(0)]]));
+  const commitMs = Date.now() - t0;
+  assert.equal(kc.commitFailures, 0);
+  assert.ok(commitMs < LONG_POLL_MS / 2, `the commit took ${commitMs} ms, behind a fetch waiting ${LONG_POLL_MS} ms`);
+
+  const input = seededTrades(300, 11);
+  await producer(t, topic).append(input);
+  await kc.readToEnd(() => undefined, 30_000);
+  // Nothing more is awaited: what Kafka acknowledged before the call was handed over by its end.
+  assertExactlyOnce(c.seen, input);
+
+  await new Promise((r) => setTimeout(r, 300));
+  t0 = Date.now();
+  await kc.close();
+  const closeMs = Date.now() - t0;
+  assert.ok(closeMs < LONG_POLL_MS / 2, `close took ${closeMs} ms, behind a fetch waiting ${LONG_POLL_MS} ms`);
 });
 
 test('two consumers in one group split the partitions, and one takes over when the other closes', async (t) => {

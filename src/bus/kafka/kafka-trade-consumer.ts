@@ -201,6 +201,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     if (this.#closed) return;
     this.#closed = true;
     this.#wake?.();
+    // A fetch waiting at the broker ends with its connection instead of after its whole wait.
+    await this.#fetchPool?.close().catch((error: unknown) => this.#log.warn('closing the fetch connections failed', { error: messageOf(error) }));
     await this.#loop;
     const client = this.#client;
     const handler = this.#handler;
@@ -208,7 +210,6 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       await handler.revoked(this.assignment());
     }
     this.#positions.clear();
-    await this.#fetchPool?.close().catch((error: unknown) => this.#log.warn('closing the fetch connections failed', { error: messageOf(error) }));
     if (client !== undefined) {
       await closeClient(client).catch((error: unknown) => this.#log.warn('leaving the group failed', { error: messageOf(error) }));
     }
