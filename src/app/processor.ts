@@ -123,6 +123,11 @@ export class Processor implements ConsumerHandler {
     for (const p of partitions) this.#slots.delete(p);
   }
 
+  /** Another member may take a partition from its stored checkpoint: make it current. */
+  rebalancing(): Promise<void> {
+    return this.flush();
+  }
+
   async records(partition: number, records: readonly LogRecord[]): Promise<void> {
     let slot = this.#slots.get(partition);
     if (slot === undefined) {

@@ -25,6 +25,12 @@ export interface ConsumerHandler {
   revoked(partitions: readonly number[]): Promise<void>;
   /** Records of one partition, in offset order. Awaiting it slows the consumer down. */
   records(partition: number, records: readonly LogRecord[]): Promise<void>;
+  /**
+   * The group is moving partitions. Called at once, outside the order above (it may overlap
+   * `records`), so the processor can store what it has read before another member picks up
+   * a partition from the stored checkpoint; `revoked` still follows for what is lost.
+   */
+  rebalancing?(): Promise<void>;
 }
 
 export interface TradeLogConsumer {

@@ -161,3 +161,15 @@ test('late trades are set aside, counted and not stored as trades', async () => 
   assert.equal(late.length, 1);
   assert.deepEqual(store.writes.flatMap((w) => w.trades.map((t) => t.seq)), [0, 1]);
 });
+
+test('a rebalance under way stores what was read, with its checkpoint and commit, before any partition is lost', async () => {
+  const { store, consumer, processor } = setup();
+  await processor.start();
+  await consumer.handler!.records(0, [record(0), record(1), record(2)]);
+  assert.equal(store.writes.length, 0, 'nothing is written before the flush interval');
+  await consumer.handler!.rebalancing!();
+  assert.equal(store.writes.length, 1);
+  assert.equal(store.saved.get(0)?.offset, 3, 'the checkpoint another member would resume from is current');
+  assert.deepEqual(consumer.commits, [new Map([[0, offset(3)]])]);
+  await processor.close();
+});

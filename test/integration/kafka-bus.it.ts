@@ -76,6 +76,8 @@ interface Collector {
   readonly owned: Set<number>;
   /** Like the processor: on revoke, commit what was read of those partitions. */
   commitTo: KafkaTradeConsumer | undefined;
+  /** Times the consumer said the group was rebalancing. */
+  rebalancings: number;
 }
 
 function nextOffsets(seen: readonly LogRecord[], partitions?: readonly number[]): Map<number, Offset> {
@@ -94,7 +96,11 @@ function collector(resume: ReadonlyMap<number, Offset> = new Map()): Collector {
     seen,
     owned,
     commitTo: undefined,
+    rebalancings: 0,
     handler: {
+      rebalancing: async () => {
+        c.rebalancings++;
+      },
       assigned: async (partitions) => {
         for (const p of partitions) owned.add(p);
         return new Map([...resume].filter(([p]) => partitions.includes(p)));
@@ -242,6 +248,7 @@ test('two consumers in one group split the partitions, and one takes over when t
   await cb.start(b.handler);
   await until(() => a.owned.size > 0 && b.owned.size > 0 && a.owned.size + b.owned.size === PARTITIONS, 'the partitions split over both');
   for (const part of a.owned) assert.ok(!b.owned.has(part), `partition ${part} owned twice`);
+  assert.ok(a.rebalancings >= 1, 'the first member heard of the rebalance that b joining caused');
 
   const first = seededTrades(1_000, 4);
   await p.append(first);

@@ -127,6 +127,14 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       this.#log.info('group assignment', { generation: payload.generationId ?? null, partitions: this.#target.join(',') });
       this.#wake?.();
     });
+    // The client learns of a rebalance from a heartbeat and rejoins at once; the partitions
+    // lost are known only when the join completes, by which time another member may already
+    // read them from the stored checkpoint. Flushing now keeps that checkpoint current.
+    client.on('consumer:group:rebalance', () => {
+      if (this.#closed || handler.rebalancing === undefined) return;
+      this.#log.info('group is rebalancing; storing what was read');
+      handler.rebalancing().catch((error: unknown) => this.#log.warn('flush before the rebalance failed', { error: messageOf(error) }));
+    });
     client.on('consumer:heartbeat:error', (payload) => this.#log.warn('heartbeat failed', { error: messageOf(payload.error) }));
     client.on('error', (error: unknown) => this.#log.warn('consumer client error', { error: messageOf(error) }));
     client.topics.track(this.#topic);
