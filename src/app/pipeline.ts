@@ -28,8 +28,6 @@ export const ALL_ROLES: Roles = { produce: true, process: true, serve: true };
 
 /** Trades a source may hand over before the log has acknowledged them (see AppendWindow). */
 const APPEND_WINDOW_TRADES = 20_000;
-/** Longest a flush or a close waits for the engine to read what is in the log. */
-const DRAIN_TIMEOUT_MS = 30_000;
 
 export interface PipelineOptions {
   readonly logger?: Logger;
@@ -255,7 +253,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       dropSourceConnections: () => opened?.dropConnections(),
       flush: async () => {
         await parts.appendWindow?.drain();
-        if (transport !== undefined) await transport.readToEnd(() => failure, DRAIN_TIMEOUT_MS);
+        if (transport !== undefined) await waitForDrain(transport, () => failure);
         await proc?.flush();
       },
       close: () => (closing ??= closeParts(parts)),
@@ -295,7 +293,7 @@ async function closeParts(parts: Parts): Promise<void> {
   // A final flush the store refused still lets the rest stop; its error is thrown at the end.
   let flushError: unknown;
   if (parts.processor !== undefined && parts.transport !== undefined) {
-    await parts.transport.readToEnd(parts.failed ?? (() => undefined), DRAIN_TIMEOUT_MS);
+    await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
     await parts.processor.close().catch((error: unknown) => {
       flushError = error;
     });
@@ -312,4 +310,13 @@ async function closeParts(parts: Parts): Promise<void> {
 
 function injected(source: TradeSource): OpenedSource {
   return { source, simulatorUrl: undefined, dropConnections: () => {}, close: () => source.close() };
+}
+
+/** Waits (bounded) until the engine has read everything the log held at the call. */
+async function waitForDrain(transport: Transport, failed: () => unknown, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const behind = await transport.behindLogEnd();
+  while (behind() && failed() === undefined && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

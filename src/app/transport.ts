@@ -31,11 +31,8 @@ export interface Transport {
   closeProducer(): Promise<void>;
   /** Records the engine has not read yet, or -1 when unknown. */
   unread(): number;
-  /**
-   * Waits (bounded by `timeoutMs`, or until `failed` returns an error) until the engine has read
-   * everything the log held at the call.
-   */
-  readToEnd(failed: () => unknown, timeoutMs: number): Promise<void>;
+  /** Marks the log's end now; the predicate says whether the engine has still to read up to it. */
+  behindLogEnd(): Promise<() => boolean>;
   close(): Promise<void>;
 }
 
@@ -56,12 +53,8 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
     spoolDepth: () => 0,
     closeProducer: async () => {},
     unread: () => log.unread(),
-    readToEnd: async (failed, timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (log.unread() > 0 && failed() === undefined && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    },
+    // Appends wait while they are queued, so what is unread is what was appended before.
+    behindLogEnd: async () => () => log.unread() > 0,
     close: async () => {
       log.close();
       await Promise.all([deadLetters.close(), late.close()]);
@@ -118,9 +111,7 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
     },
     // The group's lag above counts from the committed offsets, which move only after a store
     // write; reading up to the log end is what a flush or a close waits for.
-    readToEnd: async (failed, timeoutMs) => {
-      await consumer?.readToEnd(failed, timeoutMs);
-    },
+    behindLogEnd: async () => (consumer === undefined ? () => false : await consumer.behindLogEnd()),
     close: async () => {
       await producer?.close();
       await consumer?.close();

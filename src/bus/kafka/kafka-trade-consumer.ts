@@ -177,31 +177,28 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   }
 
   /**
-   * Resolves once every assigned partition has been read up to its log end as it was at the
-   * call, so whatever a producer had acknowledged before is in the handler's hands; gives up
-   * quietly at the timeout or when `failed` returns an error.
+   * Lists the log end of every assigned partition now; the predicate returned says whether this
+   * member has records before those ends still to read, i.e. whether some trade a producer had
+   * acknowledged before the call is not yet in the handler's hands (false once it stops reading).
    */
-  async readToEnd(failed: () => unknown, timeoutMs: number): Promise<void> {
+  async behindLogEnd(): Promise<() => boolean> {
     const client = this.#client;
-    if (client === undefined || client.closed || this.#positions.size === 0) return;
-    const deadline = Date.now() + timeoutMs;
+    if (client === undefined || client.closed || this.#positions.size === 0) return () => false;
     let ends: Map<number, bigint>;
     try {
       ends = await this.#listOffsets(client, this.assignment(), ListOffsetTimestamps.LATEST);
     } catch (error) {
       this.#log.warn('could not read the log end; not waiting for the engine to reach it', { error: messageOf(error) });
-      return;
+      return () => false;
     }
-    const behind = (): boolean => {
+    return () => {
+      if (this.#closed || this.#failed) return false;
       for (const [p, end] of ends) {
         const position = this.#positions.get(p);
         if (position !== undefined && position.next < end) return true;
       }
       return false;
     };
-    while (behind() && !this.#closed && !this.#failed && failed() === undefined && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
   }
 
   /** Hands the partitions back (the handler flushes and commits them), then leaves the group. */
