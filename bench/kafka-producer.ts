@@ -22,7 +22,7 @@ export interface ProducerChildTask {
 
 export type ProducerChildMessage =
   | { readonly type: 'ready' }
-  | { readonly type: 'done'; readonly delivered: number; readonly startedAt: number; readonly endedAt: number; readonly ackedAt: number }
+  | { readonly type: 'done'; readonly delivered: number; readonly startedAt: number; readonly ackedAt: number }
   | { readonly type: 'failed'; readonly message: string };
 
 const send = (message: ProducerChildMessage): void => void process.send?.(message);
@@ -45,7 +45,7 @@ async function main(task: ProducerChildTask): Promise<void> {
     await until(() => set.stats.produced >= delivered, 600_000, 'Kafka to take every trade');
     const ackedAt = epoch(performance.now());
     await set.close();
-    send({ type: 'done', delivered, startedAt: epoch(source.startedAt), endedAt: epoch(source.endedAt), ackedAt });
+    send({ type: 'done', delivered, startedAt: epoch(source.startedAt), ackedAt });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -111,25 +111,29 @@ async function kafkaEndToEnd(
     await storedAll(set, delivered);
     const seconds = (performance.now() - source.startedAt) / 1000;
     clearInterval(spoolTimer);
-    const rssPeakMb = rss.stop();
-    const s = set.stats;
-    const result: KafkaRunResult = {
-      trades: delivered,
-      seconds,
-      tradesPerS: delivered / seconds,
-      producedPerS: delivered / ((source.endedAt - source.startedAt) / 1000),
-      barsStored: s.barsStored,
-      late: s.late,
-      spoolPeak,
-      rssPeakMb,
-      latencyP50Ms: s.latency.quantile(0.5),
-      latencyP99Ms: s.latency.quantile(0.99),
-    };
+    const result = runResult(set, delivered, seconds, (source.endedAt - source.startedAt) / 1000, spoolPeak, rss.stop());
     await set.close();
     return { result, start, end: await logEnd(brokers) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A run's figures: `seconds` end to end, `producingSeconds` while the source played until Kafka took its trades. */
+function runResult(set: RoleSet, trades: number, seconds: number, producingSeconds: number, spoolPeak: number, rssPeakMb: number): KafkaRunResult {
+  const s = set.stats;
+  return {
+    trades,
+    seconds,
+    tradesPerS: trades / seconds,
+    producedPerS: trades / producingSeconds,
+    barsStored: s.barsStored,
+    late: s.late,
+    spoolPeak,
+    rssPeakMb,
+    latencyP50Ms: s.latency.quantile(0.5),
+    latencyP99Ms: s.latency.quantile(0.99),
+  };
 }
 
 /**
@@ -169,19 +173,8 @@ async function kafkaTwoProcesses(symbolCount: number, tradesPerFrame: number): P
       if (done.type !== 'done') throw new Error(done.type === 'failed' ? `the producer process failed: ${done.message}` : 'the producer process said nothing');
       await storedAll(set, done.delivered);
       const seconds = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
-      const s = set.stats;
-      const result: KafkaRunResult = {
-        trades: done.delivered,
-        seconds,
-        tradesPerS: done.delivered / seconds,
-        producedPerS: done.delivered / ((done.ackedAt - done.startedAt) / 1000),
-        barsStored: s.barsStored,
-        late: s.late,
-        spoolPeak: 0,
-        rssPeakMb: rss.stop(),
-        latencyP50Ms: s.latency.quantile(0.5),
-        latencyP99Ms: s.latency.quantile(0.99),
-      };
+      // The spool lives in the child; its producer reports no depth here.
+      const result = runResult(set, done.delivered, seconds, (done.ackedAt - done.startedAt) / 1000, 0, rss.stop());
       return { result, start, end: await logEnd(brokers) };
     } finally {
       await set.close();
