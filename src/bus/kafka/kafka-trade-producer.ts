@@ -7,7 +7,7 @@ import { messageOf, type KafkaCompression, type KafkaConnection } from './kafka-
 import { ClientSender, type RecordSender } from './kafka-record-sender.ts';
 import { WorkerSender } from './kafka-worker-sender.ts';
 import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
-import { TradeSpool, type SpooledRecord } from './trade-spool.ts';
+import { recordBytes, TradeSpool, type SpooledRecord } from './trade-spool.ts';
 
 export interface KafkaTradeProducerOptions extends KafkaConnection {
   readonly format: TradeFormat;
@@ -39,9 +39,18 @@ export interface KafkaTradeProducerOptions extends KafkaConnection {
 
 interface Pending {
   readonly records: SpooledRecord[];
+  /** Key and value bytes of the records. */
+  readonly bytes: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
+
+/**
+ * Most key and value bytes in one send. A broker refuses a record batch (one per partition,
+ * after compression) over its `message.max.bytes`, 1 MiB by default, and no retry would ever
+ * get it through: the spool would never drain. This leaves room for the records' framing.
+ */
+export const MAX_SEND_BYTES = 768 * 1024;
 
 /** Distinct symbols whose key Buffer is kept; past it the cache starts over (a stream of junk symbols cannot grow memory). */
 const KEY_CACHE_LIMIT = 4_096;
@@ -117,10 +126,28 @@ export class KafkaTradeProducer implements TradeLogProducer {
     if (this.#closing) return Promise.reject(new ClosedError('Kafka producer'));
     if (trades.length === 0) return Promise.resolve();
     const values = this.#codec.encodeAll(trades);
-    const records: SpooledRecord[] = new Array<SpooledRecord>(trades.length);
-    for (let i = 0; i < trades.length; i++) records[i] = { key: this.#keyOf(trades[i]!.symbol), value: values[i]! };
+    // One append becomes as many sends as the size limits need; it settles when all have.
+    const parts: Promise<void>[] = [];
+    let records: SpooledRecord[] = [];
+    let bytes = 0;
+    for (let i = 0; i < trades.length; i++) {
+      const record = { key: this.#keyOf(trades[i]!.symbol), value: values[i]! };
+      const size = recordBytes(record);
+      if (records.length > 0 && (records.length >= this.#maxBatch || bytes + size > MAX_SEND_BYTES)) {
+        parts.push(this.#enqueue(records, bytes));
+        records = [];
+        bytes = 0;
+      }
+      records.push(record);
+      bytes += size;
+    }
+    parts.push(this.#enqueue(records, bytes));
+    return parts.length === 1 ? parts[0]! : Promise.all(parts).then(() => undefined);
+  }
+
+  #enqueue(records: SpooledRecord[], bytes: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ records, resolve, reject });
+      this.#queue.push({ records, bytes, resolve, reject });
       this.#queued += records.length;
       this.#wakePump();
     });
@@ -158,16 +185,18 @@ export class KafkaTradeProducer implements TradeLogProducer {
     wake?.();
   }
 
-  /** Takes queued appends, up to maxBatch records (whole appends only, at least one). */
+  /** Takes queued appends, up to maxBatch records and MAX_SEND_BYTES (whole appends only, at least one). */
   #takeBatch(): Pending[] {
     const taken: Pending[] = [];
     let n = 0;
+    let bytes = 0;
     while (this.#queue.length > 0) {
       const next = this.#queue[0]!;
-      if (taken.length > 0 && n + next.records.length > this.#maxBatch) break;
+      if (taken.length > 0 && (n + next.records.length > this.#maxBatch || bytes + next.bytes > MAX_SEND_BYTES)) break;
       this.#queue.shift();
       taken.push(next);
       n += next.records.length;
+      bytes += next.bytes;
     }
     this.#queued -= n;
     return taken;
@@ -226,7 +255,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
     while (this.#spool.depth > 0) {
       if (this.#closing && Date.now() >= this.#drainDeadline) return;
       const max = this.#failedBatch > 0 ? this.#failedBatch : this.#maxBatch;
-      const records = this.#spool.peek(max);
+      const records = this.#spool.peek(max, MAX_SEND_BYTES);
       if (records.length === 0) return;
       if (await this.#trySend(records)) {
         this.#spool.ack(records.length);

@@ -119,9 +119,13 @@ export class TradeSpool {
     this.#depth += records.length;
   }
 
-  /** Up to `max` records from the read position, oldest first, without consuming them. */
-  peek(max: number): SpooledRecord[] {
+  /**
+   * Up to `max` records from the read position, oldest first, without consuming them; with
+   * `maxBytes`, no more than that many key and value bytes (but at least one record).
+   */
+  peek(max: number, maxBytes = Number.POSITIVE_INFINITY): SpooledRecord[] {
     const out: SpooledRecord[] = [];
+    let size = 0;
     let segmentIndex = 0;
     let offset = this.#cursor.byteOffset;
     while (out.length < max && segmentIndex < this.#segments.length) {
@@ -131,6 +135,8 @@ export class TradeSpool {
       while (out.length < max && offset + HEADER <= bytes.length) {
         const frame = decodeFrame(bytes, offset);
         if (frame === undefined) break;
+        size += recordBytes(frame.record);
+        if (out.length > 0 && size > maxBytes) return out;
         out.push(frame.record);
         offset = frame.next;
       }
@@ -308,4 +314,9 @@ function decodeFrame(bytes: Buffer, offset: number): { record: SpooledRecord; ne
     record: { key: payload.subarray(2, 2 + keyLength), value: payload.subarray(2 + keyLength) },
     next: end,
   };
+}
+
+/** What a record weighs in a send: its key and value bytes. */
+export function recordBytes(r: SpooledRecord): number {
+  return r.key.length + r.value.length;
 }

@@ -60,6 +60,16 @@ test('peek does not consume: the same records come back until they are acknowled
   assert.equal(spool.depth, 3);
 });
 
+test('peek with a byte limit stops before the record that would pass it, and always gives one', async (t) => {
+  const spool = open(t, { dir: tempDir(t), limit: 100 });
+  // Each record weighs its key (4 bytes) plus its value: 11 bytes for trade-0 to trade-9, 12 after.
+  await spool.append(records(12));
+  const cases: [maxBytes: number, count: number][] = [[1, 1], [11, 1], [21, 1], [22, 2], [23, 2], [110, 10], [121, 10], [122, 11], [1_000, 12]];
+  for (const [maxBytes, count] of cases) assert.equal(spool.peek(100, maxBytes).length, count, `peek(100, ${maxBytes})`);
+  assert.equal(spool.peek(100, 1)[0]?.value.toString(), 'trade-0', 'a record over the limit still comes, alone');
+  assert.equal(spool.peek(3, 1_000).length, 3, 'the count limit still holds');
+});
+
 test('a reopened spool resumes after the last acknowledged record (crash safety)', async (t) => {
   const dir = tempDir(t);
   const first = new TradeSpool({ dir, limit: 1_000, segmentBytes: 200 });
