@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   type LogRecord,
 } from '../../src/bus/index.ts';
 import { epochMs, offset, price, toTradeRecord, volume, type Trade } from '../../src/domain/index.ts';
+import { InputError } from '../../src/errors.ts';
 import { serverFor } from '../server/fixtures.ts';
 import { ensureStack, integrationConfig } from './stack-fixture.ts';
 
@@ -231,4 +233,33 @@ test('a broker that does not answer is a 503 kafka_unavailable, not a crash', as
     assert.equal(res.body.error, 'kafka_unavailable');
     assert.match(res.body.message, /Kafka did not answer/);
   }
+});
+
+test('range reads every record of a partition between two offsets, in order and decoded, past the size of one fetch', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.range.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', tradeTopics: [topic] });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  // About 5 MB of Avro that compresses poorly: more than the 1 MB one fetch of a partition brings.
+  const sent = trades(20_000, 'RANGE').map((tr) => ({ ...tr, conditions: [randomBytes(40).toString('base64'), randomBytes(40).toString('base64')] }));
+  const producer = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it-console', format: 'avro', dataDir: tempDir(t), spoolLimit: sent.length, topic, retryDelayMs: 200 });
+  await producer.append(sent);
+  await producer.close();
+
+  const chunks: KafkaMessage[][] = [];
+  for await (const chunk of kafka.range(topic, 0, 150, 19_950)) chunks.push(chunk);
+  const got = chunks.flat();
+  assert.ok(chunks.length > 1, `the range came in more than one fetch (${chunks.length})`);
+  assert.deepEqual(got.map((m) => m.offset), Array.from({ length: 19_800 }, (_, i) => 150 + i), 'offsets 150 to 19,949, each once, in order');
+  assert.deepEqual(got[0]?.value, toTradeRecord(sent[150]!));
+  assert.deepEqual(got.at(-1)?.value, toTradeRecord(sent[19_949]!));
+
+  const none: KafkaMessage[][] = [];
+  for await (const chunk of kafka.range(topic, 0, 500, 500)) none.push(chunk);
+  assert.deepEqual(none, [], 'an empty range reads nothing');
+  await assert.rejects(async () => {
+    for await (const _ of kafka.range(topic, 3, 0, 10)) break;
+  }, (error: unknown) => error instanceof InputError && /no partition 3 of topic/.test(error.message));
 });

@@ -322,23 +322,58 @@ export class KafkaConsole {
   }
 
   async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number): Promise<KafkaMessage[]> {
-    // A group id is required by the client, but this reader never joins or commits.
-    this.#reader ??= new Consumer({ ...clientBase(this.#connection, 'console-reader'), groupId: `${this.#connection.clientId}-console`, minBytes: 1, maxBytes: 4 * 1024 * 1024 });
     const out: KafkaMessage[] = [];
     let next = BigInt(from);
     const stop = BigInt(Math.min(end, from + limit));
     for (let round = 0; round < FETCH_ROUNDS && next < stop; round++) {
-      const response = await this.#reader.fetch({
-        node: leader,
-        maxWaitTime: 200,
-        topics: [{ topicId, partitions: [{ partition, fetchOffset: next, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 1024 * 1024 }] }],
-      });
-      const batches = response.responses.flatMap((r) => r.partitions).find((p) => p.partitionIndex === partition)?.records ?? [];
       const before = next;
-      next = this.#collect(topic, partition, batches, next, stop, out);
+      next = await this.#fetchInto(topic, topicId, leader, partition, next, stop, out);
       if (next === before) break;
     }
     return out;
+  }
+
+  /**
+   * The records of one partition in [from, to), in offset order, in the chunks one fetch
+   * brings (the Spark engine's late-trade replay reads a micro-batch's range this way).
+   * Records that retention has removed are skipped. A range the broker stops serving is a
+   * BusUnavailableError naming it; an unknown topic or partition is an InputError.
+   */
+  async *range(topic: string, partition: number, from: number, to: number): AsyncGenerator<KafkaMessage[]> {
+    const where = `${topic}/${partition} offsets ${from} to ${to}`;
+    const located = await this.#call(`reading ${where}`, async () => {
+      const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true });
+      const t = metadata.topics.get(topic);
+      const leader = t?.partitions[partition]?.leader;
+      if (t === undefined || leader === undefined) throw new InputError(`no partition ${partition} of topic ${topic}`);
+      const one = new Map([[topic, new Set([partition])]]);
+      const start = (await this.#offsets(one, EARLIEST)).get(topic)?.get(partition) ?? 0;
+      return { topicId: t.id, leader, start };
+    });
+    let next = BigInt(Math.max(from, located.start));
+    const stop = BigInt(to);
+    let stalled = 0;
+    while (next < stop) {
+      const out: KafkaMessage[] = [];
+      const before = next;
+      next = await this.#call(`reading ${where}`, () => this.#fetchInto(topic, located.topicId, located.leader, partition, before, stop, out));
+      if (out.length > 0) yield out;
+      stalled = next === before ? stalled + 1 : 0;
+      if (stalled >= FETCH_ROUNDS) throw new BusUnavailableError(`Kafka served nothing of ${where} from offset ${next} after ${FETCH_ROUNDS} fetches`);
+    }
+  }
+
+  /** One fetch from `next`: decodes the records before `stop` into `out`; returns the next offset to fetch. */
+  async #fetchInto(topic: string, topicId: string, leader: number, partition: number, next: bigint, stop: bigint, out: KafkaMessage[]): Promise<bigint> {
+    // A group id is required by the client, but this reader never joins or commits.
+    this.#reader ??= new Consumer({ ...clientBase(this.#connection, 'console-reader'), groupId: `${this.#connection.clientId}-console`, minBytes: 1, maxBytes: 4 * 1024 * 1024 });
+    const response = await this.#reader.fetch({
+      node: leader,
+      maxWaitTime: 200,
+      topics: [{ topicId, partitions: [{ partition, fetchOffset: next, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 1024 * 1024 }] }],
+    });
+    const batches = response.responses.flatMap((r) => r.partitions).find((p) => p.partitionIndex === partition)?.records ?? [];
+    return this.#collect(topic, partition, batches, next, stop, out);
   }
 
   /** Decodes the records in [next, stop) of the fetched batches into `out`; returns the next offset to fetch. */
