@@ -1,9 +1,9 @@
 import type { SparkQueryProgressSample } from '../server/index.ts';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureTradeTopics, KafkaConsole, TOPICS, TRADE_SCHEMA_URL } from '../bus/index.ts';
+import { ensureTradeTopics, KafkaConsole, KafkaSideLog, TOPICS, TRADE_SCHEMA_URL, type SideLog } from '../bus/index.ts';
 import type { Config } from '../config/index.ts';
-import { smallestInterval } from '../domain/index.ts';
+import { smallestInterval, type TradeRecord } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
 import {
@@ -20,6 +20,8 @@ import {
   type StreamingQueryProgress,
 } from '../spark/index.ts';
 import { barTtlSeconds, openCassandraStore } from '../store/index.ts';
+import type { LateEntry } from './processor.ts';
+import { SparkLateTap, type OffsetRange, type RangeRecord } from './spark-late-tap.ts';
 
 /** The bar job's settings from the config: the micro-batch trigger is `flushInterval`, the TS engine's flush period. */
 export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOptions> = {}): BarJobOptions {
@@ -66,7 +68,12 @@ export interface SparkProcessorOptions extends SparkConnection {
   readonly detachOnClose?: boolean;
   /** Changes to the job's settings (tests: their own topics and keyspace). */
   readonly job?: Partial<BarJobOptions>;
+  /** Where the late trades go; default the `market.trades.late` topic. */
+  readonly late?: SideLog<LateEntry>;
 }
+
+/** Where a process keeps the last Spark micro-batch whose late trades it replayed. */
+export const sparkLateStateFile = (config: Config): string => join(resolve(config.dataDir), 'spark', 'late-replay.json');
 
 /** One query of the job as `tickstream spark status` shows it. */
 export interface SparkQueryReport {
@@ -152,20 +159,12 @@ function progressFields(p: StreamingQueryProgress | null): Partial<SparkQueryRep
 
 /**
  * Adds the micro-batches of one query to the pipeline counters: the trades query's rows are
- * trades processed and stored, the bars-store query's rows are bars stored. Late trades are the
- * rows that `lateQuery`, the smallest interval's bar query, dropped behind its watermark: a
- * trade late for a longer window is late for its shorter one too. Spark counts those drops
- * after its partial aggregation, so late trades of one symbol and window in one batch count
- * once: the figure is a lower bound, exact when late trades fall in different windows. (Spark
- * gives no access to the dropped rows, so they are not written to market.trades.late.)
+ * trades processed and stored, the bars-store query's rows are bars stored. (Late trades are
+ * counted by the SparkLateTap, which finds them.)
  */
-export function countSparkBatches(stats: PipelineStats, name: string, lateQuery: string | undefined, batches: readonly StreamingQueryProgress[]): void {
+export function countSparkBatches(stats: PipelineStats, name: string, batches: readonly StreamingQueryProgress[]): void {
   let rows = 0;
-  let dropped = 0;
-  for (const p of batches) {
-    rows += p.numInputRows;
-    dropped += p.numRowsDroppedByWatermark;
-  }
+  for (const p of batches) rows += p.numInputRows;
   if (name === TRADES_QUERY && rows > 0) {
     stats.processed += rows;
     stats.tradesStored += rows;
@@ -173,8 +172,6 @@ export function countSparkBatches(stats: PipelineStats, name: string, lateQuery:
   } else if (name === BARS_STORE_QUERY && rows > 0) {
     stats.barsStored += rows;
     stats.barsRate.mark(rows, Date.now());
-  } else if (name === lateQuery) {
-    stats.late += dropped;
   }
 }
 
@@ -191,6 +188,10 @@ export class SparkProcessor {
   readonly #job: BarJobOptions;
   /** The bar query of the smallest interval, whose dropped rows are the late trades. */
   readonly #lateQuery: string | undefined;
+  readonly #lateIntervalMs: number;
+  #lateTap: SparkLateTap | undefined;
+  #lateLog: SideLog<LateEntry> | undefined;
+  #reader: KafkaConsole | undefined;
   readonly #lastBatch = new Map<string, number>();
   #latest: SparkQueryReport[] = [];
   #client: SparkConnectClient | undefined;
@@ -209,6 +210,13 @@ export class SparkProcessor {
     this.#job = sparkBarJobOptions(config, options.job);
     const smallest = smallestInterval(this.#job.intervals);
     this.#lateQuery = smallest === undefined ? undefined : barQueryName(smallest.label);
+    this.#lateIntervalMs = smallest?.ms ?? 0;
+  }
+
+  /** How the late-trade replay has gone: batches it could not replay, replays that disagreed with Spark's drop count, batches it never saw. */
+  get lateReplay(): { unreplayed: number; mismatches: number; unseen: number } {
+    const tap = this.#lateTap;
+    return { unreplayed: tap?.unreplayed ?? 0, mismatches: tap?.mismatches ?? 0, unseen: tap?.unseen ?? 0 };
   }
 
   get job(): BarJobOptions {
@@ -222,6 +230,7 @@ export class SparkProcessor {
 
   async start(): Promise<void> {
     await this.#prepare();
+    this.#lateTap = this.#openLateTap();
     this.#client = connect(this.#config, { ...this.#options, logger: this.#log });
     this.#queries = await startBarJob(this.#client, this.#job);
     this.#log.info('spark job running', {
@@ -278,6 +287,23 @@ export class SparkProcessor {
     }
   }
 
+  /** The replay of the trades the smallest interval's query drops (see SparkLateTap). */
+  #openLateTap(): SparkLateTap {
+    const kafka = this.#config.kafka;
+    const connection = { brokers: kafka.brokers, clientId: kafka.clientId, logger: this.#log };
+    const reader = new KafkaConsole({ ...connection, tradeTopics: [this.#job.topic] });
+    this.#reader = reader;
+    this.#lateLog = this.#options.late ?? new KafkaSideLog<LateEntry>({ ...connection, topic: TOPICS.late });
+    return new SparkLateTap({
+      intervalMs: this.#lateIntervalMs,
+      read: (range) => rangeRecords(reader, range),
+      late: this.#lateLog,
+      stateFile: sparkLateStateFile(this.#config),
+      ...(this.#options.stats === undefined ? {} : { stats: this.#options.stats }),
+      logger: this.#log,
+    });
+  }
+
   async #tick(): Promise<void> {
     if (this.#client === undefined || this.#closing !== undefined) return;
     let failed = false;
@@ -286,6 +312,7 @@ export class SparkProcessor {
       const recent = await query.recentProgress();
       const last = recent.at(-1) ?? null;
       this.#count(query, recent);
+      if (query.name === this.#lateQuery) await this.#replayLate(query.id, recent);
       const status = await query.status();
       const f = progressFields(last);
       const report: SparkQueryReport = { name: query.name ?? query.id, id: query.id, active: status.isActive, ...f };
@@ -317,6 +344,26 @@ export class SparkProcessor {
     }
   }
 
+  /** The late query's batches since the last check, so that no later process finds them gone from its progress. */
+  async #lastLateLook(): Promise<void> {
+    const query = this.#queries.find((q) => q.name === this.#lateQuery);
+    if (query === undefined) return;
+    try {
+      await this.#replayLate(query.id, await query.recentProgress());
+    } catch (error) {
+      this.#log.warn('last look for late trades failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** A failed replay (Kafka away) is tried again at the next check; it holds up nothing else. */
+  async #replayLate(queryId: string, recent: readonly StreamingQueryProgress[]): Promise<void> {
+    try {
+      await this.#lateTap?.observe(queryId, recent);
+    } catch (error) {
+      this.#log.warn('late trade replay failed; retrying at the next check', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   /** Folds the batches finished since the last look into the pipeline counters. */
   #count(query: StreamingQuery, recent: readonly StreamingQueryProgress[]): void {
     const name = query.name ?? query.id;
@@ -324,7 +371,7 @@ export class SparkProcessor {
     const newest = recent.at(-1)?.batchId;
     if (newest !== undefined) this.#lastBatch.set(`${name}/${query.runId}`, Math.max(seen, newest));
     const stats = this.#options.stats;
-    if (stats !== undefined) countSparkBatches(stats, name, this.#lateQuery, recent.filter((p) => p.batchId > seen));
+    if (stats !== undefined) countSparkBatches(stats, name, recent.filter((p) => p.batchId > seen));
   }
 
   close(): Promise<void> {
@@ -339,6 +386,7 @@ export class SparkProcessor {
     if (client === undefined) return;
     try {
       if (this.#options.detachOnClose === true) {
+        await this.#lastLateLook();
         for (const q of this.#queries) q.detach();
         this.#log.info('spark job left running', { queries: this.#queries.length, session: client.sessionId });
       } else {
@@ -347,13 +395,29 @@ export class SparkProcessor {
             this.#log.warn('stopping a spark query failed', { query: q.name ?? q.id, error: error instanceof Error ? error.message : String(error) });
           });
         }
+        await this.#lastLateLook();
       }
     } finally {
       this.#queries = [];
       this.#latest = [];
       client.close();
+      // The late log is closed only if this processor opened it.
+      if (this.#options.late === undefined) await this.#lateLog?.close();
+      await this.#reader?.close();
     }
   }
+}
+
+/** A range of the job's topic as the late tap reads it: records with the trades they decode to. */
+async function* rangeRecords(reader: KafkaConsole, range: OffsetRange): AsyncGenerator<RangeRecord[]> {
+  for await (const messages of reader.range(range.topic, range.partition, range.from, range.to)) {
+    yield messages.map((m) => ({ partition: m.partition, offset: m.offset, trade: isTradeRecord(m.value) ? m.value : undefined }));
+  }
+}
+
+function isTradeRecord(v: unknown): v is TradeRecord {
+  const r = v as Partial<TradeRecord> | null;
+  return typeof r === 'object' && r !== null && typeof r.symbol === 'string' && typeof r.ts === 'number' && Number.isFinite(r.ts);
 }
 
 /** Starts the Spark engine of the process role; close() it on shutdown. */
