@@ -148,7 +148,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
         ...(kafka === undefined ? {} : { kafka }),
         // The Spark job's query progress, when this process drives it (started just below the server).
-        ...(sparkEngine ? { extraStats: () => sparkStats(parts.spark?.latestProgress()) } : {}),
+        ...(sparkEngine ? { extraStats: () => sparkStats(parts.spark?.latestProgress(), parts.spark?.lateReplay) } : {}),
       });
     }
 

@@ -125,8 +125,21 @@ export interface SparkQueryStatsWire {
   readonly exception: string | null;
 }
 
+/** How the late-trade replay has gone (see SparkLateTap). */
+export interface LateReplayReport {
+  /** Batches with drops it could not replay: their late count is Spark's, a lower bound. */
+  readonly unreplayed: number;
+  /** Batches whose replay disagreed with Spark's drop count. */
+  readonly mismatches: number;
+  /** Batches it never saw: gone from Spark's recent progress before it looked. */
+  readonly unseen: number;
+}
+
 /** What a process running the Spark engine adds to `/api/stats`; nothing when it has no Spark job. */
-export function sparkStats(reports: readonly SparkQueryReport[] | undefined): { spark?: { queries: SparkQueryStatsWire[] } } {
+export function sparkStats(
+  reports: readonly SparkQueryReport[] | undefined,
+  lateReplay?: LateReplayReport,
+): { spark?: { queries: SparkQueryStatsWire[]; late_replay?: LateReplayReport } } {
   if (reports === undefined) return {};
   return {
     spark: {
@@ -140,6 +153,7 @@ export function sparkStats(reports: readonly SparkQueryReport[] | undefined): { 
         watermark: r.watermark ?? null,
         exception: r.exception ?? null,
       })),
+      ...(lateReplay === undefined ? {} : { late_replay: lateReplay }),
     },
   };
 }
@@ -213,8 +227,8 @@ export class SparkProcessor {
     this.#lateIntervalMs = smallest?.ms ?? 0;
   }
 
-  /** How the late-trade replay has gone: batches it could not replay, replays that disagreed with Spark's drop count, batches it never saw. */
-  get lateReplay(): { unreplayed: number; mismatches: number; unseen: number } {
+  /** How the late-trade replay has gone. */
+  get lateReplay(): LateReplayReport {
     const tap = this.#lateTap;
     return { unreplayed: tap?.unreplayed ?? 0, mismatches: tap?.mismatches ?? 0, unseen: tap?.unseen ?? 0 };
   }

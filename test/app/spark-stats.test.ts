@@ -52,6 +52,12 @@ test('sparkStats puts every query under spark.queries in snake_case, null where 
   });
 });
 
+test('sparkStats carries the late replay\'s counts under spark.late_replay when it has them', () => {
+  const lateReplay = { unreplayed: 1, mismatches: 2, unseen: 3 };
+  assert.deepEqual(sparkStats(REPORTS, lateReplay).spark?.late_replay, lateReplay);
+  assert.equal('late_replay' in (sparkStats(REPORTS).spark ?? {}), false);
+});
+
 test('sparkStats adds nothing when the process drives no Spark job', () => {
   assert.deepEqual(sparkStats(undefined), {});
   assert.equal('spark' in sparkStats(undefined), false);

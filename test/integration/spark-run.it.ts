@@ -111,6 +111,10 @@ test('run with the Spark engine serves, over /api/bars, the bars of the embedded
     throw new Error(`${error instanceof Error ? error.message : String(error)} (Σ trade_count ${counted}, want ${want})`, { cause: error });
   }
   const served = await servedBars(url, symbols, intervals);
+  const stats = (await (await fetch(`${url}/api/stats`)).json()) as { late: number; spark?: { queries: { name: string }[]; late_replay?: Record<string, number> } };
+  assert.ok((stats.spark?.queries.length ?? 0) > 0, '/api/stats carries the Spark queries');
+  assert.deepEqual(stats.spark?.late_replay, { unreplayed: 0, mismatches: 0, unseen: 0 }, '/api/stats carries the late replay, with nothing amiss');
+  assert.equal(stats.late, 0, 'no trade of the seeded input is late');
   for (const symbol of symbols) {
     for (const interval of intervals) {
       const n = served.filter((b) => b.symbol === symbol && b.interval === interval).reduce((s, b) => s + b.trade_count, 0);
