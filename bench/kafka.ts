@@ -15,6 +15,7 @@ import { silentLogger } from '../src/observability/index.ts';
 import { stackUp } from '../src/stack/index.ts';
 import { commitGroupOffsets, logEnd } from '../test/support/kafka-offsets.ts';
 import { benchArgs } from './args.ts';
+import { CpuMeter, type CpuUse } from './cpu.ts';
 import { benchConfig } from './end-to-end.ts';
 import { FrameSource } from './frame-source.ts';
 import type { ProducerChildMessage, ProducerChildTask } from './kafka-producer.ts';
@@ -69,7 +70,29 @@ interface KafkaRunResult {
   rssPeakMb: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  cpu: CpuCost;
 }
+
+/** CPU a run used, in core-microseconds per trade (or record): this process (with its threads and child processes) and the broker. */
+interface CpuCost {
+  readonly benchUsPerTrade: number | null;
+  readonly kafkaUsPerTrade: number | null;
+}
+
+/** Meters this process (and its children) and the broker from now until stop. */
+function cpuMeter(): CpuMeter {
+  return new CpuMeter([
+    { name: 'bench', pids: [process.pid] },
+    { name: 'kafka', pids: kafkaPid === undefined ? [] : [kafkaPid] },
+  ]);
+}
+
+function cpuCost(use: CpuUse, seconds: number, trades: number): CpuCost {
+  const perTrade = (pct: number | null | undefined): number | null => (pct === null || pct === undefined || trades === 0 ? null : ((pct / 100) * seconds * 1e6) / trades);
+  return { benchUsPerTrade: perTrade(use['bench']), kafkaUsPerTrade: perTrade(use['kafka']) };
+}
+
+const totalUs = (c: CpuCost): number | null => (c.benchUsPerTrade === null || c.kafkaUsPerTrade === null ? null : c.benchUsPerTrade + c.kafkaUsPerTrade);
 
 interface Ranged<T> {
   readonly result: T;
@@ -91,6 +114,7 @@ async function kafkaEndToEnd(
   try {
     const start = await logEnd(brokers);
     const groupId = await groupAt(start, 'engine');
+    const cpu = cpuMeter();
     const source = new FrameSource(frames, {
       tradesPerFrame: options.tradesPerFrame ?? TRADES_PER_FRAME,
       ...(options.inFlight === undefined ? {} : { inFlight: options.inFlight }),
@@ -111,7 +135,7 @@ async function kafkaEndToEnd(
     await storedAll(set, delivered);
     const seconds = (performance.now() - source.startedAt) / 1000;
     clearInterval(spoolTimer);
-    const result = runResult(set, delivered, seconds, (source.endedAt - source.startedAt) / 1000, spoolPeak, rss.stop());
+    const result = runResult(set, delivered, seconds, (source.endedAt - source.startedAt) / 1000, spoolPeak, rss.stop(), cpuCost(cpu.stop(), seconds, delivered));
     await set.close();
     return { result, start, end: await logEnd(brokers) };
   } finally {
@@ -120,7 +144,7 @@ async function kafkaEndToEnd(
 }
 
 /** A run's figures: `seconds` end to end, `producingSeconds` while the source played until Kafka took its trades. */
-function runResult(set: RoleSet, trades: number, seconds: number, producingSeconds: number, spoolPeak: number, rssPeakMb: number): KafkaRunResult {
+function runResult(set: RoleSet, trades: number, seconds: number, producingSeconds: number, spoolPeak: number, rssPeakMb: number, cpu: CpuCost): KafkaRunResult {
   const s = set.stats;
   return {
     trades,
@@ -133,6 +157,7 @@ function runResult(set: RoleSet, trades: number, seconds: number, producingSecon
     rssPeakMb,
     latencyP50Ms: s.latency.quantile(0.5),
     latencyP99Ms: s.latency.quantile(0.99),
+    cpu,
   };
 }
 
@@ -168,13 +193,14 @@ async function kafkaTwoProcesses(symbolCount: number, tradesPerFrame: number): P
     const set = await startRoles(kafkaBenchConfig(dir, benchSymbols(symbolCount), '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
     try {
       const rss = rssSampler();
+      const cpu = cpuMeter();
       child.send('go');
       const done = await next();
       if (done.type !== 'done') throw new Error(done.type === 'failed' ? `the producer process failed: ${done.message}` : 'the producer process said nothing');
       await storedAll(set, done.delivered);
       const seconds = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
       // The spool lives in the child; its producer reports no depth here.
-      const result = runResult(set, done.delivered, seconds, (done.ackedAt - done.startedAt) / 1000, 0, rss.stop());
+      const result = runResult(set, done.delivered, seconds, (done.ackedAt - done.startedAt) / 1000, 0, rss.stop(), cpuCost(cpu.stop(), seconds, done.delivered));
       return { result, start, end: await logEnd(brokers) };
     } finally {
       await set.close();
@@ -213,12 +239,13 @@ async function processOnly(symbols: readonly string[], start: ReadonlyMap<number
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-kafka-'));
   try {
     const groupId = await groupAt(start, 'process');
+    const cpu = cpuMeter();
     const t0 = performance.now();
     const set = await startRoles(kafkaBenchConfig(dir, symbols, '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
     try {
       await storedAll(set, expected);
       const seconds = (performance.now() - t0) / 1000;
-      return { records: set.stats.tradesStored + set.stats.late, seconds, recordsPerS: expected / seconds };
+      return { records: set.stats.tradesStored + set.stats.late, seconds, recordsPerS: expected / seconds, cpu: cpuCost(cpu.stop(), seconds, expected) };
     } finally {
       await set.close();
     }
@@ -231,12 +258,14 @@ interface ConsumeResult {
   records: number;
   seconds: number;
   recordsPerS: number;
+  cpu: CpuCost;
 }
 
 /** The floor: the client's own consumer stream, joining a group, reading the records as bytes and dropping them. */
 async function rawConsume(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<number, bigint>): Promise<ConsumeResult> {
   const expected = recordsBetween(start, end);
   const groupId = await groupAt(start, 'raw');
+  const cpu = cpuMeter();
   const t0 = performance.now();
   const consumer = new Consumer({ clientId: 'tickstream-bench-raw', bootstrapBrokers: [...brokers], groupId, maxWaitTime: 100 });
   try {
@@ -250,8 +279,9 @@ async function rawConsume(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
       stream.once('end', () => reject(new Error(`the stream ended after ${records} of ${expected} records`)));
     });
     const seconds = (performance.now() - t0) / 1000;
+    const used = cpu.stop();
     await stream.close();
-    return { records, seconds, recordsPerS: records / seconds };
+    return { records, seconds, recordsPerS: records / seconds, cpu: cpuCost(used, seconds, records) };
   } finally {
     // The promise form of close(force) is not reachable from TS; the callback form is.
     await new Promise<void>((resolve) => consumer.close(true, () => resolve()));
@@ -263,6 +293,7 @@ async function decodeOnly(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
   const expected = recordsBetween(start, end);
   const groupId = await groupAt(start, 'decode');
   let records = 0;
+  const cpu = cpuMeter();
   const t0 = performance.now();
   const consumer = new KafkaTradeConsumer({
     brokers,
@@ -281,7 +312,7 @@ async function decodeOnly(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
     });
     await until(() => records >= expected, WAIT_MS, 'the decode-only consumer to read every record');
     const seconds = (performance.now() - t0) / 1000;
-    return { records, seconds, recordsPerS: records / seconds };
+    return { records, seconds, recordsPerS: records / seconds, cpu: cpuCost(cpu.stop(), seconds, records) };
   } finally {
     await consumer.close();
   }
@@ -289,6 +320,7 @@ async function decodeOnly(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
 
 // Idempotent: a running broker is left alone; otherwise it is started, with progress lines.
 const [kafka] = await stackUp('kafka', { config: base, env: process.env, progress });
+const kafkaPid = kafka?.pid;
 
 const symbols = benchSymbols(SYMBOL_COUNT);
 progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
@@ -350,6 +382,14 @@ const apartRatio = apart.tradesPerS / floorPerS;
 const reached = (r: KafkaRunResult): string => `${fmt(r.producedPerS)}/s reached`;
 const target = (perS: number): string => (perS >= 150_000 ? 'yes' : 'no');
 const half = (r: number): string => (r >= 0.5 ? 'yes' : 'no');
+const CORES = cpus().length;
+const us = (v: number | null): string => (v === null ? 'n/a' : fmt(v, 2));
+const cpuCell = (c: CpuCost): string => `${us(totalUs(c))} (${us(c.benchUsPerTrade)} + ${us(c.kafkaUsPerTrade)})`;
+/** The rate at which the cores would be busy all the time at this CPU cost per trade. */
+const bound = (c: CpuCost): string => {
+  const total = totalUs(c);
+  return total === null || total === 0 ? 'n/a' : fmt((CORES * 1e6) / total);
+};
 const rows: [string, string, string, string][] = [
   ['measure', 'value', 'target', 'met'],
   ['bare consumer stream, records read and dropped (records/s)', fmt(rawPerS), '', ''],
@@ -373,6 +413,12 @@ const rows: [string, string, string, string][] = [
   [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP99Ms, 1), '', ''],
   [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP50Ms, 1), '', ''],
   [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP99Ms, 1), '', ''],
+  [`CPU per record, floor reader: this process + Kafka (core-µs)`, cpuCell(decoded.cpu), '', ''],
+  [`CPU per trade, process role alone: this process + Kafka (core-µs)`, cpuCell(processed.cpu), '', ''],
+  [`CPU per trade, end to end, frames of ${TRADES_PER_FRAME}: this process + Kafka (core-µs)`, cpuCell(e2e.cpu), '', ''],
+  [`CPU per trade, end to end, two processes: both + Kafka (core-µs)`, cpuCell(apart.cpu), '', ''],
+  [`most trades/s ${CORES} cores allow at the end-to-end cost, frames of ${TRADES_PER_FRAME}`, bound(e2e.cpu), '', ''],
+  [`most trades/s ${CORES} cores allow at the end-to-end cost, two processes`, bound(apart.cpu), '', ''],
   [`peak RSS, ${symbols.length} symbols, one process (MB)`, fmt(Math.max(e2e.rssPeakMb, big.rssPeakMb, piped.rssPeakMb, latency10ms.result.rssPeakMb), 0), '', ''],
 ];
 printTable(rows);
@@ -388,6 +434,7 @@ writeReport(args.out ?? join('bench', 'results', 'kafka.json'), {
   intervals: INTERVALS,
   floor: { recordsPerS: floorPerS, bareStream: { recordsPerS: rawPerS, runs: [raw, rawAgain] }, decodeOnly: decoded },
   processOnly: processed,
+  cpuNote: 'cpu: core-microseconds per trade (or record) over each run, from /proc/<pid>/stat utime + stime: this process with its threads and child processes (bench), and the Kafka broker JVM',
   endToEnd: { tradesPerFrame: TRADES_PER_FRAME, ...e2e, ratioToFloor: ratio },
   endToEndBigFrames: { tradesPerFrame: BIG_FRAME, ...big, ratioToFloor: bigRatio },
   endToEndTwoProcesses: { tradesPerFrame: TRADES_PER_FRAME, ...apart, ratioToFloor: apartRatio },
