@@ -33,3 +33,14 @@ test('invalid trades arriving recently and a reconnecting source are reported', 
   const out = problems({ stream: 'open', source: { kind: 'finnhub', state: 'reconnecting', detail: 'attempt 2' }, history, nowMs: 5000 });
   assert.deepEqual(out, ['Source reconnecting: attempt 2', '3 invalid trades in the last 15 s']);
 });
+
+test('a Spark late replay with gaps is reported; a whole one, or none (the TS engine), raises nothing', () => {
+  const withReplay = (late_replay: Record<string, number>): StatsWire => ({ ...stats(), spark: { queries: [], late_replay } }) as unknown as StatsWire;
+  const at = (s: StatsWire) => problems({ stream: 'open', source, history: [{ atMs: 0, stats: s }], nowMs: 0 });
+  assert.deepEqual(at(withReplay({ unreplayed: 0, mismatches: 0, unseen: 0 })), []);
+  assert.deepEqual(at(stats()), []);
+  assert.deepEqual(at(withReplay({ unreplayed: 2, mismatches: 0, unseen: 5 })), [
+    "Spark late trades incomplete, micro-batches: 2 not replayed (counted from Spark's drop count), 5 never seen; market.trades.late may miss some",
+  ]);
+  assert.match(at(withReplay({ unreplayed: 0, mismatches: 1, unseen: 0 }))[0] ?? '', /1 disagreeing with Spark/);
+});

@@ -35,6 +35,15 @@ export function problems(h: HealthInputs): string[] {
   if (newest?.stats.store_state === 'retrying') {
     out.push(`Store refusing writes for ${newest.stats.store_failing_s ?? 0} s; retrying, offsets held, nothing lost`);
   }
+  const replay = newest === undefined ? undefined : lateReplayOf(newest.stats);
+  if (replay !== undefined) {
+    const gaps = [
+      replay.unreplayed > 0 ? `${replay.unreplayed} not replayed (counted from Spark's drop count)` : '',
+      replay.unseen > 0 ? `${replay.unseen} never seen` : '',
+      replay.mismatches > 0 ? `${replay.mismatches} disagreeing with Spark` : '',
+    ].filter((g) => g !== '');
+    if (gaps.length > 0) out.push(`Spark late trades incomplete, micro-batches: ${gaps.join(', ')}; market.trades.late may miss some`);
+  }
   const base = h.history.find((e) => e.atMs >= h.nowMs - RECENT_WINDOW_MS);
   if (newest !== undefined && base !== undefined && newest !== base) {
     const invalid = newest.stats.invalid - base.stats.invalid;
@@ -43,4 +52,17 @@ export function problems(h: HealthInputs): string[] {
     if (late > 0) out.push(`${late} late trade${late === 1 ? '' : 's'} in the last ${RECENT_WINDOW_MS / 1000} s`);
   }
   return out;
+}
+
+interface LateReplayWire {
+  readonly unreplayed: number;
+  readonly mismatches: number;
+  readonly unseen: number;
+}
+
+/** The Spark engine's late replay counts (`spark.late_replay`, an extra StatsWire does not declare); undefined under the TS engine. */
+function lateReplayOf(s: StatsWire): LateReplayWire | undefined {
+  const r = (s as unknown as { spark?: { late_replay?: Partial<LateReplayWire> } }).spark?.late_replay;
+  if (r === undefined || typeof r.unreplayed !== 'number' || typeof r.mismatches !== 'number' || typeof r.unseen !== 'number') return undefined;
+  return { unreplayed: r.unreplayed, mismatches: r.mismatches, unseen: r.unseen };
 }
