@@ -59,7 +59,7 @@ export function serviceEndpoints(service: ServiceDefinition, config: Config): re
   return service.processes.flatMap((p) => p.endpoints(config));
 }
 
-/** `127.0.0.1:9092` → 9092. The stack always binds 127.0.0.1; only the port is taken from config. */
+/** `127.0.0.1:9092` → 9092. The stack binds 127.0.0.1 (all but Spark Connect, which cannot be told); only the port is taken from config. */
 export function portOf(hostPort: string | undefined, fallback: number): number {
   const m = hostPort === undefined ? null : /:(\d{1,5})$/.exec(hostPort);
   const port = m?.[1] === undefined ? fallback : Number(m[1]);

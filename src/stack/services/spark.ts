@@ -339,6 +339,10 @@ const connect: StackProcess = {
     return { args: l.args, env: { ...l.env, SPARK_LOCAL_DIRS: local } };
   },
   probe: () => probeConnect(),
+  // Spark 3.5's Connect server takes a port but no bind address (that came in Spark 4.0).
+  afterHealthy: async (_config, progress) => {
+    progress(`warning: spark-connect listens on port ${SPARK_PORTS.connect} of every interface, without authentication (Spark 3.5 has no bind address for it); on an untrusted network, firewall the port`);
+  },
 };
 
 /** A standalone cluster: the master, two workers, and a Spark Connect server as its one application. */

@@ -202,3 +202,16 @@ test('Log4j 2 logs INFO to stdout and quiets the per-batch chatter', () => {
   assert.match(text, /^appender\.console\.target = SYSTEM_OUT$/m);
   assert.match(text, /^logger\.kafka\.name = org\.apache\.kafka\nlogger\.kafka\.level = warn$/m);
 });
+
+test('every up warns that the Connect server listens on all interfaces; no other Spark process does', async () => {
+  for (const proc of sparkService.processes) {
+    const lines: string[] = [];
+    await proc.afterHealthy?.(config(), (line) => lines.push(line));
+    if (proc.name === 'spark-connect') {
+      assert.equal(lines.length, 1);
+      assert.match(lines[0] ?? '', /^warning: spark-connect listens on port 15002 of every interface/);
+    } else {
+      assert.deepEqual(lines, [], proc.name);
+    }
+  }
+});
