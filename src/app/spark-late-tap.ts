@@ -35,6 +35,16 @@ export interface SparkLateTapOptions {
   readonly logger?: Logger;
 }
 
+/** How the late-trade replay has gone. */
+export interface LateReplayReport {
+  /** Batches with drops it could not replay: their late count is Spark's, a lower bound. */
+  readonly unreplayed: number;
+  /** Batches whose replay disagreed with Spark's drop count. */
+  readonly mismatches: number;
+  /** Batches it never saw: gone from Spark's recent progress before it looked. */
+  readonly unseen: number;
+}
+
 interface QueryState {
   /** The last micro-batch looked at. */
   batch: number;
@@ -64,6 +74,11 @@ export class SparkLateTap {
   mismatches = 0;
   /** Batches that ran while no one looked, beyond the recent progress Spark keeps (100 by default). */
   unseen = 0;
+
+  /** The three counts, as `/api/stats` carries them under `spark.late_replay`. */
+  report(): LateReplayReport {
+    return { unreplayed: this.unreplayed, mismatches: this.mismatches, unseen: this.unseen };
+  }
 
   constructor(options: SparkLateTapOptions) {
     this.#o = options;

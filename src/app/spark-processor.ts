@@ -21,7 +21,7 @@ import {
 } from '../spark/index.ts';
 import { barTtlSeconds, openCassandraStore } from '../store/index.ts';
 import type { LateEntry } from './processor.ts';
-import { SparkLateTap, type OffsetRange, type RangeRecord } from './spark-late-tap.ts';
+import { SparkLateTap, type LateReplayReport, type OffsetRange, type RangeRecord } from './spark-late-tap.ts';
 
 /** The bar job's settings from the config: the micro-batch trigger is `flushInterval`, the TS engine's flush period. */
 export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOptions> = {}): BarJobOptions {
@@ -125,16 +125,6 @@ export interface SparkQueryStatsWire {
   readonly exception: string | null;
 }
 
-/** How the late-trade replay has gone (see SparkLateTap). */
-export interface LateReplayReport {
-  /** Batches with drops it could not replay: their late count is Spark's, a lower bound. */
-  readonly unreplayed: number;
-  /** Batches whose replay disagreed with Spark's drop count. */
-  readonly mismatches: number;
-  /** Batches it never saw: gone from Spark's recent progress before it looked. */
-  readonly unseen: number;
-}
-
 /** What a process running the Spark engine adds to `/api/stats`; nothing when it has no Spark job. */
 export function sparkStats(
   reports: readonly SparkQueryReport[] | undefined,
@@ -229,8 +219,7 @@ export class SparkProcessor {
 
   /** How the late-trade replay has gone. */
   get lateReplay(): LateReplayReport {
-    const tap = this.#lateTap;
-    return { unreplayed: tap?.unreplayed ?? 0, mismatches: tap?.mismatches ?? 0, unseen: tap?.unseen ?? 0 };
+    return this.#lateTap?.report() ?? { unreplayed: 0, mismatches: 0, unseen: 0 };
   }
 
   get job(): BarJobOptions {
