@@ -185,7 +185,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
     wake?.();
   }
 
-  /** Takes queued appends, up to maxBatch records and MAX_SEND_BYTES (whole appends only, at least one). */
+  /** Takes queued parts of appends, up to maxBatch records and MAX_SEND_BYTES (whole parts only, at least one). */
   #takeBatch(): Pending[] {
     const taken: Pending[] = [];
     let n = 0;
