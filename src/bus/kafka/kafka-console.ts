@@ -24,6 +24,7 @@ import type {
   KafkaTopicInfo,
   KafkaValueFormat,
 } from './kafka-console-wire.ts';
+import { walkRecords } from './record-batches.ts';
 import { createTradeCodec, type TradeCodec } from './trade-codec.ts';
 
 
@@ -38,7 +39,6 @@ const FETCH_ROUNDS = 20;
 const SETTLE_MS = 5_000;
 const EARLIEST = -2n;
 const LATEST = -1n;
-const IS_CONTROL_BATCH = 1 << 5;
 const LOG_APPEND_TIME = 1 << 3;
 /** Broker answers that mean the request itself was wrong: shown to the user as a 400. */
 const INPUT_ERRORS = ['INVALID_TOPIC_EXCEPTION', 'INVALID_PARTITIONS', 'INVALID_REPLICATION_FACTOR', 'INVALID_CONFIG', 'POLICY_VIOLATION', 'INVALID_REQUEST'];
@@ -378,32 +378,19 @@ export class KafkaConsole {
 
   /** Decodes the records in [next, stop) of the fetched batches into `out`; returns the next offset to fetch. */
   #collect(topic: string, partition: number, batches: readonly RecordsBatch[], next: bigint, stop: bigint, out: KafkaMessage[]): bigint {
-    for (const batch of batches) {
-      const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-      if ((batch.attributes & IS_CONTROL_BATCH) !== 0) {
-        if (last >= next) next = last + 1n;
-        continue;
-      }
-      for (const r of batch.records) {
-        const at = batch.firstOffset + BigInt(r.offsetDelta);
-        // The broker answers with whole batches, which may start before the offset asked for.
-        if (at < next || at >= stop) continue;
-        next = at + 1n;
-        const timestamp = (batch.attributes & LOG_APPEND_TIME) !== 0 ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta;
-        const key = r.key === null ? null : textOrBase64(r.key);
-        out.push({
-          partition,
-          offset: Number(at),
-          timestamp: Number(timestamp),
-          key: key?.text ?? null,
-          key_format: key?.format ?? null,
-          headers: r.headers.map(([k, v]) => ({ key: k === null ? '' : (textOrBase64(k).text), value: v === null ? null : textOrBase64(v).text })),
-          ...this.#decodeValue(topic, r.value),
-        });
-      }
-      if (last >= next && last < stop) next = last + 1n;
-    }
-    return next;
+    return walkRecords(batches, next, stop, (r, at, batch) => {
+      const timestamp = (batch.attributes & LOG_APPEND_TIME) !== 0 ? batch.maxTimestamp : batch.firstTimestamp + r.timestampDelta;
+      const key = r.key === null ? null : textOrBase64(r.key);
+      out.push({
+        partition,
+        offset: Number(at),
+        timestamp: Number(timestamp),
+        key: key?.text ?? null,
+        key_format: key?.format ?? null,
+        headers: r.headers.map(([k, v]) => ({ key: k === null ? '' : (textOrBase64(k).text), value: v === null ? null : textOrBase64(v).text })),
+        ...this.#decodeValue(topic, r.value),
+      });
+    });
   }
 
   #decodeValue(topic: string, bytes: Buffer | null): { value_format: KafkaValueFormat; value: unknown } {

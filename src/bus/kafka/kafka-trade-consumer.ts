@@ -4,6 +4,7 @@ import { InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type ConsumerHandler, type LogRecord, type SideLog, type TradeLogConsumer } from '../bus.ts';
 import { clientBase, closeClient, messageOf, type KafkaConnection } from './kafka-options.ts';
+import { walkRecords } from './record-batches.ts';
 import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 
 /** A record of `market.trades` that is not a valid trade, as it goes to `market.trades.dlq`. */
@@ -49,7 +50,8 @@ interface Position {
 type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type FetchResponse = Awaited<ReturnType<Client['fetch']>>;
 
-const IS_CONTROL_BATCH = 1 << 5;
+/** No upper bound for walkRecords: the consumer takes all a fetch brings. */
+const NO_STOP = 1n << 62n;
 
 /**
  * The TS engine's side of `market.trades` in a consumer group. The group protocol (join,
@@ -290,35 +292,23 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   ): Promise<void> {
     const records: LogRecord[] = [];
     const dead: UndecodableRecord[] = [];
-    let next = position.next;
-    for (const batch of batches) {
-      const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-      if ((batch.attributes & IS_CONTROL_BATCH) !== 0) {
-        if (last >= next) next = last + 1n;
-        continue;
+    const next = walkRecords(batches, position.next, NO_STOP, (r, at) => {
+      try {
+        if (r.value === null) throw new InputError('record has no value');
+        records.push({ partition, offset: toOffset(Number(at)), trade: this.#codec.decode(r.value) });
+      } catch (error) {
+        dead.push({
+          topic: this.#topic,
+          partition,
+          offset: Number(at),
+          key: r.key === null ? null : r.key.toString('utf8'),
+          raw: (r.value ?? Buffer.alloc(0)).toString('base64'),
+          encoding: 'base64',
+          reason: error instanceof InputError ? error.reason : messageOf(error),
+          receivedAt: Date.now(),
+        });
       }
-      for (const r of batch.records) {
-        const at = batch.firstOffset + BigInt(r.offsetDelta);
-        // The broker answers with whole batches, which may start before the offset asked for.
-        if (at < next) continue;
-        next = at + 1n;
-        try {
-          if (r.value === null) throw new InputError('record has no value');
-          records.push({ partition, offset: toOffset(Number(at)), trade: this.#codec.decode(r.value) });
-        } catch (error) {
-          dead.push({
-            topic: this.#topic,
-            partition,
-            offset: Number(at),
-            key: r.key === null ? null : r.key.toString('utf8'),
-            raw: (r.value ?? Buffer.alloc(0)).toString('base64'),
-            encoding: 'base64',
-            reason: error instanceof InputError ? error.reason : messageOf(error),
-            receivedAt: Date.now(),
-          });
-        }
-      }
-    }
+    });
     if (dead.length > 0) {
       await this.#o.deadLetters.append(dead);
       this.#deadLettered += dead.length;
