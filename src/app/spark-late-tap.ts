@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { SideLog } from '../bus/index.ts';
 import type { TradeRecord } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
+import { replaceFile } from '../replace-file.ts';
 import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { StreamingQueryProgress } from '../spark/index.ts';
 import type { LateEntry } from './processor.ts';
@@ -232,8 +232,5 @@ function loadState(file: string): Map<string, QueryState> {
 }
 
 function saveState(file: string, state: ReadonlyMap<string, QueryState>): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(Object.fromEntries(state))}\n`);
-  renameSync(temp, file);
+  replaceFile(file, `${JSON.stringify(Object.fromEntries(state))}\n`);
 }

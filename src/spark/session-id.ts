@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { SparkError } from '../errors.ts';
+import { replaceFile } from '../replace-file.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -29,9 +29,6 @@ export function loadOrCreateSessionId(file: string): string {
     return text.toLowerCase();
   }
   const id = randomUUID();
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${id}\n`);
-  renameSync(temp, file);
+  replaceFile(file, `${id}\n`);
   return id;
 }
