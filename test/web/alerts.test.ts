@@ -35,7 +35,7 @@ test('invalid trades arriving recently and a reconnecting source are reported', 
 });
 
 test('a Spark late replay with gaps is reported; a whole one, or none (the TS engine), raises nothing', () => {
-  const withReplay = (late_replay: Record<string, number>): StatsWire => ({ ...stats(), spark: { queries: [], late_replay } }) as unknown as StatsWire;
+  const withReplay = (late_replay: { unreplayed: number; mismatches: number; unseen: number }): StatsWire => ({ ...stats(), spark: { queries: [], late_replay } });
   const at = (s: StatsWire) => problems({ stream: 'open', source, history: [{ atMs: 0, stats: s }], nowMs: 0 });
   assert.deepEqual(at(withReplay({ unreplayed: 0, mismatches: 0, unseen: 0 })), []);
   assert.deepEqual(at(stats()), []);

@@ -1,4 +1,4 @@
-import type { SourceStatus, StatsWire, StreamState } from './api.ts';
+import type { LateReplayWire, SourceStatus, StatsWire, StreamState } from './api.ts';
 
 /** Invalid or late trades counted within this window raise the banner. */
 export const RECENT_WINDOW_MS = 15_000;
@@ -54,15 +54,9 @@ export function problems(h: HealthInputs): string[] {
   return out;
 }
 
-interface LateReplayWire {
-  readonly unreplayed: number;
-  readonly mismatches: number;
-  readonly unseen: number;
-}
-
-/** The Spark engine's late replay counts (`spark.late_replay`, an extra StatsWire does not declare); undefined under the TS engine. */
+/** The Spark engine's late replay counts; undefined under the TS engine. */
 function lateReplayOf(s: StatsWire): LateReplayWire | undefined {
-  const r = (s as unknown as { spark?: { late_replay?: Partial<LateReplayWire> } }).spark?.late_replay;
+  const r = s.spark?.late_replay;
   if (r === undefined || typeof r.unreplayed !== 'number' || typeof r.mismatches !== 'number' || typeof r.unseen !== 'number') return undefined;
   return { unreplayed: r.unreplayed, mismatches: r.mismatches, unseen: r.unseen };
 }

@@ -32,6 +32,15 @@ export interface StatsWire {
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
   /** Present on GET /api/stats; the stream's snapshot may leave it out. */
   source?: SourceStatus;
+  /** Only from a process driving the Spark engine; its parts are checked where they are read. */
+  spark?: { queries?: unknown; late_replay?: Partial<LateReplayWire> };
+}
+
+/** The Spark engine's late replay counts (`spark.late_replay`). */
+export interface LateReplayWire {
+  readonly unreplayed: number;
+  readonly mismatches: number;
+  readonly unseen: number;
 }
 
 export interface IntervalLists {

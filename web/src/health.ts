@@ -65,10 +65,9 @@ interface SparkQueryWire {
 
 /** The Spark queries of a stats frame; empty when the process runs the TS engine (no `spark` field). */
 function sparkQueries(s: StatsWire): SparkQueryWire[] {
-  // `spark` is an extra the server merges in; StatsWire does not declare it.
-  const spark = (s as unknown as { spark?: { queries?: unknown } }).spark;
-  if (spark === undefined || !Array.isArray(spark.queries)) return [];
-  return (spark.queries as Partial<SparkQueryWire>[]).filter((q): q is SparkQueryWire => typeof q.name === 'string');
+  const queries = s.spark?.queries;
+  if (!Array.isArray(queries)) return [];
+  return (queries as Partial<SparkQueryWire>[]).filter((q): q is SparkQueryWire => typeof q.name === 'string');
 }
 
 /** One line per query: rows/s read, the last batch's duration and the watermark, or why it stopped. */
