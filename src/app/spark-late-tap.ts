@@ -116,8 +116,11 @@ export class SparkLateTap {
         }
       }
       this.#state.set(queryId, { batch: p.batchId, watermark: watermarkOf(p) });
-      saveState(this.#o.stateFile, this.#state);
+      // Saved at once after late trades were written, so a restart never writes them again;
+      // batches with none are saved with the last of the look.
+      if (p.numRowsDroppedByWatermark > 0) saveState(this.#o.stateFile, this.#state);
     }
+    saveState(this.#o.stateFile, this.#state);
   }
 
   async #replay(queryId: string, p: StreamingQueryProgress, watermark: number): Promise<void> {

@@ -49,11 +49,13 @@ function trade(symbol: string, ts: number): TradeRecord {
 class FakeTopic {
   readonly reads: OffsetRange[] = [];
   failing = false;
+  /** Reads of this partition fail. */
+  failingPartition: number | undefined;
   constructor(readonly partitions: Readonly<Record<number, readonly (TradeRecord | undefined)[]>>) {}
 
   async *read(range: OffsetRange): AsyncGenerator<RangeRecord[]> {
     this.reads.push(range);
-    if (this.failing) throw new Error('broker away');
+    if (this.failing || range.partition === this.failingPartition) throw new Error('broker away');
     const all = this.partitions[range.partition] ?? [];
     // Two chunks, as fetches bring them.
     const mid = Math.floor((range.from + range.to) / 2);
@@ -201,4 +203,22 @@ test('batches that ran unseen are counted and logged, and the ones after them st
   await later.tap.observe('q', [progress({ batchId: 4, watermark: W1 }), progress({ batchId: 5, watermark: T0 + 30_000, dropped: 3, ranges: { 0: [2, 7], 1: [0, 2] } })]);
   assert.equal(later.tap.unseen, 3);
   assert.equal(later.late.entries.length, 4);
+});
+
+test('late trades written in a look stay written when a later batch of the same look fails: a restart does not write them again', async (t) => {
+  const file = stateFile(t);
+  const fake = topic();
+  const look = [
+    batches[0] as StreamingQueryProgress,
+    progress({ batchId: 2, watermark: T0 + 30_000, dropped: 2, ranges: { 0: [2, 7] } }),
+    progress({ batchId: 3, watermark: T0 + 30_000, dropped: 2, ranges: { 1: [0, 2] } }),
+  ];
+  const first = tapOn(fake, file);
+  fake.failingPartition = 1;
+  await assert.rejects(first.tap.observe('q', look), /broker away/);
+  assert.equal(first.late.entries.length, 3, 'batch 2 replayed before batch 3 failed');
+  fake.failingPartition = undefined;
+  const again = tapOn(fake, file);
+  await again.tap.observe('q', look);
+  assert.deepEqual(again.late.entries.map((e) => [e.partition, e.offset]), [[1, 0], [1, 1]], 'only batch 3\'s after the restart');
 });
