@@ -263,3 +263,22 @@ test('range reads every record of a partition between two offsets, in order and 
     for await (const _ of kafka.range(topic, 3, 0, 10)) break;
   }, (error: unknown) => error instanceof InputError && /no partition 3 of topic/.test(error.message));
 });
+
+test('trades spooled while their topic is missing drain in sends the broker accepts, however large the spool', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.spool.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', tradeTopics: [topic] });
+  t.after(() => kafka.close());
+  // About 250 bytes a trade that compress poorly: 5,000 of them (one send's count) pass 1 MiB.
+  const sent = trades(12_000, 'SPOOL').map((tr) => ({ ...tr, conditions: [randomBytes(90).toString('base64'), randomBytes(90).toString('base64')] }));
+  const producer = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it-console', format: 'avro', dataDir: tempDir(t), spoolLimit: sent.length, topic, retryDelayMs: 200 });
+  t.after(() => producer.close());
+  // The broker creates no topic on demand: every send fails, and the trades wait in the spool.
+  await producer.append(sent);
+  assert.equal(producer.spoolDepth(), sent.length, 'all spooled while the topic is missing');
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  await until(async () => producer.spoolDepth(), (depth) => depth === 0, 'the spool to drain', 60_000);
+  const info = await until(async () => kafka.topic(topic), (i) => i?.partitions[0]?.end_offset === sent.length, 'every spooled trade in the topic');
+  assert.equal(info?.partitions[0]?.messages, sent.length);
+});
