@@ -13,7 +13,7 @@ import type { Store, StoredTrade } from '../store/store.ts';
 import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
 import { createMetrics } from './metrics.ts';
-import { BadRequest, intParam, oneOfParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
+import { BadRequest, intParam, oneOfParam, optionalIntParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
 import { rollupBars, rollupPlans, type RollupPlan } from './rollup.ts';
 import { statusPage } from './status-page.ts';
 import { SPARKLINE_POINTS, SymbolBoard } from './symbol-board.ts';
@@ -111,7 +111,11 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     const symbol = symbolParam(q);
     const limit = intParam(q, 'limit', { min: 1, max: TRADE_LIMIT.max, default: TRADE_LIMIT.default });
     const before = optionalTimeParam(q, 'before');
-    const trades = await o.store.trades({ symbol, limit, ...(before === undefined ? {} : { before }) });
+    const beforeSeq = optionalIntParam(q, 'before_seq', { min: 0, max: Number.MAX_SAFE_INTEGER });
+    if (beforeSeq !== undefined && before === undefined) {
+      throw new BadRequest('before_seq', 'before_seq goes with before: pass the ts and seq of the last trade of the previous page');
+    }
+    const trades = await o.store.trades({ symbol, limit, ...(before === undefined ? {} : { before }), ...(beforeSeq === undefined ? {} : { beforeSeq }) });
     return trades.map(tradeJson);
   });
 

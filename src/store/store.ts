@@ -49,6 +49,12 @@ export interface TradeQuery {
   readonly limit: number;
   /** Only trades with ts < before. */
   readonly before?: EpochMs;
+  /**
+   * With `before`: only trades that come before (before, beforeSeq) in (ts, seq) order, so
+   * that the ts and seq of a page's last trade start the next page without skipping the
+   * trades that share its timestamp.
+   */
+  readonly beforeSeq?: number;
 }
 
 export interface MigrationResult {

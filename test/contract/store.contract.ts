@@ -105,6 +105,22 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.ok(page.every((s) => s.trade.ts < before));
     assert.deepEqual(await store.trades({ symbol: 'AAPL', limit: 10, before: start as EpochMs }), []);
     assert.deepEqual(await store.trades({ symbol: 'NOPE', limit: 10 }), []);
+
+    // Paging by the (ts, seq) of each page's last trade reads every trade once, across the day
+    // boundary and through the two that share a timestamp.
+    for (const limit of [1, 2, 5]) {
+      const paged: StoredTrade[] = [];
+      let page = await store.trades({ symbol: 'AAPL', limit });
+      for (let i = 0; page.length > 0 && i < 20; i++) {
+        paged.push(...page);
+        const last = page.at(-1)!;
+        page = await store.trades({ symbol: 'AAPL', limit, before: last.trade.ts, beforeSeq: last.seq });
+      }
+      assert.deepEqual(paged, newest, `pages of ${limit}`);
+    }
+    // A cursor at the shared timestamp: the trade with the lower seq is still ahead.
+    const cursor = await store.trades({ symbol: 'AAPL', limit: 1, before: sameTs.trade.ts, beforeSeq: sameTs.seq });
+    assert.deepEqual(cursor, [trades[11]]);
   });
 
   test(`${name} store: trade fields round-trip, conditions included`, async (t) => {

@@ -98,6 +98,8 @@ test('bad query parameters answer 400 with a message naming the parameter and th
     ['/api/bars?symbol=AAPL&interval=1m&limit=1&limit=2', 'limit must be given once; got 2 values'],
     ['/api/trades?symbol=AAPL&limit=1001', 'limit must be an integer from 1 to 1000; got "1001"'],
     ['/api/trades?symbol=AAPL&before=soon', /^before must be a time in epoch milliseconds .*; got "soon"$/],
+    ['/api/trades?symbol=AAPL&before=10&before_seq=-1', /^before_seq must be an integer from 0 to .*; got "-1"$/],
+    ['/api/trades?symbol=AAPL&before_seq=3', 'before_seq goes with before: pass the ts and seq of the last trade of the previous page'],
     ['/api/trades', /^symbol is required/],
   ];
   for (const [url, message] of cases) {
@@ -130,6 +132,23 @@ test('GET /api/trades returns trades newest first with their seq, and pages back
   assert.deepEqual(older.map((x) => x.seq), [4, 3, 2, 1, 0]);
   const defaults = (await server.app.inject('/api/trades?symbol=BINANCE:BTCUSDT')).json() as unknown[];
   assert.equal(defaults.length, 10);
+});
+
+test('GET /api/trades pages with before and before_seq through trades that share a timestamp', async (t) => {
+  const { server, store } = serverFor(t);
+  // Three trades in each millisecond: a page boundary falls inside one.
+  const trades = Array.from({ length: 9 }, (_, i) => trade('AAPL', T0 + Math.floor(i / 3), i, 100 + i, 1));
+  await store.write({ trades, bars: [], checkpoints: [] });
+  const seen: number[] = [];
+  let url = '/api/trades?symbol=AAPL&limit=2';
+  for (let pages = 0; pages < 10; pages++) {
+    const page = (await server.app.inject(url)).json() as { ts: number; seq: number }[];
+    if (page.length === 0) break;
+    seen.push(...page.map((x) => x.seq));
+    const last = page.at(-1)!;
+    url = `/api/trades?symbol=AAPL&limit=2&before=${last.ts}&before_seq=${last.seq}`;
+  }
+  assert.deepEqual(seen, [8, 7, 6, 5, 4, 3, 2, 1, 0]);
 });
 
 test('GET /api/stats is the stats snapshot plus the source status and extra stats', async (t) => {

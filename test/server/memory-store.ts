@@ -35,8 +35,9 @@ export class MemoryStore implements Store {
   async trades(q: TradeQuery): Promise<StoredTrade[]> {
     this.#check();
     const before = q.before ?? Infinity;
+    const seq = q.before === undefined ? -1 : (q.beforeSeq ?? -1);
     return [...this.#trades.values()]
-      .filter((t) => t.trade.symbol === q.symbol && t.trade.ts < before)
+      .filter((t) => t.trade.symbol === q.symbol && (t.trade.ts < before || (t.trade.ts === before && t.seq < seq)))
       .sort((a, b) => b.trade.ts - a.trade.ts || b.seq - a.seq)
       .slice(0, q.limit);
   }

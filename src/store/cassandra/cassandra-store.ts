@@ -205,13 +205,16 @@ export class CassandraStore implements Store {
     if (query.limit <= 0) return [];
     const client = await this.#connect('read trades');
     const before = query.before ?? Number.MAX_SAFE_INTEGER;
-    // ts < before, so the newest day that can hold a match is that of before - 1.
-    const lastDay = query.before === undefined || query.before > LAST_DAY_MS ? LAST_DAY : utcDay(Math.max(0, query.before - 1));
+    // (ts, seq) < (before, -1) is ts < before: every seq is at least 0.
+    const seq = query.before === undefined ? -1 : (query.beforeSeq ?? -1);
+    // The newest day that can hold a match: that of before, or of before - 1 when ts < before.
+    const newest = seq < 0 ? before - 1 : before;
+    const lastDay = query.before === undefined || newest > LAST_DAY_MS ? LAST_DAY : utcDay(Math.max(0, newest));
     const days = await this.#select(client, 'read trade days', this.#q.selectTradeDays, [query.symbol, lastDay, this.#maxTradeDays], this.#maxTradeDays);
     const out: StoredTrade[] = [];
     for (const d of days) {
       const want = query.limit - out.length;
-      const rows = await this.#select(client, 'read trades', this.#q.selectTrades, [query.symbol, d['day'], before, want], want);
+      const rows = await this.#select(client, 'read trades', this.#q.selectTrades, [query.symbol, d['day'], before, seq, want], want);
       for (const row of rows) out.push(tradeFromRow(row));
       if (out.length >= query.limit) break;
     }
@@ -335,7 +338,7 @@ function statements(ks: string): Statements {
     insertCheckpoint: insert('checkpoints', CHECKPOINT_COLUMNS),
     selectBars: `SELECT ${barSelect} FROM ${ks}.bars WHERE symbol = ? AND interval = ? AND window_start >= ? AND window_start < ? LIMIT ?`,
     selectTradeDays: `SELECT day FROM ${ks}.trade_days WHERE symbol = ? AND day <= ? LIMIT ?`,
-    selectTrades: `SELECT ${tradeSelect} FROM ${ks}.trades WHERE symbol = ? AND day = ? AND ts < ? LIMIT ?`,
+    selectTrades: `SELECT ${tradeSelect} FROM ${ks}.trades WHERE symbol = ? AND day = ? AND (ts, seq) < (?, ?) LIMIT ?`,
     selectTradeSymbols: `SELECT DISTINCT symbol FROM ${ks}.trade_days`,
     selectBarPartitions: `SELECT DISTINCT symbol, interval FROM ${ks}.bars`,
     selectCheckpoints: `SELECT partition, next_offset, state FROM ${ks}.checkpoints WHERE engine_id = ?`,

@@ -46,7 +46,7 @@ interface Statements {
   readonly bars: ChunkedUpsert;
   readonly checkpoints: ChunkedUpsert;
   readonly barsRange: Statement<[string, string, number, number, number], BarRow>;
-  readonly tradesBefore: Statement<[string, string, number, number], TradeRow>;
+  readonly tradesBefore: Statement<[string, string, number, number, number], TradeRow>;
   readonly checkpointsOf: Statement<[string], CheckpointRow>;
   readonly symbols: Statement<[], { symbol: string }>;
 }
@@ -148,7 +148,9 @@ export class SqliteStore implements Store {
     return this.#run('read trades', (_db, s) => {
       const before = query.before;
       const lastDay = before === undefined ? NO_DAY_LIMIT : dayText(before);
-      return s.tradesBefore.all(query.symbol, lastDay, before ?? Number.MAX_SAFE_INTEGER, query.limit).map(tradeFromRow);
+      // (ts, seq) < (before, -1) is ts < before: every seq is at least 0.
+      const seq = before === undefined ? -1 : (query.beforeSeq ?? -1);
+      return s.tradesBefore.all(query.symbol, lastDay, before ?? Number.MAX_SAFE_INTEGER, seq, query.limit).map(tradeFromRow);
     });
   }
 
@@ -209,7 +211,7 @@ export class SqliteStore implements Store {
       // day is derived from ts, so (day, ts, seq) descending is newest first and follows the primary key.
       tradesBefore: db.prepare(
         `SELECT symbol, ts, seq, price, volume, conditions, source, ingest_ts
-         FROM trades WHERE symbol = ? AND day <= ? AND ts < ?
+         FROM trades WHERE symbol = ? AND day <= ? AND (ts, seq) < (?, ?)
          ORDER BY day DESC, ts DESC, seq DESC LIMIT ?`,
       ),
       checkpointsOf: db.prepare('SELECT partition, next_offset, state FROM checkpoints WHERE engine_id = ? ORDER BY partition'),
