@@ -4,6 +4,8 @@ import { compatibilityPartitioner, ProduceAcks, type Partitioner } from '@platfo
 export interface KafkaConnection {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** How long a request waits for the broker's answer; REQUEST_TIMEOUT_MS when not given. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Compressions that work on Node 20 (zstd needs node:zlib zstd, Node ≥ 22.15). */
@@ -18,12 +20,21 @@ export const symbolPartitioner: Partitioner<Buffer, Buffer, Buffer, Buffer> = co
 
 export const ACKS_ALL: number = ProduceAcks.ALL;
 
-/** Per-request settings: fail a request within seconds so the producer can spool instead of hanging. */
-export function clientBase(connection: KafkaConnection, suffix: string) {
+/** How long a client waits for a broker's answer to one request, unless it says otherwise. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Per-request settings: fail a request within seconds, so that the producer spools and the
+ * console answers instead of hanging on a broker that accepts connections but does not answer.
+ * `timeout` is what the client asks the broker to wait (e.g. for acks); `requestTimeout` is how
+ * long the client itself waits for the answer (the client's default is 30 s).
+ */
+export function clientBase(connection: KafkaConnection, suffix: string, requestTimeoutMs = connection.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) {
   return {
     clientId: `${connection.clientId}-${suffix}`,
     bootstrapBrokers: [...connection.brokers],
     timeout: 5_000,
+    requestTimeout: requestTimeoutMs,
     retries: 2,
     retryDelay: 250,
     autocreateTopics: false,

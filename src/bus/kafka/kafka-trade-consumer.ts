@@ -3,7 +3,7 @@ import { offset as toOffset, type Offset } from '../../domain/index.ts';
 import { InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type ConsumerHandler, type LogRecord, type SideLog, type TradeLogConsumer } from '../bus.ts';
-import { clientBase, closeClient, messageOf, type KafkaConnection } from './kafka-options.ts';
+import { clientBase, closeClient, messageOf, REQUEST_TIMEOUT_MS, type KafkaConnection } from './kafka-options.ts';
 import { walkRecords } from './record-batches.ts';
 import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 
@@ -109,19 +109,21 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   async start(handler: ConsumerHandler): Promise<void> {
     if (this.#handler !== undefined) throw new Error('a Kafka consumer is started once');
     this.#handler = handler;
+    const rebalanceTimeout = this.#o.rebalanceTimeoutMs ?? 15_000;
     const client: Client = new Consumer({
-      ...clientBase(this.#o, 'engine'),
+      // A JoinGroup waits at the broker until the rebalance is done, up to the rebalance timeout.
+      ...clientBase(this.#o, 'engine', rebalanceTimeout + (this.#o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS)),
       groupId: this.#o.groupId,
       sessionTimeout: this.#o.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: this.#o.heartbeatIntervalMs ?? 1_000,
-      rebalanceTimeout: this.#o.rebalanceTimeoutMs ?? 15_000,
+      rebalanceTimeout,
       maxWaitTime: this.#o.maxWaitMs ?? 500,
       minBytes: 1,
       maxBytes: 16 * 1024 * 1024,
     });
     this.#client = client;
     const base = clientBase(this.#o, 'engine-fetch');
-    const fetchPool = new ConnectionPool(base.clientId, { connectTimeout: base.timeout });
+    const fetchPool = new ConnectionPool(base.clientId, { connectTimeout: base.timeout, requestTimeout: base.requestTimeout });
     this.#fetchPool = fetchPool;
     client.on('consumer:group:join', (payload) => {
       const mine = payload.assignments?.find((a) => a.topic === this.#topic)?.partitions ?? [];
