@@ -12,6 +12,7 @@ import type { SourceStatus } from '../source/source.ts';
 import type { Store, StoredTrade } from '../store/store.ts';
 import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
+import { clientError, clientErrorBody, frameworkError, pathOf, routeMethods } from './http-errors.ts';
 import { createMetrics } from './metrics.ts';
 import { BadRequest, intParam, oneOfParam, optionalIntParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
 import { rollupBars, rollupPlans, type RollupPlan } from './rollup.ts';
@@ -70,7 +71,15 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const metrics = createMetrics({ stats: o.stats, sourceStatus: o.sourceStatus, streamClients: () => live.clientCount });
 
   // Kafka topic names run to 249 characters; fastify's default cap on a path parameter is 100.
-  const app = Fastify({ logger: false, forceCloseConnections: true, routerOptions: { maxParamLength: 256 } });
+  // The cap is well above that, so that a longer name gets the 400 that states the rule.
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    routerOptions: { maxParamLength: 1_024 },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+  });
+  const methodsOf = routeMethods(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: error.message });
@@ -83,11 +92,19 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
       log.error('request failed', { url: request.url, error: error.message });
       return reply.code(500).send({ error: 'internal', message: 'internal server error' });
     }
-    return reply.code(status).send({ error: 'bad_request', message: error.message });
+    return reply.code(status).send(clientErrorBody(status, error, request));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = pathOf(request.url);
+    const allowed = methodsOf(path);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${request.method}` });
+    }
+    return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${path}` });
+  });
 
   app.get('/api/symbols', async () => board.summaries(Date.now()));
 

@@ -9,6 +9,7 @@ import type {
 } from '../bus/index.ts';
 import { TickstreamError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
+import { clientErrorBody, parseJsonBody } from './http-errors.ts';
 import { BadRequest, intParam, optionalIntParam, optionalTimeParam, type Query } from './query-params.ts';
 
 /** What the console routes need from the cluster; the bus's KafkaConsole is the real one. */
@@ -131,8 +132,12 @@ export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger): Fa
         log.error('kafka console request failed', { url: request.url, error: error.message });
         return reply.code(500).send({ error: 'internal', message: 'internal server error' });
       }
-      return reply.code(status).send({ error: 'bad_request', message: error.message });
+      return reply.code(status).send(clientErrorBody(status, error, request));
     });
+    // fastify reads text/plain as a string by default; this API takes JSON only, so other types get 415.
+    app.removeContentTypeParser('text/plain');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
 
     app.get('/api/kafka/brokers', async () => kafka.brokers());
 

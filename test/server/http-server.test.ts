@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -230,6 +231,19 @@ test('/ serves the built dashboard when webRoot holds index.html, and the API st
   const missing = await server.app.inject('/api/missing');
   assert.equal(missing.statusCode, 404);
   assert.equal((missing.json() as { error: string }).error, 'not_found');
+  // A path that climbs out of the web root: refused, with the error shape of the API.
+  const base = await server.start();
+  const climb = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${base}/../../etc/passwd`, { path: '/../../etc/passwd' }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(climb.status, 403);
+  assert.deepEqual(JSON.parse(climb.body), { error: 'forbidden', message: '/../../etc/passwd is outside what this server serves' });
 });
 
 test('GET /metrics exposes the pipeline counters in Prometheus text', async (t) => {
@@ -276,4 +290,25 @@ test('GET /api/symbols lists stored symbols that are not configured in the store
   const rows = (await server.app.inject('/api/symbols')).json() as { symbol: string; last_price: number | null }[];
   assert.deepEqual(rows.map((r) => r.symbol), [...SYMBOLS, 'AMD', 'NVDA', 'TSLA']);
   assert.equal(rows.at(-1)!.last_price, 100);
+});
+
+test('a known path with another method is 405 with Allow; an unknown path is 404', async (t) => {
+  const { server } = serverFor(t);
+  const post = await server.app.inject({ method: 'POST', url: '/api/bars?symbol=AAPL&interval=5s' });
+  assert.equal(post.statusCode, 405);
+  assert.equal(post.headers['allow'], 'GET, HEAD');
+  assert.deepEqual(post.json(), { error: 'method_not_allowed', message: '/api/bars answers GET, HEAD, not POST' });
+  const del = await server.app.inject({ method: 'DELETE', url: '/api/trades' });
+  assert.equal(del.statusCode, 405);
+  const missing = await server.app.inject({ method: 'POST', url: '/api/nothing' });
+  assert.equal(missing.statusCode, 404);
+  assert.deepEqual(missing.json(), { error: 'not_found', message: 'no route POST /api/nothing' });
+});
+
+test('a header block over the limit gets a JSON 431 from the listening server', async (t) => {
+  const { server } = serverFor(t);
+  const base = await server.start();
+  const res = await fetch(`${base}/api/stats`, { headers: { 'x-big': 'a'.repeat(70 * 1024) } });
+  assert.equal(res.status, 431);
+  assert.deepEqual(await res.json(), { error: 'headers_too_large', message: 'the request headers are larger than this server takes' });
 });

@@ -146,7 +146,7 @@ test('brokers, topics, a topic and groups are passed through as JSON', async (t)
 
 test('topic names are checked against Kafka\'s rules before the cluster is asked', async (t) => {
   const { kafka, inject } = consoleServer(t);
-  for (const name of ['bad$name', 'a'.repeat(250), 'sp ace', 'ümlaut']) {
+  for (const name of ['bad$name', 'a'.repeat(250), 'a'.repeat(300), 'sp ace', 'ümlaut']) {
     await badRequest(await inject(`/api/kafka/topics/${encodeURIComponent(name)}`), 'name');
   }
   // ".." in a path is resolved by the URL itself, so it is checked where it can arrive: a body.
@@ -255,4 +255,34 @@ test('a cluster that does not answer is a 503 kafka_unavailable; a refused reque
   const broken = await inject('/api/kafka/topics');
   assert.equal(broken.statusCode, 500);
   assert.deepEqual(broken.json(), { error: 'internal', message: 'internal server error' });
+});
+
+test('a body that is not JSON gets 415 naming the type, and a __proto__ key is refused by name', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  const text = await inject({ method: 'POST', url: '/api/kafka/topics', headers: { 'content-type': 'text/plain' }, payload: '{"name":"x","partitions":1}' });
+  assert.equal(text.statusCode, 415);
+  assert.deepEqual(text.json(), { error: 'unsupported_media_type', message: 'send the body as application/json; got content-type "text/plain"' });
+  const poisoned = await inject({
+    method: 'POST',
+    url: '/api/kafka/topics',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"name":"x","partitions":1,"__proto__":{"x":1}}',
+  });
+  assert.equal(poisoned.statusCode, 400);
+  assert.deepEqual(poisoned.json(), { error: 'bad_request', message: 'the body has a __proto__ key, which is refused' });
+  const broken = await inject({ method: 'POST', url: '/api/kafka/topics', headers: { 'content-type': 'application/json' }, payload: '{bad' });
+  assert.equal(broken.statusCode, 400);
+  assert.match((broken.json() as { message: string }).message, /^the body is not valid JSON: /);
+  assert.deepEqual(kafka.calls, [], 'the cluster was never asked');
+});
+
+test('a body over the limit is 413 payload_too_large, and a URL that does not decode is a JSON 400', async (t) => {
+  const { inject } = consoleServer(t);
+  const big = await inject({ method: 'POST', url: '/api/kafka/topics', headers: { 'content-type': 'application/json' }, payload: `{"name":"${'a'.repeat(2 * 1024 * 1024)}"}` });
+  assert.equal(big.statusCode, 413);
+  assert.equal((big.json() as { error: string }).error, 'payload_too_large');
+  assert.match((big.json() as { message: string }).message, /^the body is larger than the \d+ bytes this server takes$/);
+  const bad = await inject('/api/kafka/topics/%E0%A4%A');
+  assert.equal(bad.statusCode, 400);
+  assert.deepEqual(bad.json(), { error: 'bad_request', message: 'the URL "/api/kafka/topics/%E0%A4%A" is not valid: a % escape does not decode' });
 });
