@@ -162,7 +162,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     log.debug('stream client connected', { clients: live.clientCount, remote: request.ip });
   });
 
-  void app.register(kafkaRoutes(o.kafka, log));
+  void app.register(kafkaRoutes(o.kafka, log, o.host));
 
   const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
   if (dashboard !== undefined) {

@@ -108,7 +108,7 @@ const noTopic = (name: string) => ({ error: 'not_found', message: `no topic ${sh
  * The Kafka console under /api/kafka (src/server/README.md lists the routes). Without a
  * cluster every /api/kafka route answers 404 saying why.
  */
-export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger): FastifyPluginAsync {
+export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger, host = '127.0.0.1'): FastifyPluginAsync {
   return async (app) => {
     if (kafka === undefined) {
       const missing = async (_request: unknown, reply: FastifyReply) => reply.code(404).send({ error: 'not_found', message: NO_KAFKA_MESSAGE });
@@ -138,6 +138,14 @@ export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger): Fa
     app.removeContentTypeParser('text/plain');
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+    // A server on loopback creates and deletes topics only for requests addressed to loopback:
+    // a web page whose host name was rebound to 127.0.0.1 sends its own name as Host.
+    if (isLoopback(host)) {
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.method === 'GET' || request.method === 'HEAD' || isLoopback(hostOf(request.headers.host ?? ''))) return;
+        await reply.code(403).send({ error: 'forbidden', message: `topics are changed only through a loopback address (localhost, 127.0.0.1, [::1]); this request was addressed to ${shown(request.headers.host ?? '')}` });
+      });
+    }
 
     app.get('/api/kafka/brokers', async () => kafka.brokers());
 
@@ -177,4 +185,15 @@ export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger): Fa
       return { deleted: name };
     });
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The host name of a Host header, without its port. */
+function hostOf(header: string): string {
+  const bracketed = /^(\[[^\]]*\])(?::\d+)?$/.exec(header);
+  if (bracketed !== null) return bracketed[1]!;
+  return header.replace(/:\d+$/, '').toLowerCase();
 }

@@ -286,3 +286,28 @@ test('a body over the limit is 413 payload_too_large, and a URL that does not de
   assert.equal(bad.statusCode, 400);
   assert.deepEqual(bad.json(), { error: 'bad_request', message: 'the URL "/api/kafka/topics/%E0%A4%A" is not valid: a % escape does not decode' });
 });
+
+test('on loopback, topics are created and deleted only through a loopback Host; reads are not affected', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  const rebound = { host: 'evil.example:8080' };
+  const create = await inject({ method: 'POST', url: '/api/kafka/topics', headers: rebound, payload: { name: 'x', partitions: 1 } });
+  assert.equal(create.statusCode, 403);
+  assert.deepEqual(create.json(), {
+    error: 'forbidden',
+    message: 'topics are changed only through a loopback address (localhost, 127.0.0.1, [::1]); this request was addressed to "evil.example:8080"',
+  });
+  assert.equal((await inject({ method: 'DELETE', url: '/api/kafka/topics/market.trades?confirm=market.trades', headers: rebound })).statusCode, 403);
+  assert.deepEqual(kafka.calls, []);
+  assert.equal((await inject({ url: '/api/kafka/topics', headers: rebound })).statusCode, 200);
+  for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST']) {
+    const ok = await inject({ method: 'POST', url: '/api/kafka/topics', headers: { host }, payload: { name: `t-${kafka.calls.length}`, partitions: 1 } });
+    assert.equal(ok.statusCode, 201, host);
+  }
+});
+
+test('a server bound beyond loopback takes topic changes addressed to any host', async (t) => {
+  const kafka = new FakeConsole();
+  const { server } = serverFor(t, { kafka, host: '0.0.0.0' });
+  const res = await server.app.inject({ method: 'POST', url: '/api/kafka/topics', headers: { host: 'tickstream.internal:8080' }, payload: { name: 'x', partitions: 1 } });
+  assert.equal(res.statusCode, 201);
+});
