@@ -300,7 +300,7 @@ test('on loopback, topics are created and deleted only through a loopback Host; 
   assert.deepEqual(kafka.calls, []);
   assert.equal((await inject({ url: '/api/kafka/topics', headers: rebound })).statusCode, 200);
   for (const host of ['localhost:8080', '127.0.0.1:8080', '[::1]:8080', 'LOCALHOST']) {
-    const ok = await inject({ method: 'POST', url: '/api/kafka/topics', headers: { host }, payload: { name: `t-${kafka.calls.length}`, partitions: 1 } });
+    const ok: { statusCode: number } = await inject({ method: 'POST', url: '/api/kafka/topics', headers: { host }, payload: { name: `t-${kafka.calls.length}`, partitions: 1 } });
     assert.equal(ok.statusCode, 201, host);
   }
 });

@@ -71,7 +71,8 @@ export interface KafkaGroupInfo {
   lag: number;
 }
 
-export type KafkaValueFormat = 'avro' | 'json' | 'text' | 'binary';
+/** How a record value is shown: a trade codec's decoding, JSON, text, base64 bytes, or a tombstone (`null`). */
+export type KafkaValueFormat = 'avro' | 'json' | 'text' | 'binary' | 'null';
 
 export interface KafkaMessage {
   partition: number;

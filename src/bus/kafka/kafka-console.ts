@@ -24,6 +24,7 @@ import type {
   KafkaTopicInfo,
   KafkaValueFormat,
 } from './kafka-console-wire.ts';
+import { plainValue, textOrBase64 } from './message-values.ts';
 import { walkRecords } from './record-batches.ts';
 import { createTradeCodec, type TradeCodec } from './trade-codec.ts';
 
@@ -394,8 +395,7 @@ export class KafkaConsole {
   }
 
   #decodeValue(topic: string, bytes: Buffer | null): { value_format: KafkaValueFormat; value: unknown } {
-    if (bytes === null) return { value_format: 'binary', value: null };
-    if (this.#tradeTopics.has(topic)) {
+    if (bytes !== null && this.#tradeTopics.has(topic)) {
       for (const codec of this.#codecs) {
         try {
           return { value_format: codec.format, value: toTradeRecord(codec.decode(bytes)) };
@@ -404,13 +404,7 @@ export class KafkaConsole {
         }
       }
     }
-    const text = utf8(bytes);
-    if (text === undefined) return { value_format: 'binary', value: bytes.toString('base64') };
-    try {
-      return { value_format: 'json', value: JSON.parse(text) as unknown };
-    } catch {
-      return { value_format: 'text', value: text };
-    }
+    return plainValue(bytes);
   }
 
   /** The cluster's finalized metadata.version, from the features ApiVersions v3+ sends in tagged fields. */
@@ -478,23 +472,6 @@ function add(m: Map<string, Set<number>>, topic: string, partition: number): voi
   s.add(partition);
 }
 
-const DECODER = new TextDecoder('utf-8', { fatal: true });
-
-/** The bytes as text when they are UTF-8 without control characters (other than whitespace). */
-function utf8(bytes: Buffer): string | undefined {
-  try {
-    const text = DECODER.decode(bytes);
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what marks bytes as binary
-    return /[\u0000-\u0008\u000e-\u001f\u007f]/.test(text) ? undefined : text;
-  } catch {
-    return undefined;
-  }
-}
-
-function textOrBase64(bytes: Buffer): { text: string; format: 'text' | 'binary' } {
-  const text = utf8(bytes);
-  return text === undefined ? { text: bytes.toString('base64'), format: 'binary' } : { text, format: 'text' };
-}
 
 function isApiError(error: unknown, apiId: string): boolean {
   const find = (error as { findBy?: (property: string, value: unknown) => unknown } | null)?.findBy;
