@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
-import { ensureTradeTopics, KafkaConsole } from '../bus/index.ts';
+import { KafkaConsole } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
+import { checkReplayFile, ensureTopics, listening, makeDataDir } from './start-checks.ts';
 import type { Store, StoredTrade } from '../store/store.ts';
 import { createHttpServer, createMetricsServer, type HttpServer, type MetricsServer } from '../server/index.ts';
 import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
@@ -89,10 +89,13 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   if (config.profile === 'embedded' && roles.produce !== roles.process) {
     throw new ConfigError('profile', config.profile, 'cluster: the in-process log of the embedded profile lives in one process (use `tickstream run`)');
   }
+  if (roles.produce && options.source === undefined && config.source === 'replay' && config.replay.file !== undefined) {
+    checkReplayFile(config.replay.file);
+  }
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const stats = new PipelineStats();
   const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  makeDataDir(dataDir);
   const parts: Parts = { timers: [] };
   const timers = parts.timers;
   let failure: unknown;
@@ -114,10 +117,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         : undefined;
     parts.transport = transport;
     if (transport?.kind === 'kafka') {
-      const created = await ensureTradeTopics(
-        { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
-        { partitions: config.kafka.topicPartitions, retentionMs: config.kafka.retention },
-      );
+      const created = await ensureTopics(config);
       if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
     }
 
@@ -190,18 +190,19 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     let url: string | undefined;
     if (server !== undefined) {
       parts.server = server;
-      url = await server.start();
+      const http = server;
+      url = await listening('the HTTP server', config.host, config.port, '--port', () => http.start());
     } else if (config.metricsPort > 0) {
       // A produce or process role without the dashboard still answers Prometheus.
       const consumerLag = transport !== undefined && roles.process && !sparkEngine ? transport.consumer() : undefined;
-      parts.metrics = await createMetricsServer({
+      parts.metrics = await listening('the metrics server', config.host, config.metricsPort, '--metrics-port', () => createMetricsServer({
         host: config.host,
         port: config.metricsPort,
         stats,
         sourceStatus,
         ...(consumerLag === undefined ? {} : { partitionLag: () => consumerLag.lag() }),
         ...(sparkEngine ? { sparkProgress: () => sparkProgressSamples(parts.spark?.latestProgress()) } : {}),
-      });
+      }));
       logger.info('metrics listening', { url: parts.metrics.url });
     }
 
@@ -320,3 +321,4 @@ async function waitForDrain(transport: Transport, failed: () => unknown, timeout
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+

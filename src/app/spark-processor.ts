@@ -1,11 +1,12 @@
 import type { SparkQueryProgressSample } from '../server/index.ts';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureTradeTopics, KafkaConsole, KafkaSideLog, TOPICS, TRADE_SCHEMA_URL, type SideLog } from '../bus/index.ts';
+import { KafkaConsole, KafkaSideLog, TOPICS, TRADE_SCHEMA_URL, type SideLog } from '../bus/index.ts';
 import type { Config } from '../config/index.ts';
 import { smallestInterval, type TradeRecord } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
+import { ensureTopics } from './start-checks.ts';
 import {
   activeBarJobQueries,
   BAR_UPDATES_TOPIC,
@@ -275,8 +276,7 @@ export class SparkProcessor {
     }
     const kafka = this.#config.kafka;
     const connection = { brokers: kafka.brokers, clientId: kafka.clientId };
-    const settings = { partitions: kafka.topicPartitions, retentionMs: kafka.retention };
-    if (this.#job.topic === TOPICS.trades) await ensureTradeTopics(connection, settings);
+    if (this.#job.topic === TOPICS.trades) await ensureTopics(this.#config);
     const kafkaConsole = new KafkaConsole({ ...connection, logger: this.#log });
     try {
       const created = await kafkaConsole.createTopic({

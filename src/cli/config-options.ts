@@ -63,13 +63,21 @@ export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[]): Comm
   return cmd;
 }
 
-/** Reads the command's flags into the config: defaults → file → env → flags. */
-export function configFromOptions(options: Record<string, unknown>, keys: readonly ConfigKey[], overrides: Partial<Record<ConfigKey, string>> = {}): Config {
+/**
+ * Reads the command's flags into the config: defaults → file → env → flags. `command` names a
+ * command that spells some flags its own way (COMMAND_FLAGS), so that errors name those.
+ */
+export function configFromOptions(
+  options: Record<string, unknown>,
+  keys: readonly ConfigKey[],
+  overrides: Partial<Record<ConfigKey, string>> = {},
+  command?: string,
+): Config {
   const flags: Partial<Record<ConfigKey, string>> = {};
   for (const key of keys) {
     const value = options[camel(flagName(key))];
     if (typeof value === 'string') flags[key] = value;
   }
   const file = typeof options['config'] === 'string' ? options['config'] : undefined;
-  return loadConfig({ flags: { ...flags, ...overrides }, env: process.env, file });
+  return loadConfig({ flags: { ...flags, ...overrides }, env: process.env, file, ...(command === undefined ? {} : { command }) });
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { TickstreamError } from '../errors.ts';
 import { migrateCommand } from './migrate.ts';
@@ -11,11 +12,22 @@ import { sparkCommand } from './spark.ts';
 import { simulateCommand } from './simulate.ts';
 import { stackCommand } from './stack.ts';
 
+/** This package's version, from src/cli or dist/cli alike (npm_package_version is whichever package ran the npm script). */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/**
+ * `run` is the default only when no command word is given (`tickstream`, `tickstream --port 9000`):
+ * otherwise a misspelt command would reach `run` as an argument, and the user would read
+ * "too many arguments for 'run'" instead of "unknown command" with a suggestion.
+ */
+const first = process.argv[2];
+const runIsDefault = first === undefined || first.startsWith('-');
+
 const program = new Command('tickstream')
   .description('Real-time market data: trades in, OHLCV bars out, live.')
-  .version(process.env['npm_package_version'] ?? '0.1.0')
+  .version(version)
   .showHelpAfterError('(add --help for usage)')
-  .addCommand(runCommand(), { isDefault: true })
+  .addCommand(runCommand(), { isDefault: runIsDefault })
   .addCommand(simulateCommand())
   .addCommand(replayCommand())
   .addCommand(produceCommand())

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { redactConfig } from '../config/index.ts';
+import { maskUrl, redactConfig } from '../config/index.ts';
 import { startPipeline } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
@@ -27,7 +27,7 @@ Examples:
     const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: webRoot() });
     const why =
       config.source === 'finnhub'
-        ? `finnhub (${config.finnhub.url})`
+        ? `finnhub (${maskUrl(config.finnhub.url)})`
         : config.source === 'simulator'
           ? `simulator at ${pipeline.simulatorUrl ?? '?'} (no FINNHUB_TOKEN set; set it to stream real trades)`
           : `replay of ${config.replay.file ?? '?'} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`}`;

@@ -1,20 +1,12 @@
 import { Command, Option } from 'commander';
-import { CONFIG_FIELDS, type ConfigKey } from '../config/index.ts';
+import { COMMAND_FLAGS, CONFIG_FIELDS, type ConfigKey } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { SimulatorServer } from '../source/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 
 /** Short flags of this command → the config keys they set (so env and file values apply too). */
-const FLAGS = [
-  ['host', 'simulator.host'],
-  ['port', 'simulator.port'],
-  ['rate', 'simulator.rate'],
-  ['seed', 'simulator.seed'],
-  ['disorder', 'simulator.disorder'],
-  ['batch', 'simulator.batch'],
-  ['symbols', 'symbols'],
-] as const satisfies readonly (readonly [string, ConfigKey])[];
+const FLAGS = Object.entries(COMMAND_FLAGS['simulate'] ?? {});
 
 const KEYS: readonly ConfigKey[] = ['logLevel'];
 
@@ -40,7 +32,7 @@ Examples:
       const value = options[flag];
       if (typeof value === 'string') overrides[key] = value;
     }
-    const config = configFromOptions(options, KEYS, overrides);
+    const config = configFromOptions(options, KEYS, overrides, 'simulate');
     const logger = createLogger({ level: config.logLevel });
     const { simulator: s } = config;
     const simulator = new SimulatorServer({

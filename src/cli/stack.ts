@@ -1,4 +1,4 @@
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import type { ConfigKey } from '../config/index.ts';
 import { renderStatusTable, SERVICE_NAMES, SERVICES, stackDown, stackLogs, stackStatus, stackUp, type ServiceTarget, type StackOptions } from '../stack/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
@@ -54,7 +54,7 @@ export function stackCommand(): Command {
     )
     .addOption(new Option('-n, --lines <n>', 'how many lines').default('50').argParser((v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`--lines must be a whole number, got ${v}`);
+      if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of lines, 0 or more.');
       return String(n);
     }))
     .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C'))

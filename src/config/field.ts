@@ -93,7 +93,8 @@ export function durationField(spec: Spec<DurationMs> & { min: number; max: numbe
     ...spec,
     allowed: `a duration such as 500ms, 10s, 1m (from ${spec.min}ms to ${spec.max}ms)`,
     parse: (raw) => {
-      const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseDuration(raw) : undefined;
+      // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit.
+      const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? (raw.trim() === '0' ? 0 : parseDuration(raw)) : undefined;
       return ms !== undefined && Number.isInteger(ms) && ms >= spec.min && ms <= spec.max ? (ms as DurationMs) : invalid;
     },
     show: (v) => formatDuration(v),
@@ -106,29 +107,65 @@ function splitList(raw: unknown): string[] | undefined {
   return undefined;
 }
 
-export function listField(spec: Spec<readonly string[]> & { item: RegExp; itemAllowed: string; min?: number }): Field<readonly string[]> {
+export function listField(spec: Spec<readonly string[]> & { item: (text: string) => boolean; itemAllowed: string; min?: number }): Field<readonly string[]> {
   const min = spec.min ?? 1;
   return {
     ...spec,
     allowed: `a comma-separated list of ${spec.itemAllowed} (at least ${min})`,
     parse: (raw) => {
       const items = splitList(raw);
-      if (items === undefined || items.length < min || !items.every((x) => spec.item.test(x))) return invalid;
+      if (items === undefined || items.length < min || !items.every(spec.item)) return invalid;
       return Object.freeze([...new Set(items)]);
     },
     show: (v) => v.join(','),
   };
 }
 
-export function intervalsField(spec: Spec<readonly Interval[]>): Field<readonly Interval[]> {
+const HOST_PORT = /^([A-Za-z0-9.[\]:-]+):(\d+)$/;
+
+/** `host:port` with a port a client can connect to: 1 to 65535 (0 would mean "any port" to a listener). */
+export function isHostPort(text: string): boolean {
+  const port = HOST_PORT.exec(text)?.[2];
+  return port !== undefined && isPort(Number(port));
+}
+
+const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
+
+export function hostPortListField(spec: Spec<readonly string[]>): Field<readonly string[]> {
+  return listField({ ...spec, item: isHostPort, itemAllowed: 'host:port with a port from 1 to 65535' });
+}
+
+/**
+ * A URL with one of `schemes`, checked the way its client will read it, so that a bad
+ * port fails at start and not when the first connection is made.
+ */
+export function urlField(spec: Spec<string> & { schemes: readonly string[]; pattern?: RegExp; allowed: string }): Field<string> {
   return {
     ...spec,
-    allowed: 'a comma-separated list of positive durations such as 5s,1m',
+    parse: (raw) => {
+      if (typeof raw !== 'string' || !(spec.pattern?.test(raw) ?? true)) return invalid;
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        return invalid;
+      }
+      if (!spec.schemes.includes(url.protocol.slice(0, -1)) || url.hostname === '') return invalid;
+      return url.port === '' || isPort(Number(url.port)) ? raw : invalid;
+    },
+    show: (v) => v,
+  };
+}
+
+export function intervalsField(spec: Spec<readonly Interval[]> & { max: number }): Field<readonly Interval[]> {
+  return {
+    ...spec,
+    allowed: `a comma-separated list of durations such as 5s,1m, each from 1ms to ${formatDuration(spec.max)}`,
     parse: (raw) => {
       const items = splitList(raw);
       if (items === undefined || items.length === 0) return invalid;
       const parsed = items.map(parseInterval);
-      if (parsed.some((x) => x === undefined)) return invalid;
+      if (parsed.some((x) => x === undefined || x.ms > spec.max)) return invalid;
       const unique = new Map((parsed as Interval[]).map((i) => [i.ms, i]));
       return Object.freeze([...unique.values()].sort((a, b) => a.ms - b.ms));
     },

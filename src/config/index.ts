@@ -1,4 +1,6 @@
 export * from './schema.ts';
-export { loadConfig, redactConfig, flagName, envName, CONFIG_KEYS, CONFIG_FILE, configValue, type ConfigInputs } from './load.ts';
+export { loadConfig, envName, CONFIG_KEYS, CONFIG_FILE, configValue, type ConfigInputs } from './load.ts';
+export { flagName, flagOf, COMMAND_FLAGS } from './command-flags.ts';
+export { redactConfig, maskUrl } from './redact.ts';
 export { FIELDS as CONFIG_FIELDS } from './schema.ts';
-export { configReferenceMarkdown } from './reference.ts';
+export { configReferenceMarkdown, type CommandFlags } from './reference.ts';

@@ -1,18 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { flagName, flagOf } from './command-flags.ts';
 import { invalid, type Field } from './field.ts';
+import { NOT_SHOWN, shownValue } from './redact.ts';
 import { FIELDS, type Config, type ConfigKey } from './schema.ts';
+import { closestName } from './suggest.ts';
 
 export const CONFIG_FILE = 'tickstream.config.json';
 const ENV_PREFIX = 'TICKSTREAM_';
-
-const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/** `finnhub.url` → `finnhub-url`, `dataDir` → `data-dir`. */
-export function flagName(key: ConfigKey): string {
-  return key.split('.').map(kebab).join('-');
-}
 
 /** `dataDir` → `TICKSTREAM_DATA_DIR`. */
 export function envName(key: ConfigKey): string {
@@ -28,6 +24,8 @@ function field(key: ConfigKey): Field<unknown> {
 export interface ConfigInputs {
   /** Values from CLI flags, by config key, as text. */
   readonly flags?: Partial<Record<ConfigKey, string>>;
+  /** The command the flags were given to, so that errors name its own flags (`simulate --port`). */
+  readonly command?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Path of the config file; by default `tickstream.config.json` in cwd, if present. */
   readonly file?: string | undefined;
@@ -46,7 +44,7 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
 
   const set = (key: ConfigKey, raw: unknown, source: string): void => {
     const parsed = field(key).parse(raw);
-    if (parsed === invalid) throw new ConfigError(key, raw, field(key).allowed, source);
+    if (parsed === invalid) throw new ConfigError(key, shownValue(field(key), raw), field(key).allowed, source);
     values.set(key, parsed);
   };
 
@@ -61,7 +59,8 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
   known.add(`${ENV_PREFIX}STACK_REQUIRED`);
   for (const name of Object.keys(env)) {
     if (name.startsWith(ENV_PREFIX) && !known.has(name)) {
-      throw new ConfigError(name, env[name], `a known setting; see the configuration reference in the README`, 'environment');
+      const meant = closestName(name.slice(ENV_PREFIX.length), [...known].map((k) => k.slice(ENV_PREFIX.length)));
+      throw new ConfigError(name, NOT_SHOWN, unknownSetting(name, meant === undefined ? undefined : `did you mean ${ENV_PREFIX}${meant}?`), 'environment');
     }
   }
   for (const key of CONFIG_KEYS) {
@@ -72,7 +71,7 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
   }
 
   for (const [key, raw] of Object.entries(inputs.flags ?? {}) as [ConfigKey, string | undefined][]) {
-    if (raw !== undefined) set(key, raw, `--${flagName(key)}`);
+    if (raw !== undefined) set(key, raw, flagOf(key, inputs.command));
   }
 
   return finish(values);
@@ -83,23 +82,37 @@ function readConfigFile(path: string): [ConfigKey, unknown][] {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    const why = cause instanceof SyntaxError ? cause.message : 'it cannot be read';
+    // V8 quotes the text around a syntax error, which may be a token: keep only what went wrong.
+    const why = cause instanceof SyntaxError ? cause.message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, ': not valid JSON') : 'it cannot be read';
     throw new ConfigError('config file', path, `a readable JSON file (${why})`);
   }
   const out: [ConfigKey, unknown][] = [];
   const walk = (node: unknown, prefix: string): void => {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) {
-      throw new ConfigError(prefix || 'config file', node, 'an object of settings', path);
+      // A section holding a secret may have been given the secret itself: `"finnhub": "<token>"`.
+      const secretInside = CONFIG_KEYS.some((k) => k.startsWith(prefix) && field(k).secret === true);
+      throw new ConfigError(prefix.slice(0, -1) || 'config file', secretInside ? NOT_SHOWN : node, 'an object of settings', path);
     }
     for (const [name, value] of Object.entries(node)) {
       const key = prefix + name;
       if (key in FIELDS) out.push([key as ConfigKey, value]);
       else if (CONFIG_KEYS.some((k) => k.startsWith(`${key}.`))) walk(value, `${key}.`);
-      else throw new ConfigError(key, value, 'a known setting; see the configuration reference in the README', path);
+      else {
+        const names = [...new Set(CONFIG_KEYS.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length).split('.')[0] as string))];
+        const meant = closestName(name, names);
+        const hint =
+          meant !== undefined ? `did you mean ${prefix}${meant}?` : prefix === '' ? undefined : `the keys under ${prefix.slice(0, -1)} are ${names.join(', ')}`;
+        throw new ConfigError(key, NOT_SHOWN, unknownSetting(key, hint), path);
+      }
     }
   };
   walk(json, '');
   return out;
+}
+
+/** What an unknown setting is told: never its value, which may be a secret under a misspelt name. */
+function unknownSetting(name: string, hint: string | undefined): string {
+  return `a known setting (${name} is unknown${hint === undefined ? '' : `; ${hint}`}); see the configuration reference in the README`;
 }
 
 function finish(values: Map<ConfigKey, unknown>): Config {
@@ -128,17 +141,6 @@ function deepFreeze<T>(o: T): T {
     Object.freeze(o);
   }
   return o;
-}
-
-/** The config with secrets masked, for start-up lines, logs and the API. */
-export function redactConfig(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    const f = field(key);
-    const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
-    out[key] = f.secret === true ? (value === undefined ? undefined : '***') : value;
-  }
-  return out;
 }
 
 /** Reads one value by key, typed. */

@@ -2,12 +2,14 @@ import { durationMs, parseInterval, type DurationMs, type Interval } from '../do
 import {
   durationField,
   enumField,
+  hostPortListField,
   intField,
   intervalsField,
   listField,
   numberField,
   optionalStringField,
   stringField,
+  urlField,
   type Field,
 } from './field.ts';
 
@@ -102,7 +104,13 @@ export type FieldTable = { readonly [K in ConfigKey]: Field<At<Config, K>> };
 
 const HOST = /^[A-Za-z0-9.:[\]-]+$/;
 const SYMBOL = /^[A-Za-z0-9._:/^=-]{1,40}$/;
-const HOST_PORT = /^[A-Za-z0-9.[\]:-]+:\d{1,5}$/;
+const DAY_MS = 86_400_000;
+/**
+ * The longest bar: a day, the largest unit the rest of the project plans for (trades are
+ * partitioned by UTC day, lateness and disorder stop at a day, the server rolls up to 1h), and
+ * far below where a window's end stops being a safe integer and the checkpoint unreadable.
+ */
+const MAX_INTERVAL_MS = DAY_MS;
 
 /** Every configuration key, its default and its rules. Compiling fails if a key of Config is missing here. */
 export const FIELDS: FieldTable = {
@@ -121,7 +129,7 @@ export const FIELDS: FieldTable = {
   symbols: listField({
     description: 'symbols to subscribe to, as Finnhub names them',
     default: ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'],
-    item: SYMBOL,
+    item: (s) => SYMBOL.test(s),
     itemAllowed: 'symbols such as AAPL or BINANCE:BTCUSDT',
   }),
   dataDir: stringField({ description: 'state directory: SQLite file, checkpoints, stack data and logs', default: './.tickstream' }),
@@ -131,34 +139,41 @@ export const FIELDS: FieldTable = {
   intervals: intervalsField({
     description: 'bar intervals, tumbling and aligned to the UTC epoch',
     default: [parseInterval('5s'), parseInterval('1m')] as Interval[],
+    max: MAX_INTERVAL_MS,
   }),
-  lateness: durationField({ description: 'how far behind the newest event time a trade may arrive and still count', default: durationMs(10_000), min: 0, max: 86_400_000 }),
+  lateness: durationField({ description: 'how far behind the newest event time a trade may arrive and still count', default: durationMs(10_000), min: 0, max: DAY_MS }),
   flushInterval: durationField({ description: 'how often changed bars are written (update mode)', default: durationMs(1_000), min: 1, max: 3_600_000 }),
   partitions: intField({ description: 'partitions of the in-process log', default: 8, min: 1, max: 1024 }),
   logCapacity: intField({ description: 'records buffered per log partition before the producer is slowed down', default: 4_096, min: 16, max: 10_000_000 }),
   statusInterval: durationField({ description: 'how often the one-line status is printed; 0 turns it off', default: durationMs(5_000), min: 0, max: 3_600_000 }),
   logLevel: enumField({ description: 'log verbosity', default: 'info', values: LOG_LEVELS }),
-  'finnhub.url': stringField({ description: 'Finnhub WebSocket URL', default: 'wss://ws.finnhub.io', pattern: /^wss?:\/\/\S+$/, allowed: 'a ws:// or wss:// URL' }),
+  'finnhub.url': urlField({ description: 'Finnhub WebSocket URL', default: 'wss://ws.finnhub.io', schemes: ['ws', 'wss'], pattern: /^wss?:\/\/\S+$/, allowed: 'a ws:// or wss:// URL (a port, if given, from 1 to 65535)' }),
   'finnhub.token': optionalStringField({ description: 'Finnhub API key; never logged', default: undefined, secret: true, extraEnv: ['FINNHUB_TOKEN'] }),
   'simulator.host': stringField({ description: 'address the simulator binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),
   'simulator.port': intField({ description: 'simulator WebSocket port (Finnhub protocol); 0 picks a free port', default: 8765, min: 0, max: 65535 }),
   'simulator.rate': intField({ description: 'simulated trades per second over all symbols; 0 = as fast as possible', default: 200, min: 0, max: 10_000_000 }),
   'simulator.seed': intField({ description: 'seed of the simulated market; the same seed gives the same trades', default: 42, min: 0, max: 2 ** 31 - 1 }),
-  'simulator.disorder': durationField({ description: 'largest step back in event time between simulated trades', default: durationMs(250), min: 0, max: 86_400_000 }),
+  'simulator.disorder': durationField({ description: 'largest step back in event time between simulated trades', default: durationMs(250), min: 0, max: DAY_MS }),
   'simulator.batch': intField({ description: 'most trades in one simulated message', default: 50, min: 1, max: 10_000 }),
   'replay.file': optionalStringField({ description: 'NDJSON file of trades to replay (source=replay)', default: undefined }),
   'replay.speed': numberField({ description: 'replay speed factor; 0 = as fast as possible', default: 1, min: 0, max: 1_000_000 }),
-  'kafka.brokers': listField({ description: 'Kafka bootstrap servers', default: ['127.0.0.1:9092'], item: HOST_PORT, itemAllowed: 'host:port' }),
+  'kafka.brokers': hostPortListField({ description: 'Kafka bootstrap servers', default: ['127.0.0.1:9092'] }),
   'kafka.clientId': stringField({ description: 'Kafka client id', default: 'tickstream' }),
   'kafka.groupId': stringField({ description: 'consumer group of the TS engine', default: 'tickstream-engine' }),
   'kafka.format': enumField({ description: 'wire format of market.trades', default: 'avro', values: WIRE_FORMATS }),
   'kafka.topicPartitions': intField({ description: 'partitions of the topics created by the stack', default: 6, min: 1, max: 1000 }),
-  'kafka.retention': durationField({ description: 'retention of the topics created by the stack', default: durationMs(86_400_000), min: 60_000, max: 365 * 86_400_000 }),
+  'kafka.retention': durationField({ description: 'retention of the topics created by the stack', default: durationMs(DAY_MS), min: 60_000, max: 365 * DAY_MS }),
   'kafka.spoolLimit': intField({ description: 'most trades kept on disk while Kafka is unreachable', default: 5_000_000, min: 1_000, max: 1_000_000_000 }),
-  'cassandra.contactPoints': listField({ description: 'Cassandra contact points', default: ['127.0.0.1:9042'], item: HOST_PORT, itemAllowed: 'host:port' }),
+  'cassandra.contactPoints': hostPortListField({ description: 'Cassandra contact points', default: ['127.0.0.1:9042'] }),
   'cassandra.localDataCenter': stringField({ description: 'Cassandra local data center', default: 'datacenter1' }),
   'cassandra.keyspace': stringField({ description: 'Cassandra keyspace', default: 'market', pattern: /^[a-z][a-z0-9_]{0,47}$/, allowed: 'a lower-case CQL identifier' }),
-  'spark.connectUrl': stringField({ description: 'Spark Connect server of the Spark engine', default: 'sc://127.0.0.1:15002', pattern: /^sc:\/\/\S+$/, allowed: 'an sc://host:port URL' }),
+  'spark.connectUrl': urlField({
+    description: 'Spark Connect server of the Spark engine',
+    default: 'sc://127.0.0.1:15002',
+    schemes: ['sc'],
+    pattern: /^sc:\/\/\S+$/,
+    allowed: 'an sc://host:port URL with a port from 1 to 65535',
+  }),
   'spark.maxOffsetsPerTrigger': intField({
     description: 'most Kafka records one Spark micro-batch reads, to bound memory while a job catches up on a backlog; 0 = no bound (every batch reads all that is there, which keeps the bars exact)',
     default: 0,

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { test } from 'node:test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,4 +46,123 @@ test('the embedded profile refuses to split its in-process log across processes'
   const r = tickstream(['produce']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /profile="embedded".*cluster/);
+});
+
+/** A fresh data dir under the OS temp dir, removed after the test. */
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A port on 127.0.0.1 that a server of the test holds until the test ends. */
+async function portInUse(t: TestContext): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The process failed with `status` and printed exactly one line, `tickstream: …`, matching `pattern`. */
+function assertOneLine(r: { status: number | null; stderr: string }, status: number, pattern: RegExp): void {
+  assert.equal(r.status, status, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] ?? '', pattern);
+}
+
+test('a Kafka that does not answer stops produce, process and run with one line naming the brokers', async (t) => {
+  const brokers = `127.0.0.1:${await closedPort()}`;
+  const dataDir = tempDir(t);
+  const common = ['--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
+  for (const command of ['produce', 'process', 'run']) {
+    const r = tickstream([command, ...common]);
+    assertOneLine(r, 1, new RegExp(`^tickstream: Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; is it running\\? \\(tickstream stack up kafka\\)$`));
+  }
+});
+
+test('an HTTP port in use stops run, serve and replay with one line naming host:port and --port', async (t) => {
+  const port = await portInUse(t);
+  const dataDir = tempDir(t);
+  const file = join(dataDir, 'trades.ndjson');
+  writeFileSync(file, '');
+  const common = ['--data-dir', dataDir, '--port', String(port), '--log-level', 'silent'];
+  for (const args of [['run', '--simulator-port', '0'], ['serve'], ['replay', file]]) {
+    const r = tickstream([...args, ...common]);
+    assertOneLine(r, 1, new RegExp(`^tickstream: the HTTP server could not listen on 127\\.0\\.0\\.1:${port}: address already in use \\(another tickstream running\\? choose a port with --port\\)$`));
+  }
+});
+
+test('a host that does not resolve stops with one line naming it', (t) => {
+  const r = tickstream(['run', '--host', '999.999.999.999', '--data-dir', tempDir(t), '--port', '0', '--simulator-port', '0', '--log-level', 'silent']);
+  assertOneLine(r, 1, /^tickstream: the HTTP server could not listen on 999\.999\.999\.999:0: .*--host/);
+});
+
+test('a data dir that is a file, or below one, stops with one line naming it', (t) => {
+  const file = join(tempDir(t), 'afile');
+  writeFileSync(file, 'not a directory');
+  for (const dataDir of [file, join(file, 'below')]) {
+    const r = tickstream(['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent']);
+    assertOneLine(r, 1, new RegExp(`^tickstream: cannot use the data dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not a directory$`));
+  }
+});
+
+test('stack logs -n takes a whole number of lines; anything else is one line from the parser', () => {
+  for (const lines of ['abc', '-5', '1.5']) {
+    const r = tickstream(['stack', 'logs', 'kafka', '-n', lines]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^error: option '-n, --lines <n>' argument '${lines}' is invalid\\. expected a whole number`));
+  }
+});
+
+test('a misspelt command is an unknown command, with a suggestion, not an argument of run', () => {
+  const r = tickstream(['simualte']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^error: unknown command 'simualte'\n\(Did you mean simulate\?\)/);
+  const far = tickstream(['zzz']);
+  assert.equal(far.status, 1, far.stderr);
+  assert.match(far.stderr, /^error: unknown command 'zzz'\n/);
+  assert.doesNotMatch(far.stderr, /Did you mean/);
+});
+
+test('run stays the default command: flags alone, or nothing at all, reach it', () => {
+  const flags = tickstream(['--lateness', 'soon']);
+  assert.equal(flags.status, 2, flags.stderr);
+  assert.match(flags.stderr, /lateness="soon"/);
+  const none = tickstream([], { TICKSTREAM_LATENESS: 'soon' });
+  assert.equal(none.status, 2, none.stderr);
+  assert.match(none.stderr, /lateness="soon"/);
+  const extra = tickstream(['run', 'simualte']);
+  assert.equal(extra.status, 1, extra.stderr);
+  assert.match(extra.stderr, /too many arguments for 'run'/);
+});
+
+test('replay --exit of a file that cannot be read exits non-zero with one line naming the file', (t) => {
+  const dataDir = tempDir(t);
+  const directory = join(dataDir, 'trades.ndjson');
+  mkdirSync(directory);
+  for (const file of [directory, join(dataDir, 'missing.ndjson')]) {
+    const r = tickstream(['replay', file, '--exit', '--data-dir', dataDir, '--port', '0', '--log-level', 'silent']);
+    assert.notEqual(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /replay finished/);
+    assertOneLine(r, r.status ?? 1, new RegExp(`^tickstream: .*replay\\.file="${file}".*`));
+  }
+});
+
+test("--version prints this package's version, not npm_package_version of whichever package ran the script", () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const r = tickstream(['--version'], { npm_package_version: '9.9.9-other' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), version);
 });

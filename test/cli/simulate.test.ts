@@ -52,4 +52,6 @@ test('tickstream simulate rejects a bad flag value with a line naming the key', 
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.notEqual(code, 0);
   assert.match(stderr, /simulator\.rate/);
+  // The flag as simulate spells it, not the --simulator-rate of the pipeline commands.
+  assert.match(stderr, /\(from --rate\)/);
 });

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
 import { envName, flagName, loadConfig, redactConfig } from '../../src/config/index.ts';
 
+const configError = (message: RegExp) => (e: unknown): boolean => e instanceof ConfigError && message.test(e.message);
+
 const emptyDir = (): string => mkdtempSync(join(tmpdir(), 'tickstream-config-'));
 
 test('defaults give the embedded profile with the simulator', () => {
@@ -60,7 +62,7 @@ test('a bad value names the key, the value and what is allowed', () => {
 test('the config file rejects unknown keys and malformed JSON with the path', () => {
   const dir = emptyDir();
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ simulator: { rat: 5 } }));
-  assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'bad.json' }), /simulator\.rat=5 \(from .*bad\.json\)/);
+  assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'bad.json' }), /simulator\.rat=<not shown> \(from .*bad\.json\).*did you mean simulator\.rate\?/);
   writeFileSync(join(dir, 'broken.json'), '{ "port": ');
   assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'broken.json' }), /config file=.*broken\.json.*readable JSON/);
 });
@@ -75,4 +77,100 @@ test('flag and environment names follow the config key', () => {
 test('the CI switch TICKSTREAM_STACK_REQUIRED is not mistaken for an unknown setting', () => {
   const config = loadConfig({ env: { TICKSTREAM_STACK_REQUIRED: '1', TICKSTREAM_PORT: '9001' }, cwd: tmpdir() });
   assert.equal(config.port, 9001);
+});
+
+test('a bare 0 from a flag or the environment is a zero duration where zero is allowed', () => {
+  const fromFlags = loadConfig({ env: {}, cwd: emptyDir(), flags: { statusInterval: '0', lateness: '0', 'simulator.disorder': ' 0' } });
+  assert.equal(fromFlags.statusInterval, 0);
+  assert.equal(fromFlags.lateness, 0);
+  assert.equal(fromFlags.simulator.disorder, 0);
+  const fromEnv = loadConfig({ env: { TICKSTREAM_STATUS_INTERVAL: '0', TICKSTREAM_LATENESS: '0', TICKSTREAM_SIMULATOR_DISORDER: '0' }, cwd: emptyDir() });
+  assert.deepEqual([fromEnv.statusInterval, fromEnv.lateness, fromEnv.simulator.disorder], [0, 0, 0]);
+});
+
+test('a bare 0 stays out of range where a duration must be positive, and other unit-less numbers stay invalid', () => {
+  const load = (flags: Parameters<typeof loadConfig>[0] & object): unknown => loadConfig({ env: {}, cwd: emptyDir(), ...flags });
+  assert.throws(() => load({ flags: { flushInterval: '0' } }), configError(/^invalid config flushInterval="0" \(from --flush-interval\): expected a duration .*\(from 1ms to 3600000ms\)$/));
+  assert.throws(() => load({ flags: { lateness: '5' } }), configError(/lateness="5" \(from --lateness\): expected a duration/));
+  assert.throws(() => load({ env: { TICKSTREAM_STATUS_INTERVAL: '00' } }), configError(/statusInterval="00" \(from TICKSTREAM_STATUS_INTERVAL\)/));
+  assert.throws(() => load({ flags: { intervals: '0' } }), configError(/intervals="0"/));
+});
+
+test('a host:port list rejects a port outside 1 to 65535 at load, naming the key, the value and the range', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object): unknown => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  assert.throws(
+    () => load({ flags: { 'kafka.brokers': '127.0.0.1:99999' } }),
+    configError(/^invalid config kafka\.brokers="127\.0\.0\.1:99999" \(from --kafka-brokers\): expected a comma-separated list of host:port with a port from 1 to 65535/),
+  );
+  assert.throws(() => load({ flags: { 'kafka.brokers': 'a:9092,b:0' } }), configError(/kafka\.brokers="a:9092,b:0"/));
+  assert.throws(() => load({ env: { TICKSTREAM_CASSANDRA_CONTACT_POINTS: 'db:0' } }), configError(/cassandra\.contactPoints="db:0" \(from TICKSTREAM_CASSANDRA_CONTACT_POINTS\)/));
+  assert.throws(() => load({ flags: { 'cassandra.contactPoints': 'db:65536' } }), configError(/cassandra\.contactPoints="db:65536"/));
+  assert.throws(() => load({ flags: { 'spark.connectUrl': 'sc://spark:0' } }), configError(/spark\.connectUrl="sc:\/\/spark:0".*port from 1 to 65535/));
+  assert.throws(() => load({ flags: { 'finnhub.url': 'wss://ws.finnhub.io:99999' } }), configError(/finnhub\.url="wss:\/\/ws\.finnhub\.io:99999"/));
+  const ok = loadConfig({
+    env: {},
+    cwd: emptyDir(),
+    flags: { 'kafka.brokers': 'k1:1,[::1]:65535', 'cassandra.contactPoints': 'db:9042', 'spark.connectUrl': 'sc://spark/;user_id=me', 'finnhub.url': 'wss://ws.finnhub.io:443' },
+  });
+  assert.deepEqual(ok.kafka.brokers, ['k1:1', '[::1]:65535']);
+  assert.equal(ok.spark.connectUrl, 'sc://spark/;user_id=me');
+});
+
+test('an unknown setting is named and a likely key suggested, but its value is never printed', () => {
+  const dir = emptyDir();
+  const cases: [Parameters<typeof loadConfig>[0] & object, RegExp][] = [
+    [
+      { env: { TICKSTREAM_FINHUB_TOKEN: 'sk_live_SECRET123' } },
+      /^invalid config TICKSTREAM_FINHUB_TOKEN=<not shown> \(from environment\): expected a known setting \(TICKSTREAM_FINHUB_TOKEN is unknown; did you mean TICKSTREAM_FINNHUB_TOKEN\?\)/,
+    ],
+    [{ env: { TICKSTREAM_WHATEVER: 'sk_live_SECRET123' } }, /TICKSTREAM_WHATEVER=<not shown> \(from environment\): expected a known setting \(TICKSTREAM_WHATEVER is unknown\)/],
+  ];
+  writeFileSync(join(dir, 'typo.json'), JSON.stringify({ finnhub: { tokn: 'sk_live_SECRET123' } }));
+  cases.push([{ file: 'typo.json' }, /finnhub\.tokn=<not shown> \(from .*typo\.json\): .*did you mean finnhub\.token\?/]);
+  writeFileSync(join(dir, 'other.json'), JSON.stringify({ finnhub: { apikey: 'sk_live_SECRET123' } }));
+  cases.push([{ file: 'other.json' }, /finnhub\.apikey=<not shown> .*the keys under finnhub are url, token/]);
+  writeFileSync(join(dir, 'number.json'), JSON.stringify({ finnhub: { token: 4242424242 } }));
+  cases.push([{ file: 'number.json' }, /^invalid config finnhub\.token=<not shown> \(from number\.json\): expected a string$/]);
+  writeFileSync(join(dir, 'section.json'), JSON.stringify({ finnhub: 'sk_live_SECRET123' }));
+  cases.push([{ file: 'section.json' }, /^invalid config finnhub=<not shown> \(from .*section\.json\): expected an object of settings$/]);
+  writeFileSync(join(dir, 'syntax.json'), '{ "finnhub": { "token": sk_live_SECRET123 } }');
+  cases.push([{ file: 'syntax.json' }, /config file=.*syntax\.json.*readable JSON file \(.*not valid JSON\)/]);
+  for (const [inputs, message] of cases) {
+    assert.throws(
+      () => loadConfig({ env: {}, cwd: dir, ...inputs }),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message) && !/sk_live|SECRET|4242/.test(e.message),
+      String(message),
+    );
+  }
+});
+
+test('a URL in a bad value is printed without its credentials', () => {
+  assert.throws(
+    () => loadConfig({ env: {}, cwd: emptyDir(), flags: { 'finnhub.url': 'wss://user:pw@ws.finnhub.io:99999/?token=urlsecret' } }),
+    configError(/^invalid config finnhub\.url="wss:\/\/user:\*\*\*@ws\.finnhub\.io:99999\/\?token=\*\*\*" \(from --finnhub-url\)/),
+  );
+});
+
+test('bar intervals stop at one day, and the error says so', () => {
+  const c = loadConfig({ env: {}, cwd: emptyDir(), flags: { intervals: '5s,1d,24h' } });
+  assert.deepEqual(c.intervals.map((i) => i.label), ['5s', '1d']);
+  for (const intervals of ['5s,200000000d', '86400001ms', '25h', '2d']) {
+    assert.throws(
+      () => loadConfig({ env: {}, cwd: emptyDir(), flags: { intervals } }),
+      configError(new RegExp(`^invalid config intervals="${intervals}" \\(from --intervals\\): expected .*each from 1ms to 1d$`)),
+      intervals,
+    );
+  }
+  assert.throws(() => loadConfig({ env: { TICKSTREAM_INTERVALS: '1m,48h' }, cwd: emptyDir() }), configError(/from TICKSTREAM_INTERVALS.*to 1d/));
+});
+
+test('a flag a command spells its own way is named that way in errors', () => {
+  const load = (command?: string): unknown => loadConfig({ env: {}, cwd: emptyDir(), flags: { 'simulator.port': '99999' }, ...(command === undefined ? {} : { command }) });
+  assert.throws(() => load('simulate'), configError(/^invalid config simulator\.port="99999" \(from --port\): expected an integer from 0 to 65535$/));
+  assert.throws(() => load('run'), configError(/simulator\.port="99999" \(from --simulator-port\)/));
+  assert.throws(() => load(), configError(/simulator\.port="99999" \(from --simulator-port\)/));
+  assert.throws(
+    () => loadConfig({ env: {}, cwd: emptyDir(), flags: { 'simulator.host': 'not a host' }, command: 'simulate' }),
+    configError(/simulator\.host="not a host" \(from --host\)/),
+  );
 });

@@ -1,0 +1,124 @@
+// Checks and wrappers for the start of a process: each turns a failure of its own part (the
+// data dir, the replay file, Kafka's topics, a listener) into one line saying what to change.
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
+import type { Config } from '../config/index.ts';
+import { ensureTradeTopics } from '../bus/index.ts';
+import { messageOf } from '../bus/kafka/kafka-options.ts';
+import { BusUnavailableError, ConfigError, StartError, TickstreamError } from '../errors.ts';
+
+/** The data dir holds the embedded store, the engine's checkpoint and the spool; one that cannot be made stops the start. */
+export function makeDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new StartError(`cannot use the data dir ${dataDir}: ${fileReason(error)}`, { cause: error });
+  }
+}
+
+function fileReason(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EEXIST':
+      return 'it exists and is not a directory';
+    case 'ENOTDIR':
+      return 'a part of its path is a file, not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * A replay file that opens but cannot be read (a directory) would only stop the replay with a
+ * log line after the rest has started, and `replay --exit` would report an empty replay.
+ */
+export function checkReplayFile(file: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    readSync(fd, Buffer.alloc(1), 0, 1, 0);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ConfigError('replay.file', file, `a readable NDJSON file of trades (${why})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Creates the trade topics; a Kafka that is not there is one line saying where, not the client's tree of errors. */
+export async function ensureTopics(config: Config): Promise<string[]> {
+  const { brokers, clientId, topicPartitions, retention } = config.kafka;
+  try {
+    return await ensureTradeTopics({ brokers, clientId }, { partitions: topicPartitions, retentionMs: retention });
+  } catch (error) {
+    if (error instanceof TickstreamError) throw error;
+    const at = `Kafka at ${brokers.join(',')}`;
+    if (!someError(error, (e) => KAFKA_UNREACHABLE.has(String((e as { code?: unknown }).code)))) {
+      throw new BusUnavailableError(`${at} did not create the trade topics: ${messageOf(error)}`, { cause: error });
+    }
+    throw new BusUnavailableError(`${at} did not answer (creating the trade topics): ${innermostMessage(error)}; is it running? (tickstream stack up kafka)`, {
+      cause: error,
+    });
+  }
+}
+
+/** @platformatic/kafka's codes for a broker that could not be connected to or did not answer in time. */
+const KAFKA_UNREACHABLE = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
+
+/** Whether the error, or one it aggregates or was caused by, matches. */
+function someError(error: unknown, match: (e: unknown) => boolean, depth = 0): boolean {
+  if (error === undefined || error === null || depth > 10) return false;
+  if (match(error)) return true;
+  const inner = error instanceof AggregateError ? (error.errors as unknown[]) : [];
+  const cause = error instanceof Error ? error.cause : undefined;
+  return [...inner, cause].some((e) => someError(e, match, depth + 1));
+}
+
+/** The first leaf of an error tree, e.g. `connect ECONNREFUSED 127.0.0.1:9092` under `metadata failed 3 times`. */
+function innermostMessage(error: unknown): string {
+  let current = error;
+  for (let depth = 0; depth < 10; depth++) {
+    const next: unknown = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] : current instanceof Error ? current.cause : undefined;
+    if (next === undefined || next === null) break;
+    current = next;
+  }
+  return current instanceof Error ? current.message : String(current);
+}
+
+/**
+ * Starts a listener of this process; a port in use or a host that does not resolve stops the
+ * start with one line naming host:port and the flag to change, instead of the socket's error.
+ */
+export async function listening<T>(what: string, host: string, port: number, portFlag: string, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    const reason = listenReason(error, portFlag);
+    if (reason === undefined) throw error;
+    const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    throw new StartError(`${what} could not listen on ${where}: ${reason}`, { cause: error });
+  }
+}
+
+/** Why binding failed, or undefined when the error is not the socket's (e.g. the store's, while seeding). */
+function listenReason(error: unknown, portFlag: string): string | undefined {
+  if (!(error instanceof Error) || error instanceof TickstreamError) return undefined;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (syscall !== 'listen' && syscall !== 'bind' && syscall !== 'getaddrinfo') return undefined;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `address already in use (another tickstream running? choose a port with ${portFlag})`;
+    case 'EACCES':
+      return `permission denied (ports below 1024 need privileges; choose a port with ${portFlag})`;
+    case 'EADDRNOTAVAIL':
+      return 'no interface of this machine has that address (choose a host with --host)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the host name does not resolve (choose a host with --host)';
+    default:
+      return error.message;
+  }
+}
