@@ -48,7 +48,7 @@ export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOpti
 export const sparkSessionIdFile = (config: Config): string => join(resolve(config.dataDir), 'spark', 'session-id');
 
 export interface SparkConnection {
-  /** Spark Connect URL; default the stack's `sc://127.0.0.1:15002` (no config key exists for it). */
+  /** Spark Connect URL; default `spark.connectUrl` of the config. */
   readonly url?: string;
   /** Default `<dataDir>/spark/session-id`. */
   readonly sessionIdFile?: string;

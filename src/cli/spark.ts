@@ -1,10 +1,10 @@
 import { Command, Option } from 'commander';
-import { sparkJobStatus, stopSparkJob, type SparkConnection, type SparkQueryReport } from '../app/spark-processor.ts';
+import { sparkJobStatus, stopSparkJob, type SparkQueryReport } from '../app/spark-processor.ts';
 import type { ConfigKey } from '../config/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 
-/** The data dir holds the session id that the process role's job runs in. */
-const KEYS: readonly ConfigKey[] = ['dataDir', 'logLevel'];
+/** The data dir holds the session id that the process role's job runs in; the URL is where Spark Connect is, as for `process`. */
+const KEYS: readonly ConfigKey[] = ['dataDir', 'logLevel', 'spark.connectUrl'];
 
 const cell = (v: string | number | undefined): string => (v === undefined ? '-' : String(v));
 const rate = (v: number | undefined): string | undefined => (v === undefined ? undefined : v.toFixed(1));
@@ -27,13 +27,14 @@ export function renderSparkStatus(reports: readonly SparkQueryReport[]): string 
   return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
-function connection(options: Record<string, unknown>): SparkConnection {
-  return typeof options['url'] === 'string' ? { url: options['url'] } : {};
+/** `--url` is the older spelling of `--spark-connect-url`; it goes through the same check. */
+function config(options: Record<string, unknown>) {
+  return configFromOptions(options, KEYS, typeof options['url'] === 'string' ? { 'spark.connectUrl': options['url'] } : {});
 }
 
 function sub(name: string, description: string): Command {
   return addConfigOptions(new Command(name).description(description), KEYS).addOption(
-    new Option('--url <sc-url>', 'Spark Connect server (default: the stack\'s sc://127.0.0.1:15002)'),
+    new Option('--url <sc-url>', 'the same as --spark-connect-url').hideHelp(),
   );
 }
 
@@ -42,13 +43,15 @@ export function sparkCommand(): Command {
   const status = sub('status', 'list the bar job\'s streaming queries with their last progress: input rows/s, batch duration, watermark')
     .addOption(new Option('--json', 'print JSON instead of a table'))
     .action(async (options: Record<string, unknown>) => {
-      const reports = await sparkJobStatus(configFromOptions(options, KEYS), connection(options));
+      const c = config(options);
+      const reports = await sparkJobStatus(c, {});
       process.stdout.write(options['json'] === true ? `${JSON.stringify(reports, null, 2)}\n` : renderSparkStatus(reports));
     });
 
   const stop = sub('stop', 'stop the bar job\'s streaming queries; they resume from their checkpoints when the job starts again').action(
     async (options: Record<string, unknown>) => {
-      const stopped = await stopSparkJob(configFromOptions(options, KEYS), connection(options));
+      const c = config(options);
+      const stopped = await stopSparkJob(c, {});
       process.stdout.write(stopped.length === 0 ? 'no bar-job queries were active\n' : stopped.map((name) => `stopped ${name}\n`).join(''));
     },
   );
