@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { startPipeline } from '../app/index.ts';
+import { SourceUnavailableError } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
+import { ReplaySource } from '../source/index.ts';
 import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 import { webRoot } from './web-root.ts';
@@ -27,6 +29,9 @@ export function replayCommand(): Command {
     if (options['exit'] === true) await Promise.race([done, untilSignal()]);
     else await untilSignal();
     await pipeline.close();
+    // With --exit a script reads the exit code: a file that failed partway is not a finished replay.
+    const failure = pipeline.source instanceof ReplaySource ? pipeline.source.failure : undefined;
+    if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${file} stopped at ${failure}`);
   });
   return cmd;
 }

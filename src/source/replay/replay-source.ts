@@ -94,6 +94,11 @@ export class ReplaySource implements TradeSource {
     return this.#done;
   }
 
+  /** Why reading the file stopped before its end, e.g. `line 1200: EIO: i/o error, read`; undefined while it has not. */
+  get failure(): string | undefined {
+    return this.#error === undefined ? undefined : `line ${this.#line}: ${this.#error}`;
+  }
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#cancelWait();

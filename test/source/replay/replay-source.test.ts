@@ -91,6 +91,19 @@ test('a missing file is a config error that names replay.file', async (t) => {
   await assert.rejects(new ReplaySource({ file: '', speed: 0 }).start(collector().sink), /replay\.file/);
 });
 
+test('a file that stops being readable after it opened ends the replay with a failure saying why', async (t) => {
+  // A directory opens for reading, and its first read fails: as a disk error would, later on.
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-replay-dir-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { source } = await replay(t, dir, 0);
+  await source.finished();
+  assert.match(source.failure ?? '', /^line 0: EISDIR/);
+  assert.match(source.status().detail, /stopped: EISDIR/);
+  const ok = await replay(t, writeLines(t, [JSON.stringify(record(1))]), 0);
+  await ok.source.finished();
+  assert.equal(ok.source.failure, undefined);
+});
+
 const LINES: [name: string, line: string, reason: RegExp | undefined][] = [
   ['a trade record', JSON.stringify(record(3)), undefined],
   ['a record with null conditions', '{"symbol":"X","price":1,"volume":0,"ts":5,"conditions":null}', undefined],
