@@ -1,4 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
+import { maskUrl } from '../../config/index.ts';
 import { systemClock, type Clock, type EpochMs, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
@@ -76,12 +77,13 @@ export class FinnhubClient implements TradeSource {
     try {
       url = new URL(options.url);
     } catch {
-      throw new ConfigError('finnhub.url', options.url, 'a ws:// or wss:// URL');
+      throw new ConfigError('finnhub.url', maskUrl(options.url), 'a ws:// or wss:// URL');
     }
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('finnhub.url', options.url, 'a ws:// or wss:// URL');
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new ConfigError('finnhub.url', maskUrl(options.url), 'a ws:// or wss:// URL');
     const shown = new URL(url);
     shown.searchParams.delete('token');
-    this.#displayUrl = shown.toString();
+    // Logged and shown on the dashboard: without the token, and with any password in it masked.
+    this.#displayUrl = maskUrl(shown.toString());
     if (options.token !== undefined && options.token !== '') url.searchParams.set('token', options.token);
     this.#url = url.toString();
     this.#token = url.searchParams.get('token') ?? undefined;

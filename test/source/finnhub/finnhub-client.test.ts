@@ -64,6 +64,12 @@ test('subscribes per symbol on connect, unsubscribes on close, and keeps the tok
   assert.ok(c.statuses.every((s) => !s.detail.includes('SECRET')));
 });
 
+test('a password in the URL is masked where the URL is shown (status and log lines), and the token left out', () => {
+  const client = new FinnhubClient({ url: 'ws://user:hunter2@127.0.0.1:1/?token=abc123', symbols: ['AAPL'], source: 'finnhub' });
+  assert.equal(client.status().detail, 'ws://user:***@127.0.0.1:1/');
+  assert.throws(() => new FinnhubClient({ url: 'http://user:hunter2@host/', symbols: ['AAPL'], source: 'finnhub' }), (e: Error) => !e.message.includes('hunter2') && /user:\*\*\*@/.test(e.message));
+});
+
 test('start resolves when nothing listens, and the client keeps retrying with the token hidden', async (t) => {
   const port = await freePort();
   const client = new FinnhubClient({
