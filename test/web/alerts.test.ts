@@ -44,3 +44,13 @@ test('a Spark late replay with gaps is reported; a whole one, or none (the TS en
   ]);
   assert.match(at(withReplay({ unreplayed: 0, mismatches: 1, unseen: 0 }))[0] ?? '', /1 disagreeing with Spark/);
 });
+
+test('an open stream without stats for more than 5 s is stalled; one that has just opened is not', () => {
+  const history = [{ atMs: 1_000, stats: stats() }];
+  assert.deepEqual(problems({ stream: 'open', source, history, nowMs: 6_000 }), [], 'five seconds of silence is still live');
+  assert.deepEqual(problems({ stream: 'open', source, history, nowMs: 41_000 }), ['Live stream stalled: no update for 40 s; what is shown may be out of date']);
+  // Reopened after an outage: the last stats are old, but the stream opened a moment ago.
+  assert.deepEqual(problems({ stream: 'open', streamOpenedAtMs: 40_000, source, history, nowMs: 41_000 }), []);
+  // A closed stream says so once, not also that it is stalled.
+  assert.deepEqual(problems({ stream: 'reconnecting', source, history, nowMs: 41_000 }), ['Live stream disconnected; reconnecting…']);
+});

@@ -3,8 +3,13 @@ import type { LateReplayWire, SourceStatus, StatsWire, StreamState } from './api
 /** Invalid or late trades counted within this window raise the banner. */
 export const RECENT_WINDOW_MS = 15_000;
 
+/** The server sends stats once a second; an open stream this long without any is stalled. */
+export const STALL_MS = 5_000;
+
 export interface HealthInputs {
   readonly stream: StreamState;
+  /** When the stream last opened: a stream that has just opened is not stalled yet. */
+  readonly streamOpenedAtMs?: number;
   readonly source: SourceStatus | undefined;
   /** Stats frames, oldest first, with the time each arrived. */
   readonly history: readonly { readonly atMs: number; readonly stats: StatsWire }[];
@@ -23,10 +28,23 @@ export function sourceIsHealthy(s: SourceStatus | undefined): boolean {
   return s !== undefined && (s.state === 'connected' || s.state === 'finished');
 }
 
+/**
+ * How long an open stream has gone without a stats frame, when that is longer than STALL_MS:
+ * a server that hangs, or a proxy that holds the connection, leaves it open but silent.
+ */
+export function streamStalledMs(h: HealthInputs): number | undefined {
+  if (h.stream !== 'open') return undefined;
+  const last = Math.max(h.history[h.history.length - 1]?.atMs ?? 0, h.streamOpenedAtMs ?? 0);
+  const silent = h.nowMs - last;
+  return silent > STALL_MS ? silent : undefined;
+}
+
 /** What is wrong right now, one line each; empty when all is well. */
 export function problems(h: HealthInputs): string[] {
   const out: string[] = [];
   if (h.stream !== 'open') out.push(h.stream === 'connecting' ? 'Connecting to the live stream…' : 'Live stream disconnected; reconnecting…');
+  const stalled = streamStalledMs(h);
+  if (stalled !== undefined) out.push(`Live stream stalled: no update for ${Math.floor(stalled / 1000)} s; what is shown may be out of date`);
   const s = h.source;
   if (s !== undefined && !sourceIsHealthy(s)) {
     out.push(`Source ${s.state}${s.detail === '' ? '' : `: ${s.detail}`}`);

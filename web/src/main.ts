@@ -1,6 +1,6 @@
 import './styles.css';
 import { parseInterval, type Interval } from '../../src/domain/interval.ts';
-import { problems, sourceIsHealthy, sourceLabel } from './alerts.ts';
+import { problems, sourceIsHealthy, sourceLabel, streamStalledMs } from './alerts.ts';
 import { api, type IntervalLists, type SourceStatus, type StatsWire } from './api.ts';
 import { FrameBatcher } from './frame-batcher.ts';
 import { HealthPlots } from './health.ts';
@@ -66,6 +66,7 @@ class Dashboard {
   #streamState: StreamState = 'connecting';
   #source: SourceStatus | undefined;
   readonly #stats: { atMs: number; stats: StatsWire }[] = [];
+  #streamOpenedAtMs = 0;
   #helloCount = 0;
   #lastError = '';
 
@@ -191,6 +192,7 @@ class Dashboard {
       },
       stats: (s) => this.#onStats(s),
       state: (state) => {
+        if (state === 'open' && this.#streamState !== 'open') this.#streamOpenedAtMs = Date.now();
         this.#streamState = state;
         this.#renderStatus();
       },
@@ -236,15 +238,17 @@ class Dashboard {
   readonly #renderHealth = (): void => this.#health.render();
 
   #renderStatus(): void {
-    const issues = problems({ stream: this.#streamState, source: this.#source, history: this.#stats, nowMs: Date.now() });
+    const health = { stream: this.#streamState, streamOpenedAtMs: this.#streamOpenedAtMs, source: this.#source, history: this.#stats, nowMs: Date.now() };
+    const issues = problems(health);
+    const live = this.#streamState === 'open' && streamStalledMs(health) === undefined;
     if (this.#lastError !== '') issues.push(this.#lastError);
     this.#banner.hidden = issues.length === 0;
     this.#banner.textContent = issues.join(' · ');
     this.#sourceBadge.textContent = sourceLabel(this.#source);
     this.#sourceBadge.className = `badge ${sourceIsHealthy(this.#source) ? 'ok' : 'bad'}`;
     this.#sourceBadge.title = this.#source?.detail ?? '';
-    this.#streamBadge.textContent = this.#streamState === 'open' ? 'live' : this.#streamState;
-    this.#streamBadge.className = `badge ${this.#streamState === 'open' ? 'ok' : 'bad'}`;
+    this.#streamBadge.textContent = live ? 'live' : this.#streamState === 'open' ? 'stalled' : this.#streamState;
+    this.#streamBadge.className = `badge ${live ? 'ok' : 'bad'}`;
   }
 
   #reportError(e: unknown): void {
