@@ -3,7 +3,7 @@
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import type { Config } from '../config/index.ts';
 import { ensureTradeTopics } from '../bus/index.ts';
-import { messageOf } from '../bus/kafka/kafka-options.ts';
+import { findKafkaError, messageOf } from '../bus/kafka/kafka-options.ts';
 import { BusUnavailableError, ConfigError, StartError, TickstreamError } from '../errors.ts';
 
 /** The data dir holds the embedded store, the engine's checkpoint and the spool; one that cannot be made stops the start. */
@@ -56,7 +56,7 @@ export async function ensureTopics(config: Config): Promise<string[]> {
   } catch (error) {
     if (error instanceof TickstreamError) throw error;
     const at = `Kafka at ${brokers.join(',')}`;
-    if (!someError(error, (e) => KAFKA_UNREACHABLE.has(String((e as { code?: unknown }).code)))) {
+    if (!KAFKA_UNREACHABLE.some((code) => findKafkaError(error, 'code', code) !== undefined)) {
       throw new BusUnavailableError(`${at} did not create the trade topics: ${messageOf(error)}`, { cause: error });
     }
     throw new BusUnavailableError(`${at} did not answer (creating the trade topics): ${innermostMessage(error)}; is it running? (tickstream stack up kafka)`, {
@@ -66,16 +66,7 @@ export async function ensureTopics(config: Config): Promise<string[]> {
 }
 
 /** @platformatic/kafka's codes for a broker that could not be connected to or did not answer in time. */
-const KAFKA_UNREACHABLE = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
-
-/** Whether the error, or one it aggregates or was caused by, matches. */
-function someError(error: unknown, match: (e: unknown) => boolean, depth = 0): boolean {
-  if (error === undefined || error === null || depth > 10) return false;
-  if (match(error)) return true;
-  const inner = error instanceof AggregateError ? (error.errors as unknown[]) : [];
-  const cause = error instanceof Error ? error.cause : undefined;
-  return [...inner, cause].some((e) => someError(e, match, depth + 1));
-}
+const KAFKA_UNREACHABLE = ['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT'];
 
 /** The first leaf of an error tree, e.g. `connect ECONNREFUSED 127.0.0.1:9092` under `metadata failed 3 times`. */
 function innermostMessage(error: unknown): string {

@@ -12,7 +12,7 @@ import { toTradeRecord } from '../../domain/index.ts';
 import { BusUnavailableError, InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS } from '../bus.ts';
-import { clientBase, closeClient, messageOf, type KafkaConnection } from './kafka-options.ts';
+import { clientBase, closeClient, findKafkaError, messageOf, type KafkaConnection } from './kafka-options.ts';
 import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
@@ -473,13 +473,9 @@ function add(m: Map<string, Set<number>>, topic: string, partition: number): voi
 }
 
 
-function isApiError(error: unknown, apiId: string): boolean {
-  const find = (error as { findBy?: (property: string, value: unknown) => unknown } | null)?.findBy;
-  const found: unknown = typeof find === 'function' ? find.call(error, 'apiId', apiId) : null;
-  return found !== null && found !== undefined;
-}
+const isApiError = (error: unknown, apiId: string): boolean => findKafkaError(error, 'apiId', apiId) !== undefined;
 
 function brokerMessage(error: unknown, apiId: string): string {
-  const found = (error as { findBy: (property: string, value: unknown) => { serverErrorMessage?: string | null; message: string } | null }).findBy('apiId', apiId);
+  const found = findKafkaError(error, 'apiId', apiId);
   return found?.serverErrorMessage ?? `${apiId} (${found?.message ?? messageOf(error)})`;
 }

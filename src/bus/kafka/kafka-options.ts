@@ -41,6 +41,22 @@ export function clientBase(connection: KafkaConnection, suffix: string, requestT
   };
 }
 
+/** What the client's errors carry that callers read: a broker's own message, for one. */
+export interface KafkaErrorLike {
+  readonly message: string;
+  readonly serverErrorMessage?: string | null;
+}
+
+/**
+ * The error in the client's error tree (a MultipleErrors and what it holds, through the
+ * client's own `findBy`) whose `property` is `value`, e.g. `apiId` 'TOPIC_ALREADY_EXISTS' or
+ * `code` 'PLT_KFK_NETWORK'; undefined when there is none or the error is not the client's.
+ */
+export function findKafkaError(error: unknown, property: string, value: unknown): KafkaErrorLike | undefined {
+  const find = (error as { findBy?: (property: string, value: unknown) => KafkaErrorLike | null } | null)?.findBy;
+  return (typeof find === 'function' ? find.call(error, property, value) : null) ?? undefined;
+}
+
 export function messageOf(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) {
     return `${error.message} (${error.errors.map((e: unknown) => messageOf(e)).join('; ')})`;

@@ -1,6 +1,6 @@
 import { Producer, type Partitioner } from '@platformatic/kafka';
 import type { Logger } from '../../observability/index.ts';
-import { ACKS_ALL, clientBase, closeClient, symbolPartitioner, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { ACKS_ALL, clientBase, closeClient, findKafkaError, symbolPartitioner, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
 import type { SpooledRecord } from './trade-spool.ts';
 
 /** Sends one batch of encoded records to a topic; rejects when Kafka did not acknowledge them all. */
@@ -67,10 +67,7 @@ export class ClientSender implements RecordSender {
    * then be written twice: the price of not losing it.)
    */
   #afterFailure(error: unknown): void {
-    const find = (error as { findBy?: (p: string, v: unknown) => unknown }).findBy;
-    const fatal = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'].some(
-      (id) => typeof find === 'function' && find.call(error, 'apiId', id) !== null && find.call(error, 'apiId', id) !== undefined,
-    );
+    const fatal = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'].some((id) => findKafkaError(error, 'apiId', id) !== undefined);
     if (!fatal) return;
     this.#log.warn('producer state rejected by the broker; starting a new producer id');
     const old = this.#client;
