@@ -1,5 +1,5 @@
 export * from './schema.ts';
-export { loadConfig, envName, CONFIG_KEYS, CONFIG_FILE, configValue, type ConfigInputs } from './load.ts';
+export { loadConfig, envName, CONFIG_KEYS, CONFIG_FILE, type ConfigInputs } from './load.ts';
 export { flagName, flagOf, COMMAND_FLAGS } from './command-flags.ts';
 export { redactConfig, maskUrl } from './redact.ts';
 export { FIELDS as CONFIG_FIELDS } from './schema.ts';

@@ -142,8 +142,3 @@ function deepFreeze<T>(o: T): T {
   }
   return o;
 }
-
-/** Reads one value by key, typed. */
-export function configValue<K extends ConfigKey>(config: Config, key: K): unknown {
-  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
-}

@@ -1,5 +1,5 @@
 import type { Field } from './field.ts';
-import { FIELDS, type Config, type ConfigKey } from './schema.ts';
+import { configValue, FIELDS, type Config, type ConfigKey } from './schema.ts';
 
 export const MASK = '***';
 
@@ -45,7 +45,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(FIELDS) as ConfigKey[]) {
     const field = FIELDS[key] as Field<unknown>;
-    const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
+    const value = configValue(config, key);
     out[key] = field.secret === true ? (value === undefined ? undefined : MASK) : maskValue(value);
   }
   return out;

@@ -100,6 +100,11 @@ type At<T, Path extends string> = Path extends `${infer H}.${infer R}`
     : never;
 
 export type ConfigKey = Leaves<Config>;
+
+/** Reads one value by key (`kafka.brokers` → config.kafka.brokers). */
+export function configValue(config: Config, key: ConfigKey): unknown {
+  return key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], config);
+}
 export type FieldTable = { readonly [K in ConfigKey]: Field<At<Config, K>> };
 
 const HOST = /^[A-Za-z0-9.:[\]-]+$/;
