@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../observability/index.ts';
 import { BadRequest } from './query-params.ts';
 
 /** The JSON body of every error answer: a stable code and a sentence for people. */
@@ -9,8 +10,22 @@ export interface ErrorBody {
   readonly message: string;
 }
 
+/**
+ * The answer to an error a route's handler did not map itself: a BadRequest is a 400 naming
+ * the parameter, fastify's own 4xx get clientErrorBody, anything else is a 500 logged as `failed`.
+ */
+export function replyError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, log: Logger, failed: string): FastifyReply {
+  if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: error.message } satisfies ErrorBody);
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status >= 500) {
+    log.error(failed, { url: request.url, error: error.message });
+    return reply.code(500).send({ error: 'internal', message: 'internal server error' } satisfies ErrorBody);
+  }
+  return reply.code(status).send(clientErrorBody(status, error, request));
+}
+
 /** fastify's own 4xx errors, as codes of ours and messages that say what to change. */
-export function clientErrorBody(status: number, error: FastifyError, request: FastifyRequest): ErrorBody {
+function clientErrorBody(status: number, error: FastifyError, request: FastifyRequest): ErrorBody {
   switch (status) {
     case 403:
       return { error: 'forbidden', message: `${pathOf(request.url)} is outside what this server serves` };

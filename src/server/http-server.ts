@@ -12,7 +12,7 @@ import type { SourceStatus } from '../source/source.ts';
 import type { Store, StoredTrade } from '../store/store.ts';
 import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
-import { clientError, clientErrorBody, frameworkError, pathOf, routeMethods } from './http-errors.ts';
+import { clientError, frameworkError, pathOf, replyError, routeMethods } from './http-errors.ts';
 import { createMetrics } from './metrics.ts';
 import { BadRequest, intParam, oneOfParam, optionalIntParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
 import { rollupBars, rollupPlans, type RollupPlan } from './rollup.ts';
@@ -82,17 +82,11 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const methodsOf = routeMethods(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: error.message });
     if (error instanceof TickstreamError && error.code === 'TICKSTREAM_STORE_UNAVAILABLE') {
       log.warn('store unavailable', { url: request.url, error: error.message });
       return reply.code(503).send({ error: 'store_unavailable', message: error.message });
     }
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) {
-      log.error('request failed', { url: request.url, error: error.message });
-      return reply.code(500).send({ error: 'internal', message: 'internal server error' });
-    }
-    return reply.code(status).send(clientErrorBody(status, error, request));
+    return replyError(error, request, reply, log, 'request failed');
   });
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url);

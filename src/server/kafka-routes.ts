@@ -9,7 +9,7 @@ import type {
 } from '../bus/index.ts';
 import { TickstreamError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
-import { clientErrorBody, parseJsonBody } from './http-errors.ts';
+import { parseJsonBody, replyError } from './http-errors.ts';
 import { BadRequest, intParam, optionalIntParam, optionalTimeParam, type Query } from './query-params.ts';
 
 /** What the console routes need from the cluster; the bus's KafkaConsole is the real one. */
@@ -119,7 +119,6 @@ export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger, hos
 
     // The plugin is its own fastify context, so this handler answers for these routes only.
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: error.message });
       if (error instanceof TickstreamError && error.code === 'TICKSTREAM_INPUT_INVALID') {
         return reply.code(400).send({ error: 'bad_request', message: error.message });
       }
@@ -127,12 +126,7 @@ export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger, hos
         log.warn('kafka unavailable', { url: request.url, error: error.message });
         return reply.code(503).send({ error: 'kafka_unavailable', message: error.message });
       }
-      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-      if (status >= 500) {
-        log.error('kafka console request failed', { url: request.url, error: error.message });
-        return reply.code(500).send({ error: 'internal', message: 'internal server error' });
-      }
-      return reply.code(status).send(clientErrorBody(status, error, request));
+      return replyError(error, request, reply, log, 'kafka console request failed');
     });
     // fastify reads text/plain as a string by default; this API takes JSON only, so other types get 415.
     app.removeContentTypeParser('text/plain');
