@@ -1,6 +1,8 @@
-import { Producer, type Partitioner } from '@platformatic/kafka';
+import { ConnectionPool, Producer, produceV11, Writer, type ClusterMetadata, type Connection, type ProducerInfo } from '@platformatic/kafka';
+import { murmur2 } from '../../domain/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import { ACKS_ALL, clientBase, closeClient, findKafkaError, symbolPartitioner, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { ACKS_ALL, clientBase, closeClient, findKafkaError, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { RecordBatchWriter } from './record-batch-writer.ts';
 import type { SpooledRecord } from './trade-spool.ts';
 
 /** Sends one batch of encoded records to a topic; rejects when Kafka did not acknowledge them all. */
@@ -14,81 +16,172 @@ export interface ClientSenderOptions extends KafkaConnection {
 }
 
 type Client = Producer<Buffer, Buffer, Buffer, Buffer>;
+type ProduceResponse = ReturnType<typeof produceV11.parseResponse>;
+
+const PRODUCE_API_KEY = 0;
+/** The Produce request version written here (flexible: compact strings, tagged fields). */
+const PRODUCE_VERSION = 11;
+/** How long the broker may wait for the in-sync replicas before it answers (acks=all). */
+const ACKS_TIMEOUT_MS = 5_000;
+/** Errors after which the broker refuses this producer id for good; a new one is needed. */
+const FATAL_PRODUCER_ERRORS = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'];
 
 /**
- * The Kafka client that does the sending: idempotent, acks=all, compressed, key = symbol.
- * Whoever calls `send` keeps one call in flight at a time: the client numbers each
- * partition's batches only when they are acknowledged, so a second batch in flight would
- * reuse the first one's sequence numbers.
+ * Sends as an idempotent producer with acks=all, compressed, partitioned by key (murmur2, as
+ * Java clients do). The Kafka client finds the brokers, the partitions' leaders and the
+ * producer id; the record batches and Produce requests are written here, one buffer per
+ * batch, on connections of the sender's own.
+ *
+ * Sequence numbers move on only when a whole send is acknowledged. A send that failed is
+ * sent again (by the producer's spool) as the same records, so each partition's batch comes
+ * back with the same sequence numbers, and a broker that had written it the first time
+ * recognises the duplicate instead of writing it twice.
+ *
+ * Sends run one at a time, in the order they were called.
  */
 export class ClientSender implements RecordSender {
   readonly #options: ClientSenderOptions;
   readonly #log: Logger;
-  readonly #partitioner = cachedPartitioner();
+  readonly #pool: ConnectionPool;
+  readonly #writer = new RecordBatchWriter();
+  /** Next sequence number per topic, per partition, for the current producer id. */
+  readonly #sequences = new Map<string, Map<number, number>>();
+  /** The partition of a key, per key Buffer (the producer hands the same Buffer for a symbol every time) and partition count. */
+  readonly #partitions = new WeakMap<Buffer, { count: number; partition: number }>();
   #client: Client;
+  /** The producer id and epoch of #client, asked for at its first send. */
+  #producer: ProducerInfo | undefined;
+  #tail: Promise<void> = Promise.resolve();
 
   constructor(options: ClientSenderOptions, logger: Logger) {
     this.#options = options;
     this.#log = logger;
     this.#client = this.#newClient();
+    const base = clientBase(options, 'producer');
+    this.#pool = new ConnectionPool(base.clientId, { connectTimeout: base.timeout, requestTimeout: base.requestTimeout });
   }
 
-  async send(topic: string, records: readonly SpooledRecord[]): Promise<void> {
-    const messages = new Array<{ topic: string; key: Buffer; value: Buffer }>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      messages[i] = { topic, key: r.key, value: r.value };
-    }
+  send(topic: string, records: readonly SpooledRecord[]): Promise<void> {
+    const sent = this.#tail.then(() => this.#send(topic, records));
+    this.#tail = sent.catch(() => {});
+    return sent;
+  }
+
+  async close(): Promise<void> {
+    await this.#tail;
+    await new Promise<void>((resolve) => this.#pool.close(() => resolve()));
+    await closeClient(this.#client);
+  }
+
+  async #send(topic: string, records: readonly SpooledRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const client = this.#client;
     try {
-      await this.#client.send({ messages });
+      const { producerId, producerEpoch } = (this.#producer ??= await client.initIdempotentProducer({}));
+      const metadata = await client.metadata({ topics: [topic] });
+      const byLeader = this.#byLeader(topic, metadata, records);
+      const sequences = this.#sequencesOf(topic);
+      const timestamp = Date.now();
+      const requests: Promise<ProduceResponse>[] = [];
+      for (const [leader, partitions] of byLeader) {
+        const batches: [number, Buffer][] = [];
+        for (const [partition, taken] of partitions) {
+          const firstSequence = sequences.get(partition) ?? 0;
+          batches.push([partition, this.#writer.write(taken, { producerId, producerEpoch, firstSequence, compression: this.#options.compression, timestamp })]);
+        }
+        requests.push(this.#produce(metadata, leader, topic, batches));
+      }
+      await Promise.all(requests);
+      for (const partitions of byLeader.values()) {
+        for (const [partition, taken] of partitions) sequences.set(partition, nextSequence(sequences.get(partition) ?? 0, taken.length));
+      }
     } catch (error) {
-      this.#afterFailure(error);
+      this.#afterFailure(client, error);
       throw error;
     }
   }
 
-  close(): Promise<void> {
-    return closeClient(this.#client);
+  /** The records by the leader of their partition, then by partition, in the order given. */
+  #byLeader(topic: string, metadata: ClusterMetadata, records: readonly SpooledRecord[]): Map<number, Map<number, SpooledRecord[]>> {
+    const info = metadata.topics.get(topic);
+    if (info === undefined) throw new Error(`topic ${topic} not found`);
+    const count = info.partitionsCount;
+    const byLeader = new Map<number, Map<number, SpooledRecord[]>>();
+    for (const record of records) {
+      const partition = this.#partitionOf(record.key, count);
+      const leader = info.partitions[partition]?.leader ?? -1;
+      let partitions = byLeader.get(leader);
+      if (partitions === undefined) byLeader.set(leader, (partitions = new Map()));
+      let taken = partitions.get(partition);
+      if (taken === undefined) partitions.set(partition, (taken = []));
+      taken.push(record);
+    }
+    return byLeader;
+  }
+
+  #partitionOf(key: Buffer, count: number): number {
+    const known = this.#partitions.get(key);
+    if (known !== undefined && known.count === count) return known.partition;
+    const partition = (murmur2(key) & 0x7fffffff) % count;
+    this.#partitions.set(key, { count, partition });
+    return partition;
+  }
+
+  #sequencesOf(topic: string): Map<number, number> {
+    let sequences = this.#sequences.get(topic);
+    if (sequences === undefined) this.#sequences.set(topic, (sequences = new Map()));
+    return sequences;
+  }
+
+  async #produce(metadata: ClusterMetadata, leader: number, topic: string, batches: [number, Buffer][]): Promise<ProduceResponse> {
+    const broker = metadata.brokers.get(leader);
+    if (broker === undefined) throw new Error(`no leader known for ${topic} (broker ${leader})`);
+    const connection = await new Promise<Connection>((resolve, reject) => this.#pool.get(broker, (error, c) => (error ? reject(error) : resolve(c!))));
+    return new Promise<ProduceResponse>((resolve, reject) =>
+      connection.send(PRODUCE_API_KEY, PRODUCE_VERSION, () => produceRequest(topic, batches), produceV11.parseResponse, true, true, (error, response) =>
+        error ? reject(error) : resolve(response!),
+      ),
+    );
   }
 
   #newClient(): Client {
-    return new Producer({
-      ...clientBase(this.#options, 'producer'),
-      idempotent: true,
-      acks: ACKS_ALL,
-      compression: this.#options.compression,
-      partitioner: this.#partitioner,
-    });
+    return new Producer({ ...clientBase(this.#options, 'producer'), idempotent: true, acks: ACKS_ALL });
   }
 
   /**
-   * A broker that lost the producer's state, or saw a batch it cannot order, rejects every
-   * later send from this producer id; a new client gets a new id. (The batch in doubt may
-   * then be written twice: the price of not losing it.)
+   * Any failure may mean stale leaders, so the next send asks for metadata again. A broker
+   * that lost the producer's state, or saw a batch it cannot order, rejects every later send
+   * from this producer id; a new client gets a new id, and the sequences start over. (The
+   * batch in doubt may then be written twice: the price of not losing it.)
    */
-  #afterFailure(error: unknown): void {
-    const fatal = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'].some((id) => findKafkaError(error, 'apiId', id) !== undefined);
-    if (!fatal) return;
+  #afterFailure(client: Client, error: unknown): void {
+    client.clearMetadata();
+    const fatal = FATAL_PRODUCER_ERRORS.some((id) => findKafkaError(error, 'apiId', id) !== undefined);
+    if (!fatal || client !== this.#client) return;
     this.#log.warn('producer state rejected by the broker; starting a new producer id');
-    const old = this.#client;
+    this.#sequences.clear();
+    this.#producer = undefined;
     this.#client = this.#newClient();
-    void closeClient(old).catch(() => {});
+    void closeClient(client).catch(() => {});
   }
 }
 
-/**
- * `symbolPartitioner`, remembered per key Buffer: the producer hands the same Buffer for
- * a symbol every time, so murmur2 runs once per symbol instead of once per trade.
- */
-function cachedPartitioner(): Partitioner<Buffer, Buffer, Buffer, Buffer> {
-  const known = new WeakMap<Buffer, number>();
-  return (message, key, context) => {
-    if (key === undefined) return symbolPartitioner(message, key, context);
-    let partition = known.get(key);
-    if (partition === undefined) {
-      partition = symbolPartitioner(message, key, context);
-      known.set(key, partition);
-    }
-    return partition;
-  };
+/** The next sequence number after `count` records; Kafka's sequences wrap to 0 after the largest int32. */
+export function nextSequence(sequence: number, count: number): number {
+  const next = sequence + count;
+  return next > 0x7fffffff ? next - 0x80000000 : next;
+}
+
+/** A Produce request (v11) with acks=all for one topic: per partition, one record batch. */
+function produceRequest(topic: string, batches: [number, Buffer][]): Writer {
+  return Writer.create()
+    .appendString(null)
+    .appendInt16(ACKS_ALL)
+    .appendInt32(ACKS_TIMEOUT_MS)
+    .appendArray([topic], (w, name) =>
+      w.appendString(name).appendArray(batches, (w, [partition, batch]) => {
+        w.appendInt32(partition).appendUnsignedVarInt(batch.length + 1).append(batch);
+      }),
+    )
+    .appendTaggedFields();
 }
