@@ -1,4 +1,4 @@
-import { compatibilityPartitioner, ProduceAcks, type Partitioner } from '@platformatic/kafka';
+import { ProduceAcks } from '@platformatic/kafka';
 
 /** How to reach the cluster; the `kafka.*` config keys. */
 export interface KafkaConnection {
@@ -10,13 +10,6 @@ export interface KafkaConnection {
 
 /** Compressions that work on Node 20 (zstd needs node:zlib zstd, Node ≥ 22.15). */
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4';
-
-/**
- * Kafka's Java default partitioner: murmur2 of the key, masked positive, modulo the partition
- * count. The client's own default uses an unsigned shift instead, which puts some keys in
- * other partitions than Java clients and than `partitionOf` (src/domain/partition.ts) do.
- */
-export const symbolPartitioner: Partitioner<Buffer, Buffer, Buffer, Buffer> = compatibilityPartitioner;
 
 export const ACKS_ALL: number = ProduceAcks.ALL;
 

@@ -46,7 +46,7 @@ export class ClientSender implements RecordSender {
   readonly #writer = new RecordBatchWriter();
   /** Next sequence number per topic, per partition, for the current producer id. */
   readonly #sequences = new Map<string, Map<number, number>>();
-  /** The partition of a key, per key Buffer (the producer hands the same Buffer for a symbol every time) and partition count. */
+  /** The partition of a key (masked murmur2, as `partitionOf`), per key Buffer (the producer hands the same Buffer for a symbol every time) and partition count. */
   readonly #partitions = new WeakMap<Buffer, { count: number; partition: number }>();
   #client: Client;
   /** The producer id and epoch of #client, asked for at its first send. */
@@ -137,11 +137,7 @@ export class ClientSender implements RecordSender {
     const broker = metadata.brokers.get(leader);
     if (broker === undefined) throw new Error(`no leader known for ${topic} (broker ${leader})`);
     const connection = await new Promise<Connection>((resolve, reject) => this.#pool.get(broker, (error, c) => (error ? reject(error) : resolve(c!))));
-    return new Promise<ProduceResponse>((resolve, reject) =>
-      connection.send(PRODUCE_API_KEY, PRODUCE_VERSION, () => produceRequest(topic, batches), produceV11.parseResponse, true, true, (error, response) =>
-        error ? reject(error) : resolve(response!),
-      ),
-    );
+    return produceBatches(connection, topic, batches);
   }
 
   #newClient(): Client {
@@ -172,7 +168,18 @@ export function nextSequence(sequence: number, count: number): number {
   return next > 0x7fffffff ? next - 0x80000000 : next;
 }
 
-/** A Produce request (v11) with acks=all for one topic: per partition, one record batch. */
+/**
+ * Sends one Produce request (v11, acks=all) for one topic, per partition one record batch
+ * from RecordBatchWriter; rejects with the client's ResponseError when a partition refused its batch.
+ */
+export function produceBatches(connection: Connection, topic: string, batches: [partition: number, batch: Buffer][]): Promise<ProduceResponse> {
+  return new Promise<ProduceResponse>((resolve, reject) =>
+    connection.send(PRODUCE_API_KEY, PRODUCE_VERSION, () => produceRequest(topic, batches), produceV11.parseResponse, true, true, (error, response) =>
+      error ? reject(error) : resolve(response!),
+    ),
+  );
+}
+
 function produceRequest(topic: string, batches: [number, Buffer][]): Writer {
   return Writer.create()
     .appendString(null)
