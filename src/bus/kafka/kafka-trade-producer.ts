@@ -5,7 +5,6 @@ import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type TradeLogProducer } from '../bus.ts';
 import { messageOf, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
 import { ClientSender, type RecordSender } from './kafka-record-sender.ts';
-import { WorkerSender } from './kafka-worker-sender.ts';
 import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 import { recordBytes, TradeSpool, type SpooledRecord } from './trade-spool.ts';
 
@@ -26,15 +25,6 @@ export interface KafkaTradeProducerOptions extends KafkaConnection {
   /** How long close() keeps trying to empty the spool; what is left stays on disk for the next start. */
   readonly closeTimeoutMs?: number;
   readonly logger?: Logger;
-  /**
-   * Where the Kafka client builds and sends requests: this thread (the default) or a
-   * worker thread, which takes the client's per-record work off the thread that parses and
-   * aggregates. Measured with bench:kafka on 2 cores the worker lost (about 70k against
-   * 90k trades/s end to end): sends stay one at a time, the batch is copied across, and
-   * the worker needs about a second to load the client, which the first trades wait for
-   * because the app makes the producer at the first append.
-   */
-  readonly sendThread?: 'worker' | 'main';
 }
 
 interface Pending {
@@ -100,11 +90,13 @@ export class KafkaTradeProducer implements TradeLogProducer {
       limit: options.spoolLimit,
       onRepair: (segment, kept, dropped) => this.#log.warn('spool tail was torn; cut off', { segment, kept, dropped }),
     });
-    const senderOptions = { brokers: options.brokers, clientId: options.clientId, compression: options.compression ?? 'lz4' };
-    this.#sender =
-      options.sendThread === 'worker'
-        ? new WorkerSender(senderOptions, this.#log)
-        : new ClientSender(senderOptions, this.#log);
+    const senderOptions = {
+      brokers: options.brokers,
+      clientId: options.clientId,
+      compression: options.compression ?? 'lz4',
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    };
+    this.#sender = new ClientSender(senderOptions, this.#log);
     if (this.#spool.depth > 0) {
       this.#log.info('spool from an earlier run will be sent first', { trades: this.#spool.depth });
       this.#ensureDrainer();
