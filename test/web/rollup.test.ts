@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseInterval, toBarRecord, type BarRecord, type EpochMs, type Interval, type Offset, type Price, type Trade, type Volume } from '../../src/domain/index.ts';
 import { batchBars } from '../../src/engine/index.ts';
-import { baseIntervalFor, FormingRollup, mergeBars } from '../../web/src/rollup.ts';
+import { baseIntervalFor, FormingRollup, formingBaseQuery, mergeBars } from '../../web/src/rollup.ts';
 
 const interval = (label: string): Interval => {
   const i = parseInterval(label);
@@ -26,19 +26,27 @@ const tradesArb = fc.array(
   { minLength: 1, maxLength: 200 },
 );
 
-function toLog(rows: readonly { dt: number; price: number; volume: number }[]): { trade: Trade; offset: Offset }[] {
+function toLog(rows: readonly { dt: number; price: number; volume: number }[], t0 = T0): { trade: Trade; offset: Offset }[] {
   return rows.map((r, i) => ({
     offset: i as Offset,
     trade: {
       symbol: 'AAPL',
       price: r.price as Price,
       volume: r.volume as Volume,
-      ts: (T0 + r.dt) as EpochMs,
+      ts: (t0 + r.dt) as EpochMs,
       conditions: [],
       source: 'simulator',
-      ingestTs: (T0 + r.dt) as EpochMs,
+      ingestTs: (t0 + r.dt) as EpochMs,
     },
   }));
+}
+
+/** GET /api/bars over `stored`: the newest `limit` bars of the interval with window_start in [from, to), ascending. */
+function serveBars(stored: readonly BarRecord[], q: { interval: string; from?: number; to?: number; limit: number }): BarRecord[] {
+  const inRange = stored
+    .filter((b) => b.interval === q.interval && b.window_start >= (q.from ?? -Infinity) && b.window_start < (q.to ?? Infinity))
+    .sort((a, b) => a.window_start - b.window_start);
+  return inRange.slice(Math.max(0, inRange.length - q.limit));
 }
 
 const close = (a: number | null, b: number | null): boolean =>
@@ -84,6 +92,25 @@ test('the forming roll-up follows 1m bar updates in any order and keeps only the
       assertSameBar(rollup.barAt(newest.window_start), newest);
       const older = want.filter((b) => b.window_start < newest.window_start - FIVE_MINUTES.ms);
       for (const b of older) assert.equal(rollup.barAt(b.window_start), undefined, 'windows older than the previous one are dropped');
+    }),
+  );
+});
+
+test('the forming roll-up starts from the base bars of the data\'s newest windows, however far they are from the clock', () => {
+  fc.assert(
+    fc.property(tradesArb, fc.integer({ min: 0, max: 60_000_000 }), (rows, minute) => {
+      // From 1970 to about 2084: a replay of old trades, or a browser clock that is ahead of or behind the data.
+      const log = toLog(rows, minute * ONE_MINUTE.ms);
+      const stored = batchBars(log, [ONE_MINUTE]).map(toBarRecord);
+      const rollup = new FormingRollup('AAPL', FIVE_MINUTES, ONE_MINUTE);
+      for (const b of serveBars(stored, formingBaseQuery(FIVE_MINUTES, ONE_MINUTE))) rollup.apply(b);
+      // The stream then re-sends the newest 1m bar, as it does while that minute forms.
+      const newestMinute = stored[stored.length - 1] as BarRecord;
+      const want = batchBars(log, [FIVE_MINUTES]).map(toBarRecord);
+      const newest = want[want.length - 1] as BarRecord;
+      assertSameBar(rollup.apply(newestMinute), newest);
+      const previous = want.find((b) => b.window_start === newest.window_start - FIVE_MINUTES.ms);
+      if (previous !== undefined) assertSameBar(rollup.barAt(previous.window_start), previous);
     }),
   );
 });

@@ -31,10 +31,15 @@ export function formatRate(perSecond: number): string {
 
 const pad = (n: number, width = 2): string => n.toString().padStart(width, '0');
 
+/** Local wall-clock time, 24-hour, for the chart's legend and time axis. */
+export function formatClock(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
 /** Local wall-clock time with milliseconds, for the tape. */
 export function formatClockMs(epochMs: number): string {
-  const d = new Date(epochMs);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  return `${formatClock(epochMs)}.${pad(new Date(epochMs).getMilliseconds(), 3)}`;
 }
 
 export function formatMs(ms: number): string {

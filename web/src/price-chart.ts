@@ -12,11 +12,10 @@ import {
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import { windowStartOf, type Interval } from '../../src/domain/interval.ts';
-import type { EpochMs } from '../../src/domain/units.ts';
+import type { Interval } from '../../src/domain/interval.ts';
 import { api, type BarRecord } from './api.ts';
-import { formatPercent, formatPrice, formatQuantity, priceDecimals } from './format.ts';
-import { baseIntervalFor, FormingRollup } from './rollup.ts';
+import { formatClock, formatPercent, formatPrice, formatQuantity, priceDecimals } from './format.ts';
+import { baseIntervalFor, FormingRollup, formingBaseQuery } from './rollup.ts';
 import type { Palette } from './theme.ts';
 
 /** Bars asked for per history request (the API's default page). */
@@ -70,12 +69,12 @@ export class PriceChart {
     this.#legend.className = 'chart-legend';
     this.#status = document.createElement('div');
     this.#status.className = 'chart-status';
-    host.append(chartBox, this.#legend, this.#status);
+    host.append(this.#legend, chartBox, this.#status);
 
     this.#chart = createChart(chartBox, {
       autoSize: true,
       layout: { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', fontSize: 11 },
-      localization: { timeFormatter: (t: Time) => new Date(toMs(t)).toLocaleString() },
+      localization: { timeFormatter: (t: Time) => `${new Date(toMs(t)).toLocaleDateString()} ${formatClock(toMs(t))}` },
       timeScale: {
         timeVisible: true,
         secondsVisible: true,
@@ -131,18 +130,9 @@ export class PriceChart {
     this.#setStatus('Loading…');
     this.#replace([]);
 
-    const now = Date.now();
     const [history, baseBars] = await Promise.all([
       api.bars({ symbol, interval: interval.label, limit: PAGE }),
-      base === undefined
-        ? Promise.resolve([])
-        : api.bars({
-            symbol,
-            interval: base.label,
-            // The base bars of the forming window and the one before it, which may still change.
-            from: windowStartOf(now as EpochMs, interval.ms) - interval.ms,
-            limit: Math.min(5000, Math.ceil((2 * interval.ms) / base.ms) + 2),
-          }),
+      base === undefined ? Promise.resolve([]) : api.bars({ symbol, ...formingBaseQuery(interval, base) }),
     ]);
     if (generation !== this.#generation) return;
     for (const b of baseBars) this.#rollup?.apply(b);
@@ -288,7 +278,7 @@ export class PriceChart {
     const cls = b.close >= b.open ? 'up' : 'down';
     this.#legend.replaceChildren(
       span(head, 'legend-title'),
-      span(new Date(b.window_start).toLocaleTimeString(), 'legend-time'),
+      span(formatClock(b.window_start), 'legend-time'),
       span(`O ${formatPrice(b.open)}`),
       span(`H ${formatPrice(b.high)}`),
       span(`L ${formatPrice(b.low)}`),
@@ -327,7 +317,7 @@ function tickLabel(epochMs: number, type: TickMarkType): string {
     case TickMarkType.Time:
       return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
     case TickMarkType.TimeWithSeconds:
-      return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+      return formatClock(epochMs);
     default: {
       const never: never = type;
       return String(never);

@@ -52,6 +52,18 @@ export function baseIntervalFor(target: Interval, engine: readonly Interval[]): 
   return best;
 }
 
+/** The API's largest page of bars (BAR_LIMIT.max in src/server/http-server.ts). */
+const MAX_BARS = 5_000;
+
+/**
+ * The base bars a forming roll-up starts from: the newest ones, as many as the newest two target windows can hold.
+ * Asked for by count, not from a time, so the forming candle follows the data's own time (a replay of old trades,
+ * a browser whose clock is off), never the browser's clock.
+ */
+export function formingBaseQuery(target: Interval, base: Interval): { interval: string; limit: number } {
+  return { interval: base.label, limit: Math.min(MAX_BARS, Math.ceil((2 * target.ms) / base.ms) + 2) };
+}
+
 /**
  * The forming candle of a rolled-up interval (5m, 15m, 1h), kept live from base-interval (1m) bar updates.
  * It holds the base bars of the newest two target windows: the previous one can still change until the

@@ -1,0 +1,147 @@
+// The price chart in a real browser: where its legend sits at each width, the clock it shows, and the forming
+// candle of a rolled-up interval over trades whose time is far from the browser's clock.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { BarRecord } from '../../src/domain/index.ts';
+import { formatPrice, formatQuantity } from '../../web/src/format.ts';
+import { chartHasInk, legendText, openDashboard, ROOT, startDashboard, until, WAIT_MS, type Dashboard } from './dashboard-harness.ts';
+
+const VIEWPORTS = [
+  { width: 375, height: 812 },
+  { width: 800, height: 720 },
+  { width: 1000, height: 720 },
+  { width: 1440, height: 900 },
+];
+
+/** 2001-09-09 01:45:00 UTC, the start of a 5m window, long before any browser's clock. */
+const REPLAY_START = 999_999_900_000;
+const EXTRA_VOLUME = 5;
+
+/** Four minutes of AAPL trades, one a second at a rising price, so that each minute opens at another price. */
+function writeReplay(dir: string): string {
+  const lines: string[] = [];
+  for (let s = 0; s < 240; s++) lines.push(JSON.stringify({ symbol: 'AAPL', price: 100 + s / 100, volume: 1 + (s % 7), ts: REPLAY_START + s * 1_000 }));
+  const file = join(dir, 'trades.ndjson');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+async function getJson<T>(url: string, path: string): Promise<T> {
+  const res = await fetch(new URL(path, url));
+  assert.ok(res.ok, `${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+const overlaps = (a: Box, b: Box): boolean => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** The chart's plot area: lightweight-charts draws the candles on the largest canvas. */
+async function plotBox(page: Page): Promise<Box> {
+  const boxes: Box[] = [];
+  for (const canvas of await page.locator('#chart canvas').all()) {
+    const box = await canvas.boundingBox();
+    if (box !== null) boxes.push(box);
+  }
+  const plot = boxes.sort((a, b) => b.width * b.height - a.width * a.height)[0];
+  assert.ok(plot !== undefined, 'the chart has a canvas');
+  return plot;
+}
+
+describe('price chart legend', () => {
+  let dashboard: Dashboard;
+
+  before(async () => {
+    dashboard = await startDashboard({ 'simulator.rate': '2000', symbols: 'AAPL,MSFT' });
+  });
+
+  after(() => dashboard?.close());
+
+  test('the legend never covers the plot, at phone, tablet and desktop widths', async (t) => {
+    const { page, errors } = await openDashboard(t, dashboard, { symbols: 2 });
+    await page.waitForFunction(chartHasInk, 0.01, { timeout: WAIT_MS });
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize(viewport);
+      // The chart sizes itself from a ResizeObserver, so its canvases settle a frame or two later.
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+      const legend = await page.locator('.chart-legend').boundingBox();
+      assert.ok(legend !== null && legend.height > 0, `the legend shows at ${viewport.width} px`);
+      const plot = await plotBox(page);
+      await page.screenshot({ path: join(ROOT, `test-results/chart-legend-${viewport.width}.png`) });
+      assert.ok(!overlaps(legend, plot), `at ${viewport.width} px the legend ${JSON.stringify(legend)} covers the plot ${JSON.stringify(plot)}`);
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test('the legend shows the bar time in 24-hour time, as the axis and the tape do, in a 12-hour locale too', async (t) => {
+    const context = await dashboard.browser.newContext({ locale: 'en-US' });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(dashboard.pipeline.url);
+    await page.locator('.legend-time').waitFor({ timeout: WAIT_MS });
+    assert.match(await page.locator('.legend-time').innerText(), /^\d{2}:\d{2}:\d{2}$/);
+    assert.deepEqual(errors, []);
+  });
+});
+
+describe('rolled-up candles over a replay of old trades', () => {
+  let dashboard: Dashboard;
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-chart-replay-'));
+
+  before(async () => {
+    dashboard = await startDashboard({ source: 'replay', 'replay.file': writeReplay(dir), 'replay.speed': '0' });
+  });
+
+  after(async () => {
+    await dashboard?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the forming 5m candle is built from the data\'s own 1m bars and agrees with /api/bars', async (t) => {
+    const url = dashboard.pipeline.url;
+    await until(async () => (await getJson<{ source?: { state: string } }>(url, '/api/stats')).source?.state === 'finished', 'the end of the replay');
+    await dashboard.pipeline.flush();
+    const minutes = await getJson<BarRecord[]>(url, '/api/bars?symbol=AAPL&interval=1m');
+    const fiveMinutes = await getJson<BarRecord[]>(url, '/api/bars?symbol=AAPL&interval=5m');
+    const newest = minutes[minutes.length - 1];
+    const forming = fiveMinutes[fiveMinutes.length - 1];
+    assert.ok(newest !== undefined && forming !== undefined && minutes.length >= 2, 'the replay stored at least two minutes of one 5m window');
+
+    // The stream brings a newer version of the newest minute: one more trade, at a new high.
+    const price = newest.high + 1;
+    const update: BarRecord = { ...newest, high: price, close: price, volume: newest.volume + EXTRA_VOLUME, trade_count: newest.trade_count + 1 };
+    const context = await dashboard.browser.newContext({ locale: 'en-US' });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const hello = { symbols: ['AAPL'], intervals: { engine: ['5s', '1m'], rollup: ['5m', '15m', '1h'] } };
+    await page.route('**/api/stream', (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: `retry: 60000\n\nevent: hello\ndata: ${JSON.stringify(hello)}\n\nevent: bars\ndata: ${JSON.stringify([update])}\n\n`,
+      }),
+    );
+    await page.goto(`${url}#symbol=AAPL&interval=5m`);
+    await until(async () => (await legendText(page)).includes(`C ${formatPrice(price)}`), 'the stream\'s update in the legend');
+
+    const legend = await legendText(page);
+    assert.match(legend, /AAPL · 5m/);
+    assert.ok(legend.includes(`O ${formatPrice(forming.open)}`), `the candle opens where its window does: ${legend}`);
+    assert.ok(legend.includes(`V ${formatQuantity(forming.volume + EXTRA_VOLUME)}`), `the candle holds every minute of its window: ${legend}`);
+    assert.deepEqual(errors, []);
+  });
+});
