@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StatsWire } from '../../web/src/api.ts';
-import { problems } from '../../web/src/alerts.ts';
+import { problems, statsAreStale } from '../../web/src/alerts.ts';
 
 const stats = (over: Partial<StatsWire> = {}): StatsWire => ({
   uptime_s: 10,
@@ -53,4 +53,15 @@ test('an open stream without stats for more than 5 s is stalled; one that has ju
   assert.deepEqual(problems({ stream: 'open', streamOpenedAtMs: 40_000, source, history, nowMs: 41_000 }), []);
   // A closed stream says so once, not also that it is stalled.
   assert.deepEqual(problems({ stream: 'reconnecting', source, history, nowMs: 41_000 }), ['Live stream disconnected; reconnecting…']);
+});
+
+test('stats are stale while the stream is down or stalled, and after it reopens until the next stats frame', () => {
+  const history = [{ atMs: 1_000, stats: stats() }];
+  assert.equal(statsAreStale({ stream: 'open', source, history, nowMs: 2_000 }), false);
+  assert.equal(statsAreStale({ stream: 'reconnecting', source, history, nowMs: 2_000 }), true);
+  assert.equal(statsAreStale({ stream: 'open', source, history, nowMs: 41_000 }), true, 'stalled');
+  assert.equal(statsAreStale({ stream: 'open', streamOpenedAtMs: 40_000, source, history, nowMs: 41_000 }), true, 'reopened, no stats yet');
+  const fresh = [...history, { atMs: 40_500, stats: stats() }];
+  assert.equal(statsAreStale({ stream: 'open', streamOpenedAtMs: 40_000, source, history: fresh, nowMs: 41_000 }), false, 'reopened, stats since');
+  assert.equal(statsAreStale({ stream: 'connecting', source: undefined, history: [], nowMs: 0 }), false, 'nothing shown yet');
 });

@@ -39,6 +39,16 @@ export function streamStalledMs(h: HealthInputs): number | undefined {
   return silent > STALL_MS ? silent : undefined;
 }
 
+/**
+ * True while the last stats frame (the source badge, the rates) may no longer be current: the stream is down
+ * or stalled, or it has reopened and sent no stats since. False before the first frame: nothing old shows yet.
+ */
+export function statsAreStale(h: HealthInputs): boolean {
+  const newest = h.history[h.history.length - 1];
+  if (newest === undefined) return false;
+  return h.stream !== 'open' || newest.atMs < (h.streamOpenedAtMs ?? 0) || streamStalledMs(h) !== undefined;
+}
+
 /** What is wrong right now, one line each; empty when all is well. */
 export function problems(h: HealthInputs): string[] {
   const out: string[] = [];

@@ -89,6 +89,7 @@ interface Card {
 
 /** Pipeline health as small live plots (uPlot): ingest rate, invalid and late counts, log lag, end-to-end latency. */
 export class HealthPlots {
+  readonly #container: HTMLElement;
   readonly #cards: Card[] = [];
   /** Column 0 is time in seconds; then one column per series of every plot, in PLOTS order. */
   readonly #columns: number[][];
@@ -99,8 +100,10 @@ export class HealthPlots {
   /** Spark's queries, a line each, shown only while the stats carry them. */
   readonly #spark: HTMLElement;
   #sparkText = '';
+  #stale = false;
 
   constructor(container: HTMLElement, palette: Palette) {
+    this.#container = container;
     this.#palette = palette;
     const seriesCount = PLOTS.reduce((n, p) => n + p.series.length, 0);
     this.#columns = Array.from({ length: seriesCount + 1 }, () => []);
@@ -145,6 +148,13 @@ export class HealthPlots {
     this.#dirty = true;
   }
 
+  /** While stale, the readouts show a dash instead of their last values and the panel is greyed. */
+  setStale(stale: boolean): void {
+    this.#stale = stale;
+    this.#container.classList.toggle('stale', stale);
+    this.#dirty = true;
+  }
+
   get hasWork(): boolean {
     return this.#dirty;
   }
@@ -155,7 +165,7 @@ export class HealthPlots {
     const s = this.#latest;
     let col = 1;
     for (const c of this.#cards) {
-      if (s !== undefined) c.readout.textContent = c.spec.readout(s);
+      if (s !== undefined) c.readout.textContent = this.#stale ? '–' : c.spec.readout(s);
       const data: uPlot.AlignedData = [this.#columns[0] as number[], ...c.spec.series.map((_, i) => this.#columns[col + i] as number[])];
       col += c.spec.series.length;
       c.plot?.setData(data);

@@ -1,6 +1,6 @@
 import './styles.css';
 import { parseInterval, type Interval } from '../../src/domain/interval.ts';
-import { problems, sourceIsHealthy, sourceLabel, streamStalledMs } from './alerts.ts';
+import { problems, sourceIsHealthy, sourceLabel, statsAreStale, streamStalledMs } from './alerts.ts';
 import { api, type IntervalLists, type SourceStatus, type StatsWire } from './api.ts';
 import { FrameBatcher } from './frame-batcher.ts';
 import { HealthPlots } from './health.ts';
@@ -69,6 +69,8 @@ class Dashboard {
   #streamOpenedAtMs = 0;
   #helloCount = 0;
   #lastError = '';
+  /** The source badge and the rates show stats that may no longer be current. */
+  #stale = false;
 
   constructor() {
     const p = this.#theme.palette;
@@ -105,6 +107,7 @@ class Dashboard {
     this.#interval = interval;
     this.#renderIntervalBar();
     if (symbol !== undefined) await this.select(symbol);
+    window.addEventListener('hashchange', () => void this.#followAddress());
 
     this.#openStream();
     setInterval(() => void this.#refreshSymbols(), SYMBOLS_REFRESH_MS);
@@ -134,7 +137,7 @@ class Dashboard {
 
   async #changeInterval(interval: Interval): Promise<void> {
     this.#interval = interval;
-    this.#renderIntervalBar();
+    this.#markActiveInterval();
     const symbol = this.#chart.symbol;
     if (symbol === '') return;
     writeSelection(symbol, interval.label);
@@ -142,6 +145,25 @@ class Dashboard {
       await this.#chart.show(symbol, interval, this.#engine);
     } catch (e) {
       this.#reportError(e);
+    }
+  }
+
+  /** The address edited in an open tab: shows the symbol and interval it names; a part the dashboard lacks is ignored. */
+  async #followAddress(): Promise<void> {
+    // The Kafka console owns the address while it shows.
+    if (isKafkaRoute()) return;
+    const wanted = readSelection();
+    const symbol = wanted.symbol !== undefined && this.#watchlist.symbols.includes(wanted.symbol) ? wanted.symbol : this.#chart.symbol;
+    const interval = this.#intervals.find((i) => i.label === wanted.interval) ?? this.#interval;
+    if (symbol === '' || interval === undefined) return;
+    if (symbol !== this.#chart.symbol) {
+      this.#interval = interval;
+      this.#markActiveInterval();
+      await this.select(symbol);
+    } else if (interval.label !== this.#interval?.label) {
+      await this.#changeInterval(interval);
+    } else {
+      writeSelection(symbol, interval.label);
     }
   }
 
@@ -157,14 +179,21 @@ class Dashboard {
       b.textContent = i.label;
       b.dataset['interval'] = i.label;
       b.setAttribute('role', 'tab');
-      const active = i.label === this.#interval?.label;
-      b.setAttribute('aria-selected', String(active));
-      b.className = active ? 'active' : '';
       b.title = this.#engine.some((e) => e.label === i.label) ? `${i.label} bars from the engine` : `${i.label} bars rolled up from smaller bars`;
       b.addEventListener('click', () => void this.#changeInterval(i));
       return b;
     });
     this.#intervalBar.replaceChildren(...buttons);
+    this.#markActiveInterval();
+  }
+
+  /** Updates the buttons in place: re-creating them would take the keyboard focus off the pressed one. */
+  #markActiveInterval(): void {
+    for (const b of this.#intervalBar.querySelectorAll('button')) {
+      const active = b.dataset['interval'] === this.#interval?.label;
+      b.classList.toggle('active', active);
+      b.setAttribute('aria-selected', String(active));
+    }
   }
 
   #openStream(): void {
@@ -244,11 +273,23 @@ class Dashboard {
     if (this.#lastError !== '') issues.push(this.#lastError);
     this.#banner.hidden = issues.length === 0;
     this.#banner.textContent = issues.join(' · ');
-    this.#sourceBadge.textContent = sourceLabel(this.#source);
-    this.#sourceBadge.className = `badge ${sourceIsHealthy(this.#source) ? 'ok' : 'bad'}`;
-    this.#sourceBadge.title = this.#source?.detail ?? '';
+    const stale = statsAreStale(health);
+    this.#sourceBadge.textContent = stale ? `${sourceLabel(this.#source)} · stale` : sourceLabel(this.#source);
+    this.#sourceBadge.className = `badge ${stale ? 'stale' : sourceIsHealthy(this.#source) ? 'ok' : 'bad'}`;
+    this.#sourceBadge.title = stale ? 'Last known state: no fresh stats from the server' : (this.#source?.detail ?? '');
+    if (stale !== this.#stale) this.#setStale(stale);
     this.#streamBadge.textContent = live ? 'live' : this.#streamState === 'open' ? 'stalled' : this.#streamState;
     this.#streamBadge.className = `badge ${live ? 'ok' : 'bad'}`;
+  }
+
+  #setStale(stale: boolean): void {
+    this.#stale = stale;
+    this.#watchlist.setStale(stale);
+    this.#health.setStale(stale);
+    this.#frames.request(this.#renderWatchlist);
+    this.#frames.request(this.#renderHealth);
+    // The watchlist's rates come from GET /api/symbols: fetch them now rather than show old ones for up to SYMBOLS_REFRESH_MS.
+    if (!stale) void this.#refreshSymbols();
   }
 
   #reportError(e: unknown): void {

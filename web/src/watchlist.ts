@@ -14,13 +14,17 @@ interface Row {
 const SPARK_W = 72;
 const SPARK_H = 22;
 
-/** Every symbol: last price, change over the session, sparkline, trades per second. Click to chart it. */
+/**
+ * Every symbol: last price, change over the session, sparkline, trades per second. Click to chart it, or use
+ * the keyboard as in a single-select listbox: one tab stop, the arrow keys, Home and End move the selection.
+ */
 export class Watchlist {
   readonly #list: HTMLUListElement;
   readonly #rows = new Map<string, Row>();
   /** Symbols whose row must be redrawn in the next frame. */
   readonly #dirty = new Set<string>();
   #selected: string | undefined;
+  #stale = false;
   #palette: Palette;
   readonly #onSelect: (symbol: string) => void;
 
@@ -40,11 +44,33 @@ export class Watchlist {
     this.#list.addEventListener('keydown', (e) => {
       const li = (e.target as Element).closest('li');
       const symbol = li?.dataset['symbol'];
-      if (symbol !== undefined && (e.key === 'Enter' || e.key === ' ')) {
-        e.preventDefault();
-        this.#onSelect(symbol);
-      }
+      const next = symbol === undefined ? undefined : this.#keyTarget(symbol, e.key);
+      if (next === undefined) return;
+      e.preventDefault();
+      this.#rows.get(next)?.el.focus();
+      if (next !== this.#selected) this.#onSelect(next);
     });
+  }
+
+  /** The symbol a key moves to from `symbol`; undefined for a key the list does not handle. */
+  #keyTarget(symbol: string, key: string): string | undefined {
+    const symbols = this.symbols;
+    const at = symbols.indexOf(symbol);
+    switch (key) {
+      case 'ArrowDown':
+        return symbols[Math.min(at + 1, symbols.length - 1)];
+      case 'ArrowUp':
+        return symbols[Math.max(at - 1, 0)];
+      case 'Home':
+        return symbols[0];
+      case 'End':
+        return symbols[symbols.length - 1];
+      case 'Enter':
+      case ' ':
+        return symbol;
+      default:
+        return undefined;
+    }
   }
 
   get symbols(): string[] {
@@ -90,6 +116,19 @@ export class Watchlist {
       row.el.classList.toggle('selected', s === symbol);
       row.el.setAttribute('aria-selected', String(s === symbol));
     }
+    this.#moveTabStop();
+  }
+
+  /** The list is one tab stop: the selected row, else the first. */
+  #moveTabStop(): void {
+    const stop = this.#selected !== undefined && this.#rows.has(this.#selected) ? this.#selected : this.symbols[0];
+    for (const [s, row] of this.#rows) row.el.tabIndex = s === stop ? 0 : -1;
+  }
+
+  /** While stale, the rates show a dash instead of their last values. */
+  setStale(stale: boolean): void {
+    this.#stale = stale;
+    for (const s of this.#rows.keys()) this.#dirty.add(s);
   }
 
   setPalette(palette: Palette): void {
@@ -110,7 +149,7 @@ export class Watchlist {
       row.price.textContent = formatPrice(s.last_price);
       row.change.textContent = formatPercent(s.change_pct);
       row.change.className = `change ${directionClass(s.change_pct)}`;
-      row.rate.textContent = `${formatRate(s.trades_per_s)}/s`;
+      row.rate.textContent = this.#stale ? '–/s' : `${formatRate(s.trades_per_s)}/s`;
       drawSparkline(row.spark, s.sparkline, s.last_price, this.#palette);
     }
     this.#dirty.clear();
@@ -119,7 +158,6 @@ export class Watchlist {
   #addRow(s: SymbolSummary): Row {
     const el = document.createElement('li');
     el.dataset['symbol'] = s.symbol;
-    el.tabIndex = 0;
     el.setAttribute('role', 'option');
     el.setAttribute('aria-selected', String(s.symbol === this.#selected));
     if (s.symbol === this.#selected) el.classList.add('selected');
@@ -143,6 +181,7 @@ export class Watchlist {
     this.#list.append(el);
     const row: Row = { el, price, change, rate, spark, summary: s };
     this.#rows.set(s.symbol, row);
+    this.#moveTabStop();
     return row;
   }
 }
