@@ -50,6 +50,21 @@ interface Position {
 type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type FetchResponse = Awaited<ReturnType<Client['fetch']>>;
 
+/** What a fetch to one leader came back with: its response or its failure, and the offsets it asked from. */
+interface FetchAnswer {
+  readonly leader: number;
+  readonly offsets: ReadonlyMap<number, bigint>;
+  readonly response?: FetchResponse;
+  readonly error?: unknown;
+}
+
+/** A fetch on its way to one leader. */
+interface LeaderFetch {
+  readonly offsets: ReadonlyMap<number, bigint>;
+  /** Never rejects: a failure is the answer's `error`. */
+  readonly answer: Promise<FetchAnswer>;
+}
+
 /** No upper bound for walkRecords: the consumer takes all a fetch brings. */
 const NO_STOP = 1n << 62n;
 
@@ -226,43 +241,21 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
 
   async #run(client: Client, fetchPool: ConnectionPool, handler: ConsumerHandler): Promise<void> {
     let failures = 0;
+    // At most one fetch per partition leader is on its way. Each leader's answer is handed over
+    // as it comes, so a broker with nothing new (it waits up to maxWaitTime) holds up no other.
+    const inFlight = new Map<number, LeaderFetch>();
     while (!this.#closed) {
       if (this.#target !== undefined) await this.#applyAssignment(client, handler);
       if (this.#positions.size === 0) {
         await this.#idle(1_000);
         continue;
       }
-      let response: FetchResponse;
-      let topicId: string;
+      let answer: FetchAnswer;
       try {
-        const metadata = await client.metadata({ topics: [this.#topic] });
-        const topic = metadata.topics.get(this.#topic);
-        if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
-        topicId = topic.id;
-        const byLeader = new Map<number, number[]>();
-        for (const p of this.#positions.keys()) {
-          const leader = topic.partitions[p]?.leader ?? -1;
-          byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
-        }
-        // One leader at a time keeps the loop simple; the local stack has one broker.
-        const [leader, partitions] = byLeader.entries().next().value as [number, number[]];
-        response = await client.fetch({
-          node: leader,
-          connectionPool: fetchPool,
-          maxWaitTime: this.#o.maxWaitMs ?? 500,
-          topics: [
-            {
-              topicId,
-              partitions: partitions.map((p) => ({
-                partition: p,
-                fetchOffset: this.#positions.get(p)!.next,
-                currentLeaderEpoch: -1,
-                lastFetchedEpoch: -1,
-                partitionMaxBytes: this.#o.maxBytesPerPartition ?? 1024 * 1024,
-              })),
-            },
-          ],
-        });
+        await this.#sendFetches(client, fetchPool, inFlight);
+        answer = await Promise.race(Array.from(inFlight.values(), (f) => f.answer));
+        inFlight.delete(answer.leader);
+        if (answer.error !== undefined) throw answer.error;
         failures = 0;
       } catch (error) {
         if (this.#closed) return;
@@ -273,16 +266,64 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         await this.#repairPositions(client).catch(() => {});
         continue;
       }
-      for (const topicResponse of response.responses) {
+      for (const topicResponse of answer.response?.responses ?? []) {
         for (const part of topicResponse.partitions) {
           // A rebalance that arrived during the fetch is applied before anything more is handed over.
           if (this.#closed || this.#target !== undefined) break;
           const position = this.#positions.get(part.partitionIndex);
-          if (position === undefined) continue;
+          // Fetched from anywhere but where the partition stands now (it was sought, or lost and
+          // regained since): dropped, and read again from its position.
+          if (position === undefined || answer.offsets.get(part.partitionIndex) !== position.next) continue;
           position.highWatermark = part.highWatermark;
           await this.#deliver(handler, part.partitionIndex, position, part.records ?? []);
         }
       }
+    }
+  }
+
+  /**
+   * Sends a fetch to each leader of assigned partitions that has none on its way, for its
+   * partitions that are in no fetch yet, from their positions. On a cluster the partitions
+   * are led by different brokers, and each broker answers only for those it leads.
+   */
+  async #sendFetches(client: Client, fetchPool: ConnectionPool, inFlight: Map<number, LeaderFetch>): Promise<void> {
+    const metadata = await client.metadata({ topics: [this.#topic] });
+    const topic = metadata.topics.get(this.#topic);
+    if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
+    const asked = new Set<number>();
+    for (const f of inFlight.values()) for (const p of f.offsets.keys()) asked.add(p);
+    const byLeader = new Map<number, Map<number, bigint>>();
+    for (const [p, position] of this.#positions) {
+      const leader = topic.partitions[p]?.leader ?? -1;
+      if (asked.has(p) || inFlight.has(leader)) continue;
+      let offsets = byLeader.get(leader);
+      if (offsets === undefined) byLeader.set(leader, (offsets = new Map()));
+      offsets.set(p, position.next);
+    }
+    for (const [leader, offsets] of byLeader) {
+      const answer = client
+        .fetch({
+          node: leader,
+          connectionPool: fetchPool,
+          maxWaitTime: this.#o.maxWaitMs ?? 500,
+          topics: [
+            {
+              topicId: topic.id,
+              partitions: [...offsets].map(([partition, fetchOffset]) => ({
+                partition,
+                fetchOffset,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+                partitionMaxBytes: this.#o.maxBytesPerPartition ?? 1024 * 1024,
+              })),
+            },
+          ],
+        })
+        .then(
+          (response): FetchAnswer => ({ leader, offsets, response }),
+          (error: unknown): FetchAnswer => ({ leader, offsets, error: error ?? new Error('fetch failed') }),
+        );
+      inFlight.set(leader, { offsets, answer });
     }
   }
 

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test, type TestContext } from 'node:test';
+import { Admin } from '@platformatic/kafka';
+import { KafkaTradeConsumer, KafkaTradeProducer, type LogRecord } from '../../src/bus/index.ts';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { epochMs, partitionOf, price, volume, type Trade } from '../../src/domain/index.ts';
+import { checkPrerequisites, KAFKA_RELEASE, stackCacheRoot, stackUp } from '../../src/stack/index.ts';
+import { componentCacheDir } from '../../src/stack/fetch.ts';
+import { servicePaths } from '../../src/stack/process.ts';
+import { renderKafkaLog4j2 } from '../../src/stack/services/kafka.ts';
+import { until } from '../support/until.ts';
+
+// A second broker joins the stack's one-node cluster for this file, so that a topic's partitions
+// are led by two brokers, as on any real cluster. The producer must send each partition's
+// records to its own leader, and the engine's consumer must fetch from both.
+const config: Config = loadConfig({ env: process.env });
+const brokers = config.kafka.brokers;
+const SECOND_NODE = 2;
+const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'];
+const run = `${process.pid}-${Date.now()}`;
+const dir = mkdtempSync(join(tmpdir(), 'tickstream-second-broker-'));
+let second: ChildProcess | undefined;
+let secondExit: Promise<void> = Promise.resolve();
+const logFile = join(dir, 'kafka.log');
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? done(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+function logTail(): string {
+  try {
+    return readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Runs java to completion, failing with its output. */
+function runJava(java: string, args: readonly string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    child.once('error', fail);
+    child.once('exit', (code) => (code === 0 ? done() : fail(new Error(`java ${args.at(-5) ?? ''} exited ${String(code)}: ${output.trim()}`))));
+  });
+}
+
+before(async () => {
+  await stackUp('kafka', { config, env: process.env });
+  const { java } = await checkPrerequisites(process.env);
+  const stackDir = servicePaths(resolve(config.dataDir), 'kafka').dir;
+  const clusterId = readFileSync(join(stackDir, 'cluster-id'), 'utf8').trim();
+  const controllerPort = Number(brokers[0]?.split(':')[1] ?? 9092) + 1;
+  const port = await freePort();
+  const properties = join(dir, 'server.properties');
+  writeFileSync(
+    properties,
+    [
+      'process.roles=broker',
+      `node.id=${SECOND_NODE}`,
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      'controller.listener.names=CONTROLLER',
+      `listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `log.dirs=${join(dir, 'data')}`,
+      'auto.create.topics.enable=false',
+      'num.network.threads=2',
+      'num.io.threads=2',
+      '',
+    ].join('\n'),
+  );
+  const log4j = join(dir, 'log4j2.properties');
+  writeFileSync(log4j, renderKafkaLog4j2());
+  const classpath = join(componentCacheDir(stackCacheRoot(process.env, homedir()), KAFKA_RELEASE), 'lib', '*');
+  const logging = [`-Dlog4j2.configurationFile=file:${log4j}`, `-Dkafka.logs.dir=${join(dir, 'logs')}`];
+  await runJava(java, ['-Xmx256m', ...logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
+  const out = openSync(logFile, 'a');
+  const child = spawn(java, ['-Xms256m', '-Xmx512m', ...logging, '-cp', classpath, 'kafka.Kafka', properties], { stdio: ['ignore', out, out] });
+  closeSync(out);
+  second = child;
+  secondExit = new Promise((done) => child.once('exit', () => done()));
+  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
+  try {
+    await until(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the second broker exited ${String(child.exitCode)}:\n${logTail()}`);
+        const metadata = await admin.metadata({ topics: [], forceUpdate: true }).catch(() => undefined);
+        return metadata?.brokers.has(SECOND_NODE) ?? false;
+      },
+      'the second broker to join the cluster',
+      60_000,
+      200,
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; its log ends:\n${logTail()}`);
+    });
+  } finally {
+    await admin.close();
+  }
+});
+
+after(async () => {
+  if (second !== undefined && second.exitCode === null) {
+    second.kill('SIGTERM');
+    const killer = setTimeout(() => second?.kill('SIGKILL'), 30_000);
+    await secondExit;
+    clearTimeout(killer);
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function seededTrades(n: number, symbols: readonly string[]): Trade[] {
+  return Array.from({ length: n }, (_, i) => ({
+    symbol: symbols[i % symbols.length]!,
+    price: price(100 + (i % 97) / 4),
+    volume: volume(1 + (i % 13)),
+    ts: epochMs(1_700_000_000_000 + i * 5),
+    conditions: [],
+    source: 'simulator' as const,
+    ingestTs: epochMs(1_700_000_000_000 + i),
+  }));
+}
+
+/** A topic of four partitions: 0 and 2 led by the stack's broker, 1 and 3 by the second one. */
+async function splitTopic(t: TestContext, name: string): Promise<string> {
+  const topic = `it.${name}.${run}`;
+  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
+  t.after(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.close();
+  });
+  await admin.createTopics({
+    topics: [topic],
+    assignments: [0, 1, 2, 3].map((partition) => ({ partition, brokers: [partition % 2 === 0 ? 1 : SECOND_NODE] })),
+  });
+  const metadata = await admin.metadata({ topics: [topic] });
+  const leaders = new Set(metadata.topics.get(topic)?.partitions.map((p) => p.leader));
+  assert.deepEqual([...leaders].sort(), [1, SECOND_NODE], 'the topic is led by both brokers');
+  return topic;
+}
+
+function producer(t: TestContext, topic: string): KafkaTradeProducer {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-two-brokers-'));
+  const p = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it', format: 'avro', dataDir, spoolLimit: 100_000, topic, retryDelayMs: 200 });
+  t.after(async () => {
+    await p.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return p;
+}
+
+/** The engine's consumer on `topic` in a group of its own; what it hands over lands in the returned list. */
+async function consume(t: TestContext, topic: string, maxWaitMs?: number): Promise<LogRecord[]> {
+  const seen: LogRecord[] = [];
+  const consumer = new KafkaTradeConsumer({
+    brokers,
+    clientId: 'tickstream-it',
+    groupId: `it-${topic}`,
+    format: 'avro',
+    topic,
+    deadLetters: { append: async () => {}, close: async () => {} },
+    ...(maxWaitMs === undefined ? {} : { maxWaitMs }),
+  });
+  t.after(() => consumer.close());
+  await consumer.start({
+    assigned: async () => new Map(),
+    revoked: async () => {},
+    records: async (_partition, records) => void seen.push(...records),
+  });
+  return seen;
+}
+
+const partitionsOf = (records: readonly LogRecord[]): number[] => [...new Set(records.map((r) => r.partition))].sort();
+
+test('with partitions led by two brokers, every trade produced is consumed once, from every partition', async (t) => {
+  const topic = await splitTopic(t, 'two-brokers');
+  const trades = seededTrades(4_000, SYMBOLS);
+  // An append settles once Kafka took its records, or once they are in the spool to be sent.
+  const p = producer(t, topic);
+  await p.append(trades);
+  await until(() => p.spoolDepth() === 0, 'the producer to send every trade', 30_000);
+
+  const seen = await consume(t, topic);
+  await until(() => seen.length >= trades.length, 'every trade to be consumed', 30_000).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; ${seen.length} read, from partitions ${partitionsOf(seen).join(',') || 'none'}`);
+  });
+  assert.equal(seen.length, trades.length, 'each trade once');
+  assert.deepEqual(partitionsOf(seen), [0, 1, 2, 3]);
+  const key = (trade: Trade): string => `${trade.symbol}|${trade.ts}`;
+  assert.deepEqual(seen.map((r) => key(r.trade)).sort(), trades.map(key).sort(), 'the trades consumed are the trades produced');
+});
+
+test("a broker with nothing new does not hold up another broker's records", async (t) => {
+  const topic = await splitTopic(t, 'idle-broker');
+  // Trades of one symbol only, in a partition the stack's broker leads; the second broker's
+  // partitions stay empty, so a fetch to it waits its whole maxWaitTime.
+  const symbol = SYMBOLS.find((s) => partitionOf(s, 4) % 2 === 0);
+  assert.ok(symbol !== undefined, 'a symbol of a partition led by the stack broker');
+  const maxWaitMs = 10_000;
+  const seen = await consume(t, topic, maxWaitMs);
+  // Let the consumer join and send its first fetches, which wait at both brokers.
+  await new Promise((r) => setTimeout(r, 1_000));
+  const trades = seededTrades(100, [symbol]);
+  const sentAt = performance.now();
+  await producer(t, topic).append(trades);
+  await until(() => seen.length >= trades.length, 'the trades to be consumed', 30_000);
+  const tookMs = performance.now() - sentAt;
+  assert.ok(tookMs < maxWaitMs / 2, `consumed ${Math.round(tookMs)} ms after sending; a fetch held up by the idle broker takes up to ${maxWaitMs} ms`);
+});
