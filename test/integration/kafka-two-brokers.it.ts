@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
@@ -11,8 +10,9 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { epochMs, partitionOf, price, volume, type Trade } from '../../src/domain/index.ts';
 import { checkPrerequisites, KAFKA_RELEASE, stackCacheRoot, stackUp } from '../../src/stack/index.ts';
 import { componentCacheDir } from '../../src/stack/fetch.ts';
-import { servicePaths } from '../../src/stack/process.ts';
-import { renderKafkaLog4j2 } from '../../src/stack/services/kafka.ts';
+import { runToCompletion, servicePaths, tailLines } from '../../src/stack/process.ts';
+import { kafkaSettings, renderKafkaLog4j2 } from '../../src/stack/services/kafka.ts';
+import { freePort } from '../support/free-port.ts';
 import { until } from '../support/until.ts';
 
 // A second broker joins the stack's one-node cluster for this file, so that a topic's partitions
@@ -28,43 +28,14 @@ let second: ChildProcess | undefined;
 let secondExit: Promise<void> = Promise.resolve();
 const logFile = join(dir, 'kafka.log');
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-function logTail(): string {
-  try {
-    return readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-/** Runs java to completion, failing with its output. */
-function runJava(java: string, args: readonly string[]): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn(java, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-    child.once('error', fail);
-    child.once('exit', (code) => (code === 0 ? done() : fail(new Error(`java ${args.at(-5) ?? ''} exited ${String(code)}: ${output.trim()}`))));
-  });
-}
+const logTail = (): string => tailLines(logFile, 20).join('\n') || '(no log)';
 
 before(async () => {
   await stackUp('kafka', { config, env: process.env });
   const { java } = await checkPrerequisites(process.env);
   const stackDir = servicePaths(resolve(config.dataDir), 'kafka').dir;
   const clusterId = readFileSync(join(stackDir, 'cluster-id'), 'utf8').trim();
-  const controllerPort = Number(brokers[0]?.split(':')[1] ?? 9092) + 1;
+  const { controllerPort } = kafkaSettings(config, stackDir);
   const port = await freePort();
   const properties = join(dir, 'server.properties');
   writeFileSync(
@@ -89,7 +60,8 @@ before(async () => {
   writeFileSync(log4j, renderKafkaLog4j2());
   const classpath = join(componentCacheDir(stackCacheRoot(process.env, homedir()), KAFKA_RELEASE), 'lib', '*');
   const logging = [`-Dlog4j2.configurationFile=file:${log4j}`, `-Dkafka.logs.dir=${join(dir, 'logs')}`];
-  await runJava(java, ['-Xmx256m', ...logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
+  const format = await runToCompletion(java, ['-Xmx256m', ...logging, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted'], dir, process.env);
+  assert.equal(format.code, 0, `formatting the second broker's storage failed: ${format.output.trim()}`);
   const out = openSync(logFile, 'a');
   const child = spawn(java, ['-Xms256m', '-Xmx512m', ...logging, '-cp', classpath, 'kafka.Kafka', properties], { stdio: ['ignore', out, out] });
   closeSync(out);

@@ -51,12 +51,10 @@ type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
 type FetchResponse = Awaited<ReturnType<Client['fetch']>>;
 
 /** What a fetch to one leader came back with: its response or its failure, and the offsets it asked from. */
-interface FetchAnswer {
-  readonly leader: number;
-  readonly offsets: ReadonlyMap<number, bigint>;
-  readonly response?: FetchResponse;
-  readonly error?: unknown;
-}
+type FetchAnswer = { readonly leader: number; readonly offsets: ReadonlyMap<number, bigint> } & (
+  | { readonly ok: true; readonly response: FetchResponse }
+  | { readonly ok: false; readonly error: unknown }
+);
 
 /** A fetch on its way to one leader. */
 interface LeaderFetch {
@@ -241,8 +239,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
 
   async #run(client: Client, fetchPool: ConnectionPool, handler: ConsumerHandler): Promise<void> {
     let failures = 0;
-    // At most one fetch per partition leader is on its way. Each leader's answer is handed over
-    // as it comes, so a broker with nothing new (it waits up to maxWaitTime) holds up no other.
+    // The fetches on their way, by leader (see #sendFetches). Each answer is handed over as it
+    // comes, so a broker with nothing new (it waits up to maxWaitTime) holds up no other.
     const inFlight = new Map<number, LeaderFetch>();
     while (!this.#closed) {
       if (this.#target !== undefined) await this.#applyAssignment(client, handler);
@@ -255,7 +253,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         await this.#sendFetches(client, fetchPool, inFlight);
         answer = await Promise.race(Array.from(inFlight.values(), (f) => f.answer));
         inFlight.delete(answer.leader);
-        if (answer.error !== undefined) throw answer.error;
+        if (!answer.ok) throw answer.error;
         failures = 0;
       } catch (error) {
         if (this.#closed) return;
@@ -266,7 +264,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         await this.#repairPositions(client).catch(() => {});
         continue;
       }
-      for (const topicResponse of answer.response?.responses ?? []) {
+      for (const topicResponse of answer.response.responses) {
         for (const part of topicResponse.partitions) {
           // A rebalance that arrived during the fetch is applied before anything more is handed over.
           if (this.#closed || this.#target !== undefined) break;
@@ -320,8 +318,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
           ],
         })
         .then(
-          (response): FetchAnswer => ({ leader, offsets, response }),
-          (error: unknown): FetchAnswer => ({ leader, offsets, error: error ?? new Error('fetch failed') }),
+          (response): FetchAnswer => ({ leader, offsets, ok: true, response }),
+          (error: unknown): FetchAnswer => ({ leader, offsets, ok: false, error }),
         );
       inFlight.set(leader, { offsets, answer });
     }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { epochMs, tradeViolation } from '../../../src/domain/index.ts';
 import { FinnhubClient, SimulatedMarket } from '../../../src/source/index.ts';
+import { freePort } from '../../support/free-port.ts';
 import { collector, recordingServer, startClient, startSimulator, until } from '../source-helpers.ts';
 
 test('the client receives trades for its subscribed symbols only, all valid', async (t) => {
@@ -127,17 +127,6 @@ test('a slow sink slows the feed down: one delivery at a time, and nothing is dr
     expected.map((tr) => [tr.s, tr.p, tr.v, tr.t]),
   );
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test('backoff grows over quick drops and starts over after a stable connection (virtual clock)', async (t) => {
   const simulator = await startSimulator(t, { rate: 100 });
