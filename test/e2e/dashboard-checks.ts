@@ -115,9 +115,37 @@ export function dashboardChecks(title: string, checks: DashboardChecks): void {
       assert.deepEqual(foreign, []);
     });
 
-    test('clicking another symbol changes the chart and the tape', async (t) => {
+    test('clicking another symbol changes the chart and the tape, which shows only its trades while its history loads', async (t) => {
       const { page, errors } = await open(t);
       await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
+
+      // MSFT's trade history is held back, as on a slow link, so the tape shows what it has before it arrives.
+      let releaseHistory = (): void => {};
+      const historyHeld = new Promise<void>((resolve) => (releaseHistory = resolve));
+      t.after(releaseHistory);
+      await page.route(
+        (url) => url.pathname.endsWith('/api/trades') && url.searchParams.get('symbol') === 'MSFT',
+        async (route) => {
+          await historyHeld;
+          await route.continue();
+        },
+      );
+      const tapeFromMsft = async (when: string): Promise<void> => {
+        const tapePrices = await page.locator('.tape tbody tr td.price').allInnerTexts();
+        await pipeline.flush();
+        const stored = await pipeline.store.trades({ symbol: 'MSFT', limit: 5_000 });
+        const decimals = (tapePrices[0]?.split('.')[1] ?? '').length;
+        const msftPrices = new Set(stored.map((s) => s.trade.price.toFixed(decimals)));
+        assert.ok(tapePrices.length > 0, `the tape shows trades ${when}`);
+        assert.deepEqual(
+          tapePrices.filter((p) => !msftPrices.has(p)),
+          [],
+          `the tape shows only MSFT trades ${when}`,
+        );
+        // The tape is in arrival order, which is not quite time order (the simulator sends some trades late).
+        const rows = await page.locator('.tape tbody tr').allInnerTexts();
+        assert.equal(new Set(rows).size, rows.length, `no trade is on the tape twice ${when}`);
+      };
 
       const barsRequest = page.waitForRequest((r) => {
         const url = new URL(r.url());
@@ -130,16 +158,16 @@ export function dashboardChecks(title: string, checks: DashboardChecks): void {
       assert.equal(await page.locator('#tape-symbol').innerText(), 'MSFT');
       assert.equal(await page.locator('.watchlist li.selected').getAttribute('data-symbol'), 'MSFT');
 
-      // Every price on the tape is one of MSFT's stored trades.
+      // Live MSFT trades show at once, AAPL's are gone.
       await page.locator('.tape tbody tr').first().waitFor({ timeout: WAIT_MS });
-      const tapePrices = await page.locator('.tape tbody tr td.price').allInnerTexts();
-      await pipeline.flush();
-      const stored = await pipeline.store.trades({ symbol: 'MSFT', limit: 5_000 });
-      const decimals = (tapePrices[0]?.split('.')[1] ?? '').length;
-      const msftPrices = new Set(stored.map((s) => s.trade.price.toFixed(decimals)));
-      const strangers = tapePrices.filter((p) => !msftPrices.has(p));
-      assert.deepEqual(strangers, [], 'the tape shows only MSFT trades');
-      assert.ok(tapePrices.length > 0);
+      await tapeFromMsft('while the history loads');
+
+      // The history joins the live trades in order.
+      const historyAnswer = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/api/trades'));
+      releaseHistory();
+      await historyAnswer;
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+      await tapeFromMsft('after the history');
       assert.deepEqual(errors, []);
     });
 

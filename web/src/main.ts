@@ -121,14 +121,15 @@ class Dashboard {
     if (interval === undefined) return;
     this.#watchlist.select(symbol);
     this.#tapeTitle.textContent = symbol;
+    // The old symbol's rows go now, not when the history arrives: the title already names the new one.
+    this.#tape.reset(symbol);
     writeSelection(symbol, interval.label);
     try {
       const [, trades] = await Promise.all([
         this.#chart.show(symbol, interval, this.#engine),
         api.trades({ symbol, limit: TAPE_HISTORY }),
       ]);
-      if (this.#chart.symbol !== symbol) return;
-      this.#tape.reset(symbol, trades);
+      this.#tape.history(symbol, trades);
       this.#frames.request(this.#renderTape);
     } catch (e) {
       this.#reportError(e);

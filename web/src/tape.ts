@@ -1,5 +1,6 @@
 import type { TradeWire } from './api.ts';
 import { formatClockMs, formatPrice, formatQuantity } from './format.ts';
+import { joinTape } from './tape-rows.ts';
 
 /** The tape keeps this many rows; older ones are removed as new ones arrive. */
 export const TAPE_ROWS = 200;
@@ -13,6 +14,9 @@ export class Tape {
   /** The newest trade shown or pending: seq is per partition and a symbol lives in one, so it orders a symbol's trades. */
   #lastSeq = -1;
   #lastPrice: number | undefined;
+  /** Between `reset` and `history`: the live trades shown so far (oldest first), to join with the history. */
+  #live: TradeWire[] = [];
+  #awaitingHistory = false;
 
   constructor(container: HTMLElement) {
     const table = document.createElement('table');
@@ -32,14 +36,33 @@ export class Tape {
     return this.#symbol;
   }
 
-  /** Starts over for another symbol, with its recent history (newest first, as GET /api/trades sends it). */
-  reset(symbol: string, newestFirst: readonly TradeWire[]): void {
+  /**
+   * Starts over for another symbol: its rows go at once, and its live trades show as they arrive. `history`
+   * then adds the trades that came before them.
+   */
+  reset(symbol: string): void {
     this.#symbol = symbol;
     this.#body.replaceChildren();
     this.#pending = [];
     this.#lastSeq = -1;
     this.#lastPrice = undefined;
-    this.add([...newestFirst].reverse());
+    this.#live = [];
+    this.#awaitingHistory = true;
+  }
+
+  /**
+   * The symbol's recent history (newest first, as GET /api/trades sends it), joined with the live trades shown
+   * since `reset`. Ignored when another symbol has been chosen since.
+   */
+  history(symbol: string, newestFirst: readonly TradeWire[]): void {
+    if (symbol !== this.#symbol || !this.#awaitingHistory) return;
+    this.#awaitingHistory = false;
+    const rows = joinTape(newestFirst, this.#live, TAPE_ROWS);
+    this.#live = [];
+    this.#body.replaceChildren();
+    this.#lastPrice = undefined;
+    this.#pending = rows;
+    this.#lastSeq = Math.max(this.#lastSeq, rows[rows.length - 1]?.seq ?? -1);
   }
 
   /** Queues the selected symbol's trades from a stream frame; drawn in the next frame. */
@@ -49,6 +72,10 @@ export class Tape {
     this.#lastSeq = (mine[mine.length - 1] as TradeWire).seq;
     this.#pending.push(...mine);
     if (this.#pending.length > TAPE_ROWS) this.#pending = this.#pending.slice(-TAPE_ROWS);
+    if (this.#awaitingHistory) {
+      this.#live.push(...mine);
+      if (this.#live.length > TAPE_ROWS) this.#live = this.#live.slice(-TAPE_ROWS);
+    }
   }
 
   get hasWork(): boolean {
