@@ -185,6 +185,12 @@ describe('dashboard from the keyboard and the address bar', () => {
     await page.evaluate(`location.hash = '#/kafka'`);
     await page.locator('#dashboard').waitFor({ state: 'hidden', timeout: WAIT_MS });
     assert.equal(new URL(page.url()).hash, '#/kafka', 'the dashboard leaves the console its address');
+    // This server runs the embedded profile: the console says what it needs instead of showing the API's 404s.
+    const notice = page.locator('.kafka-unavailable');
+    await notice.waitFor({ timeout: WAIT_MS });
+    assert.match(await notice.innerText(), /needs the cluster profile[\s\S]*--profile cluster/i);
+    assert.equal(await page.locator('.kafka-error').isVisible(), false, 'no error banner');
+    assert.deepEqual(errors, [], 'the console asked the API nothing it could not answer');
     await page.goBack();
     await page.locator('#dashboard').waitFor({ state: 'visible', timeout: WAIT_MS });
     assert.equal(await page.locator('#chart').getAttribute('data-symbol'), 'AAPL');

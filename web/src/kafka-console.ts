@@ -41,7 +41,7 @@ export interface KafkaConsoleMount {
 
 /** Wires the #/kafka address to the console: shows one or the other on every address change. */
 export function mountKafkaConsole(m: KafkaConsoleMount): void {
-  const page = new KafkaConsolePage(m.root);
+  const page = new KafkaConsolePage(m.root, m.available, m.dashboardTab);
   m.tab.hidden = !m.available;
   const apply = (): void => {
     const kafka = isKafkaRoute();
@@ -62,18 +62,41 @@ export function mountKafkaConsole(m: KafkaConsoleMount): void {
   apply();
 }
 
+/** What the console shows when the server runs the embedded profile, whose log has no brokers to browse. */
+function unavailableNotice(dashboardHref: string): HTMLElement {
+  return h(
+    'section',
+    { class: 'kafka-unavailable', 'aria-label': 'Kafka console unavailable' },
+    h('h2', {}, 'The Kafka console needs the cluster profile'),
+    h('p', {}, 'This server runs the embedded profile: its trade log lives inside the process, with no brokers, topics or consumer groups to browse.'),
+    h('p', {}, 'To see them, start Kafka and run the pipeline against it:'),
+    h('pre', { class: 'mono' }, 'npx tickstream stack up          # Kafka and Cassandra\nnpm start -- --profile cluster'),
+    h('a', { href: dashboardHref, class: 'back' }, '← Dashboard'),
+  );
+}
+
 class KafkaConsolePage {
   readonly #error = h('p', { class: 'kafka-error', role: 'alert', hidden: true });
   readonly #body = h('div', { class: 'kafka-body' });
   /** Bumped on every navigation: an answer for an older view is dropped. */
   #generation = 0;
 
-  constructor(root: HTMLElement) {
+  readonly #available: boolean;
+  readonly #dashboardTab: HTMLAnchorElement;
+
+  constructor(root: HTMLElement, available: boolean, dashboardTab: HTMLAnchorElement) {
+    this.#available = available;
+    this.#dashboardTab = dashboardTab;
     root.replaceChildren(this.#error, this.#body);
   }
 
   async show(route: Route): Promise<void> {
     const generation = ++this.#generation;
+    if (!this.#available) {
+      // Nothing to ask the API: say why, and how to get a console, instead of showing its 404s as errors.
+      this.#body.replaceChildren(unavailableNotice(this.#dashboardTab.href));
+      return;
+    }
     const current = (): boolean => generation === this.#generation;
     this.#body.replaceChildren(h('p', { class: 'muted kafka-loading' }, 'loading…'));
     try {
