@@ -122,6 +122,26 @@ describe('dashboard from the keyboard and the address bar', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('the intervals are a tab list: one tab stop, the arrow keys (wrapping), Home and End move and show the interval', async (t) => {
+    const { page, errors } = await open(t);
+    await page.locator('#chart[data-interval="5s"]').waitFor({ timeout: WAIT_MS });
+    const tabs = page.locator('#intervals[role="tablist"] > button[role="tab"][aria-controls="chart"]');
+    assert.deepEqual(await tabs.allInnerTexts(), ['5s', '1m', '5m', '15m', '1h']);
+    await page.locator('#intervals button[data-interval="5s"]').focus();
+    for (const [key, interval] of [['ArrowRight', '1m'], ['End', '1h'], ['ArrowRight', '5s'], ['ArrowLeft', '1h'], ['Home', '5s']] as const) {
+      await page.keyboard.press(key);
+      await page.locator(`#chart[data-interval="${interval}"]`).waitFor({ timeout: WAIT_MS });
+      assert.equal(await activeAttribute(page, 'data-interval'), interval, `${key} focuses ${interval}`);
+      assert.equal(await page.locator('#intervals button[aria-selected="true"]').getAttribute('data-interval'), interval, `${key} selects ${interval}`);
+      assert.deepEqual(
+        await page.locator('#intervals button[tabindex="0"]').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-interval'))),
+        [interval],
+        'the one tab stop follows the selection',
+      );
+    }
+    assert.deepEqual(errors, []);
+  });
+
   test('every control shows a focus ring that stands out, the active interval button included', async (t) => {
     const { page, errors } = await open(t);
     await page.locator('#intervals button.active').waitFor({ timeout: WAIT_MS });

@@ -85,6 +85,7 @@ class Dashboard {
       this.#frames.request(this.#renderWatchlist);
     });
     element('theme-toggle').addEventListener('click', () => this.#theme.toggle());
+    this.#intervalBar.addEventListener('keydown', (e) => this.#onIntervalKey(e));
   }
 
   async start(): Promise<void> {
@@ -180,6 +181,7 @@ class Dashboard {
       b.textContent = i.label;
       b.dataset['interval'] = i.label;
       b.setAttribute('role', 'tab');
+      b.setAttribute('aria-controls', 'chart');
       b.title = this.#engine.some((e) => e.label === i.label) ? `${i.label} bars from the engine` : `${i.label} bars rolled up from smaller bars`;
       b.addEventListener('click', () => void this.#changeInterval(i));
       return b;
@@ -194,7 +196,22 @@ class Dashboard {
       const active = b.dataset['interval'] === this.#interval?.label;
       b.classList.toggle('active', active);
       b.setAttribute('aria-selected', String(active));
+      // The tab list is one tab stop, on the active interval; the arrow keys move within it.
+      b.tabIndex = active ? 0 : -1;
     }
+  }
+
+  /** Left and Right (wrapping), Home and End move to another interval and show it, as in any tab list. */
+  #onIntervalKey(e: KeyboardEvent): void {
+    const at = this.#intervals.findIndex((i) => i.label === (e.target as HTMLElement).dataset['interval']);
+    if (at < 0) return;
+    const n = this.#intervals.length;
+    const to = { ArrowRight: (at + 1) % n, ArrowLeft: (at - 1 + n) % n, Home: 0, End: n - 1 }[e.key];
+    const interval = to === undefined ? undefined : this.#intervals[to];
+    if (interval === undefined) return;
+    e.preventDefault();
+    this.#intervalBar.querySelector<HTMLButtonElement>(`button[data-interval="${interval.label}"]`)?.focus();
+    if (interval.label !== this.#interval?.label) void this.#changeInterval(interval);
   }
 
   #openStream(): void {
