@@ -89,6 +89,8 @@ export class Tape {
       const tr = document.createElement('tr');
       const dir = this.#lastPrice === undefined || t.price === this.#lastPrice ? 'flat' : t.price > this.#lastPrice ? 'up' : 'down';
       tr.className = dir;
+      // The trade's place in its partition: orders the rows, and lets a test tell two trades of the same time, price and size apart.
+      tr.dataset['seq'] = String(t.seq);
       this.#lastPrice = t.price;
       cell(tr, formatClockMs(t.ts), 'time');
       cell(tr, formatPrice(t.price), 'num price');
