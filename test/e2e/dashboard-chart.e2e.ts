@@ -140,6 +140,8 @@ describe('rolled-up candles over a replay of old trades', () => {
 
     const legend = await legendText(page);
     assert.match(legend, /AAPL · 5m/);
+    // A bar of another day names its date: the replay is from 2001.
+    assert.match(await page.locator('.legend-time').innerText(), /^2001-09-\d{2} \d{2}:\d{2}:\d{2}$/);
     assert.ok(legend.includes(`O ${formatPrice(forming.open)}`), `the candle opens where its window does: ${legend}`);
     assert.ok(legend.includes(`V ${formatQuantity(forming.volume + EXTRA_VOLUME)}`), `the candle holds every minute of its window: ${legend}`);
     assert.deepEqual(errors, []);

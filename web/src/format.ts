@@ -37,6 +37,17 @@ export function formatClock(epochMs: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/**
+ * A bar's start for the chart's legend: the local time for a bar of today, with the local date in front
+ * (2001-09-09 01:45:00) for a bar of another day, so history scrolled back past midnight says which day it is.
+ */
+export function formatBarTime(epochMs: number, nowMs: number = Date.now()): string {
+  const d = new Date(epochMs);
+  const now = new Date(nowMs);
+  const sameDay = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  return sameDay ? formatClock(epochMs) : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatClock(epochMs)}`;
+}
+
 /** Local wall-clock time with milliseconds, for the tape. */
 export function formatClockMs(epochMs: number): string {
   return `${formatClock(epochMs)}.${pad(new Date(epochMs).getMilliseconds(), 3)}`;

@@ -14,7 +14,7 @@ import {
 } from 'lightweight-charts';
 import type { Interval } from '../../src/domain/interval.ts';
 import { api, type BarRecord } from './api.ts';
-import { formatClock, formatPercent, formatPrice, formatQuantity, priceDecimals } from './format.ts';
+import { formatBarTime, formatClock, formatPercent, formatPrice, formatQuantity, priceDecimals } from './format.ts';
 import { baseIntervalFor, FormingRollup, formingBaseQuery } from './rollup.ts';
 import type { Palette } from './theme.ts';
 
@@ -57,6 +57,8 @@ export class PriceChart {
   #loadingOlder = false;
   #noOlder = false;
   #hovered: BarRecord | undefined;
+  /** No current data from the server: the legend says the newest bar may not be the latest. */
+  #stale = false;
   readonly #onError: (error: unknown) => void;
 
   constructor(host: HTMLElement, palette: Palette, onError: (error: unknown) => void) {
@@ -267,6 +269,14 @@ export class PriceChart {
     this.#renderLegend();
   }
 
+  /** While the live stream is down or stalled, the legend marks the bars as not live. */
+  setStale(stale: boolean): void {
+    if (stale === this.#stale) return;
+    this.#stale = stale;
+    this.#host.classList.toggle('stale', stale);
+    this.#renderLegend();
+  }
+
   #renderLegend(): void {
     const b = this.#hovered ?? this.#bars[this.#bars.length - 1];
     const head = `${this.#symbol} · ${this.interval}`;
@@ -278,7 +288,7 @@ export class PriceChart {
     const cls = b.close >= b.open ? 'up' : 'down';
     this.#legend.replaceChildren(
       span(head, 'legend-title'),
-      span(formatClock(b.window_start), 'legend-time'),
+      span(formatBarTime(b.window_start), 'legend-time'),
       span(`O ${formatPrice(b.open)}`),
       span(`H ${formatPrice(b.high)}`),
       span(`L ${formatPrice(b.low)}`),
@@ -286,6 +296,7 @@ export class PriceChart {
       span(formatPercent(change), cls),
       span(`V ${formatQuantity(b.volume)}`),
       span(`VWAP ${formatPrice(b.vwap)}`, 'legend-vwap'),
+      this.#stale ? span('not live', 'legend-stale') : '',
     );
   }
 

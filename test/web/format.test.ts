@@ -1,0 +1,18 @@
+// The dashboard's time formatting (web/src/format.ts), in the local time zone as the browser shows it.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatBarTime, formatClockMs } from '../../web/src/format.ts';
+
+const local = (y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number => new Date(y, mo - 1, d, h, mi, s, ms).getTime();
+
+test("a bar of today shows its time only; one of another day puts the date in front", () => {
+  const now = local(2026, 12, 5, 0, 0, 1);
+  assert.equal(formatBarTime(local(2026, 12, 5, 0, 0, 0), now), '00:00:00');
+  assert.equal(formatBarTime(local(2026, 12, 4, 23, 59, 55), now), '2026-12-04 23:59:55', 'five seconds before midnight');
+  assert.equal(formatBarTime(local(2025, 12, 5, 9, 30, 0), now), '2025-12-05 09:30:00', 'the same day a year before');
+  assert.equal(formatBarTime(local(2001, 9, 9, 1, 45, 0), now), '2001-09-09 01:45:00');
+});
+
+test('the tape time has milliseconds, 24-hour', () => {
+  assert.equal(formatClockMs(local(2026, 12, 5, 13, 4, 5, 7)), '13:04:05.007');
+});
