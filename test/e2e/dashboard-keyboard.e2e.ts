@@ -217,7 +217,7 @@ describe('dashboard from the keyboard and the address bar', () => {
     assert.equal(await page.locator('#chart').getAttribute('data-interval'), '5m');
   });
 
-  test('while the server is down the source badge and the rates show they are stale, until fresh stats arrive', async (t) => {
+  test('while the server is down the source badge, the rates, the prices and the chart legend show they are stale, until fresh stats arrive', async (t) => {
     const proxy = await startOutageProxy(dashboard.pipeline.url);
     t.after(() => proxy.close());
     const { page } = await openDashboard(t, { ...dashboard, pipeline: { ...dashboard.pipeline, url: proxy.url } }, { symbols: CHECK_SYMBOLS.length });
@@ -234,11 +234,15 @@ describe('dashboard from the keyboard and the address bar', () => {
     assert.match((await badge.getAttribute('class')) ?? '', /\bstale\b/);
     await until(async () => (await ingest.innerText()) === '–', 'a stale ingest rate');
     await until(async () => (await rates()).every((r) => r === '–/s'), 'stale watchlist rates');
+    assert.match((await page.locator('.watchlist').getAttribute('class')) ?? '', /\bstale\b/, 'the prices are marked as last known');
+    assert.equal(await page.locator('.chart-legend .legend-stale').innerText(), 'not live');
 
     proxy.up();
     await until(async () => (await badge.innerText()) === 'simulator', 'a current source badge');
     assert.doesNotMatch((await badge.getAttribute('class')) ?? '', /\bstale\b/);
     await until(async () => (await ingest.innerText()).endsWith('trades/s'), 'a current ingest rate');
     await until(async () => (await rates()).every((r) => r !== '–/s' && r.endsWith('/s')), 'current watchlist rates');
+    assert.doesNotMatch((await page.locator('.watchlist').getAttribute('class')) ?? '', /\bstale\b/);
+    assert.equal(await page.locator('.chart-legend .legend-stale').count(), 0, 'the legend is live again');
   });
 });

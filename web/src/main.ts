@@ -304,6 +304,7 @@ class Dashboard {
     this.#stale = stale;
     this.#watchlist.setStale(stale);
     this.#health.setStale(stale);
+    this.#chart.setStale(stale);
     this.#frames.request(this.#renderWatchlist);
     this.#frames.request(this.#renderHealth);
     // The watchlist's rates come from GET /api/symbols: fetch them now rather than show old ones for up to SYMBOLS_REFRESH_MS.

@@ -128,6 +128,8 @@ export class Watchlist {
   /** While stale, the rates show a dash instead of their last values. */
   setStale(stale: boolean): void {
     this.#stale = stale;
+    this.#list.classList.toggle('stale', stale);
+    this.#list.title = stale ? 'Last known prices: no fresh data from the server' : '';
     for (const s of this.#rows.keys()) this.#dirty.add(s);
   }
 
