@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { Admin } from '@platformatic/kafka';
-import { KafkaTradeConsumer, KafkaTradeProducer, type LogRecord } from '../../src/bus/index.ts';
+import { KafkaConsole, KafkaTradeConsumer, KafkaTradeProducer, type LogRecord } from '../../src/bus/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { epochMs, partitionOf, price, volume, type Trade } from '../../src/domain/index.ts';
 import { checkPrerequisites, KAFKA_RELEASE, stackCacheRoot, stackUp } from '../../src/stack/index.ts';
@@ -193,4 +193,43 @@ test("a broker with nothing new does not hold up another broker's records", asyn
   await until(() => seen.length >= trades.length, 'the trades to be consumed', 30_000);
   const tookMs = performance.now() - sentAt;
   assert.ok(tookMs < maxWaitMs / 2, `consumed ${Math.round(tookMs)} ms after sending; a fetch held up by the idle broker takes up to ${maxWaitMs} ms`);
+});
+
+test('the Kafka console shows both brokers, each partition with its leader, and reads records from either', async (t) => {
+  const topic = await splitTopic(t, 'console');
+  const trades = seededTrades(800, SYMBOLS);
+  const p = producer(t, topic);
+  await p.append(trades);
+  await until(() => p.spoolDepth() === 0, 'the producer to send every trade', 30_000);
+
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', tradeTopics: [topic] });
+  t.after(() => kafka.close());
+  const cluster = await kafka.brokers();
+  assert.deepEqual(
+    cluster.brokers.map((b) => b.id).sort(),
+    [1, SECOND_NODE],
+    'both brokers are listed',
+  );
+
+  const info = await kafka.topic(topic);
+  assert.ok(info !== undefined);
+  assert.deepEqual(
+    info.partitions.map((x) => [x.partition, x.leader]),
+    [0, 1, 2, 3].map((partition) => [partition, partition % 2 === 0 ? 1 : SECOND_NODE]),
+    'each partition with its leader',
+  );
+  assert.equal(info.messages, trades.length, 'the end offsets of both brokers add up to every trade');
+  assert.ok(info.size_bytes !== null && info.size_bytes > 0);
+
+  for (const partition of [0, 1, 2, 3]) {
+    const expected = trades.filter((trade) => partitionOf(trade.symbol, 4) === partition);
+    const messages = await kafka.messages({ topic, partition, offset: 0, limit: 100 });
+    assert.ok(messages !== undefined);
+    assert.equal(messages.length, Math.min(100, expected.length), `partition ${partition}: the first records`);
+    assert.deepEqual(
+      messages.map((m) => [m.offset, m.key, m.value_format, (m.value as { price: number }).price]),
+      expected.slice(0, 100).map((trade, offset) => [offset, trade.symbol, 'avro', trade.price]),
+      `partition ${partition}, led by broker ${partition % 2 === 0 ? 1 : SECOND_NODE}: its trades, decoded, in order`,
+    );
+  }
 });
