@@ -136,6 +136,14 @@ function producer(t: TestContext, topic: string): KafkaTradeProducer {
   return p;
 }
 
+/** Sends `trades` with the producer and waits until Kafka has them all, none left in the spool. */
+async function produceAll(t: TestContext, topic: string, trades: readonly Trade[]): Promise<void> {
+  const p = producer(t, topic);
+  // An append settles once Kafka took its records, or once they are in the spool to be sent.
+  await p.append(trades);
+  await until(() => p.spoolDepth() === 0, 'the producer to send every trade', 30_000);
+}
+
 /** The engine's consumer on `topic` in a group of its own; what it hands over lands in the returned list. */
 async function consume(t: TestContext, topic: string, maxWaitMs?: number): Promise<LogRecord[]> {
   const seen: LogRecord[] = [];
@@ -162,10 +170,7 @@ const partitionsOf = (records: readonly LogRecord[]): number[] => [...new Set(re
 test('with partitions led by two brokers, every trade produced is consumed once, from every partition', async (t) => {
   const topic = await splitTopic(t, 'two-brokers');
   const trades = seededTrades(4_000, SYMBOLS);
-  // An append settles once Kafka took its records, or once they are in the spool to be sent.
-  const p = producer(t, topic);
-  await p.append(trades);
-  await until(() => p.spoolDepth() === 0, 'the producer to send every trade', 30_000);
+  await produceAll(t, topic, trades);
 
   const seen = await consume(t, topic);
   await until(() => seen.length >= trades.length, 'every trade to be consumed', 30_000).catch((error: unknown) => {
@@ -198,9 +203,7 @@ test("a broker with nothing new does not hold up another broker's records", asyn
 test('the Kafka console shows both brokers, each partition with its leader, and reads records from either', async (t) => {
   const topic = await splitTopic(t, 'console');
   const trades = seededTrades(800, SYMBOLS);
-  const p = producer(t, topic);
-  await p.append(trades);
-  await until(() => p.spoolDepth() === 0, 'the producer to send every trade', 30_000);
+  await produceAll(t, topic, trades);
 
   const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', tradeTopics: [topic] });
   t.after(() => kafka.close());
