@@ -64,11 +64,12 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
 
 function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger; onError: (error: unknown) => void }): Transport {
   const connection = { brokers: config.kafka.brokers, clientId: config.kafka.clientId };
+  const compression = config.kafka.compression;
   let producer: KafkaTradeProducer | undefined;
   let consumer: KafkaTradeConsumer | undefined;
   const sideLogs: KafkaSideLog<unknown>[] = [];
   const sideLog = <T>(topic: string): SideLog<T> => {
-    const log = new KafkaSideLog<T>({ ...connection, topic, logger: deps.logger.child('kafka') });
+    const log = new KafkaSideLog<T>({ ...connection, topic, compression, logger: deps.logger.child('kafka') });
     sideLogs.push(log as KafkaSideLog<unknown>);
     return log;
   };
@@ -80,6 +81,7 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
       producer ??= new KafkaTradeProducer({
         ...connection,
         format: config.kafka.format,
+        compression,
         dataDir: deps.dataDir,
         spoolLimit: config.kafka.spoolLimit,
         logger: deps.logger.child('producer'),

@@ -35,6 +35,7 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
   'kafka.clientId',
   'kafka.groupId',
   'kafka.format',
+  'kafka.compression',
   'kafka.spoolLimit',
   'kafka.topicPartitions',
   'kafka.retention',

@@ -19,6 +19,8 @@ export const ENGINES = ['ts', 'spark'] as const;
 export const STORES = ['sqlite', 'cassandra', 'auto'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export const WIRE_FORMATS = ['avro', 'json'] as const;
+/** Record batch compressions the Kafka client has on Node 20 (zstd needs Node 22.15's node:zlib). */
+export const KAFKA_COMPRESSIONS = ['lz4', 'snappy', 'gzip', 'none'] as const;
 
 export type Profile = (typeof PROFILES)[number];
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -26,6 +28,7 @@ export type EngineKind = (typeof ENGINES)[number];
 export type StoreKind = (typeof STORES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type WireFormat = (typeof WIRE_FORMATS)[number];
+export type KafkaCompressionName = (typeof KAFKA_COMPRESSIONS)[number];
 
 /** The whole typed configuration. Built once at start, validated, frozen, passed down. */
 export interface Config {
@@ -69,6 +72,7 @@ export interface Config {
     readonly clientId: string;
     readonly groupId: string;
     readonly format: WireFormat;
+    readonly compression: KafkaCompressionName;
     readonly topicPartitions: number;
     readonly retention: DurationMs;
     readonly spoolLimit: number;
@@ -166,6 +170,7 @@ export const FIELDS: FieldTable = {
   'kafka.clientId': stringField({ description: 'Kafka client id', default: 'tickstream' }),
   'kafka.groupId': stringField({ description: 'consumer group of the TS engine', default: 'tickstream-engine' }),
   'kafka.format': enumField({ description: 'wire format of market.trades', default: 'avro', values: WIRE_FORMATS }),
+  'kafka.compression': enumField({ description: 'compression of the record batches tickstream produces', default: 'lz4', values: KAFKA_COMPRESSIONS }),
   'kafka.topicPartitions': intField({ description: 'partitions of the topics created by the stack', default: 6, min: 1, max: 1000 }),
   'kafka.retention': durationField({ description: 'retention of the topics created by the stack', default: durationMs(DAY_MS), min: 60_000, max: 365 * DAY_MS }),
   'kafka.spoolLimit': intField({ description: 'most trades kept on disk while Kafka is unreachable', default: 5_000_000, min: 1_000, max: 1_000_000_000 }),

@@ -50,6 +50,7 @@ test('a bad value names the key, the value and what is allowed', () => {
     [{ flags: { intervals: '5s,banana' } }, /intervals="5s,banana"/],
     [{ flags: { symbols: '' } }, /symbols=""/],
     [{ flags: { source: 'kafka' } }, /source="kafka".*one of simulator, finnhub, replay, auto/],
+    [{ flags: { 'kafka.compression': 'zstd' } }, /kafka.compression="zstd".*one of lz4, snappy, gzip, none/],
     [{ env: { TICKSTREAM_LATNESS: '5s' } }, /TICKSTREAM_LATNESS=.*known setting/],
     [{ flags: { source: 'finnhub' } }, /finnhub.token/],
     [{ flags: { source: 'replay' } }, /replay.file/],

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { before, test, type TestContext } from 'node:test';
-import { Admin, ConnectionPool, Producer, type Connection } from '@platformatic/kafka';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Admin, ConnectionPool, Consumer, Producer, type Connection } from '@platformatic/kafka';
+import { createTradeCodec, KafkaTradeProducer } from '../../src/bus/index.ts';
 import { findKafkaError } from '../../src/bus/kafka/kafka-options.ts';
 import { produceBatches } from '../../src/bus/kafka/kafka-record-sender.ts';
 import { RecordBatchWriter } from '../../src/bus/kafka/record-batch-writer.ts';
 import type { SpooledRecord } from '../../src/bus/kafka/trade-spool.ts';
-import { loadConfig, type Config } from '../../src/config/index.ts';
+import { KAFKA_COMPRESSIONS, loadConfig, type Config } from '../../src/config/index.ts';
+import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
 import { stackUp } from '../../src/stack/index.ts';
 import { logEnd } from '../support/kafka-offsets.ts';
+import { until } from '../support/until.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
 const config: Config = loadConfig({ env: process.env });
@@ -23,6 +29,8 @@ interface Fixture {
   readonly connection: Connection;
   readonly producerId: bigint;
   readonly producerEpoch: number;
+  readonly topicId: string;
+  readonly leader: number;
 }
 
 /** A one-partition topic, a connection to its leader and a fresh idempotent producer id. */
@@ -42,7 +50,7 @@ async function fixture(t: TestContext, name: string): Promise<Fixture> {
   const metadata = await admin.metadata({ topics: [topic] });
   const leader = metadata.brokers.get(metadata.topics.get(topic)!.partitions[0]!.leader)!;
   const connection = await new Promise<Connection>((resolve, reject) => pool.get(leader, (error, c) => (error ? reject(error) : resolve(c!))));
-  return { topic, connection, producerId, producerEpoch };
+  return { topic, connection, producerId, producerEpoch, topicId: metadata.topics.get(topic)!.id, leader: metadata.topics.get(topic)!.partitions[0]!.leader };
 }
 
 function records(from: number, count: number): SpooledRecord[] {
@@ -77,3 +85,48 @@ test('a batch that skips sequence numbers is refused with the error the sender t
   assert.ok(findKafkaError(error, 'apiId', 'OUT_OF_ORDER_SEQUENCE_NUMBER'), `refused as out of order, got ${String(error)}`);
   assert.equal((await logEnd(brokers, f.topic)).get(0), 10n);
 });
+
+/** The codec ids of a record batch's attributes (bits 0-2). */
+const CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3 } as const;
+
+for (const name of KAFKA_COMPRESSIONS) {
+  test(`kafka.compression=${name}: the producer's batches reach the broker in ${name} and read back as the trades sent`, async (t) => {
+    const f = await fixture(t, `producer-${name}`);
+    const compression = loadConfig({ env: {}, flags: { 'kafka.compression': name } }).kafka.compression;
+    const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-compression-'));
+    const producer = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it', format: 'avro', dataDir, spoolLimit: 10_000, topic: f.topic, compression });
+    t.after(async () => {
+      await producer.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const trades: Trade[] = Array.from({ length: 300 }, (_, i) => ({
+      symbol: 'AAPL',
+      price: price(190 + i / 100),
+      volume: volume(1 + (i % 7)),
+      ts: epochMs(1_700_000_000_000 + i),
+      conditions: i % 5 === 0 ? ['1', '12'] : [],
+      source: 'simulator' as const,
+      ingestTs: epochMs(1_700_000_000_000 + i),
+    }));
+    await producer.append(trades);
+    await until(async () => (await logEnd(brokers, f.topic)).get(0) === BigInt(trades.length), 'the broker to hold every trade', 30_000);
+
+    const reader = new Consumer({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers], groupId: `it-${f.topic}` });
+    t.after(() => new Promise<void>((resolve) => reader.close(true, () => resolve())));
+    const response = await reader.fetch({
+      node: f.leader,
+      maxWaitTime: 500,
+      topics: [{ topicId: f.topicId, partitions: [{ partition: 0, fetchOffset: 0n, currentLeaderEpoch: -1, lastFetchedEpoch: -1, partitionMaxBytes: 4 * 1024 * 1024 }] }],
+    });
+    const batches = response.responses.flatMap((r) => r.partitions).flatMap((p) => p.records ?? []);
+    assert.ok(batches.length > 0, 'a fetch returns the batches');
+    assert.deepEqual(
+      [...new Set(batches.map((b) => b.attributes & 0b111))],
+      [CODEC_IDS[name]],
+      `every batch is compressed with ${name}`,
+    );
+    const codec = createTradeCodec('avro');
+    const read = batches.flatMap((b) => b.records.map((r) => codec.decode(r.value ?? Buffer.alloc(0))));
+    assert.deepEqual(read, trades);
+  });
+}

@@ -8,7 +8,7 @@ export interface KafkaConnection {
   readonly requestTimeoutMs?: number;
 }
 
-/** Compressions that work on Node 20 (zstd needs node:zlib zstd, Node ≥ 22.15). */
+/** Compressions that work on Node 20 (zstd needs node:zlib zstd, Node ≥ 22.15); the values of `kafka.compression`. */
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4';
 
 export const ACKS_ALL: number = ProduceAcks.ALL;

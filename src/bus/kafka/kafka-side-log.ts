@@ -2,13 +2,15 @@ import { Producer } from '@platformatic/kafka';
 import { BusUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { SideLog } from '../bus.ts';
-import { ACKS_ALL, clientBase, closeClient, messageOf, type KafkaConnection } from './kafka-options.ts';
+import { ACKS_ALL, clientBase, closeClient, messageOf, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
 
 export interface KafkaSideLogOptions extends KafkaConnection {
   /** `market.trades.dlq` or `market.trades.late`. */
   readonly topic: string;
   /** Wait between attempts while Kafka is away. */
   readonly retryDelayMs?: number;
+  /** lz4 unless given (`kafka.compression`). */
+  readonly compression?: KafkaCompression;
   readonly logger?: Logger;
 }
 
@@ -28,7 +30,7 @@ export class KafkaSideLog<T> implements SideLog<T> {
     this.topic = options.topic;
     this.#retryDelayMs = options.retryDelayMs ?? 1_000;
     this.#log = options.logger ?? silentLogger;
-    this.#client = new Producer({ ...clientBase(options, options.topic), acks: ACKS_ALL, compression: 'lz4' });
+    this.#client = new Producer({ ...clientBase(options, options.topic), acks: ACKS_ALL, compression: options.compression ?? 'lz4' });
   }
 
   async append(entries: readonly T[]): Promise<void> {

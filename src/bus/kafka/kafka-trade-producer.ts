@@ -15,6 +15,7 @@ export interface KafkaTradeProducerOptions extends KafkaConnection {
   /** Most trades kept in the spool while Kafka is away (`kafka.spoolLimit`). */
   readonly spoolLimit: number;
   readonly topic?: string;
+  /** lz4 unless given (`kafka.compression`). */
   readonly compression?: KafkaCompression;
   /** How long the first trades of a batch wait for more before they are sent. */
   readonly lingerMs?: number;
