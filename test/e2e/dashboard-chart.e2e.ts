@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { BarRecord } from '../../src/domain/index.ts';
+import type { Bar, BarRecord, EpochMs } from '../../src/domain/index.ts';
 import { formatPrice, formatQuantity } from '../../web/src/format.ts';
 import { chartHasInk, legendText, openDashboard, ROOT, startDashboard, until, WAIT_MS, type Dashboard } from './dashboard-harness.ts';
 
@@ -79,6 +79,47 @@ describe('price chart legend', () => {
       const plot = await plotBox(page);
       await page.screenshot({ path: join(ROOT, `test-results/chart-legend-${viewport.width}.png`) });
       assert.ok(!overlaps(legend, plot), `at ${viewport.width} px the legend ${JSON.stringify(legend)} covers the plot ${JSON.stringify(plot)}`);
+    }
+    assert.deepEqual(errors, []);
+  });
+
+  test('moving the cursor over the bars does not move the plot, at any width', async (t) => {
+    // AAPL's minutes before this one, with legends that differ in length: short prices, volumes and
+    // changes, then long ones, in turn. The live pipeline writes only the minute it is in.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const bars: Bar[] = Array.from({ length: 40 }, (_, i) => {
+      const windowStart = (minute - (41 - i) * 60_000) as EpochMs;
+      const [open, close, volume] = i % 2 === 0 ? [9.5, 9.49, 3] : [1_234.56, 1_299.99, 9_876];
+      const high = Math.max(open, close) + 1;
+      const low = Math.min(open, close) - 1;
+      return { symbol: 'AAPL', interval: '1m', windowStart, windowEnd: (windowStart + 60_000) as EpochMs, open, high, low, close, volume, vwap: close, avgPrice: close, tradeCount: 3 };
+    });
+    await dashboard.pipeline.store.write({ trades: [], bars, checkpoints: [] });
+    const { page, errors } = await openDashboard(t, dashboard, { symbols: 2 });
+    await page.evaluate(`location.hash = '#symbol=AAPL&interval=1m'`);
+    await page.locator('#chart[data-symbol="AAPL"][data-interval="1m"]').waitFor({ timeout: WAIT_MS });
+    await page.waitForFunction(chartHasInk, 0.01, { timeout: WAIT_MS });
+    for (const width of [375, 620, 760, 900, 1440]) {
+      const viewport = { width, height: 720 };
+      await page.setViewportSize(viewport);
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+      const plot = await plotBox(page);
+      const tops = new Set<number>();
+      const heights = new Set<number>();
+      const legends = new Set<string>();
+      for (let i = 0; i < 24; i++) {
+        await page.mouse.move(plot.x + plot.width * (0.05 + (0.9 * i) / 23), plot.y + plot.height / 2);
+        await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+        const now = await plotBox(page);
+        tops.add(Math.round(now.y));
+        heights.add(Math.round(now.height));
+        legends.add((await legendText(page)).replace(/\d{2}:\d{2}:\d{2}/, ''));
+      }
+      await page.screenshot({ path: join(ROOT, `test-results/chart-hover-${width}.png`) });
+      await page.mouse.move(0, 0);
+      assert.ok(legends.size >= 2, `at ${width} px the cursor went over bars of both kinds: ${[...legends].join(' | ')}`);
+      assert.equal(tops.size, 1, `at ${width} px the plot moved: tops ${[...tops].join(', ')}`);
+      assert.equal(heights.size, 1, `at ${width} px the plot changed height: ${[...heights].join(', ')}`);
     }
     assert.deepEqual(errors, []);
   });
