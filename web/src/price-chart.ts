@@ -231,8 +231,8 @@ export class PriceChart {
     this.#candles.applyOptions({ priceFormat });
     this.#vwap.applyOptions({ priceFormat });
     // One legend cell holds "H " and a price of this symbol; the title, time and VWAP take two.
-    const widest = this.#bars.reduce((w, b) => Math.max(w, formatPrice(b.high).length), 0);
-    this.#legend.style.setProperty('--legend-cell', `${Math.max(7, widest + 3)}ch`);
+    const highest = this.#bars.reduce((m, b) => Math.max(m, b.high), 0);
+    this.#legend.style.setProperty('--legend-cell', `${Math.max(7, formatPrice(highest).length + 3)}ch`);
     this.#candles.setData(this.#bars.map((b) => ({ time: toTime(b.window_start), open: b.open, high: b.high, low: b.low, close: b.close })));
     this.#volume.setData(this.#bars.map((b) => this.#volumePoint(b)));
     this.#vwap.setData(this.#bars.map((b) => (b.vwap === null ? { time: toTime(b.window_start) } : { time: toTime(b.window_start), value: b.vwap })));

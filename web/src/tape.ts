@@ -14,9 +14,8 @@ export class Tape {
   /** The newest trade shown or pending: seq is per partition and a symbol lives in one, so it orders a symbol's trades. */
   #lastSeq = -1;
   #lastPrice: number | undefined;
-  /** Between `reset` and `history`: the live trades shown so far (oldest first), to join with the history. */
-  #live: TradeWire[] = [];
-  #awaitingHistory = false;
+  /** Between `reset` and `history`: the live trades shown so far (oldest first), to join with the history; undefined otherwise. */
+  #live: TradeWire[] | undefined;
 
   constructor(container: HTMLElement) {
     const table = document.createElement('table');
@@ -47,7 +46,6 @@ export class Tape {
     this.#lastSeq = -1;
     this.#lastPrice = undefined;
     this.#live = [];
-    this.#awaitingHistory = true;
   }
 
   /**
@@ -55,10 +53,9 @@ export class Tape {
    * since `reset`. Ignored when another symbol has been chosen since.
    */
   history(symbol: string, newestFirst: readonly TradeWire[]): void {
-    if (symbol !== this.#symbol || !this.#awaitingHistory) return;
-    this.#awaitingHistory = false;
+    if (symbol !== this.#symbol || this.#live === undefined) return;
     const rows = joinTape(newestFirst, this.#live, TAPE_ROWS);
-    this.#live = [];
+    this.#live = undefined;
     this.#body.replaceChildren();
     this.#lastPrice = undefined;
     this.#pending = rows;
@@ -72,7 +69,7 @@ export class Tape {
     this.#lastSeq = (mine[mine.length - 1] as TradeWire).seq;
     this.#pending.push(...mine);
     if (this.#pending.length > TAPE_ROWS) this.#pending = this.#pending.slice(-TAPE_ROWS);
-    if (this.#awaitingHistory) {
+    if (this.#live !== undefined) {
       this.#live.push(...mine);
       if (this.#live.length > TAPE_ROWS) this.#live = this.#live.slice(-TAPE_ROWS);
     }
