@@ -6,7 +6,7 @@ import type { CpuMeter, CpuUse } from './cpu.ts';
 import type { Bar, Offset, Trade } from '../src/domain/index.ts';
 import { applyTrade, flushPartition, newPartitionState, serializePartitionState, type EngineOptions, type PartitionState } from '../src/engine/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
-import { openCassandraStore, type Checkpoint, type FlushBatch, type StoredTrade } from '../src/store/index.ts';
+import { openCassandraStore, tradeCountOf, type Checkpoint, type FlushBatch, type StoredTrade } from '../src/store/index.ts';
 import { quantile } from './bar-watch.ts';
 
 /** The rate the store is asked to keep up with (issue 5). */
@@ -97,13 +97,13 @@ export async function storeAlone(config: Config, batches: readonly FlushBatch[],
     await store.close();
   }
   await check();
-  const trades = batches.reduce((n, b) => n + b.trades.length, 0);
+  const trades = batches.reduce((n, b) => n + tradeCountOf(b), 0);
   const bars = batches.reduce((n, b) => n + b.bars.length, 0);
   return {
     trades,
     bars,
     batches: batches.length,
-    tradesPerBatch: batches[0]?.trades.length ?? 0,
+    tradesPerBatch: batches[0] === undefined ? 0 : tradeCountOf(batches[0]),
     seconds,
     tradesPerS: trades / seconds,
     barsPerS: bars / seconds,

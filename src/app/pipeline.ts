@@ -5,7 +5,7 @@ import type { Bar } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
 import { checkReplayFile, ensureTopics, listening, makeDataDir } from './start-checks.ts';
-import type { Store, StoredTrade } from '../store/store.ts';
+import type { Store, SymbolTrades } from '../store/store.ts';
 import { createHttpServer, createMetricsServer, type HttpServer, type MetricsServer } from '../server/index.ts';
 import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
 import { AppendWindow } from './append-window.ts';
@@ -170,10 +170,11 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         ...(live === undefined
           ? {}
           : {
-              onFlushed: (bars: readonly Bar[], trades: readonly StoredTrade[]) => {
+              onFlushed: (bars: readonly Bar[], trades: readonly SymbolTrades[]) => {
                 live.publishBars(bars);
                 live.publishTrades(trades);
               },
+              recentTradesPerSymbol: live.tradesPerSymbol,
             }),
       });
       parts.processor = processor;

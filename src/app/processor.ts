@@ -11,8 +11,8 @@ import {
   type PartitionState,
 } from '../engine/index.ts';
 import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../bus/index.ts';
-import type { Checkpoint, FlushBatch, Store, StoredTrade } from '../store/store.ts';
-import { TradePacker } from '../store/index.ts';
+import type { Checkpoint, FlushBatch, Store, StoredTrade, SymbolTrades } from '../store/store.ts';
+import { symbolTradesOf, symbolTradesOfPacked, TradePacker } from '../store/index.ts';
 import type { LatencyHistogram, Logger, PipelineStats } from '../observability/index.ts';
 import { silentLogger } from '../observability/index.ts';
 import { retryForever } from './retry.ts';
@@ -43,8 +43,13 @@ export interface ProcessorOptions {
   readonly flushIntervalMs: number;
   /** Flush early once this many processed trades wait for the store, to bound memory. */
   readonly maxPendingTrades?: number;
-  /** Called after each successful store write, e.g. to push to the dashboard. */
-  readonly onFlushed?: (bars: readonly Bar[], trades: readonly StoredTrade[]) => void;
+  /**
+   * Called after each successful store write, e.g. to push to the dashboard: with the bars
+   * written and each symbol's trades of the batch, `recentTradesPerSymbol` of them in full.
+   */
+  readonly onFlushed?: (bars: readonly Bar[], trades: readonly SymbolTrades[]) => void;
+  /** How many of each symbol's last trades of a flush onFlushed gets (default 20). */
+  readonly recentTradesPerSymbol?: number;
   /**
    * How long close() goes on retrying a store that refuses writes before it gives up (default
    * 15 s). Giving up loses nothing that a durable log holds: what was not stored was not
@@ -74,10 +79,18 @@ export class Processor implements ConsumerHandler {
   readonly #log: Logger;
   readonly #slots = new Map<number, PartitionSlot>();
   readonly #maxPending: number;
-  #pending: StoredTrade[] = [];
-  /** ingest_ts of each pending trade, read while the trade is at hand rather than in another pass over the batch after the write. */
+  /** The pending trades as objects, for a store that takes them so; undefined when they are packed instead. */
+  #pending: StoredTrade[] | undefined;
+  /**
+   * ingest_ts of each pending trade, read while the trade is at hand rather than in another
+   * pass over the batch after the write; its length is the number of pending trades.
+   */
   #pendingIngestTs: number[] = [];
-  /** The pending trades packed as they are accepted, for the SQLite store (see FlushBatch.packedTrades). */
+  /**
+   * The pending trades packed as they are accepted, for the SQLite store (see FlushBatch).
+   * No trade object is kept until the flush then: at full speed a second of them outlived
+   * the young generation, to be copied by the garbage collector and swept later.
+   */
   readonly #packer: TradePacker | undefined;
   #late: LateEntry[] = [];
   #flushing: Promise<void> = Promise.resolve();
@@ -93,6 +106,7 @@ export class Processor implements ConsumerHandler {
     this.#log = options.logger ?? silentLogger;
     this.#maxPending = options.maxPendingTrades ?? 50_000;
     this.#packer = options.store.kind === 'sqlite' ? new TradePacker(Math.min(this.#maxPending, 65_536)) : undefined;
+    this.#pending = this.#packer === undefined ? [] : undefined;
   }
 
   async start(): Promise<void> {
@@ -141,9 +155,9 @@ export class Processor implements ConsumerHandler {
       if (r.offset < slot.nextOffset) continue;
       applied++;
       if (applyTrade(slot.state, r.trade, r.offset, options) === 'accepted') {
-        this.#pending.push({ trade: r.trade, seq: r.offset });
         this.#pendingIngestTs.push(r.trade.ingestTs);
-        this.#packer?.add(r.trade, r.offset);
+        if (this.#packer !== undefined) this.#packer.add(r.trade, r.offset);
+        else this.#pending?.push({ trade: r.trade, seq: r.offset });
       } else {
         this.#late.push(lateEntry(r, slot.state, options));
       }
@@ -152,7 +166,7 @@ export class Processor implements ConsumerHandler {
     slot.touched = true;
     this.#o.stats.processed += applied;
     this.#o.stats.processedRate.mark(applied, this.#clock.now());
-    if (this.#pending.length >= this.#maxPending) await this.#flushBehind();
+    if (this.#pendingIngestTs.length >= this.#maxPending) await this.#flushBehind();
   }
 
   /**
@@ -163,7 +177,7 @@ export class Processor implements ConsumerHandler {
    */
   async #flushBehind(): Promise<void> {
     if (this.#early !== undefined) await this.#early;
-    if (this.#pending.length < this.#maxPending) return;
+    if (this.#pendingIngestTs.length < this.#maxPending) return;
     const started = this.flush();
     const early = started.catch((error: unknown) => {
       this.#log.error('flush failed', { error: error instanceof Error ? error.message : String(error) });
@@ -205,14 +219,14 @@ export class Processor implements ConsumerHandler {
     const trades = this.#pending;
     const ingestTs = this.#pendingIngestTs;
     const late = this.#late;
-    this.#pending = [];
+    if (trades !== undefined) this.#pending = [];
     this.#pendingIngestTs = [];
     this.#late = [];
-    if (checkpoints.length === 0 && trades.length === 0) return;
+    if (checkpoints.length === 0 && ingestTs.length === 0) return;
 
     const stats = this.#o.stats;
     const packedTrades = this.#packer?.take();
-    const batch: FlushBatch = { trades, bars, checkpoints, ...(packedTrades === undefined ? {} : { packedTrades }) };
+    const batch: FlushBatch = packedTrades !== undefined ? { packedTrades, bars, checkpoints } : { trades: trades ?? [], bars, checkpoints };
     await retryForever(
       async () => {
         const t0 = performance.now();
@@ -236,12 +250,16 @@ export class Processor implements ConsumerHandler {
     const now = this.#clock.now();
     recordLatencies(stats.latency, now, ingestTs);
     stats.late += late.length;
-    stats.tradesStored += trades.length;
+    stats.tradesStored += ingestTs.length;
     stats.barsStored += bars.length;
     stats.barsRate.mark(bars.length, now);
     stats.flushes++;
     stats.flushDuration.record(performance.now() - started);
-    this.#o.onFlushed?.(bars, trades);
+    const onFlushed = this.#o.onFlushed;
+    if (onFlushed !== undefined) {
+      const recent = this.#o.recentTradesPerSymbol ?? 20;
+      onFlushed(bars, packedTrades !== undefined ? symbolTradesOfPacked(packedTrades, recent) : symbolTradesOf(trades ?? [], recent));
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Bar, Interval } from '../domain/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { LiveFeed } from '../server/index.ts';
 import type { Store } from '../store/store.ts';
+import { symbolTradesOf } from '../store/index.ts';
 
 export interface StoreFeedOptions {
   readonly store: Store;
@@ -59,7 +60,7 @@ export class StoreFeed {
       const keys = new Set(trades.map((t) => `${t.trade.ts}:${t.seq}`));
       const fresh = seen === undefined ? trades : trades.filter((t) => !seen.has(`${t.trade.ts}:${t.seq}`));
       this.#seenTrades.set(symbol, keys);
-      if (fresh.length > 0) live.publishTrades([...fresh].reverse());
+      if (fresh.length > 0) live.publishTrades(symbolTradesOf([...fresh].reverse(), live.tradesPerSymbol));
     }
     // Keep the version map bounded: only the bars still among the newest two matter.
     if (this.#bars.size > this.#o.symbols.length * this.#o.intervals.length * 8) this.#bars.clear();

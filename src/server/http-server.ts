@@ -9,7 +9,7 @@ import { smallestInterval, toBarRecord, type Bar, type EpochMs, type Interval } 
 import { TickstreamError } from '../errors.ts';
 import { silentLogger, snapshotStats, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
-import type { Store, StoredTrade } from '../store/store.ts';
+import type { Store, SymbolTrades } from '../store/store.ts';
 import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
 import { clientError, frameworkError, pathOf, replyError, routeMethods } from './http-errors.ts';
@@ -42,7 +42,10 @@ export interface HttpServerOptions {
 
 export interface LiveFeed {
   publishBars(bars: readonly Bar[]): void;
-  publishTrades(trades: readonly StoredTrade[]): void;
+  /** Each symbol's new trades: the watchlist takes their count, first and latest, the tape the last `tradesPerSymbol`. */
+  publishTrades(trades: readonly SymbolTrades[]): void;
+  /** How many of a symbol's last trades the tape shows from one publish; more are not needed. */
+  readonly tradesPerSymbol: number;
 }
 
 export interface HttpServer {
@@ -182,6 +185,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
         board.trades(trades, Date.now());
         live.publishTrades(trades);
       },
+      tradesPerSymbol: live.tradesPerSymbol,
     },
     start: () =>
       (started ??= (async () => {

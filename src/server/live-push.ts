@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { toBarRecord, type Bar, type BarRecord } from '../domain/index.ts';
 import { silentLogger, type Logger } from '../observability/index.ts';
-import type { StoredTrade } from '../store/store.ts';
+import type { StoredTrade, SymbolTrades } from '../store/store.ts';
 import { tradeJson, type TradeJson } from './trade-json.ts';
 
 export interface LivePushOptions {
@@ -96,26 +96,22 @@ export class LivePush {
     for (const b of bars) this.#bars.set(`${b.symbol}\u0000${b.interval}\u0000${b.windowStart}`, b);
   }
 
-  publishTrades(trades: readonly StoredTrade[]): void {
+  publishTrades(trades: readonly SymbolTrades[]): void {
     if (this.#clients.size === 0) return;
     const cap = this.#o.tradesPerSymbol;
-    // Only the newest `cap` of a symbol can be sent: walk back from the end and keep no more.
-    const newest = new Map<string, StoredTrade[]>();
-    for (let i = trades.length - 1; i >= 0; i--) {
-      const t = trades[i] as StoredTrade;
-      let list = newest.get(t.trade.symbol);
-      if (list === undefined) {
-        list = [];
-        newest.set(t.trade.symbol, list);
-      }
-      if (list.length < cap) list.push(t);
-    }
-    for (const [symbol, newestFirst] of newest) {
+    for (const { symbol, recent } of trades) {
+      if (recent.length === 0) continue;
       const pending = this.#trades.get(symbol) ?? [];
-      for (let i = newestFirst.length - 1; i >= 0; i--) pending.push(newestFirst[i]!);
+      // Only the newest `cap` of a symbol can be sent.
+      for (let i = Math.max(0, recent.length - cap); i < recent.length; i++) pending.push(recent[i] as StoredTrade);
       if (pending.length > cap) pending.splice(0, pending.length - cap);
       this.#trades.set(symbol, pending);
     }
+  }
+
+  /** Most trades of one symbol a frame carries. */
+  get tradesPerSymbol(): number {
+    return this.#o.tradesPerSymbol;
   }
 
   /** Builds one frame from what changed since the last and writes it to every client. */

@@ -1,6 +1,6 @@
 import type { Bar } from '../domain/index.ts';
 import { RateMeter } from '../observability/index.ts';
-import type { StoredTrade } from '../store/store.ts';
+import type { StoredTrade, SymbolTrades } from '../store/store.ts';
 import type { SymbolSummary } from './wire.ts';
 
 export type { SymbolSummary } from './wire.ts';
@@ -51,27 +51,19 @@ export class SymbolBoard {
     for (const b of bars) addSpark(s.spark, b.windowStart, b.close);
   }
 
-  trades(trades: readonly StoredTrade[], nowMs: number): void {
-    let current: SymbolState | undefined;
-    let currentSymbol = '';
-    let count = 0;
-    for (const { trade, seq } of trades) {
-      if (current === undefined || trade.symbol !== currentSymbol) {
-        if (current !== undefined) current.rate.mark(count, nowMs);
-        current = this.#state(trade.symbol);
-        currentSymbol = trade.symbol;
-        count = 0;
-      }
-      count++;
-      current.sessionOpen ??= trade.price;
+  trades(trades: readonly SymbolTrades[], nowMs: number): void {
+    for (const t of trades) {
+      const s = this.#state(t.symbol);
+      s.rate.mark(t.count, nowMs);
+      s.sessionOpen ??= t.first.trade.price;
       // The newest by (ts, seq): trades of a symbol arrive in log order, but event time may step back.
-      if (current.lastTs === null || trade.ts > current.lastTs || (trade.ts === current.lastTs && seq > current.lastSeq)) {
-        current.lastPrice = trade.price;
-        current.lastTs = trade.ts;
-        current.lastSeq = seq;
+      const { trade, seq } = t.latest;
+      if (s.lastTs === null || trade.ts > s.lastTs || (trade.ts === s.lastTs && seq > s.lastSeq)) {
+        s.lastPrice = trade.price;
+        s.lastTs = trade.ts;
+        s.lastSeq = seq;
       }
     }
-    if (current !== undefined) current.rate.mark(count, nowMs);
   }
 
   bars(bars: readonly Bar[]): void {

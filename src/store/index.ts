@@ -4,8 +4,8 @@ import { SqliteStore } from './sqlite/sqlite-store.ts';
 import { SqliteWorkerStore } from './sqlite/sqlite-worker-store.ts';
 import type { Store } from './store.ts';
 
-export type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from './store.ts';
-export { TradePacker, type PackedTrades } from './sqlite/packed-trades.ts';
+export type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, SymbolTrades, TradeQuery } from './store.ts';
+export { storedTradesOf, symbolTradesOf, symbolTradesOfPacked, tradeCountOf, TradePacker, type PackedTrades } from './packed-trades.ts';
 
 export interface OpenSqliteStoreOptions {
   readonly path: string;

@@ -1,5 +1,5 @@
 import type { Bar, EpochMs, Offset, Trade } from '../domain/index.ts';
-import type { PackedTrades } from './sqlite/packed-trades.ts';
+import type { PackedTrades } from './packed-trades.ts';
 
 /** A trade as stored: `seq` is its log offset; `day` (UTC date) is derived from ts. */
 export interface StoredTrade {
@@ -18,18 +18,30 @@ export interface Checkpoint {
   readonly state: string;
 }
 
-/** One flush of the engine: written atomically where the store can, idempotently always. */
-export interface FlushBatch {
-  readonly trades: readonly StoredTrade[];
+/**
+ * One flush of the engine: written atomically where the store can, idempotently always. Its
+ * trades come as objects, or packed column-wise by a TradePacker as the engine accepted them
+ * (for the SQLite store, which writes from that form; so no object per trade has to live until
+ * the flush). Every store takes both forms. A write leaves the batch as it found it, so a
+ * failed write can be retried with the same batch.
+ */
+export type FlushBatch = {
   readonly bars: readonly Bar[];
   readonly checkpoints: readonly Checkpoint[];
-  /**
-   * Optional: the same trades, in the same order, packed by a TradePacker as they were
-   * accepted. The SQLite store writes from it instead of packing `trades` again; the other
-   * stores ignore it. It may be used up (its buffers moved to a worker) by the first attempt
-   * to write the batch, so a retry packs `trades` anew.
-   */
-  readonly packedTrades?: PackedTrades;
+} & ({ readonly trades: readonly StoredTrade[]; readonly packedTrades?: undefined } | { readonly trades?: undefined; readonly packedTrades: PackedTrades });
+
+/**
+ * One symbol's trades in a flush, as much of them as a live view needs: how many there were,
+ * the first (a session's opening price), the newest by (ts, seq) (event time may step back
+ * within a symbol's log order) and the last few in log order (a trade tape).
+ */
+export interface SymbolTrades {
+  readonly symbol: string;
+  readonly count: number;
+  readonly first: StoredTrade;
+  readonly latest: StoredTrade;
+  /** The symbol's last trades in log order, oldest first; how many is up to the caller. */
+  readonly recent: readonly StoredTrade[];
 }
 
 export interface BarQuery {

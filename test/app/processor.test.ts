@@ -5,7 +5,8 @@ import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../.
 import { epochMs, offset, parseInterval, price, volume, durationMs, type Interval, type Offset } from '../../src/domain/index.ts';
 import { StoreUnavailableError } from '../../src/errors.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
-import type { Checkpoint, FlushBatch, Store } from '../../src/store/store.ts';
+import type { Checkpoint, FlushBatch, Store, SymbolTrades } from '../../src/store/store.ts';
+import { storedTradesOf } from '../../src/store/index.ts';
 
 const INTERVALS = [parseInterval('5s'), parseInterval('1m')] as Interval[];
 const T0 = 1_700_000_000_000;
@@ -87,9 +88,43 @@ test('offsets are committed only after the store has the batch, and a failed wri
   await processor.flush();
   assert.equal(stats.storeErrors, 2);
   assert.equal(store.writes.length, 1);
-  assert.equal(store.writes[0]!.trades.length, 3);
+  assert.equal(storedTradesOf(store.writes[0]!).length, 3);
   assert.deepEqual(consumer.commits, [new Map([[0, offset(3)]])]);
   assert.equal(store.saved.get(0)?.offset, 3);
+  await processor.close();
+});
+
+test("for the SQLite store a flush's trades go packed, not as objects, and onFlushed gets each symbol's count, first, latest and last few", async () => {
+  const store = Object.assign(new RecordingStore(), { kind: 'sqlite' as const });
+  const consumer = new RecordingConsumer();
+  const flushed: SymbolTrades[][] = [];
+  const processor = new Processor({
+    engineId: 'test',
+    engine: { intervals: INTERVALS, lateness: durationMs(10_000) },
+    store: store as unknown as Store,
+    consumer,
+    late: nullSide,
+    stats: new PipelineStats(),
+    flushIntervalMs: 60_000,
+    onFlushed: (_bars, trades) => void flushed.push([...trades]),
+    recentTradesPerSymbol: 2,
+  });
+  await processor.start();
+  const msft = (i: number): LogRecord => ({ ...record(i), trade: { ...record(i).trade, symbol: 'MSFT' } });
+  const records = [record(0), msft(1), record(2), record(3), msft(4)];
+  await consumer.handler!.records(0, records);
+  store.failNext = 1;
+  await processor.flush();
+  const batch = store.writes[0]!;
+  assert.equal(batch.trades, undefined, 'no trade objects kept until the flush');
+  assert.deepEqual(storedTradesOf(batch), records.map((r) => ({ trade: r.trade, seq: r.offset })));
+  const stored = (i: number) => ({ trade: records[i]!.trade, seq: records[i]!.offset });
+  assert.deepEqual(flushed, [
+    [
+      { symbol: 'AAPL', count: 3, first: stored(0), latest: stored(3), recent: [stored(2), stored(3)] },
+      { symbol: 'MSFT', count: 2, first: stored(1), latest: stored(4), recent: [stored(1), stored(4)] },
+    ],
+  ]);
   await processor.close();
 });
 
@@ -135,7 +170,7 @@ test('a restart resumes from the checkpoint and skips records it has already cou
   await second.consumer.handler!.records(0, [record(0), record(1), record(2)]);
   await second.processor.close();
   const last = second.store.writes.at(-1)!;
-  assert.deepEqual(last.trades.map((t) => t.seq), [2]);
+  assert.deepEqual(storedTradesOf(last).map((t) => t.seq), [2]);
   const bar5s = last.bars.find((b) => b.interval === '5s')!;
   assert.equal(bar5s.tradeCount, 3);
 });
@@ -159,7 +194,7 @@ test('late trades are set aside, counted and not stored as trades', async () => 
   await p2.close();
   assert.equal(stats.late, 1);
   assert.equal(late.length, 1);
-  assert.deepEqual(store.writes.flatMap((w) => w.trades.map((t) => t.seq)), [0, 1]);
+  assert.deepEqual(store.writes.flatMap((w) => storedTradesOf(w).map((t) => t.seq)), [0, 1]);
 });
 
 test('a rebalance under way stores what was read, with its checkpoint and commit, before any partition is lost', async () => {

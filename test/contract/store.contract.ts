@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { Bar, EpochMs, Offset, Price, Volume } from '../../src/domain/index.ts';
+import { TradePacker } from '../../src/store/index.ts';
 import type { Checkpoint, StoredTrade, Store } from '../../src/store/store.ts';
 
 /**
@@ -149,6 +150,24 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.equal(got.length, trades.length);
     assert.deepEqual(got.at(-1), trades[0]);
     assert.deepEqual(got[0], trades.at(-1));
+  });
+
+  test(`${name} store: trades packed as the engine packs them are stored as the same trades, and the batch is left whole for a retry`, async (t) => {
+    const store = await fresh(t);
+    const trades = [...tradeRun('AMD', T0, 300), ...tradeRun('OANDA:EUR_USD', T0 + 7, 200, 300)].sort((a, b) => a.trade.ts - b.trade.ts);
+    const packer = new TradePacker(8);
+    for (const { trade, seq } of trades) packer.add(trade, seq);
+    const packedTrades = packer.take();
+    const batch = { packedTrades, bars: [bar('AMD', '1m', T0)], checkpoints: [] };
+    await store.write(batch);
+    assert.equal(packedTrades.numbers.length, 5 * trades.length, 'the packed columns are still there for a retry');
+    // As a retry after a failed write would: the same batch again leaves the same rows.
+    await store.write(batch);
+    for (const symbol of ['AMD', 'OANDA:EUR_USD']) {
+      const expected = trades.filter((x) => x.trade.symbol === symbol).reverse();
+      assert.deepEqual(await store.trades({ symbol, limit: 1_000 }), expected);
+    }
+    assert.equal((await store.bars({ symbol: 'AMD', interval: '1m', limit: 10 })).length, 1);
   });
 
   test(`${name} store: checkpoints round-trip per partition, and engines are kept apart`, async (t) => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { toBarRecord, type Bar } from '../../src/domain/index.ts';
 import { rollupBars } from '../../src/server/index.ts';
+import { symbolTradesOf } from '../../src/store/index.ts';
 import type { StoredTrade, TradeQuery } from '../../src/store/store.ts';
 import { bar, serverFor, SYMBOLS, trade } from './fixtures.ts';
 import { MemoryStore } from './memory-store.ts';
@@ -31,7 +32,7 @@ test('GET /api/symbols lists configured and stored symbols with last price, sess
   assert.equal(rows[1]!.change_pct, null);
   assert.deepEqual(rows[1]!.sparkline, []);
 
-  server.live.publishTrades([trade('MSFT', T0 + 1_000, 1, 400), trade('MSFT', T0 + 2_000, 2, 410), trade('MSFT', T0 + 1_500, 3, 999)]);
+  server.live.publishTrades(symbolTradesOf([trade('MSFT', T0 + 1_000, 1, 400), trade('MSFT', T0 + 2_000, 2, 410), trade('MSFT', T0 + 1_500, 3, 999)], 20));
   server.live.publishBars([bar('AAPL', '5s', 5_000, T0 + 69 * 5_000, 180), bar('AAPL', '5s', 5_000, T0 + 70 * 5_000, 181), bar('AAPL', '1m', MIN, T0, 5)]);
   rows = (await server.app.inject('/api/symbols')).json() as Record<string, unknown>[];
   const msft = rows[1]!;

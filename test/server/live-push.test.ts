@@ -4,6 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { toBarRecord } from '../../src/domain/index.ts';
 import { LivePush } from '../../src/server/live-push.ts';
+import { symbolTradesOf } from '../../src/store/index.ts';
 import { bar, serverFor, SYMBOLS, trade, until } from './fixtures.ts';
 import { connectSse } from './sse-client.ts';
 
@@ -23,7 +24,7 @@ test('the stream sends hello, then coalesced frames: the last version of each ch
   const other = bar('MSFT', '1m', 60_000, T0, 50);
   for (let i = 0; i < 200; i++) {
     server.live.publishBars([bar('AAPL', '5s', 5_000, T0, 100 + i), other]);
-    server.live.publishTrades([trade('AAPL', T0 + i, i), trade('MSFT', T0 + i, 1_000 + i)]);
+    server.live.publishTrades(symbolTradesOf([trade('AAPL', T0 + i, i), trade('MSFT', T0 + i, 1_000 + i)], 20));
   }
   server.live.publishBars([final]);
   await until(() => client.events.some((e) => e.event === 'bars'), 'a bars frame');

@@ -1,6 +1,7 @@
 import type { Bar } from '../../src/domain/index.ts';
 import { StoreUnavailableError } from '../../src/errors.ts';
 import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../../src/store/store.ts';
+import { storedTradesOf } from '../../src/store/index.ts';
 
 /** A Store in memory for the server's unit tests; `failing = true` makes every call reject as a broken store would. */
 export class MemoryStore implements Store {
@@ -17,7 +18,7 @@ export class MemoryStore implements Store {
 
   async write(batch: FlushBatch): Promise<void> {
     this.#check();
-    for (const t of batch.trades) this.#trades.set(`${t.trade.symbol}|${t.trade.ts}|${t.seq}`, t);
+    for (const t of storedTradesOf(batch)) this.#trades.set(`${t.trade.symbol}|${t.trade.ts}|${t.seq}`, t);
     for (const b of batch.bars) this.#bars.set(`${b.symbol}|${b.interval}|${b.windowStart}`, b);
     for (const c of batch.checkpoints) this.#checkpoints.set(`${c.engineId}|${c.partition}`, c);
   }

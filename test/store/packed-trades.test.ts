@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import fc from 'fast-check';
 import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type Volume } from '../../src/domain/index.ts';
-import { packTrades, TradePacker, transferListOf, unpackTrades, type PackedTrades } from '../../src/store/sqlite/packed-trades.ts';
+import { packTrades, symbolTradesOf, symbolTradesOfPacked, TradePacker, transferListOf, unpackTrades, type PackedTrades } from '../../src/store/packed-trades.ts';
 import { conditionsJson, conditionsJsonColumn } from '../../src/store/sqlite/rows.ts';
 import type { StoredTrade } from '../../src/store/store.ts';
 
@@ -110,5 +110,31 @@ test('a trade packer used batch after batch packs each batch as packTrades does,
       }
     }),
     { numRuns: 200 },
+  );
+});
+
+/** What a live view needs of each symbol's trades, worked out the plain way. */
+function symbolTradesByHand(trades: readonly StoredTrade[], recent: number) {
+  const symbols = [...new Set(trades.map((t) => t.trade.symbol))];
+  return symbols.map((symbol) => {
+    const mine = trades.filter((t) => t.trade.symbol === symbol);
+    const latest = mine.reduce((a, b) => (b.trade.ts > a.trade.ts || (b.trade.ts === a.trade.ts && b.seq > a.seq) ? b : a));
+    return { symbol, count: mine.length, first: mine[0], latest, recent: recent === 0 ? [] : mine.slice(-recent) };
+  });
+}
+
+/** Few symbols and timestamps, so that symbols repeat, event time steps back and ts ties are broken by seq. */
+const crowdedTradeArb: fc.Arbitrary<StoredTrade> = fc
+  .tuple(storedTradeArb, fc.constantFrom('AAPL', 'MSFT', 'Ω'), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 3 }))
+  .map(([t, symbol, ts, seq]) => ({ trade: { ...t.trade, symbol, ts: ts as EpochMs }, seq: seq as Offset }));
+
+test("each symbol's trades of a batch: count, first, latest by (ts, seq) and the last few in log order, from objects and from packed columns alike", () => {
+  fc.assert(
+    fc.property(fc.array(fc.oneof(crowdedTradeArb, storedTradeArb), { maxLength: 300, size: 'max' }), fc.integer({ min: 0, max: 25 }), (trades, recent) => {
+      const expected = symbolTradesByHand(trades, recent);
+      assert.deepEqual(symbolTradesOf(trades, recent), expected);
+      assert.deepEqual(symbolTradesOfPacked(packTrades(trades), recent), expected);
+    }),
+    { numRuns: 300 },
   );
 });

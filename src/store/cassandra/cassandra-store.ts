@@ -3,6 +3,7 @@ import type { Bar } from '../../domain/index.ts';
 import { ConfigError, StoreUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../store.ts';
+import { storedTradesOf } from '../packed-trades.ts';
 import { barTtlSeconds } from './bar-ttl.ts';
 import { forEachBounded } from './bounded-fan-out.ts';
 import { storeError } from './driver-errors.ts';
@@ -161,7 +162,7 @@ export class CassandraStore implements Store {
     const updatedAt = new Date(this.#now());
     const q = this.#q;
     const groups: { readonly rows: Write[]; readonly known?: string }[] = [];
-    for (const p of tradePartitions(batch.trades)) {
+    for (const p of tradePartitions(storedTradesOf(batch))) {
       for (const run of chunksOf(p.trades, this.#batchRows)) groups.push({ rows: run.map((t) => ({ query: q.insertTrade, params: tradeParams(p.day, t, this.#repeated) })) });
       const known = `${p.symbol}\u0000${p.day}`;
       if (!this.#knownDays.has(known)) groups.push({ rows: [{ query: q.insertTradeDay, params: [p.symbol, p.day] }], known });

@@ -1,6 +1,6 @@
 import { fromBarRecord, TRADE_SOURCES, type Bar, type BarRecord, type EpochMs, type Offset, type Price, type TradeSource, type Volume } from '../../domain/index.ts';
 import type { Checkpoint, StoredTrade } from '../store.ts';
-import { mapConditions, type PackedTrades } from './packed-trades.ts';
+import { mapConditions, type PackedTrades } from '../packed-trades.ts';
 
 import { barColumnValues } from '../columns.ts';
 

@@ -8,7 +8,7 @@ import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTr
 import { ChunkedUpsert } from './chunked-upsert.ts';
 import { applyMigrations, type Migration } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
-import { packedTradesOf, type PackedTrades } from './packed-trades.ts';
+import { packedTradesOf, type PackedTrades } from '../packed-trades.ts';
 import {
   BAR_COLUMNS,
   barFromRow,

@@ -2,7 +2,7 @@ import type { Bar } from '../../domain/index.ts';
 import { ERROR_CODES, MigrationError, StoreUnavailableError, TickstreamError, type ErrorCode } from '../../errors.ts';
 import type { LogFields } from '../../observability/index.ts';
 import type { BarQuery, Checkpoint, TradeQuery } from '../store.ts';
-import type { PackedTrades } from './packed-trades.ts';
+import type { PackedTrades } from '../packed-trades.ts';
 
 /** What the worker is started with (workerData). */
 export interface SqliteWorkerData {

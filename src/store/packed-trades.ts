@@ -1,5 +1,5 @@
-import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type Trade, type TradeSource, type Volume } from '../../domain/index.ts';
-import type { FlushBatch, StoredTrade } from '../store.ts';
+import { TRADE_SOURCES, type EpochMs, type Offset, type Price, type Trade, type TradeSource, type Volume } from '../domain/index.ts';
+import type { FlushBatch, StoredTrade, SymbolTrades } from './store.ts';
 
 /**
  * A batch of trades laid out column-wise, so it crosses to the store's worker thread as a
@@ -167,11 +167,19 @@ function grown<T extends Float64Array | Uint32Array>(column: T, atLeast: number)
   return next;
 }
 
-/** The batch's packed trades when it carries them and they are still whole (not moved to a worker yet); otherwise its trades packed now. */
+/** The batch's trades packed: as it carries them, or packed now from its objects. */
 export function packedTradesOf(batch: FlushBatch): PackedTrades {
-  const given = batch.packedTrades;
-  if (given !== undefined && given.count === batch.trades.length && given.numbers.length === 5 * given.count) return given;
-  return packTrades(batch.trades);
+  return batch.packedTrades ?? packTrades(batch.trades);
+}
+
+/** The batch's trades as objects: as it carries them, or unpacked now. */
+export function storedTradesOf(batch: FlushBatch): readonly StoredTrade[] {
+  return batch.trades ?? unpackTrades(batch.packedTrades);
+}
+
+/** How many trades the batch holds. */
+export function tradeCountOf(batch: FlushBatch): number {
+  return batch.trades !== undefined ? batch.trades.length : batch.packedTrades.count;
 }
 
 /** The buffers to hand to postMessage as its transfer list. */
@@ -246,23 +254,123 @@ function sameLengths(lengths: readonly number[], all: Uint32Array, from: number,
 
 /** The trades back as objects; the inverse of packTrades. */
 export function unpackTrades(packed: PackedTrades): StoredTrade[] {
+  const conditions = mapConditions<readonly string[]>(packed, [], (list) => list);
+  const out = new Array<StoredTrade>(packed.count);
+  for (let i = 0; i < packed.count; i++) out[i] = storedTradeAt(packed, i, conditions[i] as readonly string[]);
+  return out;
+}
+
+/** Trade `i` of a batch as an object, with its conditions already cut apart. */
+function storedTradeAt(packed: PackedTrades, i: number, conditions: readonly string[]): StoredTrade {
+  const n = packed.count;
+  const { numbers, codes } = packed;
+  return {
+    trade: {
+      symbol: packed.symbols[codes[i] as number] as string,
+      price: numbers[i] as Price,
+      volume: numbers[n + i] as Volume,
+      ts: numbers[2 * n + i] as EpochMs,
+      conditions: conditions.length === 0 ? [] : conditions,
+      source: TRADE_SOURCES[codes[n + i] as number] as TradeSource,
+      ingestTs: numbers[4 * n + i] as EpochMs,
+    },
+    seq: numbers[3 * n + i] as Offset,
+  };
+}
+
+/** Newer by (ts, seq): the order in which a symbol's latest trade is chosen. */
+function newer(ts: number, seq: number, thanTs: number, thanSeq: number): boolean {
+  return ts > thanTs || (ts === thanTs && seq > thanSeq);
+}
+
+/** Each symbol's trades of a batch (see SymbolTrades), with its last `recent` in log order; symbols in order of first appearance. */
+export function symbolTradesOf(trades: readonly StoredTrade[], recent: number): SymbolTrades[] {
+  const groups = new Map<string, { count: number; first: StoredTrade; latest: StoredTrade; recent: StoredTrade[] }>();
+  for (const t of trades) {
+    const g = groups.get(t.trade.symbol);
+    if (g === undefined) {
+      groups.set(t.trade.symbol, { count: 1, first: t, latest: t, recent: recent > 0 ? [t] : [] });
+      continue;
+    }
+    g.count++;
+    if (newer(t.trade.ts, t.seq, g.latest.trade.ts, g.latest.seq)) g.latest = t;
+    if (recent > 0) {
+      g.recent.push(t);
+      // Trimmed in steps, so that a long batch costs a copy per `recent` trades, not per trade.
+      if (g.recent.length >= 2 * recent) g.recent.splice(0, g.recent.length - recent);
+    }
+  }
+  return [...groups].map(([symbol, g]) => ({ symbol, count: g.count, first: g.first, latest: g.latest, recent: g.recent.slice(-recent || g.recent.length) }));
+}
+
+/**
+ * symbolTradesOf for packed trades: the columns are read once and only the trades it returns
+ * become objects, so a flush of a few hundred thousand trades costs no object per trade.
+ */
+export function symbolTradesOfPacked(packed: PackedTrades, recent: number): SymbolTrades[] {
   const n = packed.count;
   const { numbers, codes, symbols } = packed;
-  const conditions = mapConditions<readonly string[]>(packed, [], (list) => list);
-  const out = new Array<StoredTrade>(n);
+  const k = symbols.length;
+  const counts = new Uint32Array(k);
+  const first = new Int32Array(k).fill(-1);
+  const latest = new Int32Array(k).fill(-1);
+  const recentOf: number[][] = Array.from({ length: k }, () => []);
+  const wanted = new Uint8Array(n);
+  // Backwards, so a symbol's last `recent` are the first met and its first trade the last.
+  for (let i = n - 1; i >= 0; i--) {
+    const s = codes[i] as number;
+    counts[s]!++;
+    first[s] = i;
+    const l = latest[s] as number;
+    // The earliest of equals wins, as in symbolTradesOf's forward pass.
+    if (l < 0 || !newer(numbers[2 * n + l] as number, numbers[3 * n + l] as number, numbers[2 * n + i] as number, numbers[3 * n + i] as number)) latest[s] = i;
+    const r = recentOf[s] as number[];
+    if (r.length < recent) {
+      r.push(i);
+      wanted[i] = 1;
+    }
+  }
+  for (let s = 0; s < k; s++) {
+    wanted[first[s] as number] = 1;
+    wanted[latest[s] as number] = 1;
+  }
+  const at = unpackMarked(packed, wanted);
+  const out: SymbolTrades[] = [];
+  for (let s = 0; s < k; s++) {
+    if (counts[s] === 0) continue;
+    out.push({
+      symbol: symbols[s] as string,
+      count: counts[s] as number,
+      first: at.get(first[s] as number) as StoredTrade,
+      latest: at.get(latest[s] as number) as StoredTrade,
+      recent: (recentOf[s] as number[]).reverse().map((i) => at.get(i) as StoredTrade),
+    });
+  }
+  return out;
+}
+
+/** The trades whose index is marked in `wanted`, as objects by index; one pass over the condition columns finds where each one's conditions start. */
+function unpackMarked(packed: PackedTrades, wanted: Uint8Array): Map<number, StoredTrade> {
+  const n = packed.count;
+  const { codes, conditionText, conditionLengths } = packed;
+  const out = new Map<number, StoredTrade>();
+  let c = 0;
+  let from = 0;
   for (let i = 0; i < n; i++) {
-    out[i] = {
-      trade: {
-        symbol: symbols[codes[i] as number] as string,
-        price: numbers[i] as Price,
-        volume: numbers[n + i] as Volume,
-        ts: numbers[2 * n + i] as EpochMs,
-        conditions: (conditions[i] as readonly string[]).length === 0 ? [] : (conditions[i] as readonly string[]),
-        source: TRADE_SOURCES[codes[n + i] as number] as TradeSource,
-        ingestTs: numbers[4 * n + i] as EpochMs,
-      },
-      seq: numbers[3 * n + i] as Offset,
-    };
+    const count = codes[2 * n + i] as number;
+    let length = 0;
+    for (let j = 0; j < count; j++) length += conditionLengths[c + j] as number;
+    if (wanted[i] === 1) {
+      const conditions = new Array<string>(count);
+      for (let j = 0, at = from; j < count; j++) {
+        const end = at + (conditionLengths[c + j] as number);
+        conditions[j] = conditionText.slice(at, end);
+        at = end;
+      }
+      out.set(i, storedTradeAt(packed, i, conditions));
+    }
+    from += length;
+    c += count;
   }
   return out;
 }
