@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Processor } from '../../src/app/processor.ts';
+import { Processor, type ProcessorOptions } from '../../src/app/processor.ts';
 import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../../src/bus/index.ts';
 import { epochMs, offset, parseInterval, price, volume, durationMs, type Interval, type Offset } from '../../src/domain/index.ts';
 import { StoreUnavailableError } from '../../src/errors.ts';
@@ -64,7 +64,7 @@ class RecordingConsumer implements TradeLogConsumer {
 
 const nullSide: SideLog<unknown> = { append: async () => {}, close: async () => {} };
 
-function setup(store = new RecordingStore(), closeGraceMs?: number) {
+function setup(store = new RecordingStore(), closeGraceMs?: number, more: Partial<ProcessorOptions> = {}) {
   const consumer = new RecordingConsumer();
   const stats = new PipelineStats();
   const processor = new Processor({
@@ -76,6 +76,7 @@ function setup(store = new RecordingStore(), closeGraceMs?: number) {
     stats,
     flushIntervalMs: 60_000,
     ...(closeGraceMs === undefined ? {} : { closeGraceMs }),
+    ...more,
   });
   return { store, consumer, stats, processor };
 }
@@ -95,17 +96,8 @@ test('offsets are committed only after the store has the batch, and a failed wri
 });
 
 test("for the SQLite store a flush's trades go packed, not as objects, and onFlushed gets each symbol's count, first, latest and last few", async () => {
-  const store = Object.assign(new RecordingStore(), { kind: 'sqlite' as const });
-  const consumer = new RecordingConsumer();
   const flushed: SymbolTrades[][] = [];
-  const processor = new Processor({
-    engineId: 'test',
-    engine: { intervals: INTERVALS, lateness: durationMs(10_000) },
-    store: store as unknown as Store,
-    consumer,
-    late: nullSide,
-    stats: new PipelineStats(),
-    flushIntervalMs: 60_000,
+  const { store, consumer, processor } = setup(Object.assign(new RecordingStore(), { kind: 'sqlite' as const }), undefined, {
     onFlushed: (_bars, trades) => void flushed.push([...trades]),
     recentTradesPerSymbol: 2,
   });
