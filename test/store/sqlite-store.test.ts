@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
+import { epochMs, offset, price, volume, type Trade } from '../../src/domain/index.ts';
 import { MigrationError, StoreUnavailableError } from '../../src/errors.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import type { Migration } from '../../src/store/sqlite/migrate.ts';
@@ -29,7 +30,7 @@ function tempPath(t: TestContext): string {
   return join(dir, 'nested', 'store.db');
 }
 
-test('sqlite store: migrations are recorded in schema_migrations, and the file is in WAL mode', async (t) => {
+test('sqlite store: migrations are recorded in schema_migrations, and the file is in WAL mode with 16 KB pages', async (t) => {
   const path = tempPath(t);
   const store = openSqliteStore({ path });
   const result = await store.migrate();
@@ -42,6 +43,7 @@ test('sqlite store: migrations are recorded in schema_migrations, and the file i
   assert.deepEqual(rows.map((r) => [r.version, r.name]), [[1, 'initial']]);
   assert.ok(rows[0]!.applied_at > 0);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('page_size', { simple: true }), 16_384);
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   assert.deepEqual(tables, ['bars', 'checkpoints', 'schema_migrations', 'trades']);
 
@@ -95,4 +97,23 @@ test('sqlite store: a query on a broken schema rejects with StoreUnavailableErro
   other.exec('DROP TABLE trades');
   other.close();
   await assert.rejects(store.trades({ symbol: 'AAPL', limit: 1 }), { code: 'TICKSTREAM_STORE_UNAVAILABLE' });
+});
+
+test('sqlite store: a file made with another page size keeps it, and its data', async (t) => {
+  // A file as an earlier version made it: SQLite's default 4 KB pages.
+  const small = tempPath(t);
+  mkdirSync(dirname(small), { recursive: true });
+  const db = new BetterSqlite3(small);
+  db.pragma('page_size = 4096');
+  db.pragma('journal_mode = WAL');
+  db.close();
+  const store = openSqliteStore({ path: small });
+  t.after(() => store.close());
+  await store.migrate();
+  const trade: Trade = { symbol: 'AAPL', price: price(1), volume: volume(1), ts: epochMs(1_700_000_000_000), conditions: [], source: 'simulator', ingestTs: epochMs(1_700_000_000_001) };
+  await store.write({ trades: [{ trade, seq: offset(0) }], bars: [], checkpoints: [] });
+  assert.deepEqual(await store.trades({ symbol: 'AAPL', limit: 10 }), [{ trade, seq: 0 }]);
+  const check = new BetterSqlite3(small, { readonly: true });
+  t.after(() => check.close());
+  assert.equal(check.pragma('page_size', { simple: true }), 4096);
 });

@@ -52,6 +52,13 @@ interface Statements {
 }
 
 const NO_DAY_LIMIT = '9999-12-31';
+/**
+ * The page size of a new database file (SQLite's default is 4 KB). With 16 KB pages an insert
+ * splits pages a quarter as often and a checkpoint copies fewer of them: the process role
+ * behind a backlog stored 290k-297k trades/s instead of 259k-281k, at 0.3 core-µs less per
+ * trade (README, "Benchmarks"). A file made before keeps its page size.
+ */
+const PAGE_SIZE = 16_384;
 const DAY_MS = 86_400_000;
 
 /**
@@ -80,6 +87,8 @@ export class SqliteStore implements Store {
       if (options.path !== ':memory:' && options.path !== '') mkdirSync(dirname(options.path), { recursive: true });
       const db = new BetterSqlite3(options.path);
       this.#db = db;
+      // Takes effect only while the file is empty: before WAL mode writes its header.
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('cache_size = -65536');
