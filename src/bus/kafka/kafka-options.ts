@@ -1,4 +1,5 @@
 import { ProduceAcks } from '@platformatic/kafka';
+import type { KafkaCompressionName } from '../../config/index.ts';
 
 /** How to reach the cluster; the `kafka.*` config keys. */
 export interface KafkaConnection {
@@ -8,8 +9,8 @@ export interface KafkaConnection {
   readonly requestTimeoutMs?: number;
 }
 
-/** Compressions that work on Node 20 (zstd needs node:zlib zstd, Node ≥ 22.15); the values of `kafka.compression`. */
-export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4';
+/** Record batch compressions the producer writes: the values of `kafka.compression` (one list, in the config schema). */
+export type KafkaCompression = KafkaCompressionName;
 
 export const ACKS_ALL: number = ProduceAcks.ALL;
 
