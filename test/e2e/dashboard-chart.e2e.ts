@@ -168,14 +168,12 @@ describe('rolled-up candles over a replay of old trades', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    const hello = { symbols: ['AAPL'], intervals: { engine: ['5s', '1m'], rollup: ['5m', '15m', '1h'] } };
-    await page.route('**/api/stream', (route) =>
-      route.fulfill({
-        status: 200,
-        headers: { 'content-type': 'text/event-stream' },
-        body: `retry: 60000\n\nevent: hello\ndata: ${JSON.stringify(hello)}\n\nevent: bars\ndata: ${JSON.stringify([update])}\n\n`,
-      }),
-    );
+    // The update comes once the chart has its history, as a live server's would: from a change made after it.
+    const served = historyServed(page);
+    await page.route('**/api/stream', async (route) => {
+      await served;
+      await route.fulfill(streamBody([update]));
+    });
     await page.goto(`${url}#symbol=AAPL&interval=5m`);
     await until(async () => (await legendText(page)).includes(`C ${formatPrice(price)}`), 'the stream\'s update in the legend');
 
@@ -187,4 +185,63 @@ describe('rolled-up candles over a replay of old trades', () => {
     assert.ok(legend.includes(`V ${formatQuantity(forming.volume + EXTRA_VOLUME)}`), `the candle holds every minute of its window: ${legend}`);
     assert.deepEqual(errors, []);
   });
+
+  for (const hello of ['at once', 'only after the history'] as const) {
+    test(`a bar that changed before the stream began is shown as it is now, with the stream's hello ${hello}`, async (t) => {
+      const url = dashboard.pipeline.url;
+      await until(async () => (await getJson<{ source?: { state: string } }>(url, '/api/stats')).source?.state === 'finished', 'the end of the replay');
+      await dashboard.pipeline.flush();
+      const minutes = await getJson<BarRecord[]>(url, '/api/bars?symbol=AAPL&interval=1m');
+      const newest = minutes[minutes.length - 1];
+      assert.ok(newest !== undefined, 'the replay stored its minutes');
+      const stalePrice = newest.low - 1;
+
+      const context = await dashboard.browser.newContext({ locale: 'en-US' });
+      t.after(() => context.close());
+      const page = await context.newPage();
+      // Until the stream has answered, the history holds an older version of the newest minute: one the
+      // stream will never send again, because the change was made before the page subscribed.
+      let streamAnswered = false;
+      let staleServed: () => void = () => {};
+      const stale = new Promise<void>((resolve) => (staleServed = resolve));
+      await page.route('**/api/bars**', async (route) => {
+        const response = await route.fetch();
+        const bars = (await response.json()) as BarRecord[];
+        const older = bars.map((b) => (!streamAnswered && b.window_start === newest.window_start && b.interval === '1m' ? { ...b, close: stalePrice, low: stalePrice } : b));
+        await route.fulfill({ response, json: older });
+        if (!streamAnswered) staleServed();
+      });
+      await page.route('**/api/stream', async (route) => {
+        if (hello === 'only after the history') await Promise.race([stale, new Promise((r) => setTimeout(r, WAIT_MS))]);
+        streamAnswered = true;
+        await route.fulfill(streamBody([]));
+      });
+      await page.goto(`${url}#symbol=AAPL&interval=1m`);
+      await until(async () => (await legendText(page)).includes(`C ${formatPrice(newest.close)}`), `the newest minute as it is now (close ${newest.close}) in the legend`);
+      assert.ok(!(await legendText(page)).includes(`C ${formatPrice(stalePrice)}`));
+    });
+  }
 });
+
+/** An SSE body with the hello of the replay's dashboard and one bars frame; it does not reconnect for a minute. */
+function streamBody(bars: readonly BarRecord[]): { status: number; headers: Record<string, string>; body: string } {
+  const hello = { symbols: ['AAPL'], intervals: { engine: ['5s', '1m'], rollup: ['5m', '15m', '1h'] } };
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream' },
+    body: `retry: 60000\n\nevent: hello\ndata: ${JSON.stringify(hello)}\n\nevent: bars\ndata: ${JSON.stringify(bars)}\n\n`,
+  };
+}
+
+/** Resolves once the page has been served a page of bars (the chart's history); waits at most WAIT_MS. */
+function historyServed(page: Page): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, WAIT_MS);
+    page.on('requestfinished', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/api/bars')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}

@@ -14,6 +14,8 @@ import { Watchlist } from './watchlist.ts';
 /** How often the watchlist's rates and sparklines are refreshed from GET /api/symbols. */
 const SYMBOLS_REFRESH_MS = 2_000;
 const TAPE_HISTORY = 100;
+/** How long the first load waits for the stream's hello before it goes ahead without it. */
+const HELLO_WAIT_MS = 1_500;
 /** Stats frames kept for the banner's "recently" checks (about one a second). */
 const STATS_HISTORY = 30;
 
@@ -67,7 +69,6 @@ class Dashboard {
   #source: SourceStatus | undefined;
   readonly #stats: { atMs: number; stats: StatsWire }[] = [];
   #streamOpenedAtMs = 0;
-  #helloCount = 0;
   #lastError = '';
   /** The source badge and the rates show stats that may no longer be current. */
   #stale = false;
@@ -107,10 +108,13 @@ class Dashboard {
     const interval = this.#intervals.find((i) => i.label === wanted.interval) ?? this.#engine[0] ?? this.#intervals[0];
     this.#interval = interval;
     this.#renderIntervalBar();
+    // The stream opens before the chart and the tape load, so a bar that changes while they load
+    // comes in a frame. Its hello is awaited for a moment only: a slower one reloads what was shown.
+    const hello = this.#openStream();
+    await Promise.race([hello, new Promise((resolve) => setTimeout(resolve, HELLO_WAIT_MS))]);
     if (symbol !== undefined) await this.select(symbol);
     window.addEventListener('hashchange', () => void this.#followAddress());
 
-    this.#openStream();
     setInterval(() => void this.#refreshSymbols(), SYMBOLS_REFRESH_MS);
     // The banner's "recently" wording and the stream-stall check depend on the clock, not only on events.
     setInterval(() => this.#renderStatus(), 1_000);
@@ -214,17 +218,21 @@ class Dashboard {
     if (interval.label !== this.#interval?.label) void this.#changeInterval(interval);
   }
 
-  #openStream(): void {
+  /** Opens the live stream; resolves at its first hello. */
+  #openStream(): Promise<void> {
+    let helloed: () => void = () => {};
+    const hello = new Promise<void>((resolve) => (helloed = resolve));
     new LiveStream('api/stream', {
       hello: (h) => {
-        this.#helloCount++;
+        helloed();
         this.#watchlist.ensureSymbols(h.symbols);
         if (this.#engine.length === 0) {
           this.#setIntervals(h.intervals);
           this.#renderIntervalBar();
         }
-        // After a reconnect, frames were missed: reload what is shown instead of leaving a gap.
-        if (this.#helloCount > 1 && this.#chart.symbol !== '') void this.select(this.#chart.symbol);
+        // What was loaded before this hello (after a reconnect, or when the first hello came late)
+        // may have changed before the stream began: reload it instead of leaving a stale bar.
+        if (this.#chart.symbol !== '') void this.select(this.#chart.symbol);
         this.#frames.request(this.#renderWatchlist);
       },
       bars: (bars) => {
@@ -245,6 +253,7 @@ class Dashboard {
       },
       malformed: (event) => this.#reportError(new Error(`a malformed "${event}" frame from the stream was skipped`)),
     });
+    return hello;
   }
 
   #onStats(s: StatsWire): void {
