@@ -23,6 +23,8 @@ export interface LivePushOptions {
 
 interface Client {
   readonly res: ServerResponse;
+  /** The hello it got on connect, sent again once it catches up after skipped frames. */
+  readonly hello: string;
   /** Since when its buffer has been over the limit; undefined while it keeps up. */
   overSince: number | undefined;
 }
@@ -45,7 +47,7 @@ export class LivePush {
   #pushTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   /** Frames written and skipped, for /metrics and tests. */
-  readonly counters = { frames: 0, skipped: 0, dropped: 0 };
+  readonly counters = { frames: 0, skipped: 0, dropped: 0, resyncs: 0 };
 
   constructor(options: LivePushOptions) {
     this.#o = {
@@ -81,8 +83,9 @@ export class LivePush {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(`retry: 2000\n\n${event('hello', JSON.stringify(hello))}`);
-    const client: Client = { res, overSince: undefined };
+    const helloEvent = event('hello', JSON.stringify(hello));
+    res.write(`retry: 2000\n\n${helloEvent}`);
+    const client: Client = { res, hello: helloEvent, overSince: undefined };
     this.#clients.add(client);
     res.on('close', () => this.#clients.delete(client));
     res.on('error', (error) => {
@@ -173,7 +176,12 @@ export class LivePush {
         }
         continue;
       }
-      c.overSince = undefined;
+      if (c.overSince !== undefined) {
+        // It missed frames: a hello says that what it shows may be stale, and the dashboard loads it again.
+        c.overSince = undefined;
+        res.write(c.hello);
+        this.counters.resyncs++;
+      }
       res.write(frame);
       this.counters.frames++;
     }

@@ -115,6 +115,58 @@ test('a client that stops reading gets no frames past 1 MiB buffered, is dropped
   await until(() => fast.events.length > before, 'a frame for the fast client after the drop');
 });
 
+test('a client that falls behind and catches up gets a hello again before its next frame, so it reloads what it missed', async (t) => {
+  const MAX = 64 * 1024;
+  const live = new LivePush({ pushIntervalMs: 1_000_000, stats: () => ({}), slowClientTimeoutMs: 600_000, maxBufferedBytes: MAX });
+  const responses: ServerResponse[] = [];
+  const http = createServer((_req, res) => {
+    responses.push(res);
+    live.attach(res, { hello: true });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    live.close();
+    http.closeAllConnections();
+    return new Promise<void>((resolve) => http.close(() => resolve()));
+  });
+  const { port } = http.address() as AddressInfo;
+  const socket = connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  socket.pause();
+  socket.write('GET /stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
+  await until(() => responses.length === 1, 'client attached');
+
+  const bars = Array.from({ length: 500 }, (_, i) => bar(`SYM${i % 50}`, '5s', 5_000, T0 + Math.floor(i / 50) * 5_000));
+  const deadline = Date.now() + 20_000;
+  for (let round = 0; live.counters.skipped === 0 && round < 10_000 && Date.now() < deadline; round++) {
+    live.publishBars(bars);
+    live.tick();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.ok(live.counters.skipped > 0, 'frames were skipped for it');
+  assert.equal(live.counters.resyncs, 0);
+
+  socket.resume();
+  await until(() => responses[0]!.writableLength === 0, 'the client to read what was buffered');
+  const before = received.length;
+  const last = bar('AAPL', '1m', 60_000, T0, 7);
+  live.publishBars([last]);
+  live.tick();
+  await until(() => received.slice(before).includes('event: bars'), 'the next frame');
+  const after = received.slice(before);
+  assert.ok(after.indexOf('event: hello') >= 0 && after.indexOf('event: hello') < after.indexOf('event: bars'), `a hello comes first: ${after.slice(0, 80)}`);
+  assert.equal(live.counters.resyncs, 1);
+
+  // Once caught up, frames come without one.
+  const again = received.length;
+  live.publishBars([last]);
+  live.tick();
+  await until(() => received.slice(again).includes('event: bars'), 'one more frame');
+  assert.ok(!received.slice(again).includes('event: hello'));
+});
+
 test('heartbeat comments keep an idle stream open', async (t) => {
   const live = new LivePush({ pushIntervalMs: 1_000_000, heartbeatMs: 30, stats: () => ({}) });
   const http = createServer((_req, res) => live.attach(res, {}));
