@@ -208,6 +208,29 @@ test('a consumer resumes from the checkpoint offsets the handler returns', async
   assert.equal(c.seen.length, expected);
 });
 
+test('a record batch bigger than a fetch asks of its partition is read while the partitions ahead of it still have records', async (t) => {
+  const topic = await freshTopic(t, 'big-batch');
+  const bigPartition = partitionOf('TSLA', PARTITIONS);
+  // 5,000 trades of one symbol in one append: one uncompressed batch of about 200 KB, past the 64 KiB a fetch asks of a partition.
+  const big = seededTrades(5_000, 21).map((trade) => ({ ...trade, symbol: 'TSLA' }));
+  const bigProducer = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it', format: 'avro', dataDir: tempDir(t), spoolLimit: 100_000, topic, compression: 'none' });
+  t.after(() => bigProducer.close());
+  await bigProducer.append(big);
+  // Then the other partitions get about a megabyte each of small batches.
+  const others = ['BINANCE:BTCUSDT', 'AAPL', 'MSFT'];
+  assert.ok(others.every((s) => partitionOf(s, PARTITIONS) !== bigPartition));
+  const ahead = seededTrades(60_000, 22).map((trade, i) => ({ ...trade, symbol: others[i % others.length]! }));
+  const p = producer(t, topic);
+  for (let i = 0; i < ahead.length; i += 1_000) await p.append(ahead.slice(i, i + 1_000));
+
+  const c = collector();
+  await consumer(t, topic, `it-big-batch-${run}`).start(c.handler);
+  await until(() => c.seen.length >= big.length + ahead.length, 'every record');
+  const firstBig = c.seen.findIndex((r) => r.partition === bigPartition);
+  assert.ok(firstBig >= 0 && firstBig < ahead.length / 2, `the big batch came after ${firstBig} of the ${ahead.length} records of the other partitions`);
+  assertExactlyOnce(c.seen, [...big, ...ahead]);
+});
+
 test('a fetch waiting at the broker holds up neither a commit, nor marking the log end, nor close', async (t) => {
   const topic = await freshTopic(t, 'long-poll');
   const LONG_POLL_MS = 10_000;

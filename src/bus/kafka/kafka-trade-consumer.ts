@@ -29,6 +29,7 @@ export interface KafkaTradeConsumerOptions extends KafkaConnection {
   readonly topic?: string;
   /** How long a fetch waits at the broker for new records. */
   readonly maxWaitMs?: number;
+  /** How much of each partition one fetch asks for (MAX_BYTES_PER_PARTITION unless given). */
   readonly maxBytesPerPartition?: number;
   readonly sessionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
@@ -63,6 +64,15 @@ interface LeaderFetch {
   readonly answer: Promise<FetchAnswer>;
 }
 
+/**
+ * How much of each partition one fetch asks for. The client turns a whole answer into objects
+ * at once, and they live until its last partition is handed over: at 1 MiB a partition they
+ * outlived the young generation and the garbage collector copied them on. With 64 KiB the
+ * engine's fetch loop read 760k-885k records/s instead of 486k-624k, and the process role
+ * behind a backlog stored 367k-413k trades/s instead of 294k-316k (README, "Benchmarks").
+ */
+const MAX_BYTES_PER_PARTITION = 64 * 1024;
+
 /** No upper bound for walkRecords: the consumer takes all a fetch brings. */
 const NO_STOP = 1n << 62n;
 
@@ -95,6 +105,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   #wake: (() => void) | undefined;
   #closed = false;
   #failed = false;
+  /** Fetches sent, to rotate which partition heads the next request. */
+  #fetches = 0;
   #deadLettered = 0;
   #commitFailures = 0;
 
@@ -299,6 +311,11 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       offsets.set(p, position.next);
     }
     for (const [leader, offsets] of byLeader) {
+      // The partitions take turns at the head of the request: a broker lets only the first
+      // partition with records go past its size limit, so a batch bigger than the limit
+      // further down would wait until every partition before it had run dry.
+      const asking = [...offsets];
+      const turn = this.#fetches++ % asking.length;
       const answer = client
         .fetch({
           node: leader,
@@ -307,12 +324,12 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
           topics: [
             {
               topicId: topic.id,
-              partitions: [...offsets].map(([partition, fetchOffset]) => ({
+              partitions: [...asking.slice(turn), ...asking.slice(0, turn)].map(([partition, fetchOffset]) => ({
                 partition,
                 fetchOffset,
                 currentLeaderEpoch: -1,
                 lastFetchedEpoch: -1,
-                partitionMaxBytes: this.#o.maxBytesPerPartition ?? 1024 * 1024,
+                partitionMaxBytes: this.#o.maxBytesPerPartition ?? MAX_BYTES_PER_PARTITION,
               })),
             },
           ],
