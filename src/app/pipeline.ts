@@ -7,8 +7,9 @@ import { createLogger, PipelineStats, type Logger } from '../observability/index
 import { checkReplayFile, ensureTopics, listening, makeDataDir } from './start-checks.ts';
 import type { Store, SymbolTrades } from '../store/store.ts';
 import { createHttpServer, createMetricsServer, type HttpServer, type MetricsServer } from '../server/index.ts';
-import type { SourceStatus, TradeSink, TradeSource } from '../source/source.ts';
+import type { SourceStatus, TradeSource } from '../source/source.ts';
 import { AppendWindow } from './append-window.ts';
+import { producingSink } from './producing-sink.ts';
 import { Processor } from './processor.ts';
 import { sparkProgressSamples, sparkStats, startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
 import { openSource, type OpenedSource } from './source-factory.ts';
@@ -210,20 +211,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     if (opened !== undefined && transport !== undefined) {
       const window = new AppendWindow(APPEND_WINDOW_TRADES);
       parts.appendWindow = window;
-      const sink: TradeSink = {
-        trades: (trades) => {
-          stats.received += trades.length;
-          stats.receivedRate.mark(trades.length, Date.now());
-          const appended = transport.producer.append(trades).then(() => {
-            stats.produced += trades.length;
-          });
-          return window.admit(appended, trades.length);
-        },
-        invalid: (letters) => {
-          stats.invalid += letters.length;
-          return transport.deadLetters.append(letters);
-        },
-      };
+      const sink = producingSink(stats, transport.producer, transport.deadLetters, window);
       await opened.source.start(sink);
     }
 
