@@ -7,7 +7,7 @@ import { producingSink } from '../../src/app/producing-sink.ts';
 import type { SideLog, TradeLogProducer } from '../../src/bus/index.ts';
 import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
-import type { DeadLetter } from '../../src/source/source.ts';
+import type { DeadLetter, TradeSink } from '../../src/source/source.ts';
 
 setFlagsFromString('--expose-gc');
 /** A full collection, from a context made after the flag. */
@@ -37,6 +37,12 @@ function waitingLog(): TradeLogProducer & { acknowledge(): void } {
   } as unknown as TradeLogProducer & { acknowledge(): void };
 }
 
+/** Hands the trades to the sink and keeps only a weak reference to them. */
+async function handOver(sink: TradeSink, handed: Trade[]): Promise<WeakRef<Trade[]>> {
+  await sink.trades(handed);
+  return new WeakRef(handed);
+}
+
 const noDeadLetters: SideLog<DeadLetter> = { append: async () => {}, close: async () => {} };
 
 test('trades are counted as received at once and as produced when the log acknowledges them', async () => {
@@ -57,10 +63,7 @@ test('trades waiting for the acknowledgement are not held: only their count is',
   const stats = new PipelineStats();
   const log = waitingLog();
   const sink = producingSink(stats, log, noDeadLetters, new AppendWindow(1_000));
-  let handed: Trade[] | undefined = trades(100);
-  const ref = new WeakRef(handed);
-  await sink.trades(handed);
-  handed = undefined;
+  const ref = await handOver(sink, trades(100));
   // Collections run until the array is gone or clearly held.
   for (let i = 0; i < 5 && ref.deref() !== undefined; i++) {
     await new Promise((r) => setImmediate(r));
