@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import { test } from 'node:test';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { test, type TestContext } from 'node:test';
 import { toBarRecord } from '../../src/domain/index.ts';
 import { LivePush } from '../../src/server/live-push.ts';
 import { symbolTradesOf } from '../../src/store/index.ts';
@@ -68,26 +68,10 @@ test('every client gets the same frames, and a closed client is forgotten', asyn
 
 test('a client that stops reading gets no frames past 1 MiB buffered, is dropped after the timeout, and the others keep receiving', async (t) => {
   const MAX = 1024 * 1024;
-  const live = new LivePush({ pushIntervalMs: 1_000_000, stats: () => ({}), slowClientTimeoutMs: 300, maxBufferedBytes: MAX });
-  const responses: ServerResponse[] = [];
-  const http = createServer((_req, res) => {
-    responses.push(res);
-    live.attach(res, { hello: true });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    live.close();
-    http.closeAllConnections();
-    return new Promise<void>((resolve) => http.close(() => resolve()));
-  });
-  const { port } = http.address() as AddressInfo;
+  const { live, responses, port } = await streamServer(t, { slowClientTimeoutMs: 300, maxBufferedBytes: MAX });
 
   // The slow client sends its request and never reads the answer.
-  const slow = connect(port, '127.0.0.1');
-  slow.pause();
-  t.after(() => slow.destroy());
-  slow.write('GET /stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
-  await until(() => responses.length === 1, 'slow client attached');
+  await pausedClient(t, port, responses);
   const slowResponse = responses[0]!;
   const fast = await connectSse(t, `http://127.0.0.1:${port}/stream`);
   await until(() => responses.length === 2, 'fast client attached');
@@ -117,26 +101,10 @@ test('a client that stops reading gets no frames past 1 MiB buffered, is dropped
 
 test('a client that falls behind and catches up gets a hello again before its next frame, so it reloads what it missed', async (t) => {
   const MAX = 64 * 1024;
-  const live = new LivePush({ pushIntervalMs: 1_000_000, stats: () => ({}), slowClientTimeoutMs: 600_000, maxBufferedBytes: MAX });
-  const responses: ServerResponse[] = [];
-  const http = createServer((_req, res) => {
-    responses.push(res);
-    live.attach(res, { hello: true });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    live.close();
-    http.closeAllConnections();
-    return new Promise<void>((resolve) => http.close(() => resolve()));
-  });
-  const { port } = http.address() as AddressInfo;
-  const socket = connect(port, '127.0.0.1');
-  t.after(() => socket.destroy());
+  const { live, responses, port } = await streamServer(t, { slowClientTimeoutMs: 600_000, maxBufferedBytes: MAX });
+  const socket = await pausedClient(t, port, responses);
   let received = '';
   socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-  socket.pause();
-  socket.write('GET /stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
-  await until(() => responses.length === 1, 'client attached');
 
   const bars = Array.from({ length: 500 }, (_, i) => bar(`SYM${i % 50}`, '5s', 5_000, T0 + Math.floor(i / 50) * 5_000));
   const deadline = Date.now() + 20_000;
@@ -181,3 +149,34 @@ test('heartbeat comments keep an idle stream open', async (t) => {
   const client = await connectSse(t, `http://127.0.0.1:${port}/`);
   await until(() => client.comments.filter((c) => c === 'heartbeat').length >= 2, 'two heartbeats');
 });
+
+/** A LivePush behind a bare HTTP server on a free port; every request is attached to the stream. */
+async function streamServer(
+  t: TestContext,
+  options: { slowClientTimeoutMs: number; maxBufferedBytes: number },
+): Promise<{ live: LivePush; responses: ServerResponse[]; port: number }> {
+  const live = new LivePush({ pushIntervalMs: 1_000_000, stats: () => ({}), ...options });
+  const responses: ServerResponse[] = [];
+  const http = createServer((_req, res) => {
+    responses.push(res);
+    live.attach(res, { hello: true });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    live.close();
+    http.closeAllConnections();
+    return new Promise<void>((resolve) => http.close(() => resolve()));
+  });
+  return { live, responses, port: (http.address() as AddressInfo).port };
+}
+
+/** A raw client that sends its stream request and reads nothing until resumed; waits until it is attached. */
+async function pausedClient(t: TestContext, port: number, responses: readonly ServerResponse[]): Promise<Socket> {
+  const attached = responses.length + 1;
+  const socket = connect(port, '127.0.0.1');
+  socket.pause();
+  t.after(() => socket.destroy());
+  socket.write('GET /stream HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
+  await until(() => responses.length === attached, 'the client to be attached');
+  return socket;
+}
