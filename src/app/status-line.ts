@@ -1,5 +1,5 @@
 import type { PipelineStats } from '../observability/index.ts';
-import { snapshotStats } from '../observability/index.ts';
+import { formatDuration, snapshotStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -15,7 +15,7 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
     `lag ${n(s.log_lag)}`,
     `late ${n(s.late)}`,
     `invalid ${n(s.invalid)}`,
-    `latency p50 ${s.latency_ms.p50}ms p99 ${s.latency_ms.p99}ms`,
+    `latency p50 ${formatDuration(s.latency_ms.p50)} p99 ${formatDuration(s.latency_ms.p99)}`,
   ];
   if (s.spool_depth > 0) parts.push(`spool ${n(s.spool_depth)}`);
   if (s.store_state === 'retrying') parts.push(`STORE DOWN ${s.store_failing_s}s, retrying, offsets held`);

@@ -2,3 +2,4 @@ export * from './latency-histogram.ts';
 export * from './rate-meter.ts';
 export * from './logger.ts';
 export * from './pipeline-stats.ts';
+export * from './duration.ts';

@@ -1,3 +1,5 @@
+import { formatDuration } from '../../src/observability/duration.ts';
+
 /** Decimals that show a price's movement: 5 for FX near 1.0, 2 for equities and BTC. */
 export function priceDecimals(price: number): number {
   const abs = Math.abs(price);
@@ -53,7 +55,5 @@ export function formatClockMs(epochMs: number): string {
   return `${formatClock(epochMs)}.${pad(new Date(epochMs).getMilliseconds(), 3)}`;
 }
 
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '–';
-  return ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
-}
+/** A latency or duration: milliseconds up to 10 s, then seconds, minutes and hours (see formatDuration). */
+export const formatMs = formatDuration;
