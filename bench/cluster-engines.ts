@@ -12,6 +12,7 @@ import { KafkaConsole, KafkaTradeConsumer, KafkaTradeProducer, type SideLog, typ
 import { loadConfig, type Config } from '../src/config/index.ts';
 import type { Trade } from '../src/domain/index.ts';
 import { PipelineStats, silentLogger } from '../src/observability/index.ts';
+import { deleteGroups } from '../test/support/kafka-offsets.ts';
 import { openCassandraStore, type Store } from '../src/store/index.ts';
 
 /** Keeps what it is given in memory: the late trades and undecodable records of a TS engine run. */
@@ -28,6 +29,7 @@ export class Scratch {
   readonly #config: Config;
   readonly #topics: string[] = [];
   readonly #keyspaces: string[] = [];
+  readonly #groups: string[] = [];
   readonly #dirs: string[] = [];
 
   constructor(config: Config) {
@@ -57,6 +59,12 @@ export class Scratch {
     return name;
   }
 
+  /** A consumer group name to be deleted at the end. */
+  group(name: string): string {
+    this.#groups.push(name);
+    return name;
+  }
+
   dir(name: string): string {
     const dir = mkdtempSync(join(tmpdir(), `tickstream-bench-${name}-`));
     this.#dirs.push(dir);
@@ -67,6 +75,7 @@ export class Scratch {
     const kafka = new KafkaConsole({ brokers: this.#config.kafka.brokers, clientId: 'tickstream-bench' });
     for (const topic of this.#topics) await kafka.deleteTopic(topic).catch(() => false);
     await kafka.close().catch(() => {});
+    await deleteGroups(this.#config.kafka.brokers, this.#groups);
     const client = new cassandra.Client({ contactPoints: [...this.#config.cassandra.contactPoints], localDataCenter: this.#config.cassandra.localDataCenter });
     for (const ks of this.#keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
     await client.shutdown().catch(() => {});

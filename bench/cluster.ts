@@ -280,7 +280,7 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
       tsThroughput = await withWatch(tsKeyspace, (watch) =>
         throughput(
           'TS engine',
-          () => startTsEngine(tsConfig, inputTopic, `bench-cluster-ts-${run}-1`),
+          () => startTsEngine(tsConfig, inputTopic, scratch.group(`bench-cluster-ts-${run}-1`)),
           async (engine) => engine.stats.barsStored,
           watch,
           input.length,
@@ -309,7 +309,7 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
     if (o.cassandra && tsThroughput !== undefined) {
       const latency = await withWatch(tsKeyspace, async (watch) => {
         const topic = await scratch.topic(`bench.cluster.paced-ts.${run}`);
-        const engine = await startTsEngine(tsConfig, topic, `bench-cluster-ts-${run}-2`);
+        const engine = await startTsEngine(tsConfig, topic, scratch.group(`bench-cluster-ts-${run}-2`));
         try {
           return { ...(await pacedLatency('TS engine', topic, scratch.dir('paced-ts'), watch)), ownP50Ms: engine.stats.latency.quantile(0.5), ownP99Ms: engine.stats.latency.quantile(0.99) };
         } finally {

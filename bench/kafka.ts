@@ -13,7 +13,7 @@ import { KafkaTradeConsumer, TOPICS } from '../src/bus/index.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
 import { stackUp } from '../src/stack/index.ts';
-import { commitGroupOffsets, logEnd } from '../test/support/kafka-offsets.ts';
+import { commitGroupOffsets, deleteGroups, logEnd } from '../test/support/kafka-offsets.ts';
 import { benchArgs } from './args.ts';
 import { CpuMeter, type CpuUse } from './cpu.ts';
 import { benchConfig } from './end-to-end.ts';
@@ -37,7 +37,8 @@ const WARMUP_TRADES = 200_000;
 const base: Config = loadConfig({ env: process.env });
 const brokers = base.kafka.brokers;
 const RUN = Date.now().toString(36);
-let groups = 0;
+/** The consumer groups of this run, deleted at its end so that runs do not pile up groups in the cluster. */
+const runGroups: string[] = [];
 
 /** The cluster profile on SQLite, reading in a group of its own; where Kafka is comes from the environment. */
 function kafkaBenchConfig(dataDir: string, symbols: readonly string[], flushInterval: string, groupId: string): Config {
@@ -49,7 +50,8 @@ function kafkaBenchConfig(dataDir: string, symbols: readonly string[], flushInte
  * earlier run, so each reader starts where this run's records begin.
  */
 async function groupAt(offsets: ReadonlyMap<number, bigint>, what: string): Promise<string> {
-  const groupId = `tickstream-bench-${RUN}-${what}-${++groups}`;
+  const groupId = `tickstream-bench-${RUN}-${what}-${runGroups.length + 1}`;
+  runGroups.push(groupId);
   await commitGroupOffsets(brokers, groupId, offsets);
   return groupId;
 }
@@ -451,3 +453,6 @@ writeReport(args.out ?? join('bench', 'results', 'kafka.json'), {
   endToEndPipelined: { tradesPerFrame: TRADES_PER_FRAME, inFlight: IN_FLIGHT, ...piped, ratioToFloor: pipedRatio },
   latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms.result, flush1s: latency1s.result },
 });
+
+await deleteGroups(brokers, runGroups);
+progress(`removed the run's ${runGroups.length} consumer groups`);

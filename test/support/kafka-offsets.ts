@@ -38,3 +38,14 @@ export async function commitGroupOffsets(
     await admin.close().catch(() => {});
   }
 }
+
+/** Deletes consumer groups that have no members left; a group that is gone already, or still has members, is skipped. */
+export async function deleteGroups(brokers: readonly string[], groups: readonly string[]): Promise<void> {
+  if (groups.length === 0) return;
+  const admin = new Admin({ clientId: 'tickstream-offsets', bootstrapBrokers: [...brokers] });
+  try {
+    for (const group of groups) await admin.deleteGroups({ groups: [group] }).catch(() => {});
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
