@@ -90,6 +90,16 @@ test('a Kafka that does not answer stops produce, process and run with one line 
   }
 });
 
+test('a Cassandra that does not answer stops run and process of the cluster profile with one line naming the node', async (t) => {
+  const node = `127.0.0.1:${await closedPort()}`;
+  const dataDir = tempDir(t);
+  const common = ['--profile', 'cluster', '--store', 'cassandra', '--cassandra-contact-points', node, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
+  for (const command of ['process', 'run']) {
+    const r = tickstream([command, ...common]);
+    assertOneLine(r, 1, new RegExp(`^tickstream: Cassandra store migrate failed: no Cassandra node answered: ${node} \\(.*ECONNREFUSED.*\\); is it running\\? \\(tickstream stack up cassandra\\)$`));
+  }
+});
+
 test('an HTTP port in use stops run, serve and replay with one line naming host:port and --port', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);

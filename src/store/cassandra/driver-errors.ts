@@ -44,13 +44,14 @@ export function storeError(what: string, error: unknown): TickstreamError {
 
 /**
  * A one-line reason. NoHostAvailableError's own message embeds each host's error with its
- * stack; this names each host tried and its error's message instead.
+ * stack; this names each host tried and its error's message instead, and says how to start
+ * a local Cassandra.
  */
 export function describeDriverError(error: unknown): string {
   if (error instanceof errors.NoHostAvailableError) {
     const inner = error.innerErrors as Record<string, unknown> | null | undefined;
     const hosts = Object.entries(inner ?? {}).map(([host, e]) => `${host} (${e instanceof Error ? e.message.split('\n', 1)[0] : String(e)})`);
-    return hosts.length === 0 ? error.message : `no Cassandra node answered: ${hosts.join(', ')}`;
+    return hosts.length === 0 ? error.message : `no Cassandra node answered: ${hosts.join(', ')}; is it running? (tickstream stack up cassandra)`;
   }
   return error instanceof Error ? error.message : String(error);
 }

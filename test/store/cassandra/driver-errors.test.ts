@@ -35,6 +35,9 @@ test('storeError wraps a driver error as StoreUnavailableError and passes ours t
 test('no host available reads as one line naming each node and its error', () => {
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9042\n    at TCPConnectWrap'), { code: 'ECONNREFUSED' });
   const error = new errors.NoHostAvailableError({ '127.0.0.1:9042': refused, '127.0.0.2:9042': 'gone' });
-  assert.equal(describeDriverError(error), 'no Cassandra node answered: 127.0.0.1:9042 (connect ECONNREFUSED 127.0.0.1:9042), 127.0.0.2:9042 (gone)');
+  assert.equal(
+    describeDriverError(error),
+    'no Cassandra node answered: 127.0.0.1:9042 (connect ECONNREFUSED 127.0.0.1:9042), 127.0.0.2:9042 (gone); is it running? (tickstream stack up cassandra)',
+  );
   assert.equal(describeDriverError(new errors.NoHostAvailableError({}, 'Connecting after shutdown is not supported')), 'Connecting after shutdown is not supported');
 });
