@@ -96,6 +96,25 @@ test('the console lists market.trades with its partitions, creates a topic, show
   await page.locator('a.back').click();
   const mine = page.locator('.kafka-topics tr', { has: page.locator(`a[data-topic="${topic}"]`) });
   assert.equal(await mine.locator('td').nth(3).innerText(), '1', 'one message in the topics table');
+
+  // The filter keeps the topics and groups whose names hold its text, says how many of how many, and stays through a refresh.
+  const filter = page.locator('input.kafka-filter');
+  await filter.fill(`PAGE.${run}`);
+  assert.equal(await page.locator('.kafka-topics tbody tr:visible').count(), 1, 'only the topic of this test, whatever the case');
+  assert.equal(await mine.isVisible(), true);
+  assert.equal(await tradesRow.isVisible(), false);
+  assert.match(await page.locator('[data-shown="topics"]').innerText(), /^1 of \d+$/);
+  await page.locator('[data-action="refresh"]').click();
+  await page.locator('[data-shown="topics"]', { hasText: /^1 of \d+$/ }).waitFor();
+  assert.equal(await filter.inputValue(), `PAGE.${run}`);
+  assert.equal(await tradesRow.isVisible(), false);
+  await filter.fill('tickstream');
+  for (const name of await page.locator('.kafka-group:visible').evaluateAll((els) => els.map((e) => e.getAttribute('data-group') ?? ''))) {
+    assert.ok(name.toLowerCase().includes('tickstream'), `group ${name} shown for "tickstream"`);
+  }
+  await filter.fill('');
+  assert.equal(await tradesRow.isVisible(), true);
+  assert.equal(await page.locator('[data-shown="topics"]').innerText(), '');
   await mine.locator('a').click();
   const row = page.locator('.kafka-message-table tbody tr').first();
   await row.waitFor();

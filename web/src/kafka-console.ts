@@ -80,6 +80,8 @@ class KafkaConsolePage {
   readonly #body = h('div', { class: 'kafka-body' });
   /** Bumped on every navigation: an answer for an older view is dropped. */
   #generation = 0;
+  /** What the overview's filter holds; kept across refreshes. */
+  #filter = '';
 
   readonly #available: boolean;
   readonly #dashboardTab: HTMLAnchorElement;
@@ -149,14 +151,47 @@ class KafkaConsolePage {
       [1, 2, 3, 4],
     );
     const groupList = groups.length === 0 ? h('p', { class: 'muted empty' }, 'No consumer groups.') : h('div', { class: 'kafka-groups' }, ...groups.map(groupDetails));
+    const topicsShown = h('span', { class: 'muted shown', 'data-shown': 'topics' });
+    const groupsShown = h('span', { class: 'muted shown', 'data-shown': 'groups' });
+    const filter = h('input', {
+      type: 'search',
+      class: 'kafka-filter',
+      placeholder: 'Filter topics and groups',
+      'aria-label': 'Filter topics and consumer groups by name',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      value: this.#filter,
+    });
+    // Rows and groups are hidden, not rebuilt, so an open group stays open while the filter changes.
+    const apply = (): void => {
+      this.#filter = filter.value;
+      const wanted = this.#filter.trim().toLowerCase();
+      const matches = (name: string): boolean => wanted === '' || name.toLowerCase().includes(wanted);
+      let topicCount = 0;
+      for (const link of topicRows.querySelectorAll<HTMLElement>('a[data-topic]')) {
+        const shown = matches(link.dataset['topic'] ?? '');
+        link.closest('tr')!.hidden = !shown;
+        if (shown) topicCount++;
+      }
+      let groupCount = 0;
+      for (const group of groupList.querySelectorAll<HTMLElement>('[data-group]')) {
+        const shown = matches(group.dataset['group'] ?? '');
+        group.hidden = !shown;
+        if (shown) groupCount++;
+      }
+      topicsShown.textContent = wanted === '' ? '' : `${topicCount} of ${topics.length}`;
+      groupsShown.textContent = wanted === '' ? '' : `${groupCount} of ${groups.length}`;
+    };
+    filter.addEventListener('input', apply);
+    apply();
 
     return h(
       'div',
       { class: 'kafka-overview' },
-      h('div', { class: 'kafka-head' }, h('h2', { class: 'kafka-title' }, 'Kafka'), h('span', { class: 'muted' }, `cluster ${cluster.cluster_id} · ${version}`), h('span', { class: 'spacer' }), refresh, create),
+      h('div', { class: 'kafka-head' }, h('h2', { class: 'kafka-title' }, 'Kafka'), h('span', { class: 'muted' }, `cluster ${cluster.cluster_id} · ${version}`), h('span', { class: 'spacer' }), filter, refresh, create),
       h('section', { class: 'panel kafka-panel', 'aria-label': 'Brokers' }, h('h2', {}, 'Brokers'), brokers),
-      h('section', { class: 'panel kafka-panel', 'aria-label': 'Topics' }, h('h2', {}, 'Topics'), topicRows),
-      h('section', { class: 'panel kafka-panel', 'aria-label': 'Consumer groups' }, h('h2', {}, 'Consumer groups'), groupList),
+      h('section', { class: 'panel kafka-panel', 'aria-label': 'Topics' }, h('h2', {}, 'Topics ', topicsShown), topicRows),
+      h('section', { class: 'panel kafka-panel', 'aria-label': 'Consumer groups' }, h('h2', {}, 'Consumer groups ', groupsShown), groupList),
     );
   }
 }
