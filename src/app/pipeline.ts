@@ -12,7 +12,7 @@ import { AppendWindow } from './append-window.ts';
 import { producingSink } from './producing-sink.ts';
 import { Processor } from './processor.ts';
 import { sparkProgressSamples, sparkStats, startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
-import { openSource, type OpenedSource } from './source-factory.ts';
+import { openSource, sourceKindOf, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
 import { openStore, storeKindOf } from './store-factory.ts';
 import { StoreFeed } from './store-feed.ts';
@@ -127,7 +127,10 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       opened = options.source === undefined ? await openSource(config, { logger: logger.child('source') }) : injected(options.source);
       parts.opened = opened;
     }
-    const sourceStatus = (): SourceStatus => opened?.source.status() ?? { kind: 'simulator', state: 'closed', detail: 'no source in this process (serve role)' };
+    // A process without a source (the process or serve role) says where the source is instead of
+    // reporting one that is closed: the dashboard of a split deployment raised a red banner for it.
+    const sourceStatus = (): SourceStatus =>
+      opened?.source.status() ?? { kind: sourceKindOf(config), state: 'elsewhere', detail: 'the source runs in another process (tickstream produce)' };
 
     let server: HttpServer | undefined;
     if (roles.serve && store !== undefined) {

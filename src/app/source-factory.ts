@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { FinnhubClient, ReplaySource, SimulatorServer } from '../source/index.ts';
+import type { TradeSource as TradeSourceName } from '../domain/index.ts';
 import type { TradeSource } from '../source/source.ts';
 
 export interface OpenedSource {
@@ -11,12 +12,17 @@ export interface OpenedSource {
   close(): Promise<void>;
 }
 
+/** The source the config names; `auto` is the simulator here (the config has already chosen Finnhub when a token is set). */
+export function sourceKindOf(config: Config): TradeSourceName {
+  return config.source === 'auto' ? 'simulator' : config.source;
+}
+
 /**
  * The source of the config: Finnhub, the built-in simulator (served over the Finnhub
  * protocol, so the client code path is the same), or a replay file.
  */
 export async function openSource(config: Config, deps: { logger: Logger }): Promise<OpenedSource> {
-  const kind = config.source === 'auto' ? 'simulator' : config.source;
+  const kind = sourceKindOf(config);
   switch (kind) {
     case 'simulator': {
       const simulator = new SimulatorServer({

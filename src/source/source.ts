@@ -9,7 +9,8 @@ export interface DeadLetter {
   readonly source: TradeSourceName;
 }
 
-export type SourceState = 'connecting' | 'connected' | 'reconnecting' | 'finished' | 'closed';
+/** `elsewhere`: this process runs no source (a `process` or `serve` role); `tickstream produce` runs it. */
+export type SourceState = 'connecting' | 'connected' | 'reconnecting' | 'finished' | 'closed' | 'elsewhere';
 
 export interface SourceStatus {
   readonly kind: TradeSourceName;

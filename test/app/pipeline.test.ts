@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { startPipeline, type Pipeline } from '../../src/app/index.ts';
+import { startPipeline, startRoles, type Pipeline } from '../../src/app/index.ts';
 import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.ts';
 import { FinnhubClient } from '../../src/source/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
+import { problems, sourceLabel } from '../../web/src/alerts.ts';
+import type { SourceStatus as SourceStatusWire } from '../../web/src/api.ts';
 import { assertBarsMatchTrades } from '../support/bars.ts';
 import { until } from '../support/until.ts';
 
@@ -105,4 +107,15 @@ test('hostile feed: garbage, invalid trades, unknown types and pings are counted
   const letters = readFileSync(join(dataDir, 'market.trades.dlq.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string });
   assert.equal(letters.length, 6);
   assert.ok(letters.every((l) => l.reason.length > 0));
+});
+
+test('a serve role without a source says the source runs elsewhere, and its dashboard raises no alarm for it', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-serve-role-'));
+  const set = await startRoles(config(dataDir), { produce: false, process: false, serve: true });
+  t.after(() => set.close());
+  assert.ok(set.url !== undefined, 'the serve role listens');
+  const stats = (await (await fetch(`${set.url}/api/stats`)).json()) as { source: SourceStatusWire };
+  assert.deepEqual(stats.source, { kind: 'simulator', state: 'elsewhere', detail: 'the source runs in another process (tickstream produce)' });
+  assert.equal(sourceLabel(stats.source), 'simulator in another process');
+  assert.deepEqual(problems({ stream: 'open', source: stats.source, history: [], nowMs: 0 }), []);
 });

@@ -21,6 +21,7 @@ export function sourceLabel(s: SourceStatus | undefined): string {
   if (s === undefined) return 'source unknown';
   const name = s.kind === 'finnhub' ? 'Finnhub' : s.kind;
   if (s.state === 'connected' && s.kind === 'simulator') return 'simulator';
+  if (s.state === 'elsewhere') return `${name} in another process`;
   return `${name} ${s.state}`;
 }
 
@@ -56,7 +57,8 @@ export function problems(h: HealthInputs): string[] {
   const stalled = streamStalledMs(h);
   if (stalled !== undefined) out.push(`Live stream stalled: no update for ${Math.floor(stalled / 1000)} s; what is shown may be out of date`);
   const s = h.source;
-  if (s !== undefined && !sourceIsHealthy(s)) {
+  // A source in another process is not this server's to report: its own /metrics says how it is.
+  if (s !== undefined && !sourceIsHealthy(s) && s.state !== 'elsewhere') {
     out.push(`Source ${s.state}${s.detail === '' ? '' : `: ${s.detail}`}`);
   }
   const newest = h.history[h.history.length - 1];

@@ -9,7 +9,7 @@ export type { SymbolSummary, TradeWire };
 /** The dashboard's connection to the live stream. */
 export type StreamState = 'connecting' | 'open' | 'reconnecting';
 
-export type SourceState = 'connecting' | 'connected' | 'reconnecting' | 'finished' | 'closed';
+export type SourceState = 'connecting' | 'connected' | 'reconnecting' | 'finished' | 'closed' | 'elsewhere';
 
 export interface SourceStatus {
   kind: 'finnhub' | 'simulator' | 'replay';

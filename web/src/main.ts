@@ -302,7 +302,8 @@ class Dashboard {
     this.#banner.textContent = issues.join(' · ');
     const stale = statsAreStale(health);
     this.#sourceBadge.textContent = stale ? `${sourceLabel(this.#source)} · stale` : sourceLabel(this.#source);
-    this.#sourceBadge.className = `badge ${stale ? 'stale' : sourceIsHealthy(this.#source) ? 'ok' : 'bad'}`;
+    const elsewhere = this.#source?.state === 'elsewhere';
+    this.#sourceBadge.className = `badge ${stale ? 'stale' : elsewhere ? '' : sourceIsHealthy(this.#source) ? 'ok' : 'bad'}`;
     this.#sourceBadge.title = stale ? 'Last known state: no fresh stats from the server' : (this.#source?.detail ?? '');
     if (stale !== this.#stale) this.#setStale(stale);
     this.#streamBadge.textContent = live ? 'live' : this.#streamState === 'open' ? 'stalled' : this.#streamState;
