@@ -5,7 +5,7 @@ import { createLogger } from '../observability/index.ts';
 import { ReplaySource } from '../source/index.ts';
 import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
 import { untilSignal } from './signals.ts';
-import { webRoot } from './web-root.ts';
+import { dashboardPart, webRoot } from './web-root.ts';
 
 const KEYS = PIPELINE_KEYS.filter((k) => !k.startsWith('simulator.') && k !== 'source' && k !== 'replay.file' && k !== 'finnhub.url');
 
@@ -18,8 +18,9 @@ export function replayCommand(): Command {
   addConfigOptions(cmd, KEYS).action(async (file: string, options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
     const logger = createLogger({ level: config.logLevel });
-    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: webRoot() });
-    logger.info(`replaying ${file} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`} · dashboard ${pipeline.url}`);
+    const root = webRoot();
+    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: root });
+    logger.info(`replaying ${file} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`} · ${dashboardPart(pipeline.url, root) ?? ''}`);
     const done = pipeline.source.finished().then(async () => {
       await pipeline.flush();
       const s = pipeline.stats;

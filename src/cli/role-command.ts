@@ -3,7 +3,7 @@ import { startRoles, type Roles } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
 import { untilSignal } from './signals.ts';
-import { webRoot } from './web-root.ts';
+import { dashboardPart, webRoot } from './web-root.ts';
 
 /** A command that runs some of the roles (`produce`, `process`, `serve`) until SIGINT/SIGTERM. */
 export function roleCommand(name: string, description: string, roles: Roles, examples: string): Command {
@@ -12,13 +12,14 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
   addConfigOptions(cmd, keys).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, keys);
     const logger = createLogger({ level: config.logLevel });
-    const set = await startRoles(config, roles, { logger, statusLine: roles.produce || roles.process, webRoot: webRoot() });
+    const root = webRoot();
+    const set = await startRoles(config, roles, { logger, statusLine: roles.produce || roles.process, webRoot: root });
     const parts = [
       `tickstream ${name} · ${config.profile} profile`,
       set.source === undefined ? undefined : `source ${set.source.kind}${set.simulatorUrl === undefined ? '' : ` at ${set.simulatorUrl}`}`,
       roles.produce || roles.process ? `log ${config.profile === 'cluster' ? `Kafka ${config.kafka.brokers.join(',')}` : 'in-process'}` : undefined,
       roles.process ? `engine ${config.engine} in group ${config.kafka.groupId}` : undefined,
-      set.url === undefined ? undefined : `dashboard ${set.url}`,
+      dashboardPart(set.url, root),
     ];
     logger.info(parts.filter((p) => p !== undefined).join(' · '));
     await untilSignal();

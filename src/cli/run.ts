@@ -6,7 +6,7 @@ import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from
 
 const KEYS = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
 import { untilSignal } from './signals.ts';
-import { webRoot } from './web-root.ts';
+import { dashboardPart, webRoot } from './web-root.ts';
 
 export function runCommand(): Command {
   const cmd = new Command('run')
@@ -24,7 +24,8 @@ Examples:
     const config = configFromOptions(options, KEYS);
     const logger = createLogger({ level: config.logLevel });
     logger.debug('config', Object.fromEntries(Object.entries(redactConfig(config)).map(([k, v]) => [k, JSON.stringify(v)])));
-    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: webRoot() });
+    const root = webRoot();
+    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: root });
     const why =
       config.source === 'finnhub'
         ? `finnhub (${maskUrl(config.finnhub.url)})`
@@ -32,7 +33,7 @@ Examples:
           ? `simulator at ${pipeline.simulatorUrl ?? '?'} (no FINNHUB_TOKEN set; set it to stream real trades)`
           : `replay of ${config.replay.file ?? '?'} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`}`;
     logger.info(
-      `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · dashboard ${pipeline.url}`,
+      `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
     );
     await untilSignal();
     logger.info('stopping: flushing bars and saving the checkpoint');
