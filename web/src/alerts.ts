@@ -25,8 +25,14 @@ export function sourceLabel(s: SourceStatus | undefined): string {
   return `${name} ${s.state}`;
 }
 
-export function sourceIsHealthy(s: SourceStatus | undefined): boolean {
-  return s !== undefined && (s.state === 'connected' || s.state === 'finished');
+/**
+ * How the source badge looks: `ok` while it delivers (or has finished a replay), `neutral` when it
+ * runs in another process (a `process` or `serve` role, whose own /metrics say how it is), else `bad`.
+ */
+export function sourceTone(s: SourceStatus | undefined): 'ok' | 'neutral' | 'bad' {
+  if (s === undefined) return 'bad';
+  if (s.state === 'connected' || s.state === 'finished') return 'ok';
+  return s.state === 'elsewhere' ? 'neutral' : 'bad';
 }
 
 /**
@@ -57,8 +63,7 @@ export function problems(h: HealthInputs): string[] {
   const stalled = streamStalledMs(h);
   if (stalled !== undefined) out.push(`Live stream stalled: no update for ${Math.floor(stalled / 1000)} s; what is shown may be out of date`);
   const s = h.source;
-  // A source in another process is not this server's to report: its own /metrics says how it is.
-  if (s !== undefined && !sourceIsHealthy(s) && s.state !== 'elsewhere') {
+  if (s !== undefined && sourceTone(s) === 'bad') {
     out.push(`Source ${s.state}${s.detail === '' ? '' : `: ${s.detail}`}`);
   }
   const newest = h.history[h.history.length - 1];

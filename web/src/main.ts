@@ -1,6 +1,6 @@
 import './styles.css';
 import { parseInterval, type Interval } from '../../src/domain/interval.ts';
-import { problems, sourceIsHealthy, sourceLabel, statsAreStale, streamStalledMs } from './alerts.ts';
+import { problems, sourceLabel, sourceTone, statsAreStale, streamStalledMs } from './alerts.ts';
 import { api, type IntervalLists, type SourceStatus, type StatsWire } from './api.ts';
 import { FrameBatcher } from './frame-batcher.ts';
 import { HealthPlots } from './health.ts';
@@ -302,8 +302,8 @@ class Dashboard {
     this.#banner.textContent = issues.join(' · ');
     const stale = statsAreStale(health);
     this.#sourceBadge.textContent = stale ? `${sourceLabel(this.#source)} · stale` : sourceLabel(this.#source);
-    const elsewhere = this.#source?.state === 'elsewhere';
-    this.#sourceBadge.className = `badge ${stale ? 'stale' : elsewhere ? '' : sourceIsHealthy(this.#source) ? 'ok' : 'bad'}`;
+    const tone = sourceTone(this.#source);
+    this.#sourceBadge.className = `badge ${stale ? 'stale' : tone === 'neutral' ? '' : tone}`;
     this.#sourceBadge.title = stale ? 'Last known state: no fresh stats from the server' : (this.#source?.detail ?? '');
     if (stale !== this.#stale) this.#setStale(stale);
     this.#streamBadge.textContent = live ? 'live' : this.#streamState === 'open' ? 'stalled' : this.#streamState;
