@@ -10,6 +10,7 @@ import { createHttpServer, createMetricsServer, type HttpServer, type MetricsSer
 import type { SourceStatus, TradeSource } from '../source/source.ts';
 import { AppendWindow } from './append-window.ts';
 import { producingSink } from './producing-sink.ts';
+import { KafkaView } from './kafka-view.ts';
 import { Processor } from './processor.ts';
 import { sparkProgressSamples, sparkStats, startSparkProcessor, type SparkProcessor } from './spark-processor.ts';
 import { openSource, sourceKindOf, type OpenedSource } from './source-factory.ts';
@@ -139,6 +140,12 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
           ? new KafkaConsole({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: logger.child('kafka') })
           : undefined;
       parts.kafkaConsole = kafka;
+      // A serve role without the engine has idle counters of its own: the dashboard shows the pipeline as Kafka sees it.
+      const view =
+        kafka !== undefined && !roles.process
+          ? new KafkaView({ groupId: config.kafka.groupId, read: (topics, group, topic) => kafka.progress(topics, group, topic), stats, logger: logger.child('kafka-view') })
+          : undefined;
+      parts.kafkaView = view;
       server = createHttpServer({
         host: config.host,
         port: config.port,
@@ -153,7 +160,9 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         ...(kafka === undefined ? {} : { kafka }),
         // The Spark job's query progress, when this process drives it (started just below the server).
         ...(sparkEngine ? { extraStats: () => sparkStats(parts.spark?.latestProgress(), parts.spark?.lateReplay) } : {}),
+        ...(view === undefined ? {} : { extraStats: () => ({ ...view.stats() }) }),
       });
+      view?.start();
     }
 
     let processor: Processor | undefined;
@@ -230,7 +239,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     };
     timers.push(setInterval(refresh, 500));
     if (options.statusLine === true && config.statusInterval > 0) {
-      timers.push(setInterval(() => logger.child('status').info(statusLine(stats, opened?.source.status())), config.statusInterval));
+      timers.push(setInterval(() => logger.child('status').info(statusLine(stats, opened?.source.status(), Date.now(), parts.kafkaView?.stats())), config.statusInterval));
     }
     for (const t of timers) t.unref();
 
@@ -270,6 +279,7 @@ interface Parts {
   feed?: StoreFeed;
   server?: HttpServer;
   kafkaConsole?: KafkaConsole | undefined;
+  kafkaView?: KafkaView | undefined;
   appendWindow?: AppendWindow;
 }
 
@@ -295,6 +305,7 @@ async function closeParts(parts: Parts): Promise<void> {
   await parts.metrics?.close();
   await parts.feed?.close();
   await parts.server?.close();
+  await parts.kafkaView?.close();
   await parts.kafkaConsole?.close();
   await parts.transport?.close();
   await parts.store?.close();

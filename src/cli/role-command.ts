@@ -13,12 +13,15 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
     const config = configFromOptions(options, keys);
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();
-    const set = await startRoles(config, roles, { logger, statusLine: roles.produce || roles.process, webRoot: root });
+    // A serve role of the cluster profile reads the pipeline's counts from Kafka, so it has a status line to print too.
+    const statusLine = roles.produce || roles.process || config.profile === 'cluster';
+    const set = await startRoles(config, roles, { logger, statusLine, webRoot: root });
     const parts = [
       `tickstream ${name} · ${config.profile} profile`,
       set.source === undefined ? undefined : `source ${set.source.kind}${set.simulatorUrl === undefined ? '' : ` at ${set.simulatorUrl}`}`,
       roles.produce || roles.process ? `log ${config.profile === 'cluster' ? `Kafka ${config.kafka.brokers.join(',')}` : 'in-process'}` : undefined,
       roles.process ? `engine ${config.engine} in group ${config.kafka.groupId}` : undefined,
+      !roles.process && config.profile === 'cluster' ? `counts from Kafka ${config.kafka.brokers.join(',')}, group ${config.kafka.groupId}` : undefined,
       dashboardPart(set.url, root),
     ];
     logger.info(parts.filter((p) => p !== undefined).join(' · '));

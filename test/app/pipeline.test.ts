@@ -9,7 +9,8 @@ import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.
 import { FinnhubClient } from '../../src/source/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import { problems, sourceLabel } from '../../web/src/alerts.ts';
-import type { SourceStatus as SourceStatusWire } from '../../web/src/api.ts';
+import type { SourceStatus as SourceStatusWire, StatsWire } from '../../web/src/api.ts';
+import { freePort } from '../support/free-port.ts';
 import { assertBarsMatchTrades } from '../support/bars.ts';
 import { until } from '../support/until.ts';
 
@@ -118,4 +119,20 @@ test('a serve role without a source says the source runs elsewhere, and its dash
   assert.deepEqual(stats.source, { kind: 'simulator', state: 'elsewhere', detail: 'the source runs in another process (tickstream produce)' });
   assert.equal(sourceLabel(stats.source), 'simulator in another process');
   assert.deepEqual(problems({ stream: 'open', source: stats.source, history: [], nowMs: 0 }), []);
+});
+
+test('a serve role of the cluster profile reads its counts from Kafka; with Kafka down it says so, and the dashboard raises it', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-serve-kafka-down-'));
+  const brokers = `127.0.0.1:${await freePort()}`;
+  const set = await startRoles(config(dataDir, { profile: 'cluster', store: 'sqlite', 'kafka.brokers': brokers }), { produce: false, process: false, serve: true });
+  t.after(() => set.close());
+  const stats = async (): Promise<StatsWire> => (await (await fetch(`${set.url}/api/stats`)).json()) as StatsWire;
+  await until(async () => typeof (await stats()).kafka_view?.error === 'string', 'the view to report the failed reading', 30_000, 100);
+  const s = await stats();
+  assert.equal(s.counts_from, 'kafka');
+  assert.equal(s.kafka_view?.group, 'tickstream-engine');
+  assert.equal(s.kafka_view?.age_s, null, 'no reading yet');
+  assert.match(s.kafka_view?.error ?? '', /^Kafka did not answer reading the progress of group tickstream-engine: /);
+  const lines = problems({ stream: 'open', source: s.source, history: [{ atMs: 0, stats: s }], nowMs: 0 });
+  assert.ok(lines.some((l) => l.startsWith("Kafka not answering the pipeline's counts (no reading yet): Kafka did not answer")), lines.join(' | '));
 });

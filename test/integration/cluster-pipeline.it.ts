@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
+import type { StatsWire } from '../../web/src/api.ts';
 import { storedTradeCount } from '../support/bars.ts';
 import { until } from '../support/until.ts';
 import {
@@ -11,6 +12,7 @@ import {
   PROCESS,
   produceFile,
   roles,
+  SERVE,
   SETTLE_MS,
   storeOf,
   waitForStored,
@@ -110,4 +112,40 @@ test('a broker restart mid-stream: the producer spools, and the stored bars are 
   // A duplicate would show up as one more stored trade; give one the time to arrive.
   await until(async () => (await storedTradeCount(store, symbols)) > count, 'no extra trade', 2_000, 200).catch(() => {});
   await assertExactBars(t, store, config, input, symbols);
+});
+
+test('a split deployment: the serve role shows the trades appended to Kafka, the engine group lag, and what the process role committed', { timeout: 300_000 }, async (t) => {
+  const stack = await ensureStack(['kafka']);
+  if (!stack) return t.skip('Java or Maven missing');
+  const { symbols, input, config, groupId } = await clusterRun(t, 'serve-view', 'V', [3_000], 17);
+  const total = input.trades.length;
+  const serve = await roles(t, config, SERVE);
+  type Stats = StatsWire & { processed?: number };
+  const stats = async (): Promise<Stats> => (await (await fetch(`${serve.url}/api/stats`)).json()) as Stats;
+  await until(async () => typeof (await stats()).kafka_view?.age_s === 'number', "the serve role's first reading of Kafka", 30_000, 100);
+  const before = await stats();
+  assert.equal(before.counts_from, 'kafka');
+  assert.equal(before.kafka_view?.group, groupId);
+  assert.equal(before.kafka_view?.error, null);
+  assert.equal(before.received, 0);
+  assert.equal(before.log_lag, 0, 'the fresh group sits at the log end');
+
+  await produceFile(t, config, input.file, total);
+  await until(async () => (await stats()).received === total, `the serve role to see ${total} trades appended`, SETTLE_MS, 100);
+  assert.equal((await stats()).log_lag, total, 'nothing is processed yet: every trade is lag');
+
+  const engine = await roles(t, config, PROCESS);
+  await waitForStored(storeOf(engine), symbols, total, 'the engine');
+  await until(
+    async () => {
+      const s = await stats();
+      return s.log_lag === 0 && s.processed === total;
+    },
+    'the serve role to see the group commit every trade',
+    SETTLE_MS,
+    100,
+  );
+  const after = await stats();
+  assert.equal(after.received, total);
+  assert.equal(after.latency_ms.count, 0, 'latency is the process role\'s to measure');
 });

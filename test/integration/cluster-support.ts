@@ -23,6 +23,7 @@ export const LATENESS = '1h';
 export const RUN = `${Date.now().toString(36)}${process.pid.toString(36)}`.toUpperCase();
 export const PRODUCE: Roles = { produce: true, process: false, serve: false };
 export const PROCESS: Roles = { produce: false, process: true, serve: false };
+export const SERVE: Roles = { produce: false, process: false, serve: true };
 export const SETTLE_MS = 120_000;
 
 export function tempDir(t: TestContext, name: string): string {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildWeb } from '../../scripts/build-web.ts';
+import { startRoles } from '../../src/app/index.ts';
 import { KafkaConsole, KafkaTradeProducer, TOPICS } from '../../src/bus/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
@@ -152,4 +153,31 @@ test('the console lists market.trades with its partitions, creates a topic, show
 
   assert.deepEqual(errors, [], 'no console errors, page errors or failed requests');
   assert.deepEqual(foreign, [], 'nothing fetched from elsewhere');
+});
+
+test("a serve role's dashboard shows the pipeline as Kafka sees it: where the counts come from, and no latency of its own", async (t) => {
+  const d = dashboard;
+  if (d === undefined) return t.skip('no Java or Maven for the stack');
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-serve-page-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const groupId = `it-serve-page-${run}`;
+  const config = loadConfig({
+    env: {},
+    cwd: dataDir,
+    flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite', 'kafka.brokers': brokers.join(','), 'kafka.groupId': groupId },
+  });
+  const { outDir } = await buildWeb();
+  const serve = await startRoles(config, { produce: false, process: false, serve: true }, { webRoot: outDir });
+  t.after(() => serve.close());
+  const url = serve.url ?? assert.fail('the serve role listens');
+
+  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
+  page.setDefaultTimeout(WAIT_MS);
+  const line = page.locator('.health-source');
+  await line.waitFor();
+  assert.equal(await line.innerText(), `Counts from Kafka's offsets: trades appended to market.trades, and the lag of the engine's group ${groupId}`);
+  assert.equal(await page.locator('.health-card[data-plot="latency"] .readout').innerText(), 'measured by the process role');
+  assert.equal(await page.locator('.health-card[data-plot="lag"] .readout').innerText(), 'no offsets committed', 'a group that never committed has no lag to show');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(foreign, []);
 });

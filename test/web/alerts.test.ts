@@ -65,3 +65,11 @@ test('stats are stale while the stream is down or stalled, and after it reopens 
   assert.equal(statsAreStale({ stream: 'open', streamOpenedAtMs: 40_000, source, history: fresh, nowMs: 41_000 }), false, 'reopened, stats since');
   assert.equal(statsAreStale({ stream: 'connecting', source: undefined, history: [], nowMs: 0 }), false, 'nothing shown yet');
 });
+
+test("a serve role whose reading of Kafka fails says so with the reading's age; one that reads raises nothing", () => {
+  const at = (s: StatsWire) => problems({ stream: 'open', source: { kind: 'simulator', state: 'elsewhere', detail: '' }, history: [{ atMs: 0, stats: s }], nowMs: 0 });
+  const view = (error: string | null, age_s: number | null): StatsWire => ({ ...stats(), counts_from: 'kafka', kafka_view: { group: 'g', error, age_s } });
+  assert.deepEqual(at(view(null, 0)), []);
+  assert.deepEqual(at(view('Kafka did not answer: ECONNREFUSED', 7)), ["Kafka not answering the pipeline's counts (last reading 7 s ago): Kafka did not answer: ECONNREFUSED"]);
+  assert.deepEqual(at(view('Kafka did not answer: ECONNREFUSED', null)), ["Kafka not answering the pipeline's counts (no reading yet): Kafka did not answer: ECONNREFUSED"]);
+});

@@ -70,6 +70,11 @@ export function problems(h: HealthInputs): string[] {
   if (newest?.stats.store_state === 'retrying') {
     out.push(`Store refusing writes for ${newest.stats.store_failing_s ?? 0} s; retrying, offsets held, nothing lost`);
   }
+  const view = newest?.stats.kafka_view;
+  if (view !== undefined && view.error !== null) {
+    const age = view.age_s === null ? 'no reading yet' : `last reading ${view.age_s} s ago`;
+    out.push(`Kafka not answering the pipeline's counts (${age}): ${view.error}`);
+  }
   const replay = newest === undefined ? undefined : lateReplayOf(newest.stats);
   if (replay !== undefined) {
     const gaps = [

@@ -24,7 +24,8 @@ export interface StatsWire {
   invalid: number;
   late: number;
   reconnects: number;
-  log_lag: number;
+  /** null when the counts come from Kafka and the engine's group has committed nothing yet. */
+  log_lag: number | null;
   /** `retrying` while the store refuses writes. */
   store_state?: 'ok' | 'retrying';
   store_failing_s?: number;
@@ -32,8 +33,21 @@ export interface StatsWire {
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
   /** Present on GET /api/stats; the stream's snapshot may leave it out. */
   source?: SourceStatus;
+  /**
+   * `kafka` from a process that only serves (a split deployment): the counts, rates and lag are
+   * read from Kafka's offsets, and there is no latency here (the process role measures it).
+   */
+  counts_from?: 'kafka';
+  kafka_view?: KafkaViewWire;
   /** Only from a process driving the Spark engine; its parts are checked where they are read. */
   spark?: { queries?: unknown; late_replay?: Partial<LateReplayWire> };
+}
+
+/** Where a serve role reads the pipeline from (`kafka_view`): the engine's group, and the last reading's error and age. */
+export interface KafkaViewWire {
+  readonly group: string;
+  readonly error: string | null;
+  readonly age_s: number | null;
 }
 
 /** The Spark engine's late replay counts (`spark.late_replay`). */

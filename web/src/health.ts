@@ -10,7 +10,8 @@ const HISTORY_POINTS = 120;
 interface SeriesSpec {
   readonly label: string;
   readonly color: (p: Palette) => string;
-  readonly value: (s: StatsWire) => number;
+  /** null leaves a gap: a value this process does not have. */
+  readonly value: (s: StatsWire) => number | null;
 }
 
 interface PlotSpec {
@@ -40,18 +41,30 @@ const PLOTS: readonly PlotSpec[] = [
     id: 'lag',
     title: 'Log lag',
     series: [{ label: 'records', color: (p) => p.accent, value: (s) => s.log_lag }],
-    readout: (s) => `${formatQuantity(s.log_lag)} records`,
+    readout: (s) => (s.log_lag === null ? 'no offsets committed' : `${formatQuantity(s.log_lag)} records`),
   },
   {
     id: 'latency',
     title: 'Latency p50 · p99',
     series: [
-      { label: 'p50', color: (p) => p.up, value: (s) => s.latency_ms.p50 },
-      { label: 'p99', color: (p) => p.down, value: (s) => s.latency_ms.p99 },
+      { label: 'p50', color: (p) => p.up, value: (s) => (fromKafka(s) ? null : s.latency_ms.p50) },
+      { label: 'p99', color: (p) => p.down, value: (s) => (fromKafka(s) ? null : s.latency_ms.p99) },
     ],
-    readout: (s) => `${formatMs(s.latency_ms.p50)} · ${formatMs(s.latency_ms.p99)}`,
+    readout: (s) => (fromKafka(s) ? 'measured by the process role' : `${formatMs(s.latency_ms.p50)} · ${formatMs(s.latency_ms.p99)}`),
   },
 ];
+
+/** True when the server only serves and reads the pipeline's counts from Kafka (no latency of its own). */
+function fromKafka(s: StatsWire): boolean {
+  return s.counts_from === 'kafka';
+}
+
+/** The line under the plots of a serve role: where its counts come from (a failed reading is an alert, see alerts.ts). */
+export function countsSourceLine(s: StatsWire): string {
+  const view = s.kafka_view;
+  if (!fromKafka(s) || view === undefined) return '';
+  return `Counts from Kafka's offsets: trades appended to market.trades, and the lag of the engine's group ${view.group}`;
+}
 
 /** One Spark query's progress as `/api/stats` and the stream's stats carry it under `spark.queries` (the Spark engine only). */
 interface SparkQueryWire {
@@ -92,7 +105,7 @@ export class HealthPlots {
   readonly #container: HTMLElement;
   readonly #cards: Card[] = [];
   /** Column 0 is time in seconds; then one column per series of every plot, in PLOTS order. */
-  readonly #columns: number[][];
+  readonly #columns: (number | null)[][];
   #latest: StatsWire | undefined;
   #dirty = false;
   #palette: Palette;
@@ -100,6 +113,8 @@ export class HealthPlots {
   /** Spark's queries, a line each, shown only while the stats carry them. */
   readonly #spark: HTMLElement;
   #sparkText = '';
+  /** Where the counts come from, when not from this process (a serve role reading Kafka). */
+  readonly #countsSource: HTMLElement;
   #stale = false;
 
   constructor(container: HTMLElement, palette: Palette) {
@@ -129,6 +144,10 @@ export class HealthPlots {
     this.#spark.className = 'health-spark';
     this.#spark.hidden = true;
     container.append(this.#spark);
+    this.#countsSource = document.createElement('div');
+    this.#countsSource.className = 'health-source';
+    this.#countsSource.hidden = true;
+    container.append(this.#countsSource);
     this.#resize = new ResizeObserver(() => {
       for (const c of this.#cards) c.plot?.setSize(this.#sizeOf(c));
     });
@@ -141,7 +160,7 @@ export class HealthPlots {
     this.#latest = s;
     const values = [nowMs / 1000, ...PLOTS.flatMap((p) => p.series.map((x) => x.value(s)))];
     values.forEach((v, i) => {
-      const col = this.#columns[i] as number[];
+      const col = this.#columns[i] as (number | null)[];
       col.push(v);
       if (col.length > HISTORY_POINTS) col.shift();
     });
@@ -166,11 +185,16 @@ export class HealthPlots {
     let col = 1;
     for (const c of this.#cards) {
       if (s !== undefined) c.readout.textContent = this.#stale ? '–' : c.spec.readout(s);
-      const data: uPlot.AlignedData = [this.#columns[0] as number[], ...c.spec.series.map((_, i) => this.#columns[col + i] as number[])];
+      const data: uPlot.AlignedData = [this.#columns[0] as number[], ...c.spec.series.map((_, i) => this.#columns[col + i] as (number | null)[])];
       col += c.spec.series.length;
       c.plot?.setData(data);
     }
-    if (s !== undefined) this.#renderSpark(sparkQueries(s));
+    if (s !== undefined) {
+      this.#renderSpark(sparkQueries(s));
+      const line = countsSourceLine(s);
+      this.#countsSource.hidden = line === '';
+      if (this.#countsSource.textContent !== line) this.#countsSource.textContent = line;
+    }
   }
 
   #renderSpark(queries: readonly SparkQueryWire[]): void {

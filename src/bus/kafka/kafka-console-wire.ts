@@ -103,3 +103,12 @@ export interface KafkaNewTopic {
   replication?: number;
   config?: Record<string, string>;
 }
+
+/** KafkaConsole.progress(): end offsets summed per topic, and one group's committed offsets and lag on one topic. */
+export interface KafkaProgress {
+  readonly endOffsets: ReadonlyMap<string, number>;
+  /** Committed offsets summed over the partitions the group has committed; null when it has committed none. */
+  readonly committed: number | null;
+  /** End minus committed, summed over those partitions; null when the group has committed none. */
+  readonly lag: number | null;
+}

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { KafkaView } from '../../src/app/kafka-view.ts';
+import { statusLine } from '../../src/app/status-line.ts';
+import { TOPICS, type KafkaProgress } from '../../src/bus/index.ts';
+import { PipelineStats } from '../../src/observability/index.ts';
+
+/** A view over scripted readings: each poll takes the next one (an Error rejects), on a clock the test moves. */
+function scripted(readings: (KafkaProgress | Error)[]) {
+  const clock = { now: 1_000_000 };
+  const asked: { topics: readonly string[]; group: string; topic: string }[] = [];
+  const view = new KafkaView({
+    groupId: 'tickstream-engine',
+    stats: new PipelineStats(),
+    now: () => clock.now,
+    read: async (topics, group, topic) => {
+      asked.push({ topics, group, topic });
+      const next = readings.shift();
+      if (next === undefined) throw new Error('no reading left in the script');
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  });
+  return { view, clock, asked };
+}
+
+function progress(trades: number, dlq: number, late: number, committed: number | null, lag: number | null): KafkaProgress {
+  return { endOffsets: new Map([[TOPICS.trades, trades], [TOPICS.deadLetters, dlq], [TOPICS.late, late]]), committed, lag };
+}
+
+test('the Kafka view counts from its first reading and takes rates between the last two', async () => {
+  const { view, clock, asked } = scripted([progress(1_000, 5, 2, 900, 100), progress(3_000, 7, 2, 1_500, 1_500), progress(6_000, 10, 3, 5_500, 500)]);
+  assert.deepEqual(view.stats(), { counts_from: 'kafka', kafka_view: { group: 'tickstream-engine', error: null, age_s: null } }, 'nothing to show before a reading');
+  await view.poll();
+  assert.deepEqual(asked[0], { topics: [TOPICS.trades, TOPICS.deadLetters, TOPICS.late], group: 'tickstream-engine', topic: TOPICS.trades });
+  const first = view.stats();
+  assert.equal(first.received, 0);
+  assert.equal(first.log_lag, 100);
+  assert.equal(first.rates?.received_per_s, 0, 'one reading has no rate');
+  clock.now += 2_000;
+  await view.poll();
+  clock.now += 500;
+  await view.poll();
+  const s = view.stats();
+  assert.equal(s.received, 5_000, 'records appended to market.trades since the first reading');
+  assert.equal(s.invalid, 5);
+  assert.equal(s.late, 1);
+  assert.equal(s.processed, 4_600);
+  assert.equal(s.log_lag, 500);
+  assert.deepEqual(s.rates, { received_per_s: 6_000, processed_per_s: 8_000, bars_per_s: 0 }, 'rates over the last 0.5 s');
+  assert.deepEqual(s.kafka_view, { group: 'tickstream-engine', error: null, age_s: 0 });
+});
+
+test('a group that has committed nothing has no lag to show (null, not 0)', async () => {
+  const { view, clock } = scripted([progress(10, 0, 0, null, null), progress(20, 0, 0, null, null)]);
+  await view.poll();
+  clock.now += 1_000;
+  await view.poll();
+  const s = view.stats();
+  assert.equal(s.log_lag, null);
+  assert.equal(s.processed, 0);
+  assert.equal(s.rates?.processed_per_s, 0);
+  assert.equal(s.rates?.received_per_s, 10);
+});
+
+test('when Kafka does not answer, the view keeps its last reading and says why and how old it is, until Kafka answers again', async () => {
+  const { view, clock } = scripted([progress(100, 0, 0, 100, 0), new Error('Kafka did not answer reading the progress of group tickstream-engine: connect ECONNREFUSED'), progress(400, 0, 0, 400, 0)]);
+  await view.poll();
+  clock.now += 3_000;
+  await view.poll();
+  const down = view.stats();
+  assert.deepEqual(down.kafka_view, { group: 'tickstream-engine', error: 'Kafka did not answer reading the progress of group tickstream-engine: connect ECONNREFUSED', age_s: 3 });
+  assert.equal(down.received, 0, 'the last reading stays');
+  clock.now += 1_000;
+  await view.poll();
+  const back = view.stats();
+  assert.equal(back.kafka_view.error, null);
+  assert.equal(back.received, 300);
+});
+
+test('a poll while one is under way waits for it instead of asking Kafka twice', async () => {
+  const { view, asked } = scripted([progress(1, 0, 0, null, null)]);
+  await Promise.all([view.poll(), view.poll()]);
+  assert.equal(asked.length, 1);
+  await view.close();
+});
+
+test("a serve role's status line gives Kafka's counts, says where they come from, and leaves out the latency it does not measure", async () => {
+  const { view, clock } = scripted([progress(1_000, 0, 0, 1_000, 0), progress(3_000, 4, 1, 2_500, 500), new Error('ECONNREFUSED')]);
+  const own = new PipelineStats();
+  await view.poll();
+  clock.now += 1_000;
+  await view.poll();
+  const line = statusLine(own, { kind: 'simulator', state: 'elsewhere', detail: '' }, clock.now, view.stats());
+  assert.equal(line, 'simulator elsewhere · from Kafka · in 2,000/s · processed 1,500/s · bars 0/s · lag 500 · late 1 · invalid 4');
+  await view.poll();
+  clock.now += 4_000;
+  assert.match(statusLine(own, undefined, clock.now, view.stats()), /^from Kafka, NOT ANSWERING \(last reading 4s ago\) · in 2,000\/s/);
+});
