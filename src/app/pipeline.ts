@@ -239,7 +239,12 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     };
     timers.push(setInterval(refresh, 500));
     if (options.statusLine === true && config.statusInterval > 0) {
-      timers.push(setInterval(() => logger.child('status').info(statusLine(stats, opened?.source.status(), Date.now(), parts.kafkaView?.stats())), config.statusInterval));
+      const status = logger.child('status');
+      const print = (): void => {
+        const view = parts.kafkaView?.stats();
+        status.info(statusLine(stats, opened?.source.status(), { roles, ...(view === undefined ? {} : { view }) }));
+      };
+      timers.push(setInterval(print, config.statusInterval));
     }
     for (const t of timers) t.unref();
 

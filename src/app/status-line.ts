@@ -5,26 +5,45 @@ import type { KafkaViewStats } from './kafka-view.ts';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
+export interface StatusLineOptions {
+  /** The roles this process runs; each prints its own part (all of them when not given, as `run` does). */
+  readonly roles?: { readonly produce: boolean; readonly process: boolean };
+  /** A serve role's view of the pipeline from Kafka: its counts replace the process's own idle ones. */
+  readonly view?: KafkaViewStats;
+  readonly nowMs?: number;
+}
+
 /**
- * The periodic one-line status: rates, lag, late/invalid counts, latency. With `view` (a serve
- * role reading the pipeline from Kafka) the counts are Kafka's, and there is no latency here.
+ * The periodic one-line status, with what the process does: the source's rate and spool for the
+ * produce role; the engine's rate, lag, late trades and latency for the process role; the counts
+ * Kafka gives (and no latency) for a serve role reading the pipeline from Kafka.
  */
-export function statusLine(stats: PipelineStats, source: SourceStatus | undefined, nowMs = Date.now(), view?: KafkaViewStats): string {
-  const s = snapshotStats(stats, nowMs);
-  const rates = view?.rates ?? s.rates;
-  const lag = view === undefined ? s.log_lag : view.log_lag;
-  const parts = [
-    ...(source === undefined ? [] : [`${source.kind} ${source.state}`]),
-    ...(view === undefined ? [] : [view.kafka_view.error === null ? 'from Kafka' : `from Kafka, NOT ANSWERING (last reading ${view.kafka_view.age_s === null ? 'none' : `${view.kafka_view.age_s}s ago`})`]),
-    `in ${n(rates.received_per_s)}/s`,
-    `processed ${n(rates.processed_per_s)}/s`,
-    `bars ${n(s.rates.bars_per_s)}/s`,
-    `lag ${lag === null || lag === undefined ? '-' : n(lag)}`,
-    `late ${n(view?.late ?? s.late)}`,
-    `invalid ${n(view?.invalid ?? s.invalid)}`,
-    ...(view === undefined ? [`latency p50 ${formatDuration(s.latency_ms.p50)} p99 ${formatDuration(s.latency_ms.p99)}`] : []),
-  ];
-  if (s.spool_depth > 0) parts.push(`spool ${n(s.spool_depth)}`);
+export function statusLine(stats: PipelineStats, source: SourceStatus | undefined, options: StatusLineOptions = {}): string {
+  const s = snapshotStats(stats, options.nowMs ?? Date.now());
+  const { produce, process } = options.roles ?? { produce: true, process: true };
+  const view = options.view;
+  const parts: string[] = [];
+  if (source !== undefined) parts.push(`${source.kind} ${source.state}`);
+  if (view !== undefined) {
+    const error = view.kafka_view.error;
+    const age = view.kafka_view.age_s;
+    parts.push(error === null ? 'from Kafka' : `from Kafka, NOT ANSWERING (last reading ${age === null ? 'none' : `${age}s ago`})`);
+    const rates = view.rates ?? s.rates;
+    const lag = view.log_lag;
+    parts.push(
+      `in ${n(rates.received_per_s)}/s`,
+      `processed ${n(rates.processed_per_s)}/s`,
+      `lag ${lag === null || lag === undefined ? '-' : n(lag)}`,
+      `late ${n(view.late ?? 0)}`,
+      `invalid ${n(view.invalid ?? 0)}`,
+    );
+    return parts.join(' · ');
+  }
+  if (produce) parts.push(`in ${n(s.rates.received_per_s)}/s`);
+  if (process) parts.push(`processed ${n(s.rates.processed_per_s)}/s`, `bars ${n(s.rates.bars_per_s)}/s`, `lag ${n(s.log_lag)}`, `late ${n(s.late)}`);
+  parts.push(`invalid ${n(s.invalid)}`);
+  if (process) parts.push(`latency p50 ${formatDuration(s.latency_ms.p50)} p99 ${formatDuration(s.latency_ms.p99)}`);
+  if (produce && (s.spool_depth > 0 || !process)) parts.push(`spool ${n(s.spool_depth)}`);
   if (s.store_state === 'retrying') parts.push(`STORE DOWN ${s.store_failing_s}s, retrying, offsets held`);
   if (s.store_errors > 0) parts.push(`store errors ${n(s.store_errors)}`);
   return parts.join(' · ');

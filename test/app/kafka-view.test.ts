@@ -91,9 +91,9 @@ test("a serve role's status line gives Kafka's counts, says where they come from
   await view.poll();
   clock.now += 1_000;
   await view.poll();
-  const line = statusLine(own, { kind: 'simulator', state: 'elsewhere', detail: '' }, clock.now, view.stats());
-  assert.equal(line, 'simulator elsewhere · from Kafka · in 2,000/s · processed 1,500/s · bars 0/s · lag 500 · late 1 · invalid 4');
+  const line = statusLine(own, { kind: 'simulator', state: 'elsewhere', detail: '' }, { nowMs: clock.now, view: view.stats() });
+  assert.equal(line, 'simulator elsewhere · from Kafka · in 2,000/s · processed 1,500/s · lag 500 · late 1 · invalid 4');
   await view.poll();
   clock.now += 4_000;
-  assert.match(statusLine(own, undefined, clock.now, view.stats()), /^from Kafka, NOT ANSWERING \(last reading 4s ago\) · in 2,000\/s/);
+  assert.match(statusLine(own, undefined, { nowMs: clock.now, view: view.stats() }), /^from Kafka, NOT ANSWERING \(last reading 4s ago\) · in 2,000\/s/);
 });

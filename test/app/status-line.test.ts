@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { statusLine } from '../../src/app/status-line.ts';
+import { PipelineStats } from '../../src/observability/index.ts';
+
+const NOW = 1_000_000;
+
+function busy(): PipelineStats {
+  const stats = new PipelineStats();
+  stats.received = 5_000;
+  stats.invalid = 2;
+  stats.late = 3;
+  stats.logLag = 40;
+  stats.spoolDepth = 0;
+  stats.latency.record(12, 100);
+  return stats;
+}
+
+test('each role prints its own part of the status: the source and spool for produce, the engine for process, both for run', () => {
+  const stats = busy();
+  const source = { kind: 'simulator', state: 'connected', detail: '' } as const;
+  const produce = statusLine(stats, source, { roles: { produce: true, process: false }, nowMs: NOW });
+  assert.match(produce, /^simulator connected · in \d+\/s · invalid 2 · spool 0$/);
+  const process = statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW });
+  assert.match(process, /^processed \d+\/s · bars \d+\/s · lag 40 · late 3 · invalid 2 · latency p50 12\.0 ms p99 12\.0 ms$/);
+  const run = statusLine(stats, source, { nowMs: NOW });
+  assert.match(run, /^simulator connected · in \d+\/s · processed \d+\/s · bars \d+\/s · lag 40 · late 3 · invalid 2 · latency p50 12\.0 ms p99 12\.0 ms$/);
+  stats.spoolDepth = 7;
+  assert.match(statusLine(stats, source, { nowMs: NOW }), / · spool 7$/, 'a spool that holds trades shows in run too');
+});
