@@ -437,8 +437,6 @@ printTable(rows);
 writeReport(args.out ?? join('bench', 'results', 'kafka.json'), {
   benchmark: 'kafka',
   date: new Date().toISOString(),
-  node: process.version,
-  cpus: cpus().length,
   kafka: { brokers, version: kafka?.version ?? null, partitions: fullSpeed.end.size, format: base.kafka.format },
   trades: TRADES,
   warmupTrades,

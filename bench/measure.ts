@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -48,8 +49,13 @@ export function printTable(rows: readonly (readonly [string, string, string, str
 }
 
 /** Writes the report as pretty JSON and says where. */
-export function writeReport(out: string, report: unknown): void {
+/**
+ * Writes a benchmark's JSON with the runtime it ran on: Node's version, the cores, and the
+ * options Node was started with (a larger young generation, for one, changes every figure).
+ */
+export function writeReport(out: string, report: Record<string, unknown>): void {
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  const runtime = { node: process.version, cpus: cpus().length, nodeOptions: process.env['NODE_OPTIONS'] ?? null, execArgv: process.execArgv };
+  writeFileSync(out, `${JSON.stringify({ ...report, runtime }, null, 2)}\n`);
   process.stdout.write(`\nwritten to ${out}\n`);
 }

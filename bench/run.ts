@@ -4,7 +4,6 @@
 // Cassandra store alone, and Kafka → Spark → Cassandra on the same topic and input.
 // Usage: npm run bench -- [--paths embedded,cassandra,spark] [--trades N] [--symbols N] [--latency-seconds S] [--out file.json] ... (--help)
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import { StackPrerequisiteError } from '../src/errors.ts';
@@ -115,8 +114,6 @@ async function embedded(): Promise<void> {
   const report = {
     benchmark: 'embedded',
     date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
     trades: TRADES,
     symbols: symbols.length,
     intervals: INTERVALS,
@@ -165,5 +162,5 @@ if ((args.paths.has('cassandra') || args.paths.has('spark')) && missing === unde
   });
   printClusterTables(report);
   const paths = [...args.paths].filter((p) => p === 'cassandra' || p === 'spark');
-  writeReport(args.clusterOut ?? join('bench', 'results', 'cluster.json'), { benchmark: 'cluster', paths, date: new Date().toISOString(), node: process.version, cpus: cpus().length, ...report });
+  writeReport(args.clusterOut ?? join('bench', 'results', 'cluster.json'), { benchmark: 'cluster', paths, date: new Date().toISOString(), ...report });
 }

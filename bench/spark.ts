@@ -1,7 +1,6 @@
 // The Spark path beside the TS engine on the same topic and input (see cluster.ts), with the
 // Cassandra store alone; `npm run bench -- --paths cassandra,spark` runs the same thing.
 // Usage: npm run bench:spark -- [--trades 100000] [--symbols 10] [--latency-seconds 30] [--latency-rate 2000] [--out file.json]
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.ts';
 import { benchArgs } from './args.ts';
@@ -28,4 +27,4 @@ const report = await runCluster({
   spark: true,
 });
 printClusterTables(report);
-writeReport(args.out ?? join('bench', 'results', 'spark.json'), { benchmark: 'spark', date: new Date().toISOString(), node: process.version, cpus: cpus().length, ...report });
+writeReport(args.out ?? join('bench', 'results', 'spark.json'), { benchmark: 'spark', date: new Date().toISOString(), ...report });
