@@ -5,10 +5,13 @@ import { silentLogger, type Logger, type PipelineStats } from '../observability/
 const POLL_MS = 1_000;
 
 export interface KafkaViewOptions {
-  /** The engine's consumer group, whose committed offsets say how far the process role has stored. */
-  readonly groupId: string;
+  /**
+   * The TS engine's consumer group, whose committed offsets say how far the process role has
+   * stored; null under the Spark engine, which keeps its read offsets in its own checkpoint.
+   */
+  readonly groupId: string | null;
   /** One reading of the offsets (KafkaConsole.progress for the topics of DESIGN.md). */
-  readonly read: (topics: readonly string[], groupId: string, groupTopic: string) => Promise<KafkaProgress>;
+  readonly read: (topics: readonly string[], group?: { readonly id: string; readonly topic: string }) => Promise<KafkaProgress>;
   /** This process's own counters: the bars it pushes to the dashboard are its own to count. */
   readonly stats: PipelineStats;
   readonly logger?: Logger;
@@ -19,7 +22,7 @@ export interface KafkaViewOptions {
 /** What the view puts over the serve role's own (idle) counters in /api/stats and the stream's stats. */
 export interface KafkaViewStats {
   readonly counts_from: 'kafka';
-  readonly kafka_view: { readonly group: string; readonly error: string | null; readonly age_s: number | null };
+  readonly kafka_view: { readonly group: string | null; readonly error: string | null; readonly age_s: number | null };
   readonly received?: number;
   readonly invalid?: number;
   readonly late?: number;
@@ -45,9 +48,9 @@ const round1 = (n: number): number => Number(n.toFixed(1));
  * and are stored by `tickstream process`. Read once a second instead:
  * - trades received: records appended to market.trades since this process started, and their rate;
  * - invalid and late: the same for market.trades.dlq and market.trades.late;
- * - processed and log lag: the engine group's committed offsets, their rate, and how far they
- *   are behind the log end (committed after each store write, so up to a flush interval behind
- *   what the engine has read).
+ * - processed and log lag: the TS engine group's committed offsets, their rate, and how far
+ *   they are behind the log end (committed after each store write, so up to a flush interval
+ *   behind what the engine has read); none under the Spark engine, whose offsets are its own.
  * Latency is measured only where the trades are processed; the view leaves it out.
  */
 export class KafkaView {
@@ -83,7 +86,9 @@ export class KafkaView {
 
   async #read(): Promise<void> {
     try {
-      const p = await this.#o.read([TOPICS.trades, TOPICS.deadLetters, TOPICS.late], this.#o.groupId, TOPICS.trades);
+      const topics = [TOPICS.trades, TOPICS.deadLetters, TOPICS.late];
+      const groupId = this.#o.groupId;
+      const p = await (groupId === null ? this.#o.read(topics) : this.#o.read(topics, { id: groupId, topic: TOPICS.trades }));
       if (this.#closed) return;
       const reading: Reading = {
         atMs: this.#now(),

@@ -143,7 +143,12 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       // A serve role without the engine has idle counters of its own: the dashboard shows the pipeline as Kafka sees it.
       const view =
         kafka !== undefined && !roles.process
-          ? new KafkaView({ groupId: config.kafka.groupId, read: (topics, group, topic) => kafka.progress(topics, group, topic), stats, logger: logger.child('kafka-view') })
+          ? new KafkaView({
+              groupId: config.engine === 'spark' ? null : config.kafka.groupId,
+              read: (topics, group) => kafka.progress(topics, group),
+              stats,
+              logger: logger.child('kafka-view'),
+            })
           : undefined;
       parts.kafkaView = view;
       server = createHttpServer({

@@ -6,15 +6,15 @@ import { TOPICS, type KafkaProgress } from '../../src/bus/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 
 /** A view over scripted readings: each poll takes the next one (an Error rejects), on a clock the test moves. */
-function scripted(readings: (KafkaProgress | Error)[]) {
+function scripted(readings: (KafkaProgress | Error)[], groupId: string | null = 'tickstream-engine') {
   const clock = { now: 1_000_000 };
-  const asked: { topics: readonly string[]; group: string; topic: string }[] = [];
+  const asked: { topics: readonly string[]; group: { readonly id: string; readonly topic: string } | undefined }[] = [];
   const view = new KafkaView({
-    groupId: 'tickstream-engine',
+    groupId,
     stats: new PipelineStats(),
     now: () => clock.now,
-    read: async (topics, group, topic) => {
-      asked.push({ topics, group, topic });
+    read: async (topics, group) => {
+      asked.push({ topics, group });
       const next = readings.shift();
       if (next === undefined) throw new Error('no reading left in the script');
       if (next instanceof Error) throw next;
@@ -32,7 +32,7 @@ test('the Kafka view counts from its first reading and takes rates between the l
   const { view, clock, asked } = scripted([progress(1_000, 5, 2, 900, 100), progress(3_000, 7, 2, 1_500, 1_500), progress(6_000, 10, 3, 5_500, 500)]);
   assert.deepEqual(view.stats(), { counts_from: 'kafka', kafka_view: { group: 'tickstream-engine', error: null, age_s: null } }, 'nothing to show before a reading');
   await view.poll();
-  assert.deepEqual(asked[0], { topics: [TOPICS.trades, TOPICS.deadLetters, TOPICS.late], group: 'tickstream-engine', topic: TOPICS.trades });
+  assert.deepEqual(asked[0], { topics: [TOPICS.trades, TOPICS.deadLetters, TOPICS.late], group: { id: 'tickstream-engine', topic: TOPICS.trades } });
   const first = view.stats();
   assert.equal(first.received, 0);
   assert.equal(first.log_lag, 100);
@@ -96,4 +96,12 @@ test("a serve role's status line gives Kafka's counts, says where they come from
   await view.poll();
   clock.now += 4_000;
   assert.match(statusLine(own, undefined, { nowMs: clock.now, view: view.stats() }), /^from Kafka, NOT ANSWERING \(last reading 4s ago\) · in 2,000\/s/);
+});
+
+test('under the Spark engine the view asks for no group (Spark keeps its offsets in its checkpoint) and has no lag to show', async () => {
+  const { view, asked } = scripted([progress(10, 0, 0, null, null)], null);
+  await view.poll();
+  assert.deepEqual(asked[0], { topics: [TOPICS.trades, TOPICS.deadLetters, TOPICS.late], group: undefined });
+  assert.equal(view.stats().kafka_view.group, null);
+  assert.equal(view.stats().log_lag, null);
 });

@@ -41,7 +41,7 @@ const PLOTS: readonly PlotSpec[] = [
     id: 'lag',
     title: 'Log lag',
     series: [{ label: 'records', color: (p) => p.accent, value: (s) => s.log_lag }],
-    readout: (s) => (s.log_lag === null ? 'no offsets committed' : `${formatQuantity(s.log_lag)} records`),
+    readout: (s) => (s.log_lag !== null ? `${formatQuantity(s.log_lag)} records` : s.kafka_view?.group === null ? "in Spark's checkpoint" : 'no offsets committed'),
   },
   {
     id: 'latency',
@@ -63,7 +63,8 @@ function fromKafka(s: StatsWire): boolean {
 export function countsSourceLine(s: StatsWire): string {
   const view = s.kafka_view;
   if (!fromKafka(s) || view === undefined) return '';
-  return `Counts from Kafka's offsets: trades appended to market.trades, and the lag of the engine's group ${view.group}`;
+  const appended = "Counts from Kafka's offsets: trades appended to market.trades";
+  return view.group === null ? `${appended}; the Spark engine keeps its read offsets in its checkpoint` : `${appended}, and the lag of the engine's group ${view.group}`;
 }
 
 /** One Spark query's progress as `/api/stats` and the stream's stats carry it under `spark.queries` (the Spark engine only). */

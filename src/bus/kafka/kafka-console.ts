@@ -148,11 +148,11 @@ export class KafkaConsole {
   }
 
   /**
-   * The summed end offsets of `topics` (0 for a topic that does not exist), and how far one
-   * group has committed on `groupTopic`: a cheap reading of a pipeline's progress, taken often.
+   * The summed end offsets of `topics` (0 for a topic that does not exist), and how far a
+   * group has committed on one topic: a cheap reading of a pipeline's progress, taken often.
    */
-  async progress(topics: readonly string[], groupId: string, groupTopic: string): Promise<KafkaProgress> {
-    return this.#call(`reading the progress of group ${groupId}`, async () => {
+  async progress(topics: readonly string[], group?: { readonly id: string; readonly topic: string }): Promise<KafkaProgress> {
+    return this.#call(group === undefined ? 'reading the end offsets' : `reading the progress of group ${group.id}`, async () => {
       const listed = new Set(await this.#admin.listTopics({ includeInternals: false }));
       const present = topics.filter((name) => listed.has(name));
       const metadata = await this.#admin.metadata({ topics: present, autocreateTopics: false });
@@ -161,13 +161,16 @@ export class KafkaConsole {
         const count = metadata.topics.get(name)?.partitionsCount ?? 0;
         wanted.set(name, new Set(Array.from({ length: count }, (_, i) => i)));
       }
-      const [ends, committed] = await Promise.all([this.#offsets(wanted, LATEST), this.#admin.listConsumerGroupOffsets({ groups: [groupId] })]);
+      const [ends, committed] = await Promise.all([
+        this.#offsets(wanted, LATEST),
+        group === undefined ? [] : this.#admin.listConsumerGroupOffsets({ groups: [group.id] }),
+      ]);
       const endOffsets = new Map<string, number>();
       for (const name of topics) endOffsets.set(name, [...(ends.get(name)?.values() ?? [])].reduce((sum, n) => sum + n, 0));
       let done: number | null = null;
       let lag = 0;
-      for (const t of committed.find((g) => g.groupId === groupId)?.topics ?? []) {
-        if (t.name !== groupTopic) continue;
+      for (const t of committed.find((g) => g.groupId === group?.id)?.topics ?? []) {
+        if (t.name !== group?.topic) continue;
         for (const p of t.partitions) {
           if (p.committedOffset < 0n) continue;
           const at = Number(p.committedOffset);
