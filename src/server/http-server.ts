@@ -167,7 +167,13 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   } else {
     app.get('/', async (_request, reply) =>
       reply.type('text/html; charset=utf-8').send(
-        statusPage({ stats: snapshotStats(o.stats), source: o.sourceStatus(), symbols: board.symbols, intervals: allIntervals }),
+        statusPage({
+          stats: snapshotStats(o.stats),
+          source: o.sourceStatus(),
+          symbols: board.symbols,
+          intervals: allIntervals,
+          ...(o.extraStats === undefined ? {} : { extra: o.extraStats() }),
+        }),
       ),
     );
   }

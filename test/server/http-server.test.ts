@@ -216,6 +216,28 @@ test('/ is a plain status page when the dashboard is not built', async (t) => {
   assert.match(res.body, /href="api\/bars\?symbol=AAPL&amp;interval=5s"/);
 });
 
+test("a serve role's plain status page gives the counts it reads from Kafka, not its own idle ones", async (t) => {
+  const extra = {
+    counts_from: 'kafka',
+    kafka_view: { group: 'tickstream-engine', error: null, age_s: 0 },
+    received: 9876,
+    invalid: 3,
+    late: 2,
+    processed: 9000,
+    log_lag: 876,
+    rates: { received_per_s: 1234.5, processed_per_s: 1200, bars_per_s: 0 },
+  };
+  const { server } = serverFor(t, { webRoot: join(tmpdir(), 'no-such-dashboard-dir'), extraStats: () => extra });
+  const body = (await server.app.inject('/')).body;
+  assert.match(body, /<td>counts from<\/td><td>Kafka&#39;s offsets \(engine group tickstream-engine\)<\/td>/);
+  assert.match(body, /<td>received<\/td><td>9876 \(1234\.5\/s\)<\/td>/);
+  assert.match(body, /<td>processed<\/td><td>9000 \(1200\/s\)<\/td>/);
+  assert.match(body, /<td>invalid \/ late<\/td><td>3 \/ 2<\/td>/);
+  assert.match(body, /<td>log lag<\/td><td>876<\/td>/);
+  assert.match(body, /<td>latency p50 \/ p99<\/td><td>measured by the process role<\/td>/);
+  assert.doesNotMatch(body, /trades stored/, 'a serve role stores nothing itself');
+});
+
 test('/ serves the built dashboard when webRoot holds index.html, and the API still answers', async (t) => {
   const webRoot = mkdtempSync(join(tmpdir(), 'tickstream-web-'));
   t.after(() => rmSync(webRoot, { recursive: true, force: true }));
