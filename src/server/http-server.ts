@@ -16,7 +16,7 @@ import { clientError, frameworkError, pathOf, replyError, routeMethods } from '.
 import { createMetrics } from './metrics.ts';
 import { BadRequest, intParam, oneOfParam, optionalIntParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
 import { rollupBars, rollupPlans, type RollupPlan } from './rollup.ts';
-import { statusPage } from './status-page.ts';
+import { statusPage, type StatusStats } from './status-page.ts';
 import { SPARKLINE_POINTS, SymbolBoard } from './symbol-board.ts';
 import { tradeJson } from './trade-json.ts';
 
@@ -167,13 +167,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   } else {
     app.get('/', async (_request, reply) =>
       reply.type('text/html; charset=utf-8').send(
-        statusPage({
-          stats: snapshotStats(o.stats),
-          source: o.sourceStatus(),
-          symbols: board.symbols,
-          intervals: allIntervals,
-          ...(o.extraStats === undefined ? {} : { extra: o.extraStats() }),
-        }),
+        // The same body as /api/stats: what extraStats adds (a serve role's counts from Kafka) shows here too.
+        statusPage({ stats: statsBody() as StatusStats, symbols: board.symbols, intervals: allIntervals }),
       ),
     );
   }

@@ -4,40 +4,37 @@ import type { SourceStatus } from '../source/source.ts';
 const escape = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
+/**
+ * What the page shows: the `/api/stats` body, that is the snapshot with what `extraStats` puts
+ * over it. A serve role reading the pipeline from Kafka puts its counts over its own idle ones
+ * (`counts_from: "kafka"`, see src/app/kafka-view.ts), with a lag that may be unknown.
+ */
+export type StatusStats = Omit<StatsSnapshot, 'log_lag'> & {
+  readonly source: SourceStatus;
+  readonly log_lag: number | null;
+  readonly counts_from?: string;
+  readonly kafka_view?: { readonly group: string | null; readonly error: string | null };
+};
+
 /** The page at `/` when the dashboard is not built: what is running, and links to the API. */
-export function statusPage(o: {
-  stats: StatsSnapshot;
-  source: SourceStatus;
-  symbols: readonly string[];
-  intervals: readonly string[];
-  /** What `extraStats` adds to /api/stats; a serve role's counts from Kafka replace its own idle ones. */
-  extra?: Record<string, unknown>;
-}): string {
-  const { stats, source } = o;
-  const kafka = kafkaCounts(o.extra);
-  const rows: [string, string | number][] =
-    kafka === undefined
-      ? [
-          ['source', `${source.kind} · ${source.state} · ${source.detail}`],
-          ['uptime', `${stats.uptime_s} s`],
-          ['received', `${stats.received} (${stats.rates.received_per_s}/s)`],
-          ['processed', `${stats.processed} (${stats.rates.processed_per_s}/s)`],
-          ['trades stored', stats.trades_stored],
-          ['bars stored', stats.bars_stored],
-          ['invalid / late', `${stats.invalid} / ${stats.late}`],
-          ['log lag', stats.log_lag],
-          ['latency p50 / p99', `${stats.latency_ms.p50} ms / ${stats.latency_ms.p99} ms`],
-        ]
-      : [
-          ['source', `${source.kind} · ${source.state} · ${source.detail}`],
-          ['uptime', `${stats.uptime_s} s`],
-          ['counts from', kafka.error === null ? `Kafka's offsets${kafka.group === null ? '' : ` (engine group ${kafka.group})`}` : `Kafka, not answering: ${kafka.error}`],
-          ['received', `${kafka.received} (${kafka.receivedPerS}/s)`],
-          ['processed', `${kafka.processed} (${kafka.processedPerS}/s)`],
-          ['invalid / late', `${kafka.invalid} / ${kafka.late}`],
-          ['log lag', kafka.lag ?? '–'],
-          ['latency p50 / p99', 'measured by the process role'],
-        ];
+export function statusPage(o: { stats: StatusStats; symbols: readonly string[]; intervals: readonly string[] }): string {
+  const { stats } = o;
+  const fromKafka = stats.counts_from === 'kafka';
+  const group = stats.kafka_view?.group ?? null;
+  const error = stats.kafka_view?.error ?? null;
+  const rows: [string, string | number][] = [
+    ['source', `${stats.source.kind} · ${stats.source.state} · ${stats.source.detail}`],
+    ['uptime', `${stats.uptime_s} s`],
+  ];
+  if (fromKafka) rows.push(['counts from', error === null ? `Kafka's offsets${group === null ? '' : ` (engine group ${group})`}` : `Kafka, not answering: ${error}`]);
+  rows.push(['received', `${stats.received} (${stats.rates.received_per_s}/s)`], ['processed', `${stats.processed} (${stats.rates.processed_per_s}/s)`]);
+  // A serve role stores nothing itself.
+  if (!fromKafka) rows.push(['trades stored', stats.trades_stored], ['bars stored', stats.bars_stored]);
+  rows.push(
+    ['invalid / late', `${stats.invalid} / ${stats.late}`],
+    ['log lag', stats.log_lag ?? '–'],
+    ['latency p50 / p99', fromKafka ? 'measured by the process role' : `${stats.latency_ms.p50} ms / ${stats.latency_ms.p99} ms`],
+  );
   const first = o.symbols[0] ?? 'AAPL';
   const interval = o.intervals[0] ?? '1m';
   const links = [
@@ -64,34 +61,3 @@ export function statusPage(o: {
 `;
 }
 
-interface KafkaCounts {
-  readonly group: string | null;
-  readonly error: string | null;
-  readonly received: number;
-  readonly receivedPerS: number;
-  readonly processed: number;
-  readonly processedPerS: number;
-  readonly invalid: number;
-  readonly late: number;
-  readonly lag: number | null;
-}
-
-/** The counts a serve role reads from Kafka (`counts_from: "kafka"`, see src/app/kafka-view.ts); undefined otherwise. */
-function kafkaCounts(extra: Record<string, unknown> | undefined): KafkaCounts | undefined {
-  if (extra?.['counts_from'] !== 'kafka') return undefined;
-  const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
-  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-  const view = (extra['kafka_view'] ?? {}) as Record<string, unknown>;
-  const rates = (extra['rates'] ?? {}) as Record<string, unknown>;
-  return {
-    group: text(view['group']),
-    error: text(view['error']),
-    received: num(extra['received']),
-    receivedPerS: num(rates['received_per_s']),
-    processed: num(extra['processed']),
-    processedPerS: num(rates['processed_per_s']),
-    invalid: num(extra['invalid']),
-    late: num(extra['late']),
-    lag: typeof extra['log_lag'] === 'number' ? extra['log_lag'] : null,
-  };
-}
