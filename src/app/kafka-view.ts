@@ -19,8 +19,8 @@ export interface KafkaViewOptions {
   readonly now?: () => number;
 }
 
-/** What the view puts over the serve role's own (idle) counters in /api/stats and the stream's stats. */
-export interface KafkaViewStats {
+/** What the view puts over the serve role's own (idle) counters in /api/stats and the stream's stats (a type, so it is the Record that extraStats returns). */
+export type KafkaViewStats = {
   readonly counts_from: 'kafka';
   readonly kafka_view: { readonly group: string | null; readonly error: string | null; readonly age_s: number | null };
   readonly received?: number;
@@ -29,7 +29,7 @@ export interface KafkaViewStats {
   readonly processed?: number;
   readonly log_lag?: number | null;
   readonly rates?: { readonly received_per_s: number; readonly processed_per_s: number; readonly bars_per_s: number };
-}
+};
 
 interface Reading {
   readonly atMs: number;

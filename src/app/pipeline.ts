@@ -165,7 +165,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         ...(kafka === undefined ? {} : { kafka }),
         // The Spark job's query progress, when this process drives it (started just below the server).
         ...(sparkEngine ? { extraStats: () => sparkStats(parts.spark?.latestProgress(), parts.spark?.lateReplay) } : {}),
-        ...(view === undefined ? {} : { extraStats: () => ({ ...view.stats() }) }),
+        ...(view === undefined ? {} : { extraStats: () => view.stats() }),
       });
       view?.start();
     }
