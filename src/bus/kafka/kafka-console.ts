@@ -5,6 +5,7 @@ import {
   Consumer,
   createAPI,
   Writer,
+  type ClusterMetadata,
   type Reader,
   type RecordsBatch,
 } from '@platformatic/kafka';
@@ -156,11 +157,7 @@ export class KafkaConsole {
       const listed = new Set(await this.#admin.listTopics({ includeInternals: false }));
       const present = topics.filter((name) => listed.has(name));
       const metadata = await this.#admin.metadata({ topics: present, autocreateTopics: false });
-      const wanted = new Map<string, Set<number>>();
-      for (const name of present) {
-        const count = metadata.topics.get(name)?.partitionsCount ?? 0;
-        wanted.set(name, new Set(Array.from({ length: count }, (_, i) => i)));
-      }
+      const wanted = everyPartition(metadata, present);
       const [ends, committed] = await Promise.all([
         this.#offsets(wanted, LATEST),
         group === undefined ? [] : this.#admin.listConsumerGroupOffsets({ groups: [group.id] }),
@@ -289,11 +286,7 @@ export class KafkaConsole {
   async #describe(names: readonly string[]): Promise<KafkaTopicInfo[]> {
     if (names.length === 0) return [];
     const metadata = await this.#admin.metadata({ topics: [...names], forceUpdate: true });
-    const wanted = new Map<string, Set<number>>();
-    for (const name of names) {
-      const count = metadata.topics.get(name)?.partitionsCount ?? 0;
-      wanted.set(name, new Set(Array.from({ length: count }, (_, i) => i)));
-    }
+    const wanted = everyPartition(metadata, names);
     const [starts, ends, sizes, configs] = await Promise.all([
       this.#offsets(wanted, EARLIEST),
       this.#offsets(wanted, LATEST),
@@ -500,6 +493,16 @@ export function releaseOf(metadataVersion: number): string | null {
   let found: string | null = null;
   for (const [level, release] of RELEASES) if (metadataVersion >= level) found = release;
   return found;
+}
+
+/** Every partition of each named topic, by topic (none for a topic the metadata does not hold). */
+function everyPartition(metadata: ClusterMetadata, names: readonly string[]): Map<string, Set<number>> {
+  const wanted = new Map<string, Set<number>>();
+  for (const name of names) {
+    const count = metadata.topics.get(name)?.partitionsCount ?? 0;
+    wanted.set(name, new Set(Array.from({ length: count }, (_, i) => i)));
+  }
+  return wanted;
 }
 
 function add(m: Map<string, Set<number>>, topic: string, partition: number): void {
