@@ -51,11 +51,20 @@ export function findKafkaError(error: unknown, property: string, value: unknown)
   return (typeof find === 'function' ? find.call(error, property, value) : null) ?? undefined;
 }
 
+/**
+ * One line for an error of the client's tree. The client retries, so an aggregate often holds
+ * the same failure once per attempt ("metadata failed 3 times"): each distinct cause is given
+ * once. A network error's own cause (e.g. ECONNREFUSED) is added when its message lacks it.
+ */
 export function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
   if (error instanceof AggregateError && error.errors.length > 0) {
-    return `${error.message} (${error.errors.map((e: unknown) => messageOf(e)).join('; ')})`;
+    const causes = new Set(error.errors.map((e: unknown) => messageOf(e)));
+    return `${error.message} (${[...causes].join('; ')})`;
   }
-  return error instanceof Error ? error.message : String(error);
+  const cause = error.cause instanceof Error ? messageOf(error.cause) : '';
+  if (cause === '' || error.message.includes(cause)) return error.message;
+  return `${error.message.replace(/\.$/, '')}: ${cause}`;
 }
 
 /** Closes a client, force-closing its streams; the promise overload of `close(force)` is not reachable from TS. */
