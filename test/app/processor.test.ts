@@ -200,3 +200,28 @@ test('a rebalance under way stores what was read, with its checkpoint and commit
   assert.deepEqual(consumer.commits, [new Map([[0, offset(3)]])]);
   await processor.close();
 });
+
+test('close() saves no checkpoint and commits nothing for a partition that delivered no record', async () => {
+  const { store, consumer, processor } = setup();
+  await processor.start();
+  // Partition 0 is assigned, with no checkpoint; its consumer started wherever the group had
+  // committed, and nothing arrived before the stop.
+  await processor.close();
+  assert.deepEqual(store.writes, []);
+  assert.deepEqual(consumer.commits, []);
+  assert.equal(store.saved.size, 0, 'a checkpoint at offset 0 would send the next start to the start of the log');
+});
+
+test('close() writes what was read since the last flush, and nothing for partitions unchanged since then', async () => {
+  const { store, consumer, processor } = setup();
+  await processor.start();
+  await consumer.handler!.records(0, [record(0), record(1)]);
+  await processor.flush();
+  await consumer.handler!.records(0, [record(2)]);
+  await processor.close();
+  assert.equal(store.writes.length, 2);
+  assert.equal(store.saved.get(0)?.offset, 3);
+  assert.deepEqual(consumer.commits, [new Map([[0, offset(2)]]), new Map([[0, offset(3)]])]);
+  await processor.close();
+  assert.equal(store.writes.length, 2, 'a second close writes nothing');
+});
