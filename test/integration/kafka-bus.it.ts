@@ -9,11 +9,13 @@ import {
   KafkaTradeConsumer,
   KafkaTradeProducer,
   type ConsumerHandler,
+  type KafkaTradeConsumerOptions,
   type LogRecord,
   type UndecodableRecord,
 } from '../../src/bus/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { epochMs, offset, partitionOf, price, volume, type Offset, type Trade } from '../../src/domain/index.ts';
+import type { LogFields, Logger } from '../../src/observability/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
@@ -119,7 +121,30 @@ function collector(resume: ReadonlyMap<number, Offset> = new Map(), handleMs = 0
   return c;
 }
 
-function consumer(t: TestContext, topic: string, groupId: string, dead: UndecodableRecord[] = [], maxWaitMs = 200): KafkaTradeConsumer {
+/** What a consumer logged, as (level, message, fields). */
+interface LogEntry {
+  readonly level: string;
+  readonly message: string;
+  readonly fields: LogFields;
+}
+
+function recordingLogger(entries: LogEntry[]): Logger {
+  const at =
+    (level: string) =>
+    (message: string, fields: LogFields = {}): void =>
+      void entries.push({ level, message, fields });
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger;
+}
+
+function consumer(
+  t: TestContext,
+  topic: string,
+  groupId: string,
+  dead: UndecodableRecord[] = [],
+  maxWaitMs = 200,
+  more: Pick<KafkaTradeConsumerOptions, 'logger' | 'backlogWarnRecords'> = {},
+): KafkaTradeConsumer {
   const deadLetters = { append: async (e: readonly UndecodableRecord[]) => void dead.push(...e), close: async () => {} };
   const c = new KafkaTradeConsumer({
     brokers,
@@ -132,6 +157,7 @@ function consumer(t: TestContext, topic: string, groupId: string, dead: Undecoda
     heartbeatIntervalMs: 500,
     rebalanceTimeoutMs: 6_000,
     maxWaitMs,
+    ...more,
   });
   t.after(() => c.close());
   return c;
@@ -169,9 +195,14 @@ test('N seeded trades come out exactly once, per partition in offset order', asy
   for (let i = 0; i < input.length; i += 250) await p.append(input.slice(i, i + 250));
   assert.equal(p.spoolDepth(), 0);
   const c = collector();
-  await consumer(t, topic, `it-once-${run}`).start(c.handler);
+  const logged: LogEntry[] = [];
+  await consumer(t, topic, `it-once-${run}`, [], 200, { logger: recordingLogger(logged), backlogWarnRecords: input.length }).start(c.handler);
   await until(() => c.seen.length >= input.length, `${input.length} records`);
   assertExactlyOnce(c.seen, input);
+  // A new group reads the whole topic from the earliest offset, and says so.
+  const warned = logged.filter((e) => e.level === 'warn' && e.message.includes('no offsets for partitions 0,1,2,3'));
+  assert.equal(warned.length, 1, JSON.stringify(logged));
+  assert.equal(warned[0]!.fields.records, input.length);
 });
 
 test('bad bytes on the topic are dead-lettered with the reason and the rest is delivered', async (t) => {
@@ -201,9 +232,17 @@ test('a consumer resumes from the checkpoint offsets the handler returns', async
     [2, offset(5)],
   ]);
   const c = collector(resumeAt);
-  await consumer(t, topic, `it-resume-${run}`).start(c.handler);
+  const logged: LogEntry[] = [];
+  await consumer(t, topic, `it-resume-${run}`, [], 200, { logger: recordingLogger(logged) }).start(c.handler);
   const expected = input.length - 15;
   await until(() => c.seen.length >= expected, `${expected} records`);
+  const reading = logged.filter((e) => e.message === 'reading partitions');
+  assert.deepEqual(
+    reading.map((e) => e.fields),
+    [{ partitions: '0,1,2,3', from_checkpoint: 3, from_group: 0, from_earliest: 1, records_behind: expected }],
+  );
+  // Partition 3's few records from the earliest offset are no backlog worth a warning.
+  assert.deepEqual(logged.filter((e) => e.level === 'warn'), []);
   for (const r of c.seen) assert.ok(r.offset >= (resumeAt.get(r.partition) ?? 0), `partition ${r.partition} offset ${r.offset}`);
   assert.equal(c.seen.length, expected);
 });

@@ -36,6 +36,11 @@ export interface KafkaTradeConsumerOptions extends KafkaConnection {
   readonly rebalanceTimeoutMs?: number;
   /** Wait after a failed fetch before the next try. */
   readonly retryDelayMs?: number;
+  /**
+   * Warn when partitions with no checkpoint and no committed offset (a new group) start this
+   * many records or more behind their log end; BACKLOG_WARN_RECORDS unless given.
+   */
+  readonly backlogWarnRecords?: number;
   /** Called when the handler throws; delivery stops. */
   readonly onError?: (error: unknown) => void;
   readonly logger?: Logger;
@@ -72,6 +77,9 @@ interface LeaderFetch {
  * behind a backlog stored 367k-413k trades/s instead of 294k-316k (README, "Benchmarks").
  */
 const MAX_BYTES_PER_PARTITION = 64 * 1024;
+
+/** A new group this far behind reads for minutes before its bars are current: worth a warning. */
+const BACKLOG_WARN_RECORDS = 1_000_000;
 
 /** No upper bound for walkRecords: the consumer takes all a fetch brings. */
 const NO_STOP = 1n << 62n;
@@ -396,17 +404,42 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       client.listCommittedOffsets({ topics: [{ topic: this.#topic, partitions: gained }] }),
     ]);
     const committedOf = committed.get(this.#topic) ?? [];
+    const from = { checkpoint: 0, group: 0, earliest: 0 };
+    let behind = 0;
+    const fresh: number[] = [];
+    let freshBehind = 0;
     for (const p of gained) {
       const start = earliest.get(p) ?? 0n;
       const end = latest.get(p) ?? 0n;
       const fromGroup = committedOf[p] ?? -1n;
       const checkpoint = resume.get(p);
+      const source = checkpoint !== undefined ? 'checkpoint' : fromGroup >= 0n ? 'group' : 'earliest';
       let next = checkpoint !== undefined ? BigInt(checkpoint) : fromGroup >= 0n ? fromGroup : start;
       if (next < start) {
         this.#log.warn('resume offset is before the log start (retention); reading from the start', { partition: p, resume: Number(next), start: Number(start) });
         next = start;
       }
       this.#positions.set(p, { next, committed: fromGroup >= 0n ? fromGroup : next, highWatermark: end });
+      const left = end > next ? Number(end - next) : 0;
+      from[source]++;
+      behind += left;
+      if (source === 'earliest') {
+        fresh.push(p);
+        freshBehind += left;
+      }
+    }
+    this.#log.info('reading partitions', {
+      partitions: gained.join(','),
+      from_checkpoint: from.checkpoint,
+      from_group: from.group,
+      from_earliest: from.earliest,
+      records_behind: behind,
+    });
+    if (freshBehind >= (this.#o.backlogWarnRecords ?? BACKLOG_WARN_RECORDS)) {
+      this.#log.warn(
+        `group ${this.#o.groupId} has no offsets for partitions ${fresh.join(',')} of ${this.#topic}: reading their whole history from the earliest offset before its bars are current`,
+        { records: freshBehind },
+      );
     }
   }
 
