@@ -149,3 +149,23 @@ test('a split deployment: the serve role shows the trades appended to Kafka, the
   assert.equal(after.received, total);
   assert.equal(after.latency_ms.count, 0, 'latency is the process role\'s to measure');
 });
+
+test('a process role stops without reading its backlog first; the next start reads the rest and the bars are exact', { timeout: 300_000 }, async (t) => {
+  const stack = await ensureStack(['kafka']);
+  if (!stack) return t.skip('Java or Maven missing');
+  // Far more than an engine reads in the moment between its start and its close.
+  const count = 300_000;
+  const { symbols, input, config } = await clusterRun(t, 'backlog', 'D', [count], 18);
+  await produceFile(t, config, input.file, count);
+
+  // Kafka keeps what is not read, so stopping does not wait for the engine to read it all.
+  const first = await roles(t, config, PROCESS);
+  await first.close();
+  const second = await roles(t, config, PROCESS);
+  const stored = await storedTradeCount(storeOf(second), symbols);
+  assert.ok(stored < count, `the first engine stopped with a backlog left (it stored ${stored} of ${count})`);
+
+  await waitForStored(storeOf(second), symbols, count, 'the second engine, from where the first stopped');
+  await second.flush();
+  await assertExactBars(t, storeOf(second), config, input, symbols);
+});

@@ -77,7 +77,7 @@ export function seededInput(dir: string, symbols: readonly string[], partSizes: 
     const path = join(dir, `part-${i}.ndjson`);
     writeFileSync(path, `${part.join('\n')}\n`);
     parts.push(path);
-    lines.push(...part);
+    for (const line of part) lines.push(line);
   }
   const file = join(dir, 'all.ndjson');
   writeFileSync(file, `${lines.join('\n')}\n`);
