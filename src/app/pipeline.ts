@@ -296,10 +296,10 @@ interface Parts {
 /**
  * Stops in the order that loses nothing: the source and the producer first, then the engine
  * drains the log, flushes and saves its checkpoint (committing through the transport), then
- * the server, the transport and the store. Kafka keeps what the engine has not read and the
- * next start reads it, so a `process` role (no source of its own) stops without reading its
- * backlog first; the in-process log ends with the process and is always drained, and a role
- * set with a source reads what that source appended, so a `run` stops with its trades stored.
+ * the server, the transport and the store. The in-process log ends with the process, so the
+ * engine reads it to the end first; Kafka keeps what the engine has not read (and the spool
+ * what Kafka has not taken) for the next start, so on Kafka the engine stores what it has
+ * read and stops, however long a backlog is ahead of it.
  */
 async function closeParts(parts: Parts): Promise<void> {
   for (const t of parts.timers) clearInterval(t);
@@ -309,7 +309,7 @@ async function closeParts(parts: Parts): Promise<void> {
   // A final flush the store refused still lets the rest stop; its error is thrown at the end.
   let flushError: unknown;
   if (parts.processor !== undefined && parts.transport !== undefined) {
-    if (parts.transport.kind === 'memory' || parts.opened !== undefined) {
+    if (parts.transport.kind === 'memory') {
       await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
     }
     await parts.processor.close().catch((error: unknown) => {
