@@ -14,6 +14,7 @@ import {
   type UndecodableRecord,
 } from '../../src/bus/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
+import { CheckpointError } from '../../src/errors.ts';
 import { epochMs, offset, partitionOf, price, volume, type Offset, type Trade } from '../../src/domain/index.ts';
 import type { LogFields, Logger } from '../../src/observability/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
@@ -143,7 +144,7 @@ function consumer(
   groupId: string,
   dead: UndecodableRecord[] = [],
   maxWaitMs = 200,
-  more: Pick<KafkaTradeConsumerOptions, 'logger' | 'backlogWarnRecords'> = {},
+  more: Pick<KafkaTradeConsumerOptions, 'logger' | 'backlogWarnRecords' | 'onError'> = {},
 ): KafkaTradeConsumer {
   const deadLetters = { append: async (e: readonly UndecodableRecord[]) => void dead.push(...e), close: async () => {} };
   const c = new KafkaTradeConsumer({
@@ -245,6 +246,50 @@ test('a consumer resumes from the checkpoint offsets the handler returns', async
   assert.deepEqual(logged.filter((e) => e.level === 'warn'), []);
   for (const r of c.seen) assert.ok(r.offset >= (resumeAt.get(r.partition) ?? 0), `partition ${r.partition} offset ${r.offset}`);
   assert.equal(c.seen.length, expected);
+});
+
+test('a checkpoint past the end of the log (the topic was created again) stops the consumer at start, naming the partition and offsets', async (t) => {
+  const topic = await freshTopic(t, 'past-end');
+  await producer(t, topic).append(seededTrades(40, 4));
+  const c = collector(new Map([[0, offset(1_000)]]));
+  const error = await consumer(t, topic, `it-past-end-${run}`)
+    .start(c.handler)
+    .then(
+      () => assert.fail('expected the start to fail'),
+      (e: unknown) => e,
+    );
+  assert.ok(error instanceof CheckpointError, String(error));
+  assert.match(error.message, new RegExp(`partition 0 of ${topic.replaceAll('.', '\\.')} ends at offset \\d+, before offset 1000 where group it-past-end-`));
+  assert.match(error.message, /new --kafka-group-id/);
+  assert.equal(c.seen.length, 0);
+});
+
+test('a topic deleted and created again under a running consumer stops it, instead of its new records being skipped as counted', async (t) => {
+  const topic = await freshTopic(t, 'recreated');
+  const before = seededTrades(200, 5);
+  await producer(t, topic).append(before);
+  const c = collector();
+  let failure: unknown;
+  await consumer(t, topic, `it-recreated-${run}`, [], 200, { onError: (e) => (failure = e) }).start(c.handler);
+  await until(() => c.seen.length >= before.length, `${before.length} records`);
+
+  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
+  t.after(() => admin.close());
+  await admin.deleteTopics({ topics: [topic] });
+  // The deletion completes in the background; until then the name is taken.
+  for (let attempt = 1; ; attempt++) {
+    const created = await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 }).then(
+      () => true,
+      (error: unknown) => (attempt < 100 ? false : Promise.reject(error)),
+    );
+    if (created) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await producer(t, topic).append(seededTrades(20, 6));
+  await until(() => failure !== undefined, 'the consumer to stop on the new log', 60_000);
+  assert.ok(failure instanceof CheckpointError, String(failure));
+  assert.match(failure.message, /deleted and created again/);
+  assert.equal(c.seen.length, before.length, 'no record of the new log was handed over');
 });
 
 test('a record batch bigger than a fetch asks of its partition is read while the partitions ahead of it still have records', async (t) => {

@@ -1,6 +1,6 @@
 import { ConnectionPool, Consumer, ListOffsetTimestamps, type RecordsBatch } from '@platformatic/kafka';
 import { offset as toOffset, type Offset } from '../../domain/index.ts';
-import { InputError } from '../../errors.ts';
+import { CheckpointError, InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type ConsumerHandler, type LogRecord, type SideLog, type TradeLogConsumer } from '../bus.ts';
 import { clientBase, closeClient, messageOf, REQUEST_TIMEOUT_MS, type KafkaConnection } from './kafka-options.ts';
@@ -116,6 +116,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   /** Fetches sent, to rotate which partition heads the next request. */
   #fetches = 0;
   #deadLettered = 0;
+  /** The id Kafka gave the topic when this consumer first read it; a new id means a new log. */
+  #topicId: string | undefined;
   #commitFailures = 0;
 
   constructor(options: KafkaTradeConsumerOptions) {
@@ -277,11 +279,15 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         failures = 0;
       } catch (error) {
         if (this.#closed) return;
+        if (error instanceof CheckpointError) throw error;
         failures++;
         this.#log.warn('fetch failed', { attempt: failures, error: messageOf(error) });
         client.clearMetadata();
         await this.#idle(Math.min((this.#o.retryDelayMs ?? 500) * failures, 5_000));
-        await this.#repairPositions(client).catch(() => {});
+        // Kafka not answering is retried; a log that started over is not.
+        await this.#repairPositions(client).catch((repairError: unknown) => {
+          if (repairError instanceof CheckpointError) throw repairError;
+        });
         continue;
       }
       for (const topicResponse of answer.response.responses) {
@@ -308,6 +314,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     const metadata = await client.metadata({ topics: [this.#topic] });
     const topic = metadata.topics.get(this.#topic);
     if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
+    this.#topicId ??= topic.id;
+    if (topic.id !== this.#topicId) throw this.#logStartedOver();
     const asked = new Set<number>();
     for (const f of inFlight.values()) for (const p of f.offsets.keys()) asked.add(p);
     const byLeader = new Map<number, Map<number, bigint>>();
@@ -419,6 +427,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         this.#log.warn('resume offset is before the log start (retention); reading from the start', { partition: p, resume: Number(next), start: Number(start) });
         next = start;
       }
+      if (latest.has(p) && next > end) throw this.#logStartedOver({ partition: p, next, end });
       this.#positions.set(p, { next, committed: fromGroup >= 0n ? fromGroup : next, highWatermark: end });
       const left = end > next ? Number(end - next) : 0;
       from[source]++;
@@ -467,11 +476,26 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       const end = latest.get(p);
       if (start === undefined || end === undefined) continue;
       position.highWatermark = end;
-      if (position.next < start || position.next > end) {
-        this.#log.warn('read position is outside the log; moving to its start', { partition: p, position: Number(position.next), start: Number(start), end: Number(end) });
+      if (position.next > end) throw this.#logStartedOver({ partition: p, next: position.next, end });
+      if (position.next < start) {
+        this.#log.warn('read position is before the log start (retention); moving to its start', { partition: p, position: Number(position.next), start: Number(start) });
         position.next = start;
       }
     }
+  }
+
+  /**
+   * A partition whose log ends before the offset this group stands at: the topic was deleted and
+   * created again, and its offsets started over. Reading on from the start would hand the engine
+   * records below the offsets its checkpoint has counted, which it skips as counted: the engine
+   * stops instead, and a new group (a new engine id, with no checkpoints) reads the new log.
+   */
+  #logStartedOver(at?: { partition: number; next: bigint; end: bigint }): CheckpointError {
+    const seen =
+      at === undefined
+        ? `${this.#topic} has a new topic id`
+        : `partition ${at.partition} of ${this.#topic} ends at offset ${at.end}, before offset ${at.next} where group ${this.#o.groupId} stands`;
+    return new CheckpointError(`${seen}: the topic was deleted and created again; start with a new --kafka-group-id to read it from its start`);
   }
 
   #idle(ms: number): Promise<void> {
