@@ -81,6 +81,9 @@ const MAX_BYTES_PER_PARTITION = 64 * 1024;
 /** A new group this far behind reads for minutes before its bars are current: worth a warning. */
 const BACKLOG_WARN_RECORDS = 1_000_000;
 
+/** How many times a log end short of the group's offset is listed before the engine stops on it. */
+const PAST_END_CHECKS = 5;
+
 /** No upper bound for walkRecords: the consumer takes all a fetch brings. */
 const NO_STOP = 1n << 62n;
 
@@ -427,7 +430,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         this.#log.warn('resume offset is before the log start (retention); reading from the start', { partition: p, resume: Number(next), start: Number(start) });
         next = start;
       }
-      if (latest.has(p) && next > end) throw this.#logStartedOver({ partition: p, next, end });
+      if (latest.has(p) && next > end) await this.#confirmPastEnd(client, p, next);
       this.#positions.set(p, { next, committed: fromGroup >= 0n ? fromGroup : next, highWatermark: end });
       const left = end > next ? Number(end - next) : 0;
       from[source]++;
@@ -476,8 +479,11 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       const end = latest.get(p);
       if (start === undefined || end === undefined) continue;
       position.highWatermark = end;
-      if (position.next > end) throw this.#logStartedOver({ partition: p, next: position.next, end });
-      if (position.next < start) {
+      // A log created again has a new topic id, which the next fetch finds (see #sendFetches); an
+      // end short of the position is a leader that has not caught up yet, so the position stays.
+      if (position.next > end) {
+        this.#log.warn('read position is past the log end; reading on from it when the log gets there', { partition: p, position: Number(position.next), end: Number(end) });
+      } else if (position.next < start) {
         this.#log.warn('read position is before the log start (retention); moving to its start', { partition: p, position: Number(position.next), start: Number(start) });
         position.next = start;
       }
@@ -485,8 +491,22 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   }
 
   /**
-   * A partition whose log ends before the offset this group stands at: the topic was deleted and
-   * created again, and its offsets started over. Reading on from the start would hand the engine
+   * Throws the error of a log that started over when the partition's end stays short of `next`
+   * over a few listings: a leader just elected may report its end behind for a moment.
+   */
+  async #confirmPastEnd(client: Client, partition: number, next: bigint): Promise<void> {
+    let end = -1n;
+    for (let attempt = 0; attempt < PAST_END_CHECKS; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      end = (await this.#listOffsets(client, [partition], ListOffsetTimestamps.LATEST)).get(partition) ?? -1n;
+      if (end >= next) return;
+    }
+    throw this.#logStartedOver({ partition, next, end });
+  }
+
+  /**
+   * The topic was deleted and created again (it has a new topic id, or a partition's log ends
+   * before the offset this group stands at), so its offsets started over. Reading on from the start would hand the engine
    * records below the offsets its checkpoint has counted, which it skips as counted: the engine
    * stops instead, and a new group (a new engine id, with no checkpoints) reads the new log.
    */
