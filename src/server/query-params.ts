@@ -57,13 +57,33 @@ export function optionalIntParam(query: Query, name: string, o: { min: number; m
   return n;
 }
 
-/** Epoch milliseconds, e.g. `from=1717171717000`. */
+/** An ISO 8601 date and time with its zone: 2026-01-02T15:04:05Z, seconds and milliseconds optional. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+-])(\d{2}):(\d{2}))$/;
+
+/** Epoch milliseconds of an ISO_TIME string; NaN when it does not match or names no real time (Feb 30, 25:00). */
+function isoTimeMs(value: string): number {
+  const m = ISO_TIME.exec(value);
+  if (m === null) return Number.NaN;
+  const field = (i: number): number => Number(m[i] ?? 0);
+  const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)];
+  const ms = Number((m[7] ?? '').padEnd(3, '0'));
+  const offsetMinutes = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (field(10) * 60 + field(11));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const real = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
+  if (!real || Math.abs(offsetMinutes) > 14 * 60) return Number.NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
+}
+
+/** A time: epoch milliseconds (`from=1717171717000`) or ISO 8601 with a zone (`from=2026-01-02T15:04:05Z`). */
 export function optionalTimeParam(query: Query, name: string): EpochMs | undefined {
   const value = single(query, name);
   if (value === undefined || value === '') return undefined;
-  const n = INTEGER.test(value) ? Number(value) : Number.NaN;
+  const n = INTEGER.test(value) ? Number(value) : isoTimeMs(value);
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new BadRequest(name, `${name} must be a time in epoch milliseconds (an integer >= 0); got ${shown(value)}`);
+    throw new BadRequest(
+      name,
+      `${name} must be a time: epoch milliseconds (an integer >= 0) or ISO 8601 with a zone, e.g. 2026-01-02T15:04:05Z; got ${shown(value)}`,
+    );
   }
   return n as EpochMs;
 }

@@ -335,7 +335,7 @@ if (endpoints === undefined) {
         ['/api/bars?symbol=AAPL&interval=1h&limit=5001', /^limit must be an integer from 1 to 5000/],
         [`/api/bars?symbol=AAPL&interval=5m&from=${T0 + MIN}&to=${T0}`, /^from must be less than to/],
         ['/api/bars?symbol=AA%20PL&interval=1m', /^symbol must be/],
-        ['/api/trades?symbol=AAPL&before=soon', /^before must be a time in epoch milliseconds/],
+        ['/api/trades?symbol=AAPL&before=soon', /^before must be a time: epoch milliseconds/],
         ['/api/trades?symbol=AAPL&limit=0', /^limit must be an integer from 1 to 1000/],
       ];
       for (const [path, message] of cases) {

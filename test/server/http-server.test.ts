@@ -59,6 +59,14 @@ test('GET /api/bars returns BarRecords in ascending window_start, newest limit i
 
   const page = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${T0 + 5 * MIN}&to=${T0 + 15 * MIN}&limit=3`);
   assert.deepEqual(page.json(), bars.slice(12, 15).map(toBarRecord));
+  // The same range as ISO 8601 times, in UTC and with an offset.
+  const iso = (ms: number, zone: string): string => {
+    const shift = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4))) * 60_000;
+    return encodeURIComponent(new Date(ms + shift).toISOString().slice(0, 23) + zone);
+  };
+  const isoPage = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${iso(T0 + 5 * MIN, 'Z')}&to=${iso(T0 + 15 * MIN, '+05:30')}&limit=3`);
+  assert.equal(isoPage.statusCode, 200, isoPage.body);
+  assert.deepEqual(isoPage.json(), page.json());
   const none = await server.app.inject('/api/bars?symbol=NVDA&interval=1m');
   assert.deepEqual(none.json(), []);
 });
@@ -94,12 +102,16 @@ test('bad query parameters answer 400 with a message naming the parameter and th
     ['/api/bars?symbol=AAPL&interval=1m&limit=0', 'limit must be an integer from 1 to 5000; got "0"'],
     ['/api/bars?symbol=AAPL&interval=1m&limit=5001', 'limit must be an integer from 1 to 5000; got "5001"'],
     ['/api/bars?symbol=AAPL&interval=1m&limit=2.5', 'limit must be an integer from 1 to 5000; got "2.5"'],
-    ['/api/bars?symbol=AAPL&interval=1m&from=yesterday', /^from must be a time in epoch milliseconds .*; got "yesterday"$/],
-    ['/api/bars?symbol=AAPL&interval=1m&to=-5', /^to must be a time in epoch milliseconds .*; got "-5"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=yesterday', /^from must be a time: epoch milliseconds .*; got "yesterday"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&to=-5', /^to must be a time: epoch milliseconds .*; got "-5"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-30T00:00:00Z', /^from must be a time: .* ISO 8601 with a zone, e\.g\. .*; got "2026-02-30T00:00:00Z"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T10:00:00', /^from must be a time: .*; got "2026-02-03T10:00:00"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T24:00:00Z', /^from must be a time: .*; got "2026-02-03T24:00:00Z"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=1969-12-31T23:59:59Z', /^from must be a time: .*; got "1969-12-31T23:59:59Z"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=20&to=10', 'from must be less than to; got from=20 to=10'],
     ['/api/bars?symbol=AAPL&interval=1m&limit=1&limit=2', 'limit must be given once; got 2 values'],
     ['/api/trades?symbol=AAPL&limit=1001', 'limit must be an integer from 1 to 1000; got "1001"'],
-    ['/api/trades?symbol=AAPL&before=soon', /^before must be a time in epoch milliseconds .*; got "soon"$/],
+    ['/api/trades?symbol=AAPL&before=soon', /^before must be a time: epoch milliseconds .*; got "soon"$/],
     ['/api/trades?symbol=AAPL&before=10&before_seq=-1', /^before_seq must be an integer from 0 to .*; got "-1"$/],
     ['/api/trades?symbol=AAPL&before_seq=3', 'before_seq goes with before: pass the ts and seq of the last trade of the previous page'],
     ['/api/trades', /^symbol is required/],

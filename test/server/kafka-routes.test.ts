@@ -164,9 +164,12 @@ test('the message browser parses partition, offset, timestamp and limit, and rej
   assert.equal(ok.statusCode, 200);
   assert.deepEqual(ok.json(), [MESSAGE]);
   await inject(`${url}?partition=0&timestamp=1717171717000`);
+  // 1717171717000 is 2024-05-31T16:08:37Z.
+  await inject(`${url}?partition=0&timestamp=2024-05-31T18:08:37.000%2B02:00`);
   await inject(`${url}?partition=0`);
   assert.deepEqual(kafka.calls, [
     ['messages', { topic: 'market.trades', partition: 0, offset: 2, limit: 5 }],
+    ['messages', { topic: 'market.trades', partition: 0, timestamp: 1_717_171_717_000, limit: 20 }],
     ['messages', { topic: 'market.trades', partition: 0, timestamp: 1_717_171_717_000, limit: 20 }],
     ['messages', { topic: 'market.trades', partition: 0, limit: 20 }],
   ]);
