@@ -506,9 +506,10 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
 
   /**
    * The topic was deleted and created again (it has a new topic id, or a partition's log ends
-   * before the offset this group stands at), so its offsets started over. Reading on from the start would hand the engine
-   * records below the offsets its checkpoint has counted, which it skips as counted: the engine
-   * stops instead, and a new group (a new engine id, with no checkpoints) reads the new log.
+   * before the offset this group stands at), so its offsets started over. Reading on from the
+   * start would hand the engine records below the offsets its checkpoint has counted, which it
+   * skips as counted: the engine stops instead, and a new group (a new engine id, with no
+   * checkpoints) reads the new log.
    */
   #logStartedOver(at?: { partition: number; next: bigint; end: bigint }): CheckpointError {
     const seen =
