@@ -6,6 +6,7 @@ import { stackDown, stackUp } from '../../src/stack/index.ts';
 import { storedTradeCount } from '../support/bars.ts';
 import { until } from '../support/until.ts';
 import {
+  assertExactAfterKill,
   assertExactBars,
   clusterRun,
   committedOffsets,
@@ -102,4 +103,10 @@ test('Cassandra stopped mid-stream and started again: offsets are held, the coun
   // A trade stored twice would show up as one more stored trade; give one the time to arrive.
   await until(async () => (await storedTradeCount(store, symbols)) > count, 'no extra trade', 2_000, 200).catch(() => {});
   await assertExactBars(t, store, config, input, symbols);
+});
+
+test('a process role on Cassandra killed mid-stream (SIGKILL): the checkpoint, written last, is where the next engine resumes, and the bars are exact', { timeout: 300_000 }, async (t) => {
+  const stack = await ensureStack(['kafka', 'cassandra']);
+  if (!stack) return t.skip('Java or Maven missing');
+  await assertExactAfterKill(t, await clusterRun(t, 'cassandra-crash', 'Q', [20_000], 23, { store: 'cassandra', 'cassandra.keyspace': freshKeyspace('crash') }));
 });

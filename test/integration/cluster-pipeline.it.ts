@@ -1,10 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
 import { storedTradeCount } from '../support/bars.ts';
@@ -14,9 +9,8 @@ import {
   clusterRun,
   describeGroup,
   pacedReplay,
-  LATENESS,
+  assertExactAfterKill,
   PROCESS,
-  PRODUCE,
   produceFile,
   roles,
   SERVE,
@@ -180,44 +174,5 @@ test('a process role stops without reading its backlog first; the next start rea
 test('a process role killed mid-stream (SIGKILL): the next engine resumes from the stored checkpoint and the bars are exact', { timeout: 300_000 }, async (t) => {
   const stack = await ensureStack(['kafka']);
   if (!stack) return t.skip('Java or Maven missing');
-  const count = 20_000;
-  const { dir, symbols, input, groupId, config } = await clusterRun(t, 'crash', 'K', [count], 19);
-
-  // The first engine is the real command in a process of its own, so it can die without a word.
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      '--import', 'tsx', 'src/cli/main.ts', 'process',
-      '--profile', 'cluster', '--store', 'sqlite', '--data-dir', dir, '--metrics-port', '0', '--status-interval', '0',
-      '--kafka-brokers', config.kafka.brokers.join(','), '--kafka-group-id', groupId,
-      '--symbols', symbols.join(','), '--flush-interval', '50ms', '--lateness', LATENESS, '--log-level', 'info',
-    ],
-    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  t.after(() => child.kill('SIGKILL'));
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  await until(() => log.includes('reading partitions') || child.exitCode !== null, 'the engine process to join the group', 60_000);
-  assert.equal(child.exitCode, null, `the engine process runs: ${log}`);
-
-  // Trades keep arriving, spread over about 20 s, while the engine dies and the next one takes over.
-  const source = pacedReplay(input, 20_000);
-  await roles(t, config, PRODUCE, source);
-  const db = new Database(join(dir, 'tickstream.db'), { readonly: true, fileMustExist: true });
-  t.after(() => db.close());
-  const countStored = db.prepare(`SELECT count(*) AS n FROM trades WHERE symbol IN (${symbols.map(() => '?').join(', ')})`).pluck();
-  await until(() => (countStored.get(...symbols) as number) >= count / 3, 'the engine process to store a third of the trades', SETTLE_MS, 20);
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-  const stored = countStored.get(...symbols) as number;
-  assert.ok(stored < count, `the engine died mid-stream (it had stored ${stored} of ${count})`);
-  assert.notEqual(source.status().state, 'finished', 'trades were still arriving');
-
-  const engine = await roles(t, config, PROCESS);
-  await source.finished();
-  await waitForStored(storeOf(engine), symbols, count, 'the next engine, from the checkpoint of the one that died');
-  await engine.flush();
-  assert.equal(engine.stats.late, 0, 'no trade of the seeded input is late');
-  await assertExactBars(t, storeOf(engine), config, input, symbols);
+  await assertExactAfterKill(t, await clusterRun(t, 'crash', 'K', [20_000], 19));
 });

@@ -1,13 +1,17 @@
 // Shared by the cluster-profile pipeline tests: seeded input, role sets, and the exact-bars checks.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
-import { startPipeline, startRoles, type RoleSet, type Roles } from '../../src/app/index.ts';
+import { openStore, startPipeline, startRoles, type RoleSet, type Roles } from '../../src/app/index.ts';
 import { ensureTradeTopics, TOPICS } from '../../src/bus/index.ts';
 import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/observability/index.ts';
 import { epochMs, partitionOf, type Bar, type Trade } from '../../src/domain/index.ts';
 import { parseReplayLine, ReplaySource, SimulatedMarket } from '../../src/source/index.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -247,4 +251,65 @@ export async function committedOffsets(config: Config, groupId: string): Promise
   } finally {
     await admin.close().catch(() => {});
   }
+}
+
+/**
+ * `tickstream process` in a process of its own on the run's data dir, store and group, so that
+ * it can die without a word; resolves once it has joined the group.
+ */
+async function processRoleChild(t: TestContext, run: ClusterRun): Promise<ReturnType<typeof spawn>> {
+  const { config } = run;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const flags: Record<string, string> = {
+    profile: 'cluster',
+    store: config.store,
+    'data-dir': run.dir,
+    'metrics-port': '0',
+    'status-interval': '0',
+    'log-level': 'info',
+    'kafka-brokers': config.kafka.brokers.join(','),
+    'kafka-group-id': run.groupId,
+    'cassandra-contact-points': config.cassandra.contactPoints.join(','),
+    'cassandra-keyspace': config.cassandra.keyspace,
+    symbols: run.symbols.join(','),
+    'flush-interval': '50ms',
+    lateness: LATENESS,
+  };
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'process', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])];
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  await until(() => log.includes('reading partitions') || child.exitCode !== null, 'the engine process to join the group', 120_000);
+  assert.equal(child.exitCode, null, `the engine process runs: ${log}`);
+  return child;
+}
+
+/**
+ * A process role killed with SIGKILL a third of the way through a paced input, trades still
+ * arriving; then the next engine, resuming from what the dead one stored, must end with every
+ * trade once and the embedded run's bars.
+ */
+export async function assertExactAfterKill(t: TestContext, run: ClusterRun): Promise<void> {
+  const { config, symbols, input } = run;
+  const count = input.trades.length;
+  const child = await processRoleChild(t, run);
+  // Spread over about 20 s, so the engine dies mid-stream and the next one takes over.
+  const source = pacedReplay(input, 20_000);
+  await roles(t, config, PRODUCE, source);
+  const reader = await openStore(config, { logger: silentLogger });
+  t.after(() => reader.close());
+  await until(async () => (await storedTradeCount(reader, symbols)) >= count / 3, 'the engine process to store a third of the trades', SETTLE_MS, 100);
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  const stored = await storedTradeCount(reader, symbols);
+  assert.ok(stored < count, `the engine died mid-stream (it had stored ${stored} of ${count})`);
+  assert.notEqual(source.status().state, 'finished', 'trades were still arriving');
+
+  const engine = await roles(t, config, PROCESS);
+  await source.finished();
+  await waitForStored(storeOf(engine), symbols, count, 'the next engine, from the checkpoint of the one that died');
+  await engine.flush();
+  assert.equal(engine.stats.late, 0, 'no trade of the seeded input is late');
+  await assertExactBars(t, storeOf(engine), config, input, symbols);
 }
