@@ -10,7 +10,7 @@ export const ERROR_CODES = {
   TICKSTREAM_STORE_UNAVAILABLE: 'The store could not be reached or rejected a write.',
   TICKSTREAM_STORE_MIGRATION_FAILED: 'A schema migration failed; the store was left at the last good version.',
   TICKSTREAM_BUS_UNAVAILABLE: 'The transport (in-process log or Kafka) could not accept or deliver records.',
-  TICKSTREAM_CHECKPOINT_INVALID: 'A saved engine checkpoint could not be read.',
+  TICKSTREAM_CHECKPOINT_INVALID: 'A saved engine checkpoint could not be read, or no longer matches the log (the topic was created again).',
   TICKSTREAM_STACK_PREREQUISITE_MISSING: 'Java 17 or Maven, needed by the local stack, is not installed.',
   TICKSTREAM_STACK_START_FAILED: 'A stack service (Kafka, Cassandra, Spark) did not become healthy.',
   TICKSTREAM_START_FAILED: 'A server of this process could not listen on its host and port, or the data dir could not be made.',

@@ -52,6 +52,11 @@ export interface RoleSet {
   dropSourceConnections(): void;
   /** Writes everything received so far to the store (process role). */
   flush(): Promise<void>;
+  /**
+   * Settles with the error the TS engine stopped on (its consumer or handler failed for good);
+   * pending for as long as it runs, and forever in a set without it.
+   */
+  readonly engineStopped: Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -101,6 +106,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   const parts: Parts = { timers: [] };
   const timers = parts.timers;
   let failure: unknown;
+  let engineFailed: (error: unknown) => void = () => {};
+  const engineStopped = new Promise<unknown>((resolve) => (engineFailed = resolve));
 
   try {
     const store = roles.process || roles.serve ? await openStore(config, { logger: logger.child('store') }) : undefined;
@@ -114,6 +121,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
             onError: (error) => {
               failure = error;
               logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
+              engineFailed(error);
             },
           })
         : undefined;
@@ -269,6 +277,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         await proc?.flush();
       },
       close: () => (closing ??= closeParts(parts)),
+      engineStopped,
     };
   } catch (error) {
     await closeParts(parts).catch(() => {});

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { startRoles, type Roles } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
-import { untilSignal } from './signals.ts';
+import { runUntilStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
 /** A command that runs some of the roles (`produce`, `process`, `serve`) until SIGINT/SIGTERM. */
@@ -25,10 +25,7 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
       dashboardPart(set.url, root),
     ];
     logger.info(parts.filter((p) => p !== undefined).join(' · '));
-    await untilSignal();
-    logger.info('stopping');
-    await set.close();
-    logger.info('stopped');
+    await runUntilStopped(set, logger, 'stopping');
   });
   return cmd;
 }

@@ -5,7 +5,7 @@ import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
 
 const KEYS = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
-import { untilSignal } from './signals.ts';
+import { runUntilStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
 export function runCommand(): Command {
@@ -35,10 +35,7 @@ Examples:
     logger.info(
       `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
     );
-    await untilSignal();
-    logger.info('stopping: flushing bars and saving the checkpoint');
-    await pipeline.close();
-    logger.info('stopped');
+    await runUntilStopped(pipeline, logger, 'stopping: flushing bars and saving the checkpoint');
   });
   return cmd;
 }

@@ -317,8 +317,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     const metadata = await client.metadata({ topics: [this.#topic] });
     const topic = metadata.topics.get(this.#topic);
     if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
-    this.#topicId ??= topic.id;
-    if (topic.id !== this.#topicId) throw this.#logStartedOver();
+    this.#sameLog(topic.id);
     const asked = new Set<number>();
     for (const f of inFlight.values()) for (const p of f.offsets.keys()) asked.add(p);
     const byLeader = new Map<number, Map<number, bigint>>();
@@ -470,6 +469,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   async #repairPositions(client: Client): Promise<void> {
     const partitions = [...this.#positions.keys()];
     if (partitions.length === 0) return;
+    const topic = (await client.metadata({ topics: [this.#topic] })).topics.get(this.#topic);
+    if (topic !== undefined) this.#sameLog(topic.id);
     const [earliest, latest] = await Promise.all([
       this.#listOffsets(client, partitions, ListOffsetTimestamps.EARLIEST),
       this.#listOffsets(client, partitions, ListOffsetTimestamps.LATEST),
@@ -488,6 +489,12 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         position.next = start;
       }
     }
+  }
+
+  /** Throws when the topic's id is not the one it had when this consumer first read it: a new log. */
+  #sameLog(topicId: string): void {
+    this.#topicId ??= topicId;
+    if (topicId !== this.#topicId) throw this.#logStartedOver();
   }
 
   /**
