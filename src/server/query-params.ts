@@ -69,7 +69,8 @@ function isoTimeMs(value: string): number {
   const ms = Number((m[7] ?? '').padEnd(3, '0'));
   const offsetMinutes = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (field(10) * 60 + field(11));
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const real = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
+  // Before 1970 is below epoch 0 (and Date.UTC reads years below 100 as 19xx).
+  const real = year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
   if (!real || Math.abs(offsetMinutes) > 14 * 60) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
 }

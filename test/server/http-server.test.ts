@@ -108,6 +108,7 @@ test('bad query parameters answer 400 with a message naming the parameter and th
     ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T10:00:00', /^from must be a time: .*; got "2026-02-03T10:00:00"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T24:00:00Z', /^from must be a time: .*; got "2026-02-03T24:00:00Z"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=1969-12-31T23:59:59Z', /^from must be a time: .*; got "1969-12-31T23:59:59Z"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=0050-01-01T00:00:00Z', /^from must be a time: .*; got "0050-01-01T00:00:00Z"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=20&to=10', 'from must be less than to; got from=20 to=10'],
     ['/api/bars?symbol=AAPL&interval=1m&limit=1&limit=2', 'limit must be given once; got 2 values'],
     ['/api/trades?symbol=AAPL&limit=1001', 'limit must be an integer from 1 to 1000; got "1001"'],
