@@ -10,6 +10,7 @@ import {
 } from '../../domain/index.ts';
 import { InputError } from '../../errors.ts';
 import { AvroTradeEncoder } from './avro-trade-encoder.ts';
+import { messageOf } from './kafka-options.ts';
 
 export type TradeFormat = 'avro' | 'json';
 
@@ -112,8 +113,4 @@ function checked(record: TradeRecord): Trade {
   const violation = tradeViolation(record);
   if (violation !== undefined) throw new InputError(violation);
   return fromTradeRecord(record);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
