@@ -60,4 +60,3 @@ export function statusPage(o: { stats: StatusStats; symbols: readonly string[]; 
 </body></html>
 `;
 }
-
