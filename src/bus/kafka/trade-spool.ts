@@ -156,7 +156,8 @@ export class TradeSpool {
       let offset = this.#cursor.byteOffset;
       while (left > 0 && head.records > 0) {
         const frame = decodeFrame(bytes, offset);
-        if (frame === undefined) break;
+        // Counted records the bytes do not hold: going round again would never end.
+        if (frame === undefined) throw new Error(`spool segment ${head.path} ends at byte ${offset} with ${head.records} records counted but not found`);
         offset = frame.next;
         head.records--;
         left--;
@@ -208,6 +209,9 @@ export class TradeSpool {
   #startSegment(): void {
     this.#closeTail();
     const last = this.#segments[this.#segments.length - 1];
+    // The cache of a head that was also the tail holds its bytes as they were when read; from
+    // now on the segment is no longer known to be the tail, so the cache could not tell it grew.
+    if (last !== undefined && this.#headCache?.id === last.id) this.#headCache = undefined;
     const id = Math.max(last === undefined ? 0 : last.id + 1, this.#cursor.segment);
     const path = join(this.dir, segmentName(id));
     this.#tailFd = openSync(path, 'a');

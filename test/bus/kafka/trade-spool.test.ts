@@ -50,6 +50,21 @@ test('records are read back in the order they were written, across segments', as
   assert.deepEqual(spool.peek(10), []);
 });
 
+test('records appended after a peek of the one segment are read when the segment has been rolled over', async (t) => {
+  // While Kafka is away the producer peeks at every retry, and the spool goes on growing: the
+  // segment read then must not be served from what the peek saw once a newer segment exists.
+  const spool = open(t, { dir: tempDir(t), limit: 10_000, segmentBytes: 256 });
+  await spool.append(records(2));
+  assert.deepEqual(values(spool.peek(10)), values(records(2)));
+  for (let i = 2; i < 40; i++) await spool.append(records(1, i));
+  assert.ok(readdirSync(spool.dir).filter((f) => f.endsWith('.seg')).length > 1, 'expected several segments');
+  assert.deepEqual(values(spool.peek(100)), values(records(40)));
+  spool.ack(5);
+  assert.deepEqual(values(spool.peek(100)), values(records(35, 5)));
+  spool.ack(35);
+  assert.equal(spool.depth, 0);
+});
+
 test('peek does not consume: the same records come back until they are acknowledged', async (t) => {
   const spool = open(t, { dir: tempDir(t), limit: 100 });
   await spool.append(records(5));
