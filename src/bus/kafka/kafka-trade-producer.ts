@@ -242,18 +242,30 @@ export class KafkaTradeProducer implements TradeLogProducer {
     });
   }
 
-  /** Sends the spool in order, oldest first, until it is empty. */
+  /**
+   * Sends the spool in order, oldest first, until it is empty. A spool that cannot be read (a
+   * segment file removed under it) waits like a failed send: the loop must not spin, since the
+   * drainer is started again for as long as the spool holds records.
+   */
   async #drain(): Promise<void> {
     let failures = 0;
     while (this.#spool.depth > 0) {
       if (this.#closing && Date.now() >= this.#drainDeadline) return;
       const max = this.#failedBatch > 0 ? this.#failedBatch : this.#maxBatch;
-      const records = this.#spool.peek(max, MAX_SEND_BYTES);
-      if (records.length === 0) return;
-      if (await this.#trySend(records)) {
-        this.#spool.ack(records.length);
-        this.#sent += records.length;
-        this.#failedBatch = 0;
+      let sent = false;
+      try {
+        const records = this.#spool.peek(max, MAX_SEND_BYTES);
+        if (records.length === 0) throw new Error(`the spool holds ${this.#spool.depth} trades but none could be read`);
+        if (await this.#trySend(records)) {
+          this.#spool.ack(records.length);
+          this.#sent += records.length;
+          this.#failedBatch = 0;
+          sent = true;
+        }
+      } catch (error) {
+        this.#log.error('reading the spool failed', { dir: this.#spool.dir, error: messageOf(error) });
+      }
+      if (sent) {
         if (failures > 0) this.#log.info('Kafka is back; sending the spool', { left: this.#spool.depth });
         failures = 0;
         continue;

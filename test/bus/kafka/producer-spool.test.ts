@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { KafkaTradeProducer } from '../../../src/bus/index.ts';
+import { epochMs, price, volume, type Trade } from '../../../src/domain/index.ts';
+import { createLogger } from '../../../src/observability/index.ts';
+
+// The producer against a port nothing listens on: every send fails for real, as with a broker
+// that is down, and the trades go to the on-disk spool.
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function trades(n: number): Trade[] {
+  return Array.from({ length: n }, (_, i) => ({
+    symbol: 'AAPL',
+    price: price(100 + i),
+    volume: volume(1),
+    ts: epochMs(1_700_000_000_000 + i),
+    conditions: [],
+    source: 'simulator',
+    ingestTs: epochMs(1_700_000_000_000 + i),
+  }));
+}
+
+async function producerWithoutKafka(t: TestContext, lines: string[]): Promise<{ producer: KafkaTradeProducer; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-producer-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const producer = new KafkaTradeProducer({
+    brokers: [`127.0.0.1:${await closedPort()}`],
+    clientId: 'producer-spool-test',
+    format: 'avro',
+    dataDir,
+    spoolLimit: 1_000,
+    retryDelayMs: 20,
+    closeTimeoutMs: 100,
+    logger: createLogger({ level: 'warn', write: (line) => lines.push(line) }),
+  });
+  return { producer, dataDir };
+}
+
+test('trades a broker that is down did not take are spooled, and the spool is kept on close', { timeout: 20_000 }, async (t) => {
+  const lines: string[] = [];
+  const { producer } = await producerWithoutKafka(t, lines);
+  await producer.append(trades(10));
+  assert.equal(producer.spoolDepth(), 10);
+  assert.equal(producer.sent, 0);
+  await producer.close();
+  assert.ok(lines.some((l) => l.includes('closing with trades still spooled; they are sent at the next start trades=10')), lines.join('\n'));
+});
+
+test('a spool removed under the producer is an error line at each retry, not a loop that starves the process', { timeout: 20_000 }, async (t) => {
+  const lines: string[] = [];
+  const { producer, dataDir } = await producerWithoutKafka(t, lines);
+  await producer.append(trades(10));
+  rmSync(join(dataDir, 'spool'), { recursive: true, force: true });
+  // Written through the open segment file, which is gone from the directory: the next read fails.
+  await producer.append(trades(5));
+  // A drainer that spins on the error never lets these timers fire, and the test times out.
+  const errors = (): string[] => lines.filter((l) => l.includes('reading the spool failed'));
+  const deadline = Date.now() + 10_000;
+  while (errors().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.match(errors()[0] ?? '', /ENOENT/, lines.join('\n'));
+  const before = errors().length;
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  // Retries 20 ms apart, growing to 200 ms: a handful a second.
+  assert.ok(errors().length - before <= 20, `${errors().length - before} error lines in 1 s`);
+  await producer.close();
+});
