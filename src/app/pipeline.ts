@@ -4,7 +4,7 @@ import { KafkaConsole } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
-import { checkReplayFile, ensureTopics, listening, makeDataDir } from './start-checks.ts';
+import { checkReplayFile, ensureTopics, ensureTopicsOrWait, listening, makeDataDir, type TopicWait } from './start-checks.ts';
 import type { Store, SymbolTrades } from '../store/store.ts';
 import { createHttpServer, createMetricsServer, type HttpServer, type MetricsServer } from '../server/index.ts';
 import type { SourceStatus, TradeSource } from '../source/source.ts';
@@ -127,8 +127,14 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         : undefined;
     parts.transport = transport;
     if (transport?.kind === 'kafka') {
-      const created = await ensureTopics(config);
-      if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
+      if (roles.process) {
+        const created = await ensureTopics(config);
+        if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
+      } else {
+        // The engine cannot start without Kafka, and loses nothing by not starting; a producer
+        // with a live source would, so it starts and spools until Kafka answers.
+        parts.topicWait = await ensureTopicsOrWait(config, logger.child('kafka'));
+      }
     }
 
     let opened: OpenedSource | undefined;
@@ -288,6 +294,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
 /** What a role set has started; close() and a failed start stop whatever is there. */
 interface Parts {
   readonly timers: NodeJS.Timeout[];
+  topicWait?: TopicWait;
   store?: Store | undefined;
   transport?: Transport | undefined;
   opened?: OpenedSource;
@@ -312,6 +319,7 @@ interface Parts {
  */
 async function closeParts(parts: Parts): Promise<void> {
   for (const t of parts.timers) clearInterval(t);
+  parts.topicWait?.close();
   await parts.opened?.close();
   await parts.appendWindow?.drain().catch(() => {});
   await parts.transport?.closeProducer();

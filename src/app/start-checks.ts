@@ -5,6 +5,7 @@ import type { Config } from '../config/index.ts';
 import { ensureTradeTopics } from '../bus/index.ts';
 import { findKafkaError, messageOf } from '../bus/kafka/kafka-options.ts';
 import { BusUnavailableError, ConfigError, StartError, TickstreamError } from '../errors.ts';
+import type { Logger } from '../observability/index.ts';
 
 /** The data dir holds the embedded store, the engine's checkpoint and the spool; one that cannot be made stops the start. */
 export function makeDataDir(dataDir: string): void {
@@ -57,12 +58,85 @@ export async function ensureTopics(config: Config): Promise<string[]> {
     if (error instanceof TickstreamError) throw error;
     const at = `Kafka at ${brokers.join(',')}`;
     if (!KAFKA_UNREACHABLE.some((code) => findKafkaError(error, 'code', code) !== undefined)) {
-      throw new BusUnavailableError(`${at} did not create the trade topics: ${messageOf(error)}`, { cause: error });
+      // Kafka answered and refused: asking again gets the same answer.
+      throw new BusUnavailableError(`${at} did not create the trade topics: ${messageOf(error)}`, { cause: error, canRetry: false });
     }
     throw new BusUnavailableError(`${at} did not answer (creating the trade topics): ${innermostMessage(error)}; is it running? (tickstream stack up kafka)`, {
       cause: error,
     });
   }
+}
+
+/** Stops the wait for Kafka that `ensureTopicsOrWait` left running. */
+export interface TopicWait {
+  /** Settles once the topics exist, or when the wait is closed first. */
+  readonly done: Promise<void>;
+  close(): void;
+}
+
+export interface TopicWaitOptions {
+  /** Wait before the second attempt; each later one waits this much longer, up to `maxDelayMs`. */
+  readonly delayMs?: number;
+  readonly maxDelayMs?: number;
+  /** The attempt itself (tests); `ensureTopics` of the config by default. */
+  readonly ensure?: () => Promise<string[]>;
+}
+
+/**
+ * The produce role's start. A Kafka that does not answer does not stop it: trades from the source
+ * go to the producer's on-disk spool, and the topics are created in the background once Kafka
+ * answers, after which the spool is sent. A live source does not wait, so refusing to start
+ * would lose what it delivers until someone starts the producer again. A Kafka that answers
+ * and refuses (a bad setting) still stops the start.
+ */
+export async function ensureTopicsOrWait(config: Config, logger: Logger, options: TopicWaitOptions = {}): Promise<TopicWait> {
+  const ensure = options.ensure ?? (() => ensureTopics(config));
+  const reportCreated = (created: readonly string[]): void => {
+    if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
+  };
+  try {
+    reportCreated(await ensure());
+    return { done: Promise.resolve(), close: () => {} };
+  } catch (error) {
+    if (!(error instanceof TickstreamError) || !error.canRetry) throw error;
+    logger.warn(`${error.message}; trades go to the spool until it answers`);
+  }
+  const delayMs = options.delayMs ?? 1_000;
+  const maxDelayMs = options.maxDelayMs ?? 10_000;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const done = (async () => {
+    let lastError = '';
+    for (let attempt = 1; !closed; attempt++) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(delayMs * attempt, maxDelayMs));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      if (closed) return;
+      try {
+        const created = await ensure();
+        logger.info('Kafka answers; sending the spool', { attempts: attempt + 1 });
+        reportCreated(created);
+        return;
+      } catch (error) {
+        // The same reason every few seconds says nothing new; a new one is worth a line.
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== lastError) logger.warn('Kafka still does not answer', { error: message });
+        lastError = message;
+      }
+    }
+  })();
+  return {
+    done,
+    close: () => {
+      closed = true;
+      wake?.();
+    },
+  };
 }
 
 /** @platformatic/kafka's codes for a broker that could not be connected to or did not answer in time. */

@@ -21,7 +21,7 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
       set.source === undefined ? undefined : `source ${set.source.kind}${set.simulatorUrl === undefined ? '' : ` at ${set.simulatorUrl}`}`,
       roles.produce || roles.process ? `log ${config.profile === 'cluster' ? `Kafka ${config.kafka.brokers.join(',')}` : 'in-process'}` : undefined,
       roles.process ? `engine ${config.engine} in group ${config.kafka.groupId}` : undefined,
-      !roles.process && config.profile === 'cluster' ? `counts from Kafka ${config.kafka.brokers.join(',')}, group ${config.kafka.groupId}` : undefined,
+      roles.serve && !roles.process && config.profile === 'cluster' ? `counts from Kafka ${config.kafka.brokers.join(',')}, group ${config.kafka.groupId}` : undefined,
       dashboardPart(set.url, root),
     ];
     logger.info(parts.filter((p) => p !== undefined).join(' · '));

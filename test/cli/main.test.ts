@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,14 +80,38 @@ function assertOneLine(r: { status: number | null; stderr: string }, status: num
   assert.match(lines[0] ?? '', pattern);
 }
 
-test('a Kafka that does not answer stops produce, process and run with one line naming the brokers', async (t) => {
+test('a Kafka that does not answer stops process and run with one line naming the brokers', async (t) => {
   const brokers = `127.0.0.1:${await closedPort()}`;
   const dataDir = tempDir(t);
   const common = ['--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
-  for (const command of ['produce', 'process', 'run']) {
+  for (const command of ['process', 'run']) {
     const r = tickstream([command, ...common]);
     assertOneLine(r, 1, new RegExp(`^tickstream: Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; is it running\\? \\(tickstream stack up kafka\\)$`));
   }
+});
+
+test('produce starts while Kafka does not answer, spools the source, and stops cleanly keeping the spool', { timeout: 60_000 }, async (t) => {
+  const brokers = `127.0.0.1:${await closedPort()}`;
+  const dataDir = tempDir(t);
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
+  const args = ['produce', '--profile', 'cluster', '--kafka-brokers', brokers, '--data-dir', dataDir, '--simulator-port', '0', '--status-interval', '1s'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!/ · spool [1-9]/.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.match(stderr, new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
+  assert.match(stderr, / · spool [1-9]/, stderr);
+  // The banner names what this process does: no dashboard, so no counts read from Kafka.
+  assert.match(stderr, new RegExp(`tickstream produce · cluster profile · source simulator at ws://127\\.0\\.0\\.1:\\d+ · log Kafka ${brokers}\\n`), stderr);
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+  const kept = /closing with trades still spooled; they are sent at the next start trades=(\d+)/.exec(stderr);
+  assert.ok(kept !== null, stderr);
+  assert.ok(Number(kept[1]) > 0);
+  assert.ok(readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.seg')));
 });
 
 test('a Cassandra that does not answer stops run and process of the cluster profile with one line naming the node', async (t) => {
