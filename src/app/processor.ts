@@ -2,9 +2,9 @@ import type { Bar, Clock, Offset, Trade } from '../domain/index.ts';
 import { systemClock } from '../domain/index.ts';
 import {
   applyTrade,
-  deserializePartitionState,
   flushPartition,
   newPartitionState,
+  readCheckpoint,
   serializePartitionState,
   watermarkOf,
   type EngineOptions,
@@ -16,7 +16,7 @@ import { symbolTradesOf, symbolTradesOfPacked, TradePacker } from '../store/inde
 import type { LatencyHistogram, Logger, PipelineStats } from '../observability/index.ts';
 import { silentLogger } from '../observability/index.ts';
 import { retryForever } from './retry.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { CheckpointError, StoreUnavailableError } from '../errors.ts';
 
 /** A late trade as it goes to `market.trades.late`. */
 export interface LateEntry {
@@ -93,6 +93,8 @@ export class Processor implements ConsumerHandler {
    */
   readonly #packer: TradePacker | undefined;
   #late: LateEntry[] = [];
+  /** The log the consumer reads (Kafka's topic id), saved with each checkpoint; undefined for the in-process log. */
+  #logId: string | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #early: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -119,13 +121,21 @@ export class Processor implements ConsumerHandler {
     this.#timer.unref();
   }
 
-  async assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, Offset>> {
+  async assigned(partitions: readonly number[], logId?: string): Promise<ReadonlyMap<number, Offset>> {
     const saved = await retryForever(() => this.#o.store.checkpoints(this.#o.engineId), this.#log, 'read checkpoints');
+    this.#logId = logId;
     const resume = new Map<number, Offset>();
     for (const p of partitions) {
       const cp = saved.get(p);
-      const state = cp === undefined ? newPartitionState() : deserializePartitionState(cp.state);
-      this.#slots.set(p, { state, nextOffset: cp?.offset ?? 0, touched: false });
+      const checkpoint = cp === undefined ? undefined : readCheckpoint(cp.state);
+      // Offsets of a log that was deleted and created again point at other records in the new one:
+      // resuming would skip as many new records as counted, with nothing said.
+      if (checkpoint?.log !== undefined && logId !== undefined && checkpoint.log !== logId) {
+        throw new CheckpointError(
+          `the checkpoint of partition ${p} for ${this.#o.engineId} was saved on a log that is gone (topic id ${checkpoint.log}, now ${logId}): the topic was deleted and created again; start with a new --kafka-group-id to read it from its start`,
+        );
+      }
+      this.#slots.set(p, { state: checkpoint?.state ?? newPartitionState(), nextOffset: cp?.offset ?? 0, touched: false });
       if (cp !== undefined) resume.set(p, cp.offset);
     }
     if (resume.size > 0) this.#log.info('resumed from checkpoint', { partitions: resume.size });
@@ -211,7 +221,7 @@ export class Processor implements ConsumerHandler {
         engineId: this.#o.engineId,
         partition: p,
         offset: slot.nextOffset as Offset,
-        state: serializePartitionState(slot.state),
+        state: serializePartitionState(slot.state, this.#logId),
       });
       commit.set(p, slot.nextOffset as Offset);
       slot.touched = false;

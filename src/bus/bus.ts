@@ -19,8 +19,13 @@ export interface TradeLogProducer {
 
 /** What a consumer tells the processor. Every callback is awaited before the next. */
 export interface ConsumerHandler {
-  /** Partitions given to this consumer. Returns, per partition, the next offset to read (from the checkpoint); absent = from the committed offset or the start. */
-  assigned(partitions: readonly number[]): Promise<ReadonlyMap<number, Offset>>;
+  /**
+   * Partitions given to this consumer. Returns, per partition, the next offset to read (from the
+   * checkpoint); absent = from the committed offset or the start. `logId` names the log the
+   * offsets belong to (Kafka's topic id; the in-process log has none): a checkpoint saved on
+   * another log (the topic was deleted and created again) must not be resumed.
+   */
+  assigned(partitions: readonly number[], logId?: string): Promise<ReadonlyMap<number, Offset>>;
   /** Partitions taken away. The processor flushes and drops their state before this resolves. */
   revoked(partitions: readonly number[]): Promise<void>;
   /** Records of one partition, in offset order. Awaiting it slows the consumer down. */

@@ -9,6 +9,8 @@ import { newPartitionState, type PartitionState, type SymbolWindows } from './pa
  */
 interface CheckpointV1 {
   v: 1;
+  /** The log the offsets belong to (Kafka's topic id); absent for the in-process log and in older checkpoints. */
+  log?: string;
   /** null before the first accepted trade. */
   maxTs: number | null;
   windows: WindowV1[];
@@ -34,7 +36,8 @@ interface WindowV1 {
   changed: boolean;
 }
 
-export function serializePartitionState(state: PartitionState): string {
+/** A partition's state as a checkpoint; `log` names the log its offsets belong to (see `readCheckpoint`). */
+export function serializePartitionState(state: PartitionState, log?: string): string {
   const windows: WindowV1[] = [];
   for (const bySymbol of state.windows.values()) {
     for (const byStart of bySymbol.values()) {
@@ -61,12 +64,18 @@ export function serializePartitionState(state: PartitionState): string {
       }
     }
   }
-  const checkpoint: CheckpointV1 = { v: 1, maxTs: state.maxTs === -Infinity ? null : state.maxTs, windows };
+  const maxTs = state.maxTs === -Infinity ? null : state.maxTs;
+  const checkpoint: CheckpointV1 = log === undefined ? { v: 1, maxTs, windows } : { v: 1, log, maxTs, windows };
   return JSON.stringify(checkpoint);
 }
 
 /** Rebuilds a partition state; throws CheckpointError naming the first thing that is wrong. */
 export function deserializePartitionState(text: string): PartitionState {
+  return readCheckpoint(text).state;
+}
+
+/** A checkpoint's partition state and the log its offsets belong to, when it says. */
+export function readCheckpoint(text: string): { state: PartitionState; log: string | undefined } {
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -77,6 +86,8 @@ export function deserializePartitionState(text: string): PartitionState {
   if (root['v'] !== 1) throw invalid('checkpoint v (version)', root['v'], '1');
   const maxTs = root['maxTs'];
   if (maxTs !== null && !Number.isSafeInteger(maxTs)) throw invalid('checkpoint maxTs', maxTs, 'null or epoch milliseconds');
+  const log = root['log'];
+  if (log !== undefined && (typeof log !== 'string' || log.length === 0)) throw invalid('checkpoint log', log, 'absent or a non-empty string');
   const windows = root['windows'];
   if (!Array.isArray(windows)) throw invalid('checkpoint windows', windows, 'an array');
   if (maxTs === null && windows.length > 0) {
@@ -107,7 +118,7 @@ export function deserializePartitionState(text: string): PartitionState {
     }
     byStart.set(w.windowStart, w);
   }
-  return state;
+  return { state, log };
 }
 
 function readWindow(value: unknown, at: string): WindowAggregate {

@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import { Processor, type ProcessorOptions } from '../../src/app/processor.ts';
 import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../../src/bus/index.ts';
 import { epochMs, offset, parseInterval, price, volume, durationMs, type Interval, type Offset } from '../../src/domain/index.ts';
-import { StoreUnavailableError } from '../../src/errors.ts';
+import { CheckpointError, StoreUnavailableError } from '../../src/errors.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 import type { Checkpoint, FlushBatch, Store, SymbolTrades } from '../../src/store/store.ts';
 import { storedTradesOf } from '../../src/store/index.ts';
+import { readCheckpoint } from '../../src/engine/index.ts';
 
 const INTERVALS = [parseInterval('5s'), parseInterval('1m')] as Interval[];
 const T0 = 1_700_000_000_000;
@@ -49,9 +50,11 @@ class RecordingConsumer implements TradeLogConsumer {
   commits: Map<number, Offset>[] = [];
   handler: ConsumerHandler | undefined;
   resume: ReadonlyMap<number, Offset> = new Map();
+  /** The log id handed over with the assignment, as Kafka's topic id is. */
+  logId: string | undefined;
   async start(handler: ConsumerHandler): Promise<void> {
     this.handler = handler;
-    this.resume = await handler.assigned([0]);
+    this.resume = await handler.assigned([0], this.logId);
   }
   async commit(offsets: ReadonlyMap<number, Offset>): Promise<void> {
     this.commits.push(new Map(offsets));
@@ -165,6 +168,45 @@ test('a restart resumes from the checkpoint and skips records it has already cou
   assert.deepEqual(storedTradesOf(last).map((t) => t.seq), [2]);
   const bar5s = last.bars.find((b) => b.interval === '5s')!;
   assert.equal(bar5s.tradeCount, 3);
+});
+
+test('a checkpoint saved on a log that was created again is not resumed: the start fails naming the partition and both ids', async () => {
+  const first = setup();
+  first.consumer.logId = 'old-topic-id';
+  await first.processor.start();
+  await first.consumer.handler!.records(0, [record(0), record(1)]);
+  await first.processor.close();
+  assert.equal(readCheckpoint(first.store.saved.get(0)!.state).log, 'old-topic-id');
+
+  const same = setup(first.store);
+  same.consumer.logId = 'old-topic-id';
+  await same.processor.start();
+  assert.deepEqual(same.consumer.resume, new Map([[0, offset(2)]]));
+  await same.processor.close();
+
+  const recreated = setup(first.store);
+  recreated.consumer.logId = 'new-topic-id';
+  await assert.rejects(recreated.processor.start(), (error: unknown) => {
+    assert.ok(error instanceof CheckpointError);
+    assert.match(error.message, /^the checkpoint of partition 0 for test was saved on a log that is gone \(topic id old-topic-id, now new-topic-id\): .*new --kafka-group-id/);
+    return true;
+  });
+});
+
+test('a checkpoint from before log ids were saved is resumed, and saved with the id from then on', async () => {
+  const first = setup();
+  await first.processor.start();
+  await first.consumer.handler!.records(0, [record(0), record(1)]);
+  await first.processor.close();
+  assert.equal(readCheckpoint(first.store.saved.get(0)!.state).log, undefined);
+
+  const second = setup(first.store);
+  second.consumer.logId = 'topic-id';
+  await second.processor.start();
+  assert.deepEqual(second.consumer.resume, new Map([[0, offset(2)]]));
+  await second.consumer.handler!.records(0, [record(2)]);
+  await second.processor.close();
+  assert.equal(readCheckpoint(first.store.saved.get(0)!.state).log, 'topic-id');
 });
 
 test('late trades are set aside, counted and not stored as trades', async () => {

@@ -7,6 +7,7 @@ import {
   deserializePartitionState,
   flushPartition,
   newPartitionState,
+  readCheckpoint,
   serializePartitionState,
   watermarkOf,
   type FlushResult,
@@ -77,6 +78,19 @@ test('a checkpoint is versioned JSON', () => {
   assert.equal(parsed.v, 1);
   assert.equal(parsed.maxTs, T0);
   assert.equal(parsed.windows.length, 1);
+});
+
+test('a checkpoint names the log its offsets belong to when given one; one without it reads as no log', () => {
+  const state = newPartitionState();
+  applyTrade(state, trade('AAPL', T0, 10, 1), offset(0), options(['5s'], 0));
+  const text = serializePartitionState(state, 'Zx3c9WqMTYmUdRYw8CS7-A');
+  assert.equal((JSON.parse(text) as { log: string }).log, 'Zx3c9WqMTYmUdRYw8CS7-A');
+  const read = readCheckpoint(text);
+  assert.equal(read.log, 'Zx3c9WqMTYmUdRYw8CS7-A');
+  assert.equal(serializePartitionState(read.state, read.log), text);
+  assert.equal(readCheckpoint(serializePartitionState(state)).log, undefined);
+  assert.throws(() => readCheckpoint('{"v":1,"log":"","maxTs":null,"windows":[]}'), /checkpoint log must be absent or a non-empty string, got ""/);
+  assert.throws(() => readCheckpoint('{"v":1,"log":7,"maxTs":null,"windows":[]}'), /checkpoint log must be absent or a non-empty string, got 7/);
 });
 
 function validWindow(): Record<string, unknown> {

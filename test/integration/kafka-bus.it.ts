@@ -15,8 +15,10 @@ import {
 } from '../../src/bus/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { CheckpointError } from '../../src/errors.ts';
-import { epochMs, offset, partitionOf, price, volume, type Offset, type Trade } from '../../src/domain/index.ts';
-import type { LogFields, Logger } from '../../src/observability/index.ts';
+import { durationMs, epochMs, offset, parseInterval, partitionOf, price, volume, type Interval, type Offset, type Trade } from '../../src/domain/index.ts';
+import { PipelineStats, type LogFields, type Logger } from '../../src/observability/index.ts';
+import { Processor } from '../../src/app/processor.ts';
+import { openSqliteStore } from '../../src/store/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
@@ -264,15 +266,8 @@ test('a checkpoint past the end of the log (the topic was created again) stops t
   assert.equal(c.seen.length, 0);
 });
 
-test('a topic deleted and created again under a running consumer stops it, instead of its new records being skipped as counted', async (t) => {
-  const topic = await freshTopic(t, 'recreated');
-  const before = seededTrades(200, 5);
-  await producer(t, topic).append(before);
-  const c = collector();
-  let failure: unknown;
-  await consumer(t, topic, `it-recreated-${run}`, [], 200, { onError: (e) => (failure = e) }).start(c.handler);
-  await until(() => c.seen.length >= before.length, `${before.length} records`);
-
+/** Deletes the topic and creates it again with the same name: a new, empty log with a new topic id. */
+async function recreateTopic(t: TestContext, topic: string): Promise<void> {
   const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
   t.after(() => admin.close());
   await admin.deleteTopics({ topics: [topic] });
@@ -285,6 +280,57 @@ test('a topic deleted and created again under a running consumer stops it, inste
     if (created) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+test('a checkpoint saved on a topic since deleted and created again stops the engine at start, even when the new log is already longer', async (t) => {
+  const topic = await freshTopic(t, 'recreated-stopped');
+  const groupId = `it-recreated-stopped-${run}`;
+  const before = seededTrades(40, 7);
+  await producer(t, topic).append(before);
+  const store = openSqliteStore({ path: join(tempDir(t), 'tickstream.db'), worker: false });
+  await store.migrate();
+  t.after(() => store.close());
+  const stats = [new PipelineStats(), new PipelineStats()];
+  const engine = (n: number): Processor =>
+    new Processor({
+      engineId: groupId,
+      engine: { intervals: [parseInterval('5s') as Interval], lateness: durationMs(60_000) },
+      store,
+      consumer: consumer(t, topic, groupId),
+      late: { append: async () => {}, close: async () => {} },
+      stats: stats[n]!,
+      flushIntervalMs: 50,
+    });
+  const first = engine(0);
+  await first.start();
+  await until(() => stats[0]!.processed >= before.length, `${before.length} trades processed`);
+  await first.close();
+  const saved = await store.checkpoints(groupId);
+  assert.ok(saved.size > 0, 'the first engine saved checkpoints');
+
+  await recreateTopic(t, topic);
+  // Longer than the old log: no offset of the old checkpoints is past the new log's end.
+  await producer(t, topic).append(seededTrades(400, 8));
+  const second = engine(1);
+  const error = await second.start().then(
+    () => assert.fail('expected the start to fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof CheckpointError, String(error));
+  assert.match(error.message, new RegExp(`^the checkpoint of partition \\d+ for ${groupId} was saved on a log that is gone \\(topic id \\S+, now \\S+\\): the topic was deleted and created again`));
+  assert.equal(stats[1]!.processed, 0, 'no record of the new log was counted');
+});
+
+test('a topic deleted and created again under a running consumer stops it, instead of its new records being skipped as counted', async (t) => {
+  const topic = await freshTopic(t, 'recreated');
+  const before = seededTrades(200, 5);
+  await producer(t, topic).append(before);
+  const c = collector();
+  let failure: unknown;
+  await consumer(t, topic, `it-recreated-${run}`, [], 200, { onError: (e) => (failure = e) }).start(c.handler);
+  await until(() => c.seen.length >= before.length, `${before.length} records`);
+
+  await recreateTopic(t, topic);
   await producer(t, topic).append(seededTrades(20, 6));
   await until(() => failure !== undefined, 'the consumer to stop on the new log', 60_000);
   assert.ok(failure instanceof CheckpointError, String(failure));

@@ -1,4 +1,4 @@
-import { ConnectionPool, Consumer, ListOffsetTimestamps, type RecordsBatch } from '@platformatic/kafka';
+import { ConnectionPool, Consumer, ListOffsetTimestamps, type ClusterTopicMetadata, type RecordsBatch } from '@platformatic/kafka';
 import { offset as toOffset, type Offset } from '../../domain/index.ts';
 import { CheckpointError, InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
@@ -314,10 +314,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
    * are led by different brokers, and each broker answers only for those it leads.
    */
   async #sendFetches(client: Client, fetchPool: ConnectionPool, inFlight: Map<number, LeaderFetch>): Promise<void> {
-    const metadata = await client.metadata({ topics: [this.#topic] });
-    const topic = metadata.topics.get(this.#topic);
-    if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
-    this.#sameLog(topic.id);
+    const topic = await this.#sameTopic(client);
     const asked = new Set<number>();
     for (const f of inFlight.values()) for (const p of f.offsets.keys()) asked.add(p);
     const byLeader = new Map<number, Map<number, bigint>>();
@@ -407,7 +404,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
       for (const p of lost) this.#positions.delete(p);
     }
     if (gained.length === 0) return;
-    const resume = await handler.assigned(gained);
+    const { id } = await this.#sameTopic(client);
+    const resume = await handler.assigned(gained, id);
     const [earliest, latest, committed] = await Promise.all([
       this.#listOffsets(client, gained, ListOffsetTimestamps.EARLIEST),
       this.#listOffsets(client, gained, ListOffsetTimestamps.LATEST),
@@ -492,6 +490,14 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   }
 
   /** Throws when the topic's id is not the one it had when this consumer first read it: a new log. */
+  /** The topic's metadata, once it is known to be the log this consumer has read from the start. */
+  async #sameTopic(client: Client): Promise<ClusterTopicMetadata> {
+    const topic = (await client.metadata({ topics: [this.#topic] })).topics.get(this.#topic);
+    if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
+    this.#sameLog(topic.id);
+    return topic;
+  }
+
   #sameLog(topicId: string): void {
     this.#topicId ??= topicId;
     if (topicId !== this.#topicId) throw this.#logStartedOver();
