@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Trade } from '../../domain/index.ts';
+import { formatDuration, type Trade } from '../../domain/index.ts';
 import { BusUnavailableError, ClosedError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type TradeLogProducer } from '../bus.ts';
@@ -155,6 +155,10 @@ export class KafkaTradeProducer implements TradeLogProducer {
     this.#wakePump();
     await this.#pump;
     this.#drainDeadline = Date.now() + this.#closeTimeoutMs;
+    if (this.#spool.depth > 0) {
+      // A stop that seems to hang says why; what Kafka does not take in time stays on disk.
+      this.#log.info(`sending the spool before stopping, for up to ${formatDuration(this.#closeTimeoutMs)}`, { trades: this.#spool.depth });
+    }
     this.#drainWake?.();
     await this.#drainer;
     if (this.#spool.depth > 0) this.#log.warn('closing with trades still spooled; they are sent at the next start', { trades: this.#spool.depth });
