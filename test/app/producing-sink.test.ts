@@ -5,25 +5,14 @@ import { runInNewContext } from 'node:vm';
 import { AppendWindow } from '../../src/app/append-window.ts';
 import { producingSink } from '../../src/app/producing-sink.ts';
 import type { SideLog, TradeLogProducer } from '../../src/bus/index.ts';
-import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
+import type { Trade } from '../../src/domain/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 import type { DeadLetter, TradeSink } from '../../src/source/source.ts';
+import { aaplTrades } from '../support/trades.ts';
 
 setFlagsFromString('--expose-gc');
 /** A full collection, from a context made after the flag. */
 const collectGarbage = runInNewContext('gc') as () => void;
-
-function trades(n: number): Trade[] {
-  return Array.from({ length: n }, (_, i) => ({
-    symbol: 'AAPL',
-    price: price(100 + i),
-    volume: volume(1),
-    ts: epochMs(1_700_000_000_000 + i),
-    conditions: ['1'],
-    source: 'simulator' as const,
-    ingestTs: epochMs(1_700_000_000_000 + i),
-  }));
-}
 
 /** A log whose appends wait until acknowledge() is called. */
 function waitingLog(): TradeLogProducer & { acknowledge(): void } {
@@ -50,7 +39,7 @@ test('trades are counted as received at once and as produced when the log acknow
   const log = waitingLog();
   const window = new AppendWindow(1_000);
   const sink = producingSink(stats, log, noDeadLetters, window);
-  await sink.trades(trades(30));
+  await sink.trades(aaplTrades(30));
   assert.equal(stats.received, 30);
   assert.equal(stats.produced, 0);
   assert.equal(window.pending, 30);
@@ -63,7 +52,7 @@ test('trades waiting for the acknowledgement are not held: only their count is',
   const stats = new PipelineStats();
   const log = waitingLog();
   const sink = producingSink(stats, log, noDeadLetters, new AppendWindow(1_000));
-  const ref = await handOver(sink, trades(100));
+  const ref = await handOver(sink, aaplTrades(100));
   // Collections run until the array is gone or clearly held.
   for (let i = 0; i < 5 && ref.deref() !== undefined; i++) {
     await new Promise((r) => setImmediate(r));

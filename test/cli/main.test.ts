@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/free-port.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -63,15 +64,6 @@ async function portInUse(t: TestContext): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** The process failed with `status` and printed exactly one line, `tickstream: …`, matching `pattern`. */
 function assertOneLine(r: { status: number | null; stderr: string }, status: number, pattern: RegExp): void {
   assert.equal(r.status, status, r.stderr);
@@ -81,7 +73,7 @@ function assertOneLine(r: { status: number | null; stderr: string }, status: num
 }
 
 test('a Kafka that does not answer stops process and run with one line naming the brokers', async (t) => {
-  const brokers = `127.0.0.1:${await closedPort()}`;
+  const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
   const common = ['--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
   for (const command of ['process', 'run']) {
@@ -91,7 +83,7 @@ test('a Kafka that does not answer stops process and run with one line naming th
 });
 
 test('produce starts while Kafka does not answer, spools the source, and stops cleanly keeping the spool', { timeout: 60_000 }, async (t) => {
-  const brokers = `127.0.0.1:${await closedPort()}`;
+  const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
   const args = ['produce', '--profile', 'cluster', '--kafka-brokers', brokers, '--data-dir', dataDir, '--simulator-port', '0', '--status-interval', '1s'];
@@ -115,7 +107,7 @@ test('produce starts while Kafka does not answer, spools the source, and stops c
 });
 
 test('a Cassandra that does not answer stops run and process of the cluster profile with one line naming the node', async (t) => {
-  const node = `127.0.0.1:${await closedPort()}`;
+  const node = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
   const common = ['--profile', 'cluster', '--store', 'cassandra', '--cassandra-contact-points', node, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
   for (const command of ['process', 'run']) {

@@ -9,6 +9,7 @@ import { initial } from '../../src/store/cassandra/migrations/0001-initial.ts';
 import { openCassandraStore } from '../../src/store/index.ts';
 import type { StoredTrade } from '../../src/store/store.ts';
 import { storeContract } from '../contract/store.contract.ts';
+import { freePort } from '../support/free-port.ts';
 import { ensureStack, integrationConfig } from './stack-fixture.ts';
 
 // Cassandra comes from the stack launcher; each store gets a keyspace of its own, dropped at the end.
@@ -54,16 +55,6 @@ after(async () => {
   for (const ks of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
   await client.shutdown();
 });
-
-/** A TCP port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /**
  * A TCP relay in front of Cassandra that the test can cut and restore on the same port: an
@@ -264,7 +255,7 @@ if (endpoints === undefined) {
   });
 
   test('cassandra store: with no node reachable, write and reads reject quickly with a retryable StoreUnavailableError', async (t) => {
-    const port = await closedPort();
+    const port = await freePort();
     const store = cassandraStore(t, { contactPoints: [`127.0.0.1:${port}`], connectTimeoutMs: 1_000 });
     const started = performance.now();
     for (const attempt of [

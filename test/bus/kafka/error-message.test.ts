@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { MultipleErrors, NetworkError } from '@platformatic/kafka';
 import { KafkaConsole } from '../../../src/bus/index.ts';
 import { messageOf } from '../../../src/bus/kafka/kafka-options.ts';
 import { BusUnavailableError } from '../../../src/errors.ts';
-
-/** A port nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../../support/free-port.ts';
 
 const count = (text: string, part: string): number => text.split(part).length - 1;
 
 test('a broker that refuses connections is named once, with the reason, not once per retry', async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const console_ = new KafkaConsole({ brokers: [`127.0.0.1:${port}`], clientId: 'error-message-test' });
   try {
     const error = await console_.progress(['market.trades']).then(

@@ -1,41 +1,21 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { KafkaTradeProducer } from '../../../src/bus/index.ts';
-import { epochMs, price, volume, type Trade } from '../../../src/domain/index.ts';
 import { createLogger } from '../../../src/observability/index.ts';
+import { freePort } from '../../support/free-port.ts';
+import { aaplTrades } from '../../support/trades.ts';
 
 // The producer against a port nothing listens on: every send fails for real, as with a broker
 // that is down, and the trades go to the on-disk spool.
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function trades(n: number): Trade[] {
-  return Array.from({ length: n }, (_, i) => ({
-    symbol: 'AAPL',
-    price: price(100 + i),
-    volume: volume(1),
-    ts: epochMs(1_700_000_000_000 + i),
-    conditions: [],
-    source: 'simulator',
-    ingestTs: epochMs(1_700_000_000_000 + i),
-  }));
-}
 
 async function producerWithoutKafka(t: TestContext, lines: string[]): Promise<{ producer: KafkaTradeProducer; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-producer-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const producer = new KafkaTradeProducer({
-    brokers: [`127.0.0.1:${await closedPort()}`],
+    brokers: [`127.0.0.1:${await freePort()}`],
     clientId: 'producer-spool-test',
     format: 'avro',
     dataDir,
@@ -50,7 +30,7 @@ async function producerWithoutKafka(t: TestContext, lines: string[]): Promise<{ 
 test('trades a broker that is down did not take are spooled, and the spool is kept on close', { timeout: 20_000 }, async (t) => {
   const lines: string[] = [];
   const { producer } = await producerWithoutKafka(t, lines);
-  await producer.append(trades(10));
+  await producer.append(aaplTrades(10));
   assert.equal(producer.spoolDepth(), 10);
   assert.equal(producer.sent, 0);
   await producer.close();
@@ -62,10 +42,10 @@ test('trades a broker that is down did not take are spooled, and the spool is ke
 test('a spool removed under the producer is an error line at each retry, not a loop that starves the process', { timeout: 20_000 }, async (t) => {
   const lines: string[] = [];
   const { producer, dataDir } = await producerWithoutKafka(t, lines);
-  await producer.append(trades(10));
+  await producer.append(aaplTrades(10));
   rmSync(join(dataDir, 'spool'), { recursive: true, force: true });
   // Written through the open segment file, which is gone from the directory: the next read fails.
-  await producer.append(trades(5));
+  await producer.append(aaplTrades(5));
   // A drainer that spins on the error never lets these timers fire, and the test times out.
   const errors = (): string[] => lines.filter((l) => l.includes('reading the spool failed'));
   const deadline = Date.now() + 10_000;
