@@ -489,7 +489,6 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     }
   }
 
-  /** Throws when the topic's id is not the one it had when this consumer first read it: a new log. */
   /** The topic's metadata, once it is known to be the log this consumer has read from the start. */
   async #sameTopic(client: Client): Promise<ClusterTopicMetadata> {
     const topic = (await client.metadata({ topics: [this.#topic] })).topics.get(this.#topic);
@@ -498,6 +497,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     return topic;
   }
 
+  /** Throws when the topic's id is not the one it had when this consumer first read it: a new log. */
   #sameLog(topicId: string): void {
     this.#topicId ??= topicId;
     if (topicId !== this.#topicId) throw this.#logStartedOver();
