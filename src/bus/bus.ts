@@ -53,8 +53,4 @@ export interface SideLog<T> {
   close(): Promise<void>;
 }
 
-export const TOPICS = {
-  trades: 'market.trades',
-  deadLetters: 'market.trades.dlq',
-  late: 'market.trades.late',
-} as const;
+export { TOPICS } from './topics.ts';

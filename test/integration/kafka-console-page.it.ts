@@ -78,6 +78,14 @@ test('the console lists market.trades with its partitions, creates a topic, show
   assert.match(await page.locator('.kafka-config').innerText(), /retention\.ms/);
   await page.locator('.kafka-messages table, .kafka-messages .empty').first().waitFor();
 
+  // Deleting a topic of the pipeline says what it stops; cancelled here, the topic stays.
+  await page.locator('[data-action="delete-topic"]').click();
+  const pipelineDialog = page.locator('dialog.kafka-dialog');
+  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /topic of the pipeline.*engine stops.*--kafka-group-id/);
+  await pipelineDialog.locator('button', { hasText: 'Cancel' }).click();
+  await pipelineDialog.waitFor({ state: 'detached' });
+  assert.ok(await kafka.topic(TOPICS.trades), 'market.trades is still there');
+
   // Create a topic through the form.
   await page.locator('a.back').click();
   await page.locator('[data-action="create-topic"]').click();
@@ -129,6 +137,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
   await page.locator('[data-action="delete-topic"]').click();
   const dialog = page.locator('dialog.kafka-dialog');
   const confirm = dialog.locator('button.danger');
+  assert.equal(await dialog.locator('.kafka-warning').count(), 0, 'a topic of its own is no topic of the pipeline');
   await dialog.locator('input[name="confirm"]').fill(topic.slice(0, -1));
   assert.equal(await confirm.isDisabled(), true);
   await dialog.locator('input[name="confirm"]').fill(topic);

@@ -1,5 +1,6 @@
 import { kafkaApi, type KafkaMessage, type KafkaTopicInfo, type MessageQuery } from './kafka-api.ts';
 import { formatBytes, formatCount, formatTimestamp, h, table } from './kafka-dom.ts';
+import { TOPICS } from '../../src/bus/topics.ts';
 
 export const MESSAGE_LIMIT = { default: 20, max: 100 } as const;
 
@@ -127,7 +128,9 @@ function valueText(m: KafkaMessage): string {
   return String(m.value);
 }
 
-/** Delete behind a dialog that only enables the button once the name is typed exactly. */
+const PIPELINE_TOPICS: readonly string[] = Object.values(TOPICS);
+
+/** Delete behind a dialog that only enables the button once the name is typed exactly; a topic of the pipeline says what its loss stops. */
 function confirmDelete(name: string, hooks: TopicViewHooks): void {
   const input = h('input', { type: 'text', name: 'confirm', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Topic name' });
   const go = h('button', { type: 'submit', class: 'danger', disabled: true }, 'Delete');
@@ -141,6 +144,13 @@ function confirmDelete(name: string, hooks: TopicViewHooks): void {
       { method: 'dialog' },
       h('h2', {}, 'Delete topic'),
       h('p', {}, 'This deletes ', h('strong', {}, name), ' and every message in it. Type its name to confirm.'),
+      PIPELINE_TOPICS.includes(name)
+        ? h(
+            'p',
+            { class: 'kafka-warning', role: 'note' },
+            'This is a topic of the pipeline. A running engine stops when it goes, and reads the topic created again only under a new consumer group (--kafka-group-id).',
+          )
+        : undefined,
       input,
       error,
       h('div', { class: 'kafka-actions' }, cancel, go),
