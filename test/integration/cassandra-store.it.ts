@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, test, type TestContext } from 'node:test';
 import cassandra from 'cassandra-driver';
 import type { Bar, EpochMs, Offset, Price, Volume } from '../../src/domain/index.ts';
@@ -10,6 +9,7 @@ import { openCassandraStore } from '../../src/store/index.ts';
 import type { StoredTrade } from '../../src/store/store.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { freePort } from '../support/free-port.ts';
+import { relay } from '../support/tcp-relay.ts';
 import { ensureStack, integrationConfig } from './stack-fixture.ts';
 
 // Cassandra comes from the stack launcher; each store gets a keyspace of its own, dropped at the end.
@@ -55,52 +55,6 @@ after(async () => {
   for (const ks of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
   await client.shutdown();
 });
-
-/**
- * A TCP relay in front of Cassandra that the test can cut and restore on the same port: an
- * outage of the store's only node without stopping the Cassandra other tests share.
- */
-async function relay(t: TestContext, target: string): Promise<{ port: number; cut: () => Promise<void>; restore: () => Promise<void> }> {
-  const [host, portText] = [target.slice(0, target.lastIndexOf(':')), target.slice(target.lastIndexOf(':') + 1)];
-  const sockets = new Set<Socket>();
-  const open = (): Server =>
-    createServer((client) => {
-      const upstream = connect(Number(portText), host);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => s.destroy());
-        s.on('close', () => {
-          sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-  const listen = (server: Server, port: number): Promise<void> => new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  let server: Server | undefined = open();
-  await listen(server, 0);
-  const port = (server.address() as { port: number }).port;
-  const cut = async (): Promise<void> => {
-    const closing = server;
-    server = undefined;
-    if (closing === undefined) return;
-    const closed = new Promise<void>((resolve) => closing.close(() => resolve()));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  t.after(cut);
-  return {
-    port,
-    cut,
-    restore: async () => {
-      const next = open();
-      await listen(next, port);
-      server = next;
-    },
-  };
-}
 
 /** Calls op until it resolves, or throws its last error once the deadline has passed. */
 async function eventually<T>(op: () => Promise<T>, deadlineMs: number): Promise<T> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
@@ -19,6 +19,7 @@ import { durationMs, epochMs, offset, parseInterval, partitionOf, price, volume,
 import { PipelineStats, type LogFields, type Logger } from '../../src/observability/index.ts';
 import { Processor } from '../../src/app/processor.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
+import { relay } from '../support/tcp-relay.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
@@ -336,6 +337,45 @@ test('a topic deleted and created again under a running consumer stops it, inste
   assert.ok(failure instanceof CheckpointError, String(failure));
   assert.match(failure.message, /deleted and created again/);
   assert.equal(c.seen.length, before.length, 'no record of the new log was handed over');
+});
+
+test('a long outage: the spool runs over many segment files, and once Kafka answers it is sent whole, in order, once', async (t) => {
+  const topic = await freshTopic(t, 'long-outage');
+  // The producer's only way to the broker is a relay, cut before its first send.
+  const way = await relay(t, brokers[0]!);
+  await way.cut();
+  const dataDir = tempDir(t);
+  const p = new KafkaTradeProducer({
+    brokers: [`127.0.0.1:${way.port}`],
+    clientId: 'tickstream-it',
+    format: 'avro',
+    dataDir,
+    spoolLimit: 100_000,
+    spoolSegmentBytes: 256 * 1024,
+    topic,
+    retryDelayMs: 100,
+  });
+  t.after(() => p.close());
+  const input = seededTrades(12_000, 9);
+  // In small parts with pauses, as a live source hands them over: the spool is read (and its
+  // head segment kept in memory) between the appends that fill that segment.
+  for (let i = 0; i < input.length; i += 100) {
+    await p.append(input.slice(i, i + 100));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(p.spoolDepth(), input.length);
+  assert.equal(p.sent, 0);
+  const segments = readdirSync(join(dataDir, 'spool')).filter((f) => f.endsWith('.seg')).length;
+  assert.ok(segments >= 3, `${segments} segment files`);
+
+  await way.restore();
+  await until(() => p.spoolDepth() === 0, 'the spool to be sent', 60_000);
+  assert.equal(p.sent, input.length);
+  const c = collector();
+  await consumer(t, topic, `it-long-outage-${run}`).start(c.handler);
+  await until(() => c.seen.length >= input.length, `${input.length} records`);
+  await new Promise((r) => setTimeout(r, 500));
+  assertExactlyOnce(c.seen, input);
 });
 
 test('a record batch bigger than a fetch asks of its partition is read while the partitions ahead of it still have records', async (t) => {

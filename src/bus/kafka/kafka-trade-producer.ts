@@ -14,6 +14,8 @@ export interface KafkaTradeProducerOptions extends KafkaConnection {
   readonly dataDir: string;
   /** Most trades kept in the spool while Kafka is away (`kafka.spoolLimit`). */
   readonly spoolLimit: number;
+  /** Size past which the spool starts a new segment file (16 MiB unless given; tests make it small). */
+  readonly spoolSegmentBytes?: number;
   readonly topic?: string;
   /** lz4 unless given (`kafka.compression`). */
   readonly compression?: KafkaCompression;
@@ -89,6 +91,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
     this.#spool = new TradeSpool({
       dir: join(options.dataDir, 'spool'),
       limit: options.spoolLimit,
+      ...(options.spoolSegmentBytes === undefined ? {} : { segmentBytes: options.spoolSegmentBytes }),
       onRepair: (segment, kept, dropped) => this.#log.warn('spool tail was torn; cut off', { segment, kept, dropped }),
     });
     const senderOptions = {
