@@ -119,7 +119,7 @@ export async function ensureTopicsOrWait(config: Config, logger: Logger, options
       if (closed) return;
       try {
         const created = await ensure();
-        logger.info('Kafka answers; sending the spool', { attempts: attempt + 1 });
+        logger.info('Kafka answers; the trade topics are there', { attempts: attempt + 1 });
         reportCreated(created);
         return;
       } catch (error) {
