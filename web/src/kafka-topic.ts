@@ -128,7 +128,17 @@ function valueText(m: KafkaMessage): string {
   return String(m.value);
 }
 
-const PIPELINE_TOPICS: readonly string[] = Object.values(TOPICS);
+/** What deleting a topic of the pipeline does to the processes that use it; nothing for any other topic. */
+function pipelineNote(name: string): HTMLElement | undefined {
+  const note = (text: string): HTMLElement => h('p', { class: 'kafka-warning', role: 'note' }, text);
+  if (name === TOPICS.trades) {
+    return note(
+      'This is the topic of the pipeline. A running engine stops when it goes, and reads the topic created again only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
+    );
+  }
+  if (name === TOPICS.deadLetters || name === TOPICS.late) return note('The pipeline writes to this topic: its writes wait until the topic exists again.');
+  return undefined;
+}
 
 /** Delete behind a dialog that only enables the button once the name is typed exactly; a topic of the pipeline says what its loss stops. */
 function confirmDelete(name: string, hooks: TopicViewHooks): void {
@@ -144,13 +154,7 @@ function confirmDelete(name: string, hooks: TopicViewHooks): void {
       { method: 'dialog' },
       h('h2', {}, 'Delete topic'),
       h('p', {}, 'This deletes ', h('strong', {}, name), ' and every message in it. Type its name to confirm.'),
-      PIPELINE_TOPICS.includes(name)
-        ? h(
-            'p',
-            { class: 'kafka-warning', role: 'note' },
-            'This is a topic of the pipeline. A running engine stops when it goes, and reads the topic created again only under a new consumer group (--kafka-group-id).',
-          )
-        : undefined,
+      pipelineNote(name),
       input,
       error,
       h('div', { class: 'kafka-actions' }, cancel, go),
