@@ -267,11 +267,15 @@ test('a checkpoint past the end of the log (the topic was created again) stops t
   assert.equal(c.seen.length, 0);
 });
 
-/** Deletes the topic and creates it again with the same name: a new, empty log with a new topic id. */
-async function recreateTopic(t: TestContext, topic: string): Promise<void> {
+/**
+ * Deletes the topic and creates it again with the same name: a new, empty log with a new topic
+ * id. `meanwhile` runs while the topic is gone.
+ */
+async function recreateTopic(t: TestContext, topic: string, meanwhile?: (admin: Admin) => Promise<void>): Promise<void> {
   const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
   t.after(() => admin.close());
   await admin.deleteTopics({ topics: [topic] });
+  await meanwhile?.(admin);
   // The deletion completes in the background; until then the name is taken.
   for (let attempt = 1; ; attempt++) {
     const created = await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 }).then(
@@ -282,6 +286,27 @@ async function recreateTopic(t: TestContext, topic: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test('a topic deleted under a running producer: the trades wait in its spool and go to the topic created again', async (t) => {
+  const topic = await freshTopic(t, 'deleted-under-producer');
+  const p = producer(t, topic);
+  const before = seededTrades(100, 10);
+  await p.append(before);
+  const during = seededTrades(50, 11);
+  await recreateTopic(t, topic, async (admin) => {
+    // Deleting completes in the background: a send before that would still reach the old log.
+    for (let attempt = 0; attempt < 100 && (await admin.listTopics()).includes(topic); attempt++) await new Promise((r) => setTimeout(r, 100));
+    await p.append(during);
+    assert.equal(p.spoolDepth(), during.length, 'the trades appended while the topic was gone are spooled');
+  });
+  await until(() => p.spoolDepth() === 0, 'the spool to be sent', 30_000);
+  assert.equal(p.sent, before.length + during.length);
+  const c = collector();
+  await consumer(t, topic, `it-deleted-under-producer-${run}`).start(c.handler);
+  await until(() => c.seen.length >= during.length, `${during.length} records`);
+  await new Promise((r) => setTimeout(r, 500));
+  assertExactlyOnce(c.seen, during);
+});
 
 test('a checkpoint saved on a topic since deleted and created again stops the engine at start, even when the new log is already longer', async (t) => {
   const topic = await freshTopic(t, 'recreated-stopped');
