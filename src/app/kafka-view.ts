@@ -43,10 +43,29 @@ interface Reading {
 const round1 = (n: number): number => Number(n.toFixed(1));
 
 /**
+ * Records added between two readings of an offset. An offset that went back means a new log
+ * (the topic was deleted and created again): it starts at 0, so all it holds is new. A group
+ * offset seen for the first time counts from there (what it covered before is not known).
+ */
+function gain(now: number | null, before: number | null | undefined): number {
+  if (now === null || before === null || before === undefined) return 0;
+  return now >= before ? now - before : now;
+}
+
+/** Records appended and processed since the first reading, summed over the readings. */
+interface Counted {
+  trades: number;
+  dlq: number;
+  late: number;
+  processed: number;
+}
+
+/**
  * The pipeline as Kafka sees it, for a process that only serves (the `serve` role of a split
  * deployment). Its own counters stay at zero there: the trades arrive in `tickstream produce`
  * and are stored by `tickstream process`. Read once a second instead:
- * - trades received: records appended to market.trades since this process started, and their rate;
+ * - trades received: records appended to market.trades since this process started, and their rate
+ *   (summed reading by reading, so a topic deleted and created again counts on from its new log);
  * - invalid and late: the same for market.trades.dlq and market.trades.late;
  * - processed and log lag: the TS engine group's committed offsets, their rate, and how far
  *   they are behind the log end (committed after each store write, so up to a flush interval
@@ -57,7 +76,7 @@ export class KafkaView {
   readonly #o: KafkaViewOptions;
   readonly #log: Logger;
   readonly #now: () => number;
-  #first: Reading | undefined;
+  readonly #counted: Counted = { trades: 0, dlq: 0, late: 0, processed: 0 };
   #previous: Reading | undefined;
   #latest: Reading | undefined;
   #error: string | null = null;
@@ -98,8 +117,14 @@ export class KafkaView {
         committed: p.committed,
         lag: p.lag,
       };
-      this.#first ??= reading;
-      this.#previous = this.#latest;
+      const last = this.#latest;
+      if (last !== undefined) {
+        this.#counted.trades += gain(reading.trades, last.trades);
+        this.#counted.dlq += gain(reading.dlq, last.dlq);
+        this.#counted.late += gain(reading.late, last.late);
+        this.#counted.processed += gain(reading.committed, last.committed);
+      }
+      this.#previous = last;
       this.#latest = reading;
       if (this.#error !== null) this.#log.info('Kafka answers again; the pipeline view is current');
       this.#error = null;
@@ -113,24 +138,23 @@ export class KafkaView {
   /** The view for /api/stats; before the first reading, only where the counts come from (and why there are none). */
   stats(): KafkaViewStats {
     const latest = this.#latest;
-    const first = this.#first;
     const view = { group: this.#o.groupId, error: this.#error, age_s: latest === undefined ? null : Math.round((this.#now() - latest.atMs) / 1000) };
-    if (latest === undefined || first === undefined) return { counts_from: 'kafka', kafka_view: view };
+    if (latest === undefined) return { counts_from: 'kafka', kafka_view: view };
     const previous = this.#previous;
     const seconds = previous === undefined ? 0 : (latest.atMs - previous.atMs) / 1000;
-    const perSecond = (now: number | null, before: number | null): number =>
-      seconds <= 0 || now === null || before === null ? 0 : round1(Math.max(0, now - before) / seconds);
+    const perSecond = (now: number | null, before: number | null | undefined): number => (seconds <= 0 ? 0 : round1(gain(now, before) / seconds));
+    const counted = this.#counted;
     return {
       counts_from: 'kafka',
       kafka_view: view,
-      received: Math.max(0, latest.trades - first.trades),
-      invalid: Math.max(0, latest.dlq - first.dlq),
-      late: Math.max(0, latest.late - first.late),
-      processed: latest.committed === null ? 0 : Math.max(0, latest.committed - (first.committed ?? latest.committed)),
+      received: counted.trades,
+      invalid: counted.dlq,
+      late: counted.late,
+      processed: counted.processed,
       log_lag: latest.lag,
       rates: {
-        received_per_s: perSecond(latest.trades, previous?.trades ?? null),
-        processed_per_s: perSecond(latest.committed, previous?.committed ?? null),
+        received_per_s: perSecond(latest.trades, previous?.trades),
+        processed_per_s: perSecond(latest.committed, previous?.committed),
         bars_per_s: round1(this.#o.stats.barsRate.perSecond(this.#now())),
       },
     };

@@ -63,6 +63,39 @@ test('a group that has committed nothing has no lag to show (null, not 0)', asyn
   assert.equal(s.rates?.received_per_s, 10);
 });
 
+test('a topic deleted and created again starts its offsets at 0: what the new log holds counts on, nothing goes back', async () => {
+  const { view, clock } = scripted([progress(1_000, 4, 2, 1_000, 0), progress(3_000, 6, 2, 3_000, 0), progress(200, 0, 1, null, null), progress(700, 1, 1, null, null)]);
+  await view.poll();
+  clock.now += 1_000;
+  await view.poll();
+  clock.now += 1_000;
+  await view.poll();
+  const recreated = view.stats();
+  assert.equal(recreated.received, 2_200, '2,000 on the old log, then the 200 of the new one');
+  assert.equal(recreated.rates?.received_per_s, 200);
+  assert.equal(recreated.invalid, 2, 'the new dead-letter topic holds nothing yet');
+  assert.equal(recreated.late, 1);
+  assert.equal(recreated.processed, 2_000, 'the group has no offsets on the new log');
+  clock.now += 1_000;
+  await view.poll();
+  const s = view.stats();
+  assert.equal(s.received, 2_700);
+  assert.equal(s.invalid, 3);
+  assert.equal(s.rates?.received_per_s, 500);
+});
+
+test('a group that first commits after the view started counts from its first commit', async () => {
+  const { view, clock } = scripted([progress(100, 0, 0, null, null), progress(600, 0, 0, 500, 100), progress(1_000, 0, 0, 900, 100)]);
+  await view.poll();
+  clock.now += 1_000;
+  await view.poll();
+  assert.equal(view.stats().processed, 0, 'where a new group starts reading is not known');
+  clock.now += 1_000;
+  await view.poll();
+  assert.equal(view.stats().processed, 400);
+  assert.equal(view.stats().rates?.processed_per_s, 400);
+});
+
 test('when Kafka does not answer, the view keeps its last reading and says why and how old it is, until Kafka answers again', async () => {
   const { view, clock } = scripted([progress(100, 0, 0, 100, 0), new Error('Kafka did not answer reading the progress of group tickstream-engine: connect ECONNREFUSED'), progress(400, 0, 0, 400, 0)]);
   await view.poll();
