@@ -69,7 +69,10 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
   let consumer: KafkaTradeConsumer | undefined;
   const sideLogs: KafkaSideLog<unknown>[] = [];
   const sideLog = <T>(topic: string): SideLog<T> => {
-    const log = new KafkaSideLog<T>({ ...connection, topic, compression, logger: deps.logger.child('kafka') });
+    // What Kafka does not take in a few seconds goes where the embedded profile writes it, so a
+    // source waiting on its dead letters does not stall while Kafka is away.
+    const fallback = new FileSideLog<T>(join(deps.dataDir, `${topic}.ndjson`));
+    const log = new KafkaSideLog<T>({ ...connection, topic, compression, fallback, logger: deps.logger.child('kafka') });
     sideLogs.push(log as KafkaSideLog<unknown>);
     return log;
   };

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
@@ -121,18 +123,30 @@ test('a producer started while Kafka is down runs on, spools the source, and sen
   if (!stack) return t.skip('Java or Maven missing');
   const stackOptions = integrationStackOptions();
   const count = 10_000;
-  const { symbols, input, config } = await clusterRun(t, 'late-kafka', 'D', [count], 17);
+  const { dir, symbols, input, config } = await clusterRun(t, 'late-kafka', 'D', [count], 17);
+  // Three lines that are no trades, early on, while Kafka is down: their dead letters must not
+  // hold the source up until Kafka is back, and go to the file the embedded profile writes.
+  const lines = readFileSync(input.file, 'utf8').trimEnd().split('\n');
+  for (const at of [300, 200, 100]) lines.splice(at, 0, `not a trade ${at}`);
+  const withInvalid = join(dir, 'with-invalid.ndjson');
+  writeFileSync(withInvalid, `${lines.join('\n')}\n`);
 
   t.after(() => stackUp('kafka', stackOptions));
   await stackDown('kafka', stackOptions);
-  const source = pacedReplay(input, 15_000);
+  const source = pacedReplay({ ...input, file: withInvalid }, 15_000);
   const producer = await roles(t, config, PRODUCE, source);
   await until(() => producer.stats.spoolDepth > 0, 'trades to wait in the spool while Kafka is down', 30_000);
+  const deadLetterFile = join(dir, 'market.trades.dlq.ndjson');
+  await until(() => existsSync(deadLetterFile) && readFileSync(deadLetterFile, 'utf8').split('\n').length > 3, 'the dead letters in their file while Kafka is down', 30_000);
+  assert.notEqual(source.status().state, 'finished', 'the source went on while Kafka was down');
   await stackUp('kafka', stackOptions);
 
   await source.finished();
   // Produced counts what Kafka or the spool has taken; the trades sent last may still be in flight.
   await until(() => producer.stats.produced === count && producer.stats.spoolDepth === 0, 'every trade sent to Kafka', SETTLE_MS);
+  assert.equal(producer.stats.invalid, 3);
+  const letters = readFileSync(deadLetterFile, 'utf8').trim().split('\n');
+  assert.deepEqual(letters.map((l) => (JSON.parse(l) as { raw: string }).raw), ['not a trade 100', 'not a trade 200', 'not a trade 300']);
   const engine = await roles(t, config, PROCESS);
   const store = storeOf(engine);
   await waitForStored(store, symbols, count, 'every trade the producer spooled');

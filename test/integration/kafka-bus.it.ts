@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
 import { Admin } from '@platformatic/kafka';
 import {
+  FileSideLog,
   KafkaSideLog,
   KafkaTradeConsumer,
   KafkaTradeProducer,
@@ -20,6 +21,7 @@ import { PipelineStats, type LogFields, type Logger } from '../../src/observabil
 import { Processor } from '../../src/app/processor.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import { relay } from '../support/tcp-relay.ts';
+import { logEnd } from '../support/kafka-offsets.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
@@ -401,6 +403,33 @@ test('a long outage: the spool runs over many segment files, and once Kafka answ
   await until(() => c.seen.length >= input.length, `${input.length} records`);
   await new Promise((r) => setTimeout(r, 500));
   assertExactlyOnce(c.seen, input);
+});
+
+test('a side topic that Kafka does not take goes to its fallback file, and back to Kafka once it answers', async (t) => {
+  const topic = await freshTopic(t, 'side-fallback');
+  const way = await relay(t, brokers[0]!);
+  await way.cut();
+  const path = join(tempDir(t), `${topic}.ndjson`);
+  const side = new KafkaSideLog<{ n: number }>({
+    brokers: [`127.0.0.1:${way.port}`],
+    clientId: 'tickstream-it',
+    topic,
+    retryDelayMs: 100,
+    fallbackAfterMs: 500,
+    fallback: new FileSideLog<{ n: number }>(path),
+  });
+  t.after(() => side.close());
+  await side.append([{ n: 1 }, { n: 2 }]);
+  const fileText = (): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+  await until(() => fileText() === '{"n":1}\n{"n":2}\n', 'the entries in the fallback file', 5_000);
+  await way.restore();
+  // Past the wait, the next append tries Kafka again, and Kafka takes it.
+  await new Promise((r) => setTimeout(r, 600));
+  await side.append([{ n: 3 }]);
+  const ends = await logEnd(brokers, topic);
+  assert.equal([...ends.values()].reduce((a, b) => a + b, 0n), 1n, 'one entry on the topic');
+  await side.close();
+  assert.equal(fileText(), '{"n":1}\n{"n":2}\n', 'nothing more in the file');
 });
 
 test('a record batch bigger than a fetch asks of its partition is read while the partitions ahead of it still have records', async (t) => {

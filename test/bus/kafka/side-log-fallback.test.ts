@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { FileSideLog, KafkaSideLog } from '../../../src/bus/index.ts';
+import { BusUnavailableError } from '../../../src/errors.ts';
+import { createLogger } from '../../../src/observability/index.ts';
+import { freePort } from '../../support/free-port.ts';
+
+// A side topic whose broker does not answer (a port nothing listens on): every send fails for real.
+
+interface Letter {
+  readonly reason: string;
+}
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-side-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function sideLogWithoutKafka(t: TestContext, lines: string[], fallbackPath?: string): Promise<KafkaSideLog<Letter>> {
+  const log = new KafkaSideLog<Letter>({
+    brokers: [`127.0.0.1:${await freePort()}`],
+    clientId: 'side-log-test',
+    topic: 'market.trades.dlq',
+    retryDelayMs: 20,
+    fallbackAfterMs: 3_000,
+    ...(fallbackPath === undefined ? {} : { fallback: new FileSideLog<Letter>(fallbackPath) }),
+    logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+  });
+  t.after(() => log.close());
+  return log;
+}
+
+const fileLines = (path: string): Letter[] =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Letter);
+
+test('entries Kafka does not take within the wait go to the fallback file, and so do the next ones, without waiting on Kafka', { timeout: 30_000 }, async (t) => {
+  const lines: string[] = [];
+  const path = join(tempDir(t), 'market.trades.dlq.ndjson');
+  const log = await sideLogWithoutKafka(t, lines, path);
+  const started = Date.now();
+  await log.append([{ reason: 'price must be > 0' }, { reason: 'symbol is empty' }]);
+  assert.ok(Date.now() - started >= 3_000, 'it tried Kafka for the whole wait first');
+  const warned = lines.filter((l) => l.includes(`Kafka did not take entries of market.trades.dlq; they go to ${path} until it does`));
+  assert.equal(warned.length, 1, lines.join('\n'));
+  const next = Date.now();
+  await log.append([{ reason: 'volume is negative' }]);
+  const single = Date.now() - next;
+  await log.close();
+  assert.deepEqual(fileLines(path), [{ reason: 'price must be > 0' }, { reason: 'symbol is empty' }, { reason: 'volume is negative' }]);
+  assert.equal(lines.filter((l) => l.includes('Kafka did not take entries')).length, 1, 'said once, not at every append');
+  // Straight to the file: an attempt on Kafka alone takes the client's retries, 2 × 250 ms.
+  assert.ok(single < 400, `${single} ms for the second append`);
+});
+
+test('closing while an append waits to retry ends it into the fallback at once', { timeout: 30_000 }, async (t) => {
+  const lines: string[] = [];
+  const path = join(tempDir(t), 'market.trades.late.ndjson');
+  const log = new KafkaSideLog<Letter>({
+    brokers: [`127.0.0.1:${await freePort()}`],
+    clientId: 'side-log-test',
+    topic: 'market.trades.late',
+    retryDelayMs: 60_000,
+    fallbackAfterMs: 60_000,
+    fallback: new FileSideLog<Letter>(path),
+    logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+  });
+  const appended = log.append([{ reason: 'late' }]);
+  // Wait for the first failed attempt (the client's retries take a moment), then close.
+  const deadline = Date.now() + 10_000;
+  while (!lines.some((l) => l.includes('side topic write failed; retrying')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const closing = Date.now();
+  await log.close();
+  await appended;
+  assert.ok(Date.now() - closing < 5_000, 'close did not wait out the retry delay');
+  assert.deepEqual(fileLines(path), [{ reason: 'late' }]);
+});
+
+test('without a fallback an append retries until the log closes, then fails naming what was not written', { timeout: 30_000 }, async (t) => {
+  const lines: string[] = [];
+  const log = await sideLogWithoutKafka(t, lines);
+  const appended = log.append([{ reason: 'a' }, { reason: 'b' }]);
+  await new Promise((r) => setTimeout(r, 1_000));
+  await log.close();
+  await assert.rejects(appended, (error: unknown) => error instanceof BusUnavailableError && /market\.trades\.dlq closed with 2 entries not written/.test(error.message));
+});
