@@ -136,7 +136,9 @@ function pipelineNote(name: string): HTMLElement | undefined {
       'This is the topic of the pipeline. A running engine stops when it goes, and reads the topic created again only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
     );
   }
-  if (name === TOPICS.deadLetters || name === TOPICS.late) return note('The pipeline writes to this topic: its writes wait until the topic exists again.');
+  if (name === TOPICS.deadLetters || name === TOPICS.late) {
+    return note(`The pipeline writes to this topic: until it exists again, its entries go to ${name}.ndjson in the data dir of each process.`);
+  }
   return undefined;
 }
 
