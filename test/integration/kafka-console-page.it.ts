@@ -85,6 +85,12 @@ test('the console lists market.trades with its partitions, creates a topic, show
   await pipelineDialog.locator('button', { hasText: 'Cancel' }).click();
   await pipelineDialog.waitFor({ state: 'detached' });
   assert.ok(await kafka.topic(TOPICS.trades), 'market.trades is still there');
+  await page.locator('a.back').click();
+  await page.locator(`.kafka-topics a[data-topic="${TOPICS.deadLetters}"]`).click();
+  await page.locator('[data-action="delete-topic"]').click();
+  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /entries go to market\.trades\.dlq\.ndjson in the data dir/);
+  await pipelineDialog.locator('button', { hasText: 'Cancel' }).click();
+  await pipelineDialog.waitFor({ state: 'detached' });
 
   // Create a topic through the form.
   await page.locator('a.back').click();
