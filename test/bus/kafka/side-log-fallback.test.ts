@@ -20,13 +20,17 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-async function sideLogWithoutKafka(t: TestContext, lines: string[], fallbackPath?: string): Promise<KafkaSideLog<Letter>> {
+async function sideLogWithoutKafka(
+  t: TestContext,
+  lines: string[],
+  fallbackPath?: string,
+  waits: { retryDelayMs: number; fallbackAfterMs: number } = { retryDelayMs: 20, fallbackAfterMs: 3_000 },
+): Promise<KafkaSideLog<Letter>> {
   const log = new KafkaSideLog<Letter>({
     brokers: [`127.0.0.1:${await freePort()}`],
     clientId: 'side-log-test',
     topic: 'market.trades.dlq',
-    retryDelayMs: 20,
-    fallbackAfterMs: 3_000,
+    ...waits,
     ...(fallbackPath === undefined ? {} : { fallback: new FileSideLog<Letter>(fallbackPath) }),
     logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
   });
@@ -61,17 +65,9 @@ test('entries Kafka does not take within the wait go to the fallback file, and s
 
 test('closing while an append waits to retry ends it into the fallback at once', { timeout: 30_000 }, async (t) => {
   const lines: string[] = [];
-  const path = join(tempDir(t), 'market.trades.late.ndjson');
-  const log = new KafkaSideLog<Letter>({
-    brokers: [`127.0.0.1:${await freePort()}`],
-    clientId: 'side-log-test',
-    topic: 'market.trades.late',
-    retryDelayMs: 60_000,
-    fallbackAfterMs: 60_000,
-    fallback: new FileSideLog<Letter>(path),
-    logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
-  });
-  const appended = log.append([{ reason: 'late' }]);
+  const path = join(tempDir(t), 'market.trades.dlq.ndjson');
+  const log = await sideLogWithoutKafka(t, lines, path, { retryDelayMs: 60_000, fallbackAfterMs: 60_000 });
+  const appended = log.append([{ reason: 'too late' }]);
   // Wait for the first failed attempt (the client's retries take a moment), then close.
   const deadline = Date.now() + 10_000;
   while (!lines.some((l) => l.includes('side topic write failed; retrying')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -79,7 +75,7 @@ test('closing while an append waits to retry ends it into the fallback at once',
   await log.close();
   await appended;
   assert.ok(Date.now() - closing < 5_000, 'close did not wait out the retry delay');
-  assert.deepEqual(fileLines(path), [{ reason: 'late' }]);
+  assert.deepEqual(fileLines(path), [{ reason: 'too late' }]);
 });
 
 test('without a fallback an append retries until the log closes, then fails naming what was not written', { timeout: 30_000 }, async (t) => {
