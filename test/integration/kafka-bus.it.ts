@@ -432,6 +432,31 @@ test('a side topic that Kafka does not take goes to its fallback file, and back 
   assert.equal(fileText(), '{"n":1}\n{"n":2}\n', 'nothing more in the file');
 });
 
+test('partitions added under a running consumer are assigned and read, with a warning that symbols moved', async (t) => {
+  const topic = await freshTopic(t, 'more-partitions');
+  const before = seededTrades(200, 12);
+  await producer(t, topic).append(before);
+  const c = collector();
+  const logged: LogEntry[] = [];
+  await consumer(t, topic, `it-more-partitions-${run}`, [], 200, { logger: recordingLogger(logged) }).start(c.handler);
+  await until(() => c.seen.length >= before.length, `${before.length} records`);
+  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
+  t.after(() => admin.close());
+  await admin.createPartitions({ topics: [{ name: topic, count: PARTITIONS + 2, assignments: [{ brokerIds: [1] }, { brokerIds: [1] }] }] });
+  const after = seededTrades(400, 13);
+  await producer(t, topic).append(after);
+  // The client's metadata is at most 5 s old; the new partitions then take a rebalance.
+  await until(() => c.seen.length >= before.length + after.length, `${before.length + after.length} records, some in the new partitions`, 60_000);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual([...c.owned].sort(), [0, 1, 2, 3, 4, 5]);
+  assert.equal(new Set(c.seen.map((r) => `${r.partition}:${r.offset}`)).size, c.seen.length, 'no record twice');
+  const key = (tr: Trade): string => JSON.stringify(tr);
+  assert.deepEqual(c.seen.map((r) => key(r.trade)).sort(), [...before, ...after].map(key).sort(), 'every trade once');
+  assert.ok(c.seen.some((r) => r.partition >= PARTITIONS), 'records were read from the new partitions');
+  const warned = logged.filter((e) => e.level === 'warn' && e.message.startsWith(`${topic} went from 4 to 6 partitions: asking the group to assign them again`));
+  assert.equal(warned.length, 1, logged.map((e) => e.message).join('\n'));
+});
+
 test('a record batch bigger than a fetch asks of its partition is read while the partitions ahead of it still have records', async (t) => {
   const topic = await freshTopic(t, 'big-batch');
   const bigPartition = partitionOf('TSLA', PARTITIONS);

@@ -121,6 +121,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   #deadLettered = 0;
   /** The id Kafka gave the topic when this consumer first read it; a new id means a new log. */
   #topicId: string | undefined;
+  /** The topic's partition count when this member last looked; a change asks the group to assign again. */
+  #partitionCount: number | undefined;
   #commitFailures = 0;
 
   constructor(options: KafkaTradeConsumerOptions) {
@@ -494,7 +496,23 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     const topic = (await client.metadata({ topics: [this.#topic] })).topics.get(this.#topic);
     if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
     this.#sameLog(topic.id);
+    this.#samePartitions(client, topic.partitionsCount);
     return topic;
+  }
+
+  /**
+   * Partitions added to the topic are assigned to nobody until the group assigns again, and
+   * the client does not ask for that itself: their records would wait unread until a member
+   * joined or left. A changed count makes this member rejoin, which gives every partition out again.
+   */
+  #samePartitions(client: Client, count: number): void {
+    const known = this.#partitionCount;
+    this.#partitionCount = count;
+    if (known === undefined || count === known || this.#closed) return;
+    this.#log.warn(
+      `${this.#topic} went from ${known} to ${count} partitions: asking the group to assign them again. Adding partitions moves symbols to other partitions, so bars of windows open at the change may be wrong`,
+    );
+    client.joinGroup({}).catch((error: unknown) => this.#log.warn('rejoining the group failed', { error: messageOf(error) }));
   }
 
   /** Throws when the topic's id is not the one it had when this consumer first read it: a new log. */
