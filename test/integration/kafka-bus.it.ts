@@ -294,6 +294,8 @@ test('a topic deleted under a running producer: the trades wait in its spool and
   const p = producer(t, topic);
   const before = seededTrades(100, 10);
   await p.append(before);
+  // A topic just created may refuse the first send for a moment (no leader yet): then those are spooled too.
+  await until(() => p.sent === before.length, 'the first trades in Kafka');
   const during = seededTrades(50, 11);
   await recreateTopic(t, topic, async (admin) => {
     // Deleting completes in the background: a send before that would still reach the old log.
