@@ -1,3 +1,4 @@
+import { pause } from '../domain/index.ts';
 import { TickstreamError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
 
@@ -31,17 +32,4 @@ export async function retryForever<T>(op: () => Promise<T>, logger: Logger, what
       if (options.signal?.aborted) throw error;
     }
   }
-}
-
-/** Waits `ms`, or less when the signal aborts first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -2,6 +2,7 @@
 // data dir, the replay file, Kafka's topics, a listener) into one line saying what to change.
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import type { Config } from '../config/index.ts';
+import { pause } from '../domain/index.ts';
 import { ensureTradeTopics } from '../bus/index.ts';
 import { findKafkaError, messageOf } from '../bus/kafka/kafka-options.ts';
 import { BusUnavailableError, ConfigError, StartError, TickstreamError } from '../errors.ts';
@@ -103,20 +104,12 @@ export async function ensureTopicsOrWait(config: Config, logger: Logger, options
   }
   const delayMs = options.delayMs ?? 1_000;
   const maxDelayMs = options.maxDelayMs ?? 10_000;
-  let closed = false;
-  let wake: (() => void) | undefined;
+  const closing = new AbortController();
   const done = (async () => {
     let lastError = '';
-    for (let attempt = 1; !closed; attempt++) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(delayMs * attempt, maxDelayMs));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-      if (closed) return;
+    for (let attempt = 1; !closing.signal.aborted; attempt++) {
+      await pause(Math.min(delayMs * attempt, maxDelayMs), closing.signal);
+      if (closing.signal.aborted) return;
       try {
         const created = await ensure();
         logger.info('Kafka answers; the trade topics are there', { attempts: attempt + 1 });
@@ -130,13 +123,7 @@ export async function ensureTopicsOrWait(config: Config, logger: Logger, options
       }
     }
   })();
-  return {
-    done,
-    close: () => {
-      closed = true;
-      wake?.();
-    },
-  };
+  return { done, close: () => closing.abort() };
 }
 
 /** @platformatic/kafka's codes for a broker that could not be connected to or did not answer in time. */

@@ -1,4 +1,5 @@
 import { Producer } from '@platformatic/kafka';
+import { pause } from '../../domain/index.ts';
 import { BusUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { SideLog } from '../bus.ts';
@@ -38,9 +39,8 @@ export class KafkaSideLog<T> implements SideLog<T> {
   #away = false;
   /** While away, appends go straight to the fallback until then; the first one after tries Kafka once. */
   #probeAt = 0;
-  #closed = false;
-  /** Wakes each append waiting to retry, when the log closes. */
-  readonly #wakers = new Set<() => void>();
+  /** Aborted by close(): ends every wait to retry at once. */
+  readonly #closing = new AbortController();
   /** Appends under way, which close() lets finish (into the fallback) before closing it. */
   readonly #pending = new Set<Promise<void>>();
 
@@ -83,15 +83,7 @@ export class KafkaSideLog<T> implements SideLog<T> {
         if (fallback !== undefined && (this.#closed || Date.now() >= giveUpAt)) return this.#toFallback(fallback, entries, messageOf(error), true);
         if (this.#closed) continue;
         this.#log.warn('side topic write failed; retrying', { topic: this.topic, attempt, error: messageOf(error) });
-        await new Promise<void>((resolve) => {
-          const wake = (): void => {
-            clearTimeout(timer);
-            this.#wakers.delete(wake);
-            resolve();
-          };
-          const timer = setTimeout(wake, Math.min(this.#retryDelayMs * attempt, 10 * this.#retryDelayMs));
-          this.#wakers.add(wake);
-        });
+        await pause(Math.min(this.#retryDelayMs * attempt, 10 * this.#retryDelayMs), this.#closing.signal);
       }
     }
   }
@@ -104,10 +96,13 @@ export class KafkaSideLog<T> implements SideLog<T> {
     await fallback.append(entries);
   }
 
+  get #closed(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
-    for (const wake of [...this.#wakers]) wake();
+    this.#closing.abort();
     // Closing the client ends its sends at once; what they held then goes to the fallback.
     await closeClient(this.#client).catch((error: unknown) => this.#log.warn('closing a side topic failed', { error: messageOf(error) }));
     await Promise.allSettled(this.#pending);
