@@ -465,12 +465,14 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     return out;
   }
 
-  /** After a failed fetch: a position outside the log (retention, a recreated topic) moves to its start. */
+  /**
+   * After a failed fetch: a topic created again (a new id) stops the consumer; a position before
+   * the log start (retention) moves to it; one past the end stays until the log gets there.
+   */
   async #repairPositions(client: Client): Promise<void> {
     const partitions = [...this.#positions.keys()];
     if (partitions.length === 0) return;
-    const topic = (await client.metadata({ topics: [this.#topic] })).topics.get(this.#topic);
-    if (topic !== undefined) this.#sameLog(topic.id);
+    await this.#sameTopic(client);
     const [earliest, latest] = await Promise.all([
       this.#listOffsets(client, partitions, ListOffsetTimestamps.EARLIEST),
       this.#listOffsets(client, partitions, ListOffsetTimestamps.LATEST),
