@@ -126,6 +126,9 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
           })
         : undefined;
     parts.transport = transport;
+    // Made before anything waits on Kafka: the Kafka producer takes its spool directory, and a
+    // data dir another producer uses is refused at once rather than after the source started.
+    const producer = roles.produce ? transport?.producer : undefined;
     if (transport?.kind === 'kafka') {
       if (roles.process) {
         const created = await ensureTopics(config);
@@ -239,10 +242,10 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       logger.info('metrics listening', { url: parts.metrics.url });
     }
 
-    if (opened !== undefined && transport !== undefined) {
+    if (opened !== undefined && transport !== undefined && producer !== undefined) {
       const window = new AppendWindow(APPEND_WINDOW_TRADES);
       parts.appendWindow = window;
-      const sink = producingSink(stats, transport.producer, transport.deadLetters, window);
+      const sink = producingSink(stats, producer, transport.deadLetters, window);
       await opened.source.start(sink);
     }
 

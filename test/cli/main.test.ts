@@ -98,12 +98,17 @@ test('produce starts while Kafka does not answer, spools the source, and stops c
   assert.match(stderr, / · spool [1-9]/, stderr);
   // The banner names what this process does: no dashboard, so no counts read from Kafka.
   assert.match(stderr, new RegExp(`tickstream produce · cluster profile · source simulator at ws://127\\.0\\.0\\.1:\\d+ · log Kafka ${brokers}\\n`), stderr);
+  // A second producer on the same data dir would share the spool: it is refused, and the first goes on.
+  const second = tickstream(args);
+  assertOneLine(second, 1, new RegExp(`^tickstream: ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/spool is in use by the spool of a Kafka producer of process ${child.pid}: give each one its own --data-dir`));
+  assert.equal(child.exitCode, null);
   child.kill('SIGINT');
   assert.equal(await exited, 0, stderr);
   const kept = /closing with trades still spooled; they are sent at the next start trades=(\d+)/.exec(stderr);
   assert.ok(kept !== null, stderr);
   assert.ok(Number(kept[1]) > 0);
   assert.ok(readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.seg')));
+  assert.ok(!readdirSync(join(dataDir, 'spool')).includes('lock'), 'a clean stop gives the spool back');
 });
 
 test('a Cassandra that does not answer stops run and process of the cluster profile with one line naming the node', async (t) => {

@@ -15,6 +15,7 @@ import {
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ClosedError } from '../../errors.ts';
+import { lockDirectory, type DirectoryLock } from './directory-lock.ts';
 
 /** One encoded record waiting for Kafka: the key (symbol) and the value (Avro or JSON trade). */
 export interface SpooledRecord {
@@ -71,14 +72,22 @@ export class TradeSpool {
   #headCache: { id: number; bytes: Buffer } | undefined;
   #spaceWaiters: (() => void)[] = [];
   #closed = false;
+  /** Two spools over one directory would cut each other's frames as torn and send each other's records. */
+  readonly #lock: DirectoryLock;
 
   constructor(options: TradeSpoolOptions) {
     this.dir = options.dir;
     this.#limit = options.limit;
     this.#segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024;
     mkdirSync(this.dir, { recursive: true });
-    this.#cursor = this.#readCursor();
-    this.#recover(options.onRepair);
+    this.#lock = lockDirectory(this.dir, 'the spool of a Kafka producer');
+    try {
+      this.#cursor = this.#readCursor();
+      this.#recover(options.onRepair);
+    } catch (error) {
+      this.#lock.release();
+      throw error;
+    }
   }
 
   /** Records written and not yet acknowledged. */
@@ -191,6 +200,7 @@ export class TradeSpool {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeTail();
+    this.#lock.release();
     const waiters = this.#spaceWaiters;
     this.#spaceWaiters = [];
     for (const w of waiters) w();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -160,4 +161,51 @@ test('fully acknowledged segments are deleted', async (t) => {
   const after = readdirSync(spool.dir).filter((f) => f.endsWith('.seg')).length;
   assert.ok(before > 2 && after <= 1, `segments before ${before}, after ${after}`);
   assert.equal(spool.depth, 0);
+});
+
+test('a second spool over a directory in use fails with one line naming it; once the first closes it opens', async (t) => {
+  const dir = tempDir(t);
+  const first = open(t, { dir, limit: 1_000 });
+  await first.append(records(5));
+  assert.throws(
+    () => new TradeSpool({ dir, limit: 1_000 }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'TICKSTREAM_START_FAILED');
+      assert.match(error.message, /is in use by the spool of a Kafka producer of this process: give each one its own --data-dir/);
+      assert.ok(error.message.startsWith(dir), error.message);
+      assert.ok(!error.message.includes('\n'));
+      return true;
+    },
+  );
+  assert.equal(first.depth, 5, 'the refused spool cut nothing off the one in use');
+  await first.append(records(2, 5));
+  first.close();
+  const second = open(t, { dir, limit: 1_000 });
+  assert.deepEqual(values(second.peek(100)), values(records(7)));
+});
+
+test('a lock left by a process that is gone, or whose pid now names another program, is taken over', async (t) => {
+  const dir = tempDir(t);
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  writeFileSync(join(dir, 'lock'), `${gone}\n`);
+  const spool = open(t, { dir, limit: 1_000 });
+  assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(process.pid));
+  spool.close();
+  assert.equal(existsSync(join(dir, 'lock')), false, 'close gives the directory back');
+
+  const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.after(() => other.kill());
+  writeFileSync(join(dir, 'lock'), `${other.pid}\n`);
+  const again = open(t, { dir, limit: 1_000 });
+  assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(process.pid));
+  again.close();
+});
+
+test('a lock held by another live node process is respected', async (t) => {
+  const dir = tempDir(t);
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)'], { stdio: 'ignore' });
+  t.after(() => holder.kill());
+  writeFileSync(join(dir, 'lock'), `${holder.pid}\n`);
+  assert.throws(() => new TradeSpool({ dir, limit: 1_000 }), new RegExp(`in use by the spool of a Kafka producer of process ${holder.pid}:`));
+  assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(holder.pid), 'the lock is left to its holder');
 });
