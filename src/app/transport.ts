@@ -10,10 +10,14 @@ import {
   type SideLog,
   type TradeLogConsumer,
   type TradeLogProducer,
+  type UndecodableRecord,
 } from '../bus/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { DeadLetter } from '../source/source.ts';
 import type { LateEntry } from './processor.ts';
+
+/** Under the data dir: side-topic entries Kafka has not taken yet (KafkaSideLog). */
+const UNSENT_DIR = 'unsent';
 
 /** The log between source and engine, with its side topics: in-process (embedded) or Kafka (cluster). */
 export interface Transport {
@@ -69,14 +73,14 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
   let consumer: KafkaTradeConsumer | undefined;
   const sideLogs: KafkaSideLog<unknown>[] = [];
   const sideLog = <T>(topic: string): SideLog<T> => {
-    // What Kafka does not take in a few seconds goes where the embedded profile writes it, so a
+    // What Kafka does not take in a few seconds is kept on disk and sent once it answers, so a
     // source waiting on its dead letters does not stall while Kafka is away.
-    const fallback = new FileSideLog<T>(join(deps.dataDir, `${topic}.ndjson`));
-    const log = new KafkaSideLog<T>({ ...connection, topic, compression, fallback, logger: deps.logger.child('kafka') });
+    const log = new KafkaSideLog<T>({ ...connection, topic, compression, unsentDir: join(deps.dataDir, UNSENT_DIR), logger: deps.logger.child('kafka') });
     sideLogs.push(log as KafkaSideLog<unknown>);
     return log;
   };
-  const deadLetters = sideLog<DeadLetter>(TOPICS.deadLetters);
+  // One log (and one file of unsent entries) for the topic: the source's dead letters and the consumer's undecodable records.
+  const deadLetters = sideLog<DeadLetter | UndecodableRecord>(TOPICS.deadLetters);
   const late = sideLog<LateEntry>(TOPICS.late);
   return {
     kind: 'kafka',
@@ -96,7 +100,7 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
         ...connection,
         groupId: config.kafka.groupId,
         format: config.kafka.format,
-        deadLetters: sideLog(TOPICS.deadLetters),
+        deadLetters,
         onError: deps.onError,
         logger: deps.logger.child('consumer'),
       });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { TOPICS } from '../../src/bus/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
 import { storedTradeCount } from '../support/bars.ts';
+import { topicValues } from '../support/topic-values.ts';
 import { until } from '../support/until.ts';
 import {
   assertExactBars,
@@ -125,9 +127,10 @@ test('a producer started while Kafka is down runs on, spools the source, and sen
   const count = 10_000;
   const { dir, symbols, input, config } = await clusterRun(t, 'late-kafka', 'D', [count], 17);
   // Three lines that are no trades, early on, while Kafka is down: their dead letters must not
-  // hold the source up until Kafka is back, and go to the file the embedded profile writes.
+  // hold the source up until Kafka is back. They are kept on disk, then sent to market.trades.dlq.
+  const tag = `${process.pid}-${Date.now()}`;
   const lines = readFileSync(input.file, 'utf8').trimEnd().split('\n');
-  for (const at of [300, 200, 100]) lines.splice(at, 0, `not a trade ${at}`);
+  for (const at of [300, 200, 100]) lines.splice(at, 0, `not a trade ${at} ${tag}`);
   const withInvalid = join(dir, 'with-invalid.ndjson');
   writeFileSync(withInvalid, `${lines.join('\n')}\n`);
 
@@ -136,8 +139,9 @@ test('a producer started while Kafka is down runs on, spools the source, and sen
   const source = pacedReplay({ ...input, file: withInvalid }, 15_000);
   const producer = await roles(t, config, PRODUCE, source);
   await until(() => producer.stats.spoolDepth > 0, 'trades to wait in the spool while Kafka is down', 30_000);
-  const deadLetterFile = join(dir, 'market.trades.dlq.ndjson');
-  await until(() => existsSync(deadLetterFile) && readFileSync(deadLetterFile, 'utf8').split('\n').length > 3, 'the dead letters in their file while Kafka is down', 30_000);
+  const unsentDir = join(dir, 'unsent');
+  const kept = join(unsentDir, `${TOPICS.deadLetters}.${process.pid}.ndjson`);
+  await until(() => existsSync(kept) && readFileSync(kept, 'utf8').split('\n').length > 3, 'the dead letters kept on disk while Kafka is down', 30_000);
   assert.notEqual(source.status().state, 'finished', 'the source went on while Kafka was down');
   await stackUp('kafka', stackOptions);
 
@@ -145,8 +149,10 @@ test('a producer started while Kafka is down runs on, spools the source, and sen
   // Produced counts what Kafka or the spool has taken; the trades sent last may still be in flight.
   await until(() => producer.stats.produced === count && producer.stats.spoolDepth === 0, 'every trade sent to Kafka', SETTLE_MS);
   assert.equal(producer.stats.invalid, 3);
-  const letters = readFileSync(deadLetterFile, 'utf8').trim().split('\n');
-  assert.deepEqual(letters.map((l) => (JSON.parse(l) as { raw: string }).raw), ['not a trade 100', 'not a trade 200', 'not a trade 300']);
+  const raws = async (): Promise<string[]> =>
+    ((await topicValues(config.kafka.brokers, TOPICS.deadLetters)) as { raw?: string }[]).flatMap((l) => (l.raw?.endsWith(tag) ? [l.raw] : [])).sort();
+  await until(async () => (await raws()).length >= 3 && readdirSync(unsentDir).length === 0, 'the kept dead letters sent to market.trades.dlq', SETTLE_MS, 200);
+  assert.deepEqual(await raws(), [100, 200, 300].map((at) => `not a trade ${at} ${tag}`));
   const engine = await roles(t, config, PROCESS);
   const store = storeOf(engine);
   await waitForStored(store, symbols, count, 'every trade the producer spooled');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
 import { Admin } from '@platformatic/kafka';
 import {
-  FileSideLog,
   KafkaSideLog,
   KafkaTradeConsumer,
   KafkaTradeProducer,
@@ -21,7 +21,8 @@ import { PipelineStats, type LogFields, type Logger } from '../../src/observabil
 import { Processor } from '../../src/app/processor.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import { relay } from '../support/tcp-relay.ts';
-import { logEnd } from '../support/kafka-offsets.ts';
+import { topicValues } from '../support/topic-values.ts';
+import { until as waitUntil } from '../support/until.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
@@ -407,31 +408,45 @@ test('a long outage: the spool runs over many segment files, and once Kafka answ
   assertExactlyOnce(c.seen, input);
 });
 
-test('a side topic that Kafka does not take goes to its fallback file, and back to Kafka once it answers', async (t) => {
+test('a side topic that Kafka does not take keeps its entries on disk and sends them once Kafka answers', async (t) => {
   const topic = await freshTopic(t, 'side-fallback');
   const way = await relay(t, brokers[0]!);
   await way.cut();
-  const path = join(tempDir(t), `${topic}.ndjson`);
+  const dir = tempDir(t);
   const side = new KafkaSideLog<{ n: number }>({
     brokers: [`127.0.0.1:${way.port}`],
     clientId: 'tickstream-it',
     topic,
     retryDelayMs: 100,
     fallbackAfterMs: 500,
-    fallback: new FileSideLog<{ n: number }>(path),
+    unsentDir: dir,
   });
   t.after(() => side.close());
   await side.append([{ n: 1 }, { n: 2 }]);
-  const fileText = (): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
-  await until(() => fileText() === '{"n":1}\n{"n":2}\n', 'the entries in the fallback file', 5_000);
-  await way.restore();
-  // Past the wait, the next append tries Kafka again, and Kafka takes it.
-  await new Promise((r) => setTimeout(r, 600));
+  const started = Date.now();
   await side.append([{ n: 3 }]);
-  const ends = await logEnd(brokers, topic);
-  assert.equal([...ends.values()].reduce((a, b) => a + b, 0n), 1n, 'one entry on the topic');
-  await side.close();
-  assert.equal(fileText(), '{"n":1}\n{"n":2}\n', 'nothing more in the file');
+  assert.ok(Date.now() - started < 400, 'while Kafka is away an append is kept at once');
+  const kept = join(dir, `${topic}.${process.pid}.ndjson`);
+  assert.equal(readFileSync(kept, 'utf8'), '{"n":1}\n{"n":2}\n{"n":3}\n');
+  assert.deepEqual(await topicValues(brokers, topic), []);
+
+  await way.restore();
+  const sorted = async (): Promise<number[]> => ((await topicValues(brokers, topic)) as { n: number }[]).map((e) => e.n).sort();
+  await waitUntil(async () => (await sorted()).length >= 3 && readdirSync(dir).length === 0, 'the kept entries on the topic and their file gone', 15_000);
+  await side.append([{ n: 4 }]);
+  assert.deepEqual(readdirSync(dir), [], 'Kafka answers: an append goes to it, not to the disk');
+  assert.deepEqual(await sorted(), [1, 2, 3, 4], 'each entry once');
+});
+
+test('entries kept by a process that is gone are sent by the next one as soon as Kafka answers', async (t) => {
+  const topic = await freshTopic(t, 'side-leftover');
+  const dir = tempDir(t);
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  writeFileSync(join(dir, `${topic}.${gone}.ndjson`), '{"n":7}\n{"n":8}\n');
+  const side = new KafkaSideLog<{ n: number }>({ brokers, clientId: 'tickstream-it', topic, unsentDir: dir });
+  t.after(() => side.close());
+  await waitUntil(async () => (await topicValues(brokers, topic)).length >= 2 && readdirSync(dir).length === 0, 'the left entries on the topic', 15_000);
+  assert.deepEqual(((await topicValues(brokers, topic)) as { n: number }[]).map((e) => e.n).sort(), [7, 8]);
 });
 
 test('partitions added under a running consumer are assigned and read, with a warning that symbols moved', async (t) => {

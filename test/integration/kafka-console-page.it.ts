@@ -88,7 +88,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
   await page.locator('a.back').click();
   await page.locator(`.kafka-topics a[data-topic="${TOPICS.deadLetters}"]`).click();
   await page.locator('[data-action="delete-topic"]').click();
-  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /entries go to market\.trades\.dlq\.ndjson in the data dir/);
+  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /each process keeps its entries in unsent\/ under its data dir, and sends them once it does/);
   await pipelineDialog.locator('button', { hasText: 'Cancel' }).click();
   await pipelineDialog.waitFor({ state: 'detached' });
 

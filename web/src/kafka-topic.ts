@@ -137,7 +137,7 @@ function pipelineNote(name: string): HTMLElement | undefined {
     );
   }
   if (name === TOPICS.deadLetters || name === TOPICS.late) {
-    return note(`The pipeline writes to this topic: until it exists again, its entries go to ${name}.ndjson in the data dir of each process.`);
+    return note(`The pipeline writes to this topic: until it exists again, each process keeps its entries in unsent/ under its data dir, and sends them once it does.`);
   }
   return undefined;
 }

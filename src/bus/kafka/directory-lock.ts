@@ -65,7 +65,7 @@ function holderOf(path: string): number | undefined {
  * Whether `pid` is a live Node.js process. After a crash and a reboot the pid may name another
  * program; where /proc tells the command, anything that is not node counts as gone.
  */
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {

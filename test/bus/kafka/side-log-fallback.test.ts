@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { FileSideLog, KafkaSideLog } from '../../../src/bus/index.ts';
+import { KafkaSideLog } from '../../../src/bus/index.ts';
 import { BusUnavailableError } from '../../../src/errors.ts';
 import { createLogger } from '../../../src/observability/index.ts';
 import { freePort } from '../../support/free-port.ts';
@@ -23,7 +24,7 @@ function tempDir(t: TestContext): string {
 async function sideLogWithoutKafka(
   t: TestContext,
   lines: string[],
-  fallbackPath?: string,
+  unsentDir?: string,
   waits: { retryDelayMs: number; fallbackAfterMs: number } = { retryDelayMs: 20, fallbackAfterMs: 3_000 },
 ): Promise<KafkaSideLog<Letter>> {
   const log = new KafkaSideLog<Letter>({
@@ -31,7 +32,7 @@ async function sideLogWithoutKafka(
     clientId: 'side-log-test',
     topic: 'market.trades.dlq',
     ...waits,
-    ...(fallbackPath === undefined ? {} : { fallback: new FileSideLog<Letter>(fallbackPath) }),
+    ...(unsentDir === undefined ? {} : { unsentDir }),
     logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
   });
   t.after(() => log.close());
@@ -44,29 +45,31 @@ const fileLines = (path: string): Letter[] =>
     .split('\n')
     .map((l) => JSON.parse(l) as Letter);
 
-test('entries Kafka does not take within the wait go to the fallback file, and so do the next ones, without waiting on Kafka', { timeout: 30_000 }, async (t) => {
+test('entries Kafka does not take within the wait are kept in the unsent file, and so are the next ones, without waiting on Kafka', { timeout: 30_000 }, async (t) => {
   const lines: string[] = [];
-  const path = join(tempDir(t), 'market.trades.dlq.ndjson');
-  const log = await sideLogWithoutKafka(t, lines, path);
+  const dir = tempDir(t);
+  const path = join(dir, `market.trades.dlq.${process.pid}.ndjson`);
+  const log = await sideLogWithoutKafka(t, lines, dir);
   const started = Date.now();
   await log.append([{ reason: 'price must be > 0' }, { reason: 'symbol is empty' }]);
   assert.ok(Date.now() - started >= 3_000, 'it tried Kafka for the whole wait first');
-  const warned = lines.filter((l) => l.includes(`Kafka did not take entries of market.trades.dlq; they go to ${path} until it does`));
+  const warned = lines.filter((l) => l.includes(`Kafka did not take entries of market.trades.dlq; they are kept in ${path} and sent once it does`));
   assert.equal(warned.length, 1, lines.join('\n'));
   const next = Date.now();
   await log.append([{ reason: 'volume is negative' }]);
   const single = Date.now() - next;
   await log.close();
+  assert.deepEqual(readdirSync(dir), [`market.trades.dlq.${process.pid}.ndjson`], 'closed before Kafka answered: the file stays for the next start');
   assert.deepEqual(fileLines(path), [{ reason: 'price must be > 0' }, { reason: 'symbol is empty' }, { reason: 'volume is negative' }]);
   assert.equal(lines.filter((l) => l.includes('Kafka did not take entries')).length, 1, 'said once, not at every append');
   // Straight to the file: an attempt on Kafka alone takes the client's retries, 2 × 250 ms.
   assert.ok(single < 400, `${single} ms for the second append`);
 });
 
-test('closing while an append waits to retry ends it into the fallback at once', { timeout: 30_000 }, async (t) => {
+test('closing while an append waits to retry keeps it at once', { timeout: 30_000 }, async (t) => {
   const lines: string[] = [];
-  const path = join(tempDir(t), 'market.trades.dlq.ndjson');
-  const log = await sideLogWithoutKafka(t, lines, path, { retryDelayMs: 60_000, fallbackAfterMs: 60_000 });
+  const dir = tempDir(t);
+  const log = await sideLogWithoutKafka(t, lines, dir, { retryDelayMs: 60_000, fallbackAfterMs: 60_000 });
   const appended = log.append([{ reason: 'too late' }]);
   // Wait for the first failed attempt (the client's retries take a moment), then close.
   const deadline = Date.now() + 10_000;
@@ -75,10 +78,28 @@ test('closing while an append waits to retry ends it into the fallback at once',
   await log.close();
   await appended;
   assert.ok(Date.now() - closing < 5_000, 'close did not wait out the retry delay');
-  assert.deepEqual(fileLines(path), [{ reason: 'too late' }]);
+  assert.deepEqual(fileLines(join(dir, `market.trades.dlq.${process.pid}.ndjson`)), [{ reason: 'too late' }]);
 });
 
-test('without a fallback an append retries until the log closes, then fails naming what was not written', { timeout: 30_000 }, async (t) => {
+test('entries left by an earlier run wait while Kafka is away, with one warning, and stay on disk at close', { timeout: 30_000 }, async (t) => {
+  const lines: string[] = [];
+  const dir = tempDir(t);
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  writeFileSync(join(dir, `market.trades.dlq.${gone}.ndjson`), '{"reason":"left over"}\n');
+  const log = await sideLogWithoutKafka(t, lines, dir, { retryDelayMs: 20, fallbackAfterMs: 200 });
+  const deadline = Date.now() + 15_000;
+  // The client's own retries make an attempt last about half a second: wait for a few.
+  while (lines.filter((l) => l.includes('Kafka does not take')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 2_000));
+  await log.close();
+  const warned = lines.filter((l) => l.includes('Kafka does not take the kept entries of market.trades.dlq yet; trying again every 200ms'));
+  assert.equal(warned.length, 1, lines.join('\n'));
+  const files = readdirSync(dir);
+  assert.equal(files.length, 1, files.join(','));
+  assert.deepEqual(fileLines(join(dir, files[0] ?? '')), [{ reason: 'left over' }]);
+});
+
+test('without an unsent dir an append retries until the log closes, then fails naming what was not written', { timeout: 30_000 }, async (t) => {
   const lines: string[] = [];
   const log = await sideLogWithoutKafka(t, lines);
   const appended = log.append([{ reason: 'a' }, { reason: 'b' }]);
