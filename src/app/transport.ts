@@ -11,6 +11,7 @@ import {
   type TradeLogConsumer,
   type TradeLogProducer,
   type UndecodableRecord,
+  UnsentDir,
 } from '../bus/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { DeadLetter } from '../source/source.ts';
@@ -72,10 +73,11 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
   let producer: KafkaTradeProducer | undefined;
   let consumer: KafkaTradeConsumer | undefined;
   const sideLogs: KafkaSideLog<unknown>[] = [];
+  // What Kafka does not take in a few seconds is kept on disk and sent once it answers, so a
+  // source waiting on its dead letters does not stall while Kafka is away.
+  const unsent = new UnsentDir(join(deps.dataDir, UNSENT_DIR));
   const sideLog = <T>(topic: string): SideLog<T> => {
-    // What Kafka does not take in a few seconds is kept on disk and sent once it answers, so a
-    // source waiting on its dead letters does not stall while Kafka is away.
-    const log = new KafkaSideLog<T>({ ...connection, topic, compression, unsentDir: join(deps.dataDir, UNSENT_DIR), logger: deps.logger.child('kafka') });
+    const log = new KafkaSideLog<T>({ ...connection, topic, compression, unsent, logger: deps.logger.child('kafka') });
     sideLogs.push(log as KafkaSideLog<unknown>);
     return log;
   };
@@ -125,6 +127,7 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
       await producer?.close();
       await consumer?.close();
       await Promise.all(sideLogs.map((l) => l.close()));
+      unsent.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -100,7 +100,7 @@ test('produce starts while Kafka does not answer, spools the source, and stops c
   assert.match(stderr, new RegExp(`tickstream produce · cluster profile · source simulator at ws://127\\.0\\.0\\.1:\\d+ · log Kafka ${brokers}\\n`), stderr);
   // A second producer on the same data dir would share the spool: it is refused, and the first goes on.
   const second = tickstream(args);
-  assertOneLine(second, 1, new RegExp(`^tickstream: ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/spool is in use by the spool of a Kafka producer of process ${child.pid}: give each one its own --data-dir`));
+  assertOneLine(second, 1, new RegExp(`^tickstream: ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/spool is in use by the spool of a Kafka producer of process ${child.pid} on ${hostname()}: give each one its own --data-dir`));
   assert.equal(child.exitCode, null);
   child.kill('SIGINT');
   assert.equal(await exited, 0, stderr);

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
 import { Admin } from '@platformatic/kafka';
 import {
   KafkaSideLog,
   KafkaTradeConsumer,
+  UnsentDir,
   KafkaTradeProducer,
   type ConsumerHandler,
   type KafkaTradeConsumerOptions,
@@ -412,40 +413,46 @@ test('a side topic that Kafka does not take keeps its entries on disk and sends 
   const topic = await freshTopic(t, 'side-fallback');
   const way = await relay(t, brokers[0]!);
   await way.cut();
-  const dir = tempDir(t);
+  const unsent = new UnsentDir(tempDir(t));
+  t.after(() => unsent.close());
   const side = new KafkaSideLog<{ n: number }>({
     brokers: [`127.0.0.1:${way.port}`],
     clientId: 'tickstream-it',
     topic,
     retryDelayMs: 100,
     fallbackAfterMs: 500,
-    unsentDir: dir,
+    unsent,
   });
   t.after(() => side.close());
   await side.append([{ n: 1 }, { n: 2 }]);
   const started = Date.now();
   await side.append([{ n: 3 }]);
   assert.ok(Date.now() - started < 400, 'while Kafka is away an append is kept at once');
-  const kept = join(dir, `${topic}.${process.pid}.ndjson`);
-  assert.equal(readFileSync(kept, 'utf8'), '{"n":1}\n{"n":2}\n{"n":3}\n');
+  assert.equal(readFileSync(join(unsent.dir, `${topic}.ndjson`), 'utf8'), '{"n":1}\n{"n":2}\n{"n":3}\n');
   assert.deepEqual(await topicValues(brokers, topic), []);
 
   await way.restore();
+  const kept = (): string[] => readdirSync(unsent.dir).filter((f) => f !== 'lock');
   const sorted = async (): Promise<number[]> => ((await topicValues(brokers, topic)) as { n: number }[]).map((e) => e.n).sort();
-  await waitUntil(async () => (await sorted()).length >= 3 && readdirSync(dir).length === 0, 'the kept entries on the topic and their file gone', 15_000);
+  await waitUntil(async () => (await sorted()).length >= 3 && kept().length === 0, 'the kept entries on the topic and their file gone', 15_000);
   await side.append([{ n: 4 }]);
-  assert.deepEqual(readdirSync(dir), [], 'Kafka answers: an append goes to it, not to the disk');
+  assert.deepEqual(kept(), [], 'Kafka answers: an append goes to it, not to the disk');
   assert.deepEqual(await sorted(), [1, 2, 3, 4], 'each entry once');
 });
 
 test('entries kept by a process that is gone are sent by the next one as soon as Kafka answers', async (t) => {
   const topic = await freshTopic(t, 'side-leftover');
-  const dir = tempDir(t);
+  const root = tempDir(t);
   const gone = spawnSync(process.execPath, ['-e', '']).pid;
-  writeFileSync(join(dir, `${topic}.${gone}.ndjson`), '{"n":7}\n{"n":8}\n');
-  const side = new KafkaSideLog<{ n: number }>({ brokers, clientId: 'tickstream-it', topic, unsentDir: dir });
+  const left = join(root, `${hostname()}-${gone}`);
+  mkdirSync(left);
+  writeFileSync(join(left, 'lock'), JSON.stringify({ host: hostname(), pid: gone, started: 1 }));
+  writeFileSync(join(left, `${topic}.ndjson`), '{"n":7}\n{"n":8}\n');
+  const unsent = new UnsentDir(root);
+  t.after(() => unsent.close());
+  const side = new KafkaSideLog<{ n: number }>({ brokers, clientId: 'tickstream-it', topic, unsent });
   t.after(() => side.close());
-  await waitUntil(async () => (await topicValues(brokers, topic)).length >= 2 && readdirSync(dir).length === 0, 'the left entries on the topic', 15_000);
+  await waitUntil(async () => (await topicValues(brokers, topic)).length >= 2 && !existsSync(left), 'the left entries on the topic', 15_000);
   assert.deepEqual(((await topicValues(brokers, topic)) as { n: number }[]).map((e) => e.n).sort(), [7, 8]);
 });
 

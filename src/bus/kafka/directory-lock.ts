@@ -1,71 +1,144 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StartError } from '../../errors.ts';
 
 const LOCK_FILE = 'lock';
+/** The holder touches its lock this often; a lock not touched for STALE_MS is left over. */
+const HEARTBEAT_MS = 5_000;
+const STALE_MS = 30_000;
 
 /** A directory held by this process until release(). */
 export interface DirectoryLock {
-  readonly path: string;
+  readonly dir: string;
   release(): void;
 }
 
+/** Who holds a lock: the pid alone is not enough where containers share a volume, each with its node as pid 1. */
+interface Holder {
+  readonly host: string;
+  readonly pid: number;
+  /** When the process started (epoch ms): a process started again under the same pid is another one. */
+  readonly started: number;
+}
+
+const self = (): Holder => ({ host: hostname(), pid: process.pid, started: Math.round(performance.timeOrigin) });
+
 /**
- * Takes `dir` for this process: creates `<dir>/lock` holding the pid, and fails with one line
- * if a live process holds it already (this one included). `what` names the user of the
- * directory in that line. A lock left by a process that has died is taken over.
+ * Takes `dir` for this process: creates `<dir>/lock` naming it, and fails with one line if a
+ * live process holds it already (this one included). `what` names the user of the directory
+ * in that line. The holder touches the lock every few seconds. A lock left over is taken over:
+ * on this host, one whose process has gone (or is another program now, or is this pid started
+ * again, as in a restarted container); from another host sharing the directory, one not
+ * touched for 30 s.
  */
 export function lockDirectory(dir: string, what: string): DirectoryLock {
+  const taken = tryLock(dir, what);
+  if (!('holder' in taken)) return taken;
+  const { holder } = taken;
+  const who = holder.host === hostname() && holder.pid === process.pid ? 'this process' : `process ${holder.pid} on ${holder.host}`;
+  throw new StartError(`${dir} is in use by ${what} of ${who}: give each one its own --data-dir (or delete ${join(dir, LOCK_FILE)} if no tickstream runs there)`);
+}
+
+/**
+ * Takes a directory of this process's own under `root`, named after the host and pid (`-2`,
+ * `-3` for a second and third in the same process), so that processes sharing a data dir, and
+ * containers each with its node as pid 1 on a shared volume, never write to the same files.
+ */
+export function lockOwnDirectory(root: string, what: string): DirectoryLock {
+  const base = `${hostname()}-${process.pid}`;
+  for (let n = 1; ; n++) {
+    const dir = join(root, n === 1 ? base : `${base}-${n}`);
+    mkdirSync(dir, { recursive: true });
+    const taken = tryLock(dir, what);
+    // Only this very process can hold a directory named after its host and pid.
+    if (!('holder' in taken)) return taken;
+  }
+}
+
+/** The lock, or who holds it. */
+function tryLock(dir: string, what: string): DirectoryLock | { readonly holder: Holder } {
   const path = join(dir, LOCK_FILE);
-  // A second attempt follows only a stale lock removed; losing that race to another process is an error.
+  const me = self();
+  // A second attempt follows only a lock left over and removed; losing that race to another process is an error.
   for (let attempt = 1; attempt <= 2; attempt++) {
     let fd: number;
     try {
       fd = openSync(path, 'wx');
     } catch (error) {
+      // Another process found the directory empty and unlocked, and removed it, a moment after it was made.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 1) {
+        mkdirSync(dir, { recursive: true });
+        continue;
+      }
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new StartError(`cannot lock ${dir} for ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
       const holder = holderOf(path);
-      if (holder !== undefined && isRunning(holder)) {
-        const who = holder === process.pid ? 'this process' : `process ${holder}`;
-        throw new StartError(`${dir} is in use by ${what} of ${who}: give each one its own --data-dir (or delete ${path} if no tickstream runs there)`);
-      }
+      if (holder !== undefined && holds(holder, path, me)) return { holder };
       rmSync(path, { force: true });
       continue;
     }
     try {
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${JSON.stringify(me)}\n`);
     } finally {
       closeSync(fd);
     }
+    const heartbeat = setInterval(() => {
+      const now = new Date();
+      try {
+        utimesSync(path, now, now);
+      } catch {
+        // Removed from under us; release() finds nothing to remove either.
+      }
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     let held = true;
     return {
-      path,
+      dir,
       release: () => {
         if (!held) return;
         held = false;
-        if (holderOf(path) === process.pid) rmSync(path, { force: true });
+        clearInterval(heartbeat);
+        const holder = holderOf(path);
+        if (holder !== undefined && same(holder, me)) rmSync(path, { force: true });
       },
     };
   }
   throw new StartError(`cannot lock ${dir} for ${what}: another process took it at the same moment`);
 }
 
-function holderOf(path: string): number | undefined {
+function holderOf(path: string): Holder | undefined {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
+    if (typeof parsed.host === 'string' && Number.isSafeInteger(parsed.pid) && Number.isSafeInteger(parsed.started)) {
+      return { host: parsed.host, pid: parsed.pid!, started: parsed.started! };
+    }
   } catch {
-    return undefined;
+    // Torn (a crash while it was written) or not ours: left over.
   }
+  return undefined;
+}
+
+const same = (a: Holder, b: Holder): boolean => a.host === b.host && a.pid === b.pid && a.started === b.started;
+
+function holds(holder: Holder, path: string, me: Holder): boolean {
+  let touchedAgoMs: number;
+  try {
+    touchedAgoMs = Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return false;
+  }
+  if (holder.host !== me.host) return touchedAgoMs < STALE_MS;
+  if (holder.pid === me.pid) return holder.started === me.started;
+  return isRunning(holder.pid) && touchedAgoMs < STALE_MS;
 }
 
 /**
- * Whether `pid` is a live Node.js process. After a crash and a reboot the pid may name another
- * program; where /proc tells the command, anything that is not node counts as gone.
+ * Whether `pid` is a live Node.js process on this host. After a crash and a reboot the pid may
+ * name another program; where /proc tells the command, anything that is not node counts as gone.
  */
-export function isRunning(pid: number): boolean {
+function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -77,4 +150,10 @@ export function isRunning(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** The lock of `dir` when no live process holds it (a lock left over is taken over); undefined when one does. */
+export function lockIfFree(dir: string, what: string): DirectoryLock | undefined {
+  const taken = tryLock(dir, what);
+  return 'holder' in taken ? undefined : taken;
 }

@@ -4,7 +4,7 @@ import { BusUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { SideLog } from '../bus.ts';
 import { ACKS_ALL, clientBase, closeClient, messageOf, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
-import { UnsentEntries } from './unsent-entries.ts';
+import { UnsentEntries, type UnsentDir } from './unsent-entries.ts';
 
 export interface KafkaSideLogOptions extends KafkaConnection {
   /** `market.trades.dlq` or `market.trades.late`. */
@@ -15,9 +15,10 @@ export interface KafkaSideLogOptions extends KafkaConnection {
   readonly compression?: KafkaCompression;
   /**
    * Where entries that Kafka has not taken within `fallbackAfterMs` are kept until it takes
-   * them (`<dataDir>/unsent/`). Without it, `append` retries until Kafka takes them.
+   * them (this process's directory under `<dataDir>/unsent/`). Without it, `append` retries
+   * until Kafka takes them.
    */
-  readonly unsentDir?: string;
+  readonly unsent?: UnsentDir;
   readonly fallbackAfterMs?: number;
   readonly logger?: Logger;
 }
@@ -26,13 +27,13 @@ export interface KafkaSideLogOptions extends KafkaConnection {
 const RESEND_BATCH = 500;
 
 /**
- * A side topic with JSON values. Entries are few, so there is no spool. With `unsentDir`, an
+ * A side topic with JSON values. Entries are few, so there is no spool. With an `unsent` directory, an
  * append that Kafka has not taken within a few seconds is kept in a file there instead, and so
  * are the later ones while Kafka is away: a source that waits on its dead letters must not
  * stall. A background loop tries Kafka every few seconds, sends what was kept (files left by an
  * earlier run too), and then appends go to Kafka again. Kept entries reach the topic at least
  * once: a crash between a send and the file's removal sends them again at the next start.
- * Without `unsentDir`, `append` retries until Kafka takes the entries, and fails only if the
+ * Without one, `append` retries until Kafka takes the entries, and fails only if the
  * log is closed meanwhile.
  */
 export class KafkaSideLog<T> implements SideLog<T> {
@@ -57,7 +58,7 @@ export class KafkaSideLog<T> implements SideLog<T> {
   constructor(options: KafkaSideLogOptions) {
     this.topic = options.topic;
     this.#retryDelayMs = options.retryDelayMs ?? 1_000;
-    this.#unsent = options.unsentDir === undefined ? undefined : new UnsentEntries(options.unsentDir, options.topic);
+    this.#unsent = options.unsent === undefined ? undefined : new UnsentEntries(options.unsent, options.topic);
     this.#fallbackAfterMs = options.fallbackAfterMs ?? 3_000;
     this.#log = options.logger ?? silentLogger;
     this.#client = new Producer({ ...clientBase(options, options.topic), acks: ACKS_ALL, compression: options.compression ?? 'lz4' });

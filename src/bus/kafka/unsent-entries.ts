@@ -1,6 +1,35 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { rmdirSync } from 'node:fs';
+import { appendFile, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRunning } from './directory-lock.ts';
+import { lockIfFree, lockOwnDirectory, type DirectoryLock } from './directory-lock.ts';
+
+const WHAT = 'the side-topic entries Kafka has not taken';
+
+/**
+ * This process's directory for side-topic entries that Kafka has not taken (under
+ * `<dataDir>/unsent/`, named after the host and pid and held through a lock file), shared by
+ * its side logs. Processes that share a data dir, or containers that share a volume, each keep
+ * their own.
+ */
+export class UnsentDir {
+  readonly root: string;
+  readonly #lock: DirectoryLock;
+
+  constructor(root: string) {
+    this.root = root;
+    this.#lock = lockOwnDirectory(root, WHAT);
+  }
+
+  get dir(): string {
+    return this.#lock.dir;
+  }
+
+  /** Gives the directory up; an empty one is removed, one with entries is left for the next process. */
+  close(): void {
+    this.#lock.release();
+    removeIfEmpty(this.dir);
+  }
+}
 
 /** A file of entries taken for sending: only this process reads it, and deletes it once Kafka has them all. */
 export interface TakenFile {
@@ -12,61 +41,50 @@ export interface TakenFile {
 }
 
 /**
- * Side-topic entries that Kafka has not taken, kept as NDJSON under `dir` until they are sent.
- * This process appends to `<topic>.<pid>.ndjson`, which no other process touches while it runs.
- * take() renames that file, and any left by a process that has gone, to
- * `<topic>.<pid>-<n>.sending`, so appends made meanwhile start a new file and a file is sent by
+ * One topic's kept entries in this process's UnsentDir: appends go to `<topic>.ndjson`.
+ * take() renames that file to `<topic>.<n>.sending`, and moves in those of directories whose
+ * process has gone, so that appends made meanwhile start a new file and each file is sent by
  * one process only. Appends and takes run one after another, so no append lands in a file taken.
  */
 export class UnsentEntries {
-  readonly dir: string;
   readonly topic: string;
   /** The file this process appends to. */
   readonly path: string;
+  readonly #dir: UnsentDir;
   #queue: Promise<unknown> = Promise.resolve();
   #taken = 0;
 
-  constructor(dir: string, topic: string) {
-    this.dir = dir;
+  constructor(dir: UnsentDir, topic: string) {
+    this.#dir = dir;
     this.topic = topic;
-    this.path = join(dir, `${topic}.${process.pid}.ndjson`);
+    this.path = join(dir.dir, `${topic}.ndjson`);
   }
 
   append(values: readonly string[]): Promise<void> {
-    return this.#inTurn(async () => {
-      await mkdir(this.dir, { recursive: true });
-      await appendFile(this.path, values.map((v) => `${v}\n`).join(''));
-    });
+    return this.#inTurn(() => appendFile(this.path, values.map((v) => `${v}\n`).join('')));
   }
 
   /** Claims what is there to send, oldest first: files taken before and not yet sent come first. */
   take(): Promise<TakenFile[]> {
     return this.#inTurn(async () => {
-      let names: string[];
+      const own = this.#dir.dir;
+      const mine: { path: string; n: number }[] = [];
+      for (const { name, n } of this.#files(await readdir(own))) {
+        if (n === undefined) continue;
+        mine.push({ path: join(own, name), n });
+        this.#taken = Math.max(this.#taken, n);
+      }
+      const moveIn = async (from: string): Promise<void> => {
+        const n = ++this.#taken;
+        const to = join(own, `${this.topic}.${n}.sending`);
+        await rename(from, to);
+        mine.push({ path: to, n });
+      };
+      await this.#claimLeftOver(moveIn);
       try {
-        names = await readdir(this.dir);
+        await moveIn(this.path);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw error;
-      }
-      const mine: { n: number; path: string }[] = [];
-      const claim: string[] = [];
-      for (const name of names) {
-        const file = this.#parse(name);
-        if (file === undefined) continue;
-        if (file.pid === process.pid && file.n !== undefined) mine.push({ n: file.n, path: join(this.dir, name) });
-        else if (file.pid === process.pid || !isRunning(file.pid)) claim.push(name);
-      }
-      for (const name of claim.sort()) {
-        const to = join(this.dir, `${this.topic}.${process.pid}-${this.#nextN(mine)}.sending`);
-        try {
-          await rename(join(this.dir, name), to);
-        } catch (error) {
-          // Another process that started at the same time claimed it first.
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          throw error;
-        }
-        mine.push({ n: this.#taken, path: to });
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
       mine.sort((a, b) => a.n - b.n);
       const taken: TakenFile[] = [];
@@ -80,23 +98,48 @@ export class UnsentEntries {
     return rm(file.path, { force: true });
   }
 
-  #nextN(mine: readonly { n: number }[]): number {
-    for (const { n } of mine) this.#taken = Math.max(this.#taken, n);
-    return ++this.#taken;
+  /** Moves in this topic's files from the directories of processes that have gone, oldest first. */
+  async #claimLeftOver(moveIn: (from: string) => Promise<void>): Promise<void> {
+    for (const entry of await readdir(this.#dir.root, { withFileTypes: true })) {
+      const dir = join(this.#dir.root, entry.name);
+      if (!entry.isDirectory() || dir === this.#dir.dir) continue;
+      const lock = lockIfFree(dir, WHAT);
+      if (lock === undefined) continue;
+      try {
+        const files = this.#files(await readdir(dir)).sort((a, b) => (a.n ?? Infinity) - (b.n ?? Infinity));
+        for (const f of files) await moveIn(join(dir, f.name));
+      } finally {
+        lock.release();
+        removeIfEmpty(dir);
+      }
+    }
   }
 
-  /** `<topic>.<pid>.ndjson` (appended) or `<topic>.<pid>-<n>.sending` (taken); anything else is not ours. */
-  #parse(name: string): { pid: number; n?: number } | undefined {
-    if (!name.startsWith(`${this.topic}.`)) return undefined;
-    const match = /^(\d+)(?:\.ndjson|-(\d+)\.sending)$/.exec(name.slice(this.topic.length + 1));
-    if (match === null) return undefined;
-    return match[2] === undefined ? { pid: Number(match[1]) } : { pid: Number(match[1]), n: Number(match[2]) };
+  /** `<topic>.ndjson` (appended, n undefined) and `<topic>.<n>.sending` (taken); anything else is not this topic's. */
+  #files(names: readonly string[]): { name: string; n?: number }[] {
+    const out: { name: string; n?: number }[] = [];
+    for (const name of names) {
+      if (!name.startsWith(`${this.topic}.`)) continue;
+      const rest = name.slice(this.topic.length + 1);
+      if (rest === 'ndjson') out.push({ name });
+      const match = /^(\d+)\.sending$/.exec(rest);
+      if (match !== null) out.push({ name, n: Number(match[1]) });
+    }
+    return out;
   }
 
   #inTurn<R>(work: () => Promise<R>): Promise<R> {
     const next = this.#queue.then(work);
     this.#queue = next.catch(() => {});
     return next;
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty (entries wait in it), or already gone.
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { TradeSpool, type SpooledRecord, type TradeSpoolOptions } from '../../../src/bus/kafka/trade-spool.ts';
@@ -184,28 +184,45 @@ test('a second spool over a directory in use fails with one line naming it; once
   assert.deepEqual(values(second.peek(100)), values(records(7)));
 });
 
-test('a lock left by a process that is gone, or whose pid now names another program, is taken over', async (t) => {
+/** A lock as a holder writes it. */
+function writeLock(dir: string, holder: { host?: string; pid: number; started: number }): void {
+  writeFileSync(join(dir, 'lock'), `${JSON.stringify({ host: hostname(), ...holder })}\n`);
+}
+
+const holderPid = (dir: string): number => (JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')) as { pid: number }).pid;
+
+test('a lock left by a process that is gone, by a pid that now names another program, or by this pid started again is taken over', async (t) => {
   const dir = tempDir(t);
-  const gone = spawnSync(process.execPath, ['-e', '']).pid;
-  writeFileSync(join(dir, 'lock'), `${gone}\n`);
+  writeLock(dir, { pid: spawnSync(process.execPath, ['-e', '']).pid, started: 1 });
   const spool = open(t, { dir, limit: 1_000 });
-  assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(process.pid));
+  assert.equal(holderPid(dir), process.pid);
   spool.close();
   assert.equal(existsSync(join(dir, 'lock')), false, 'close gives the directory back');
 
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   t.after(() => other.kill());
-  writeFileSync(join(dir, 'lock'), `${other.pid}\n`);
-  const again = open(t, { dir, limit: 1_000 });
-  assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(process.pid));
-  again.close();
+  writeLock(dir, { pid: other.pid!, started: Date.now() });
+  open(t, { dir, limit: 1_000 }).close();
+  assert.equal(existsSync(join(dir, 'lock')), false);
+
+  // A container started again: its node is pid 1 as before, but started later.
+  writeLock(dir, { pid: process.pid, started: Math.round(performance.timeOrigin) - 60_000 });
+  open(t, { dir, limit: 1_000 }).close();
+  assert.equal(existsSync(join(dir, 'lock')), false);
 });
 
-test('a lock held by another live node process is respected', async (t) => {
+test('a lock held by another live node process, or touched lately from another host, is respected', async (t) => {
   const dir = tempDir(t);
   const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)'], { stdio: 'ignore' });
   t.after(() => holder.kill());
-  writeFileSync(join(dir, 'lock'), `${holder.pid}\n`);
-  assert.throws(() => new TradeSpool({ dir, limit: 1_000 }), new RegExp(`in use by the spool of a Kafka producer of process ${holder.pid}:`));
-  assert.equal(readFileSync(join(dir, 'lock'), 'utf8').trim(), String(holder.pid), 'the lock is left to its holder');
+  writeLock(dir, { pid: holder.pid!, started: Date.now() });
+  assert.throws(() => new TradeSpool({ dir, limit: 1_000 }), new RegExp(`in use by the spool of a Kafka producer of process ${holder.pid} on ${hostname()}:`));
+  assert.equal(holderPid(dir), holder.pid, 'the lock is left to its holder');
+
+  // Containers sharing a volume: the pid says nothing here, the holder's heartbeat does.
+  writeLock(dir, { host: 'another-host', pid: 1, started: Date.now() });
+  assert.throws(() => new TradeSpool({ dir, limit: 1_000 }), /in use by the spool of a Kafka producer of process 1 on another-host:/);
+  const minuteAgo = new Date(Date.now() - 60_000);
+  utimesSync(join(dir, 'lock'), minuteAgo, minuteAgo);
+  open(t, { dir, limit: 1_000 }).close();
 });
