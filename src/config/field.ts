@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
+import { durationLabel, parseDuration, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
 
 /**
  * One configuration key: how to read it from text (env, flags) or JSON (the file),
@@ -97,7 +97,7 @@ export function durationField(spec: Spec<DurationMs> & { min: number; max: numbe
       const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? (raw.trim() === '0' ? 0 : parseDuration(raw)) : undefined;
       return ms !== undefined && Number.isInteger(ms) && ms >= spec.min && ms <= spec.max ? (ms as DurationMs) : invalid;
     },
-    show: (v) => formatDuration(v),
+    show: (v) => durationLabel(v),
   };
 }
 
@@ -160,7 +160,7 @@ export function urlField(spec: Spec<string> & { schemes: readonly string[]; patt
 export function intervalsField(spec: Spec<readonly Interval[]> & { max: number }): Field<readonly Interval[]> {
   return {
     ...spec,
-    allowed: `a comma-separated list of durations such as 5s,1m, each from 1ms to ${formatDuration(spec.max)}`,
+    allowed: `a comma-separated list of durations such as 5s,1m, each from 1ms to ${durationLabel(spec.max)}`,
     parse: (raw) => {
       const items = splitList(raw);
       if (items === undefined || items.length === 0) return invalid;

@@ -24,8 +24,8 @@ export function parseDuration(text: string): DurationMs | undefined {
   return (Number(m[1]) * unit) as DurationMs;
 }
 
-/** The shortest label for a duration: 60000 → `1m`, 1500 → `1500ms`. */
-export function formatDuration(ms: number): string {
+/** The shortest label for a duration, in the syntax parseDuration reads: 60000 → `1m`, 1500 → `1500ms`. */
+export function durationLabel(ms: number): string {
   for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
@@ -36,7 +36,7 @@ export function formatDuration(ms: number): string {
 export function parseInterval(label: string): Interval | undefined {
   const ms = parseDuration(label);
   if (ms === undefined || ms <= 0) return undefined;
-  return { label: formatDuration(ms), ms };
+  return { label: durationLabel(ms), ms };
 }
 
 /** Tumbling windows aligned to the UTC epoch: floor(ts / size) * size. */

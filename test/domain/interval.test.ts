@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { epochMs, durationMs, formatDuration, parseDuration, parseInterval, smallestInterval, windowStartOf } from '../../src/domain/index.ts';
+import { epochMs, durationMs, durationLabel, parseDuration, parseInterval, smallestInterval, windowStartOf } from '../../src/domain/index.ts';
 
 test('durations parse in every unit and reject anything else', () => {
   assert.equal(parseDuration('500ms'), 500);
@@ -16,7 +16,7 @@ test('interval labels are normalised to the shortest form', () => {
   assert.equal(parseInterval('60s')?.label, '1m');
   assert.equal(parseInterval('1500ms')?.label, '1500ms');
   assert.equal(parseInterval('0s'), undefined);
-  assert.equal(formatDuration(3_600_000), '1h');
+  assert.equal(durationLabel(3_600_000), '1h');
 });
 
 test('window start is floor(ts / size) * size and contains ts', () => {

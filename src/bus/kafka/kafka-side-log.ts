@@ -1,5 +1,5 @@
 import { Producer } from '@platformatic/kafka';
-import { formatDuration, pause } from '../../domain/index.ts';
+import { durationLabel, pause } from '../../domain/index.ts';
 import { BusUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { SideLog } from '../bus.ts';
@@ -160,7 +160,7 @@ export class KafkaSideLog<T> implements SideLog<T> {
       } catch (error) {
         if (!failing) {
           const entries = files.reduce((n, f) => n + f.values.length, 0);
-          this.#log.warn(`Kafka does not take the kept entries of ${this.topic} yet; trying again every ${formatDuration(this.#fallbackAfterMs)}`, { entries, error: messageOf(error) });
+          this.#log.warn(`Kafka does not take the kept entries of ${this.topic} yet; trying again every ${durationLabel(this.#fallbackAfterMs)}`, { entries, error: messageOf(error) });
         }
         failing = true;
         this.#away = true;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { formatDuration, type Trade } from '../../domain/index.ts';
+import { durationLabel, type Trade } from '../../domain/index.ts';
 import { BusUnavailableError, ClosedError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type TradeLogProducer } from '../bus.ts';
@@ -160,7 +160,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
     this.#drainDeadline = Date.now() + this.#closeTimeoutMs;
     if (this.#spool.depth > 0) {
       // A stop that seems to hang says why; what Kafka does not take in time stays on disk.
-      this.#log.info(`sending the spool before stopping, for up to ${formatDuration(this.#closeTimeoutMs)}`, { trades: this.#spool.depth });
+      this.#log.info(`sending the spool before stopping, for up to ${durationLabel(this.#closeTimeoutMs)}`, { trades: this.#spool.depth });
     }
     this.#drainWake?.();
     await this.#drainer;
