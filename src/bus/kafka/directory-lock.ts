@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StartError } from '../../errors.ts';
@@ -60,29 +60,27 @@ export function lockOwnDirectory(root: string, what: string): DirectoryLock {
 function tryLock(dir: string, what: string): DirectoryLock | { readonly holder: Holder } {
   const path = join(dir, LOCK_FILE);
   const me = self();
-  // A second attempt follows only a lock left over and removed; losing that race to another process is an error.
-  for (let attempt = 1; attempt <= 2; attempt++) {
-    let fd: number;
+  const text = `${JSON.stringify(me)}\n`;
+  // Each further attempt follows a lock left over and removed, or one released meanwhile.
+  for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      fd = openSync(path, 'wx');
+      createLockFile(path, text);
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
       // Another process found the directory empty and unlocked, and removed it, a moment after it was made.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 1) {
+      if (code === 'ENOENT') {
         mkdirSync(dir, { recursive: true });
         continue;
       }
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      if (code !== 'EEXIST') {
         throw new StartError(`cannot lock ${dir} for ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      const holder = holderOf(path);
+      const seen = textOf(path);
+      if (seen === undefined) continue;
+      const holder = holderIn(seen);
       if (holder !== undefined && holds(holder, path, me)) return { holder };
-      rmSync(path, { force: true });
+      removeIfStill(path, seen);
       continue;
-    }
-    try {
-      writeSync(fd, `${JSON.stringify(me)}\n`);
-    } finally {
-      closeSync(fd);
     }
     const heartbeat = setInterval(() => {
       const now = new Date();
@@ -100,27 +98,75 @@ function tryLock(dir: string, what: string): DirectoryLock | { readonly holder: 
         if (!held) return;
         held = false;
         clearInterval(heartbeat);
-        const holder = holderOf(path);
-        if (holder !== undefined && same(holder, me)) rmSync(path, { force: true });
+        if (textOf(path) === text) rmSync(path, { force: true });
       },
     };
   }
   throw new StartError(`cannot lock ${dir} for ${what}: another process took it at the same moment`);
 }
 
-function holderOf(path: string): Holder | undefined {
+let tempCount = 0;
+
+/**
+ * Creates the lock file with its whole text at once: the text goes to a file of this process's
+ * own, which is then linked under the lock's name. A link fails when the name exists, as an
+ * exclusive create does, and no other process ever reads a lock that is empty or half written.
+ */
+function createLockFile(path: string, text: string): void {
+  const temp = `${path}.${process.pid}-${++tempCount}.new`;
+  writeFileSync(temp, text);
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Holder>;
+    linkSync(temp, path);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * Removes a lock left over, unless another process replaced it since it was read as `seen`
+ * (it found the same lock left over a moment before, and took it). The lock is moved aside
+ * first, which only one process can do, and put back if it is not the one that was judged.
+ * Exported for its test.
+ */
+export function removeIfStill(path: string, seen: string): void {
+  const aside = `${path}.${process.pid}-${++tempCount}.old`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    // Gone already: another process removed it, and the next attempt sees who holds it now.
+    return;
+  }
+  try {
+    if (textOf(aside) === seen) return;
+    try {
+      linkSync(aside, path);
+    } catch {
+      // A third process locked it in that moment: it holds the lock now.
+    }
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+function textOf(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function holderIn(text: string): Holder | undefined {
+  try {
+    const parsed = JSON.parse(text) as Partial<Holder>;
     if (typeof parsed.host === 'string' && Number.isSafeInteger(parsed.pid) && Number.isSafeInteger(parsed.started)) {
       return { host: parsed.host, pid: parsed.pid!, started: parsed.started! };
     }
   } catch {
-    // Torn (a crash while it was written) or not ours: left over.
+    // Not ours (a lock of an older release, or another program's): left over.
   }
   return undefined;
 }
-
-const same = (a: Holder, b: Holder): boolean => a.host === b.host && a.pid === b.pid && a.started === b.started;
 
 function holds(holder: Holder, path: string, me: Holder): boolean {
   let touchedAgoMs: number;
