@@ -107,13 +107,16 @@ function tryLock(dir: string, what: string): DirectoryLock | { readonly holder: 
 
 let tempCount = 0;
 
+/** A name beside the lock that no other process uses: containers sharing a volume may each be pid 1. */
+const besideLock = (path: string, suffix: string): string => `${path}.${hostname()}-${process.pid}-${++tempCount}.${suffix}`;
+
 /**
  * Creates the lock file with its whole text at once: the text goes to a file of this process's
  * own, which is then linked under the lock's name. A link fails when the name exists, as an
  * exclusive create does, and no other process ever reads a lock that is empty or half written.
  */
 function createLockFile(path: string, text: string): void {
-  const temp = `${path}.${process.pid}-${++tempCount}.new`;
+  const temp = besideLock(path, 'new');
   writeFileSync(temp, text);
   try {
     linkSync(temp, path);
@@ -129,7 +132,7 @@ function createLockFile(path: string, text: string): void {
  * Exported for its test.
  */
 export function removeIfStill(path: string, seen: string): void {
-  const aside = `${path}.${process.pid}-${++tempCount}.old`;
+  const aside = besideLock(path, 'old');
   try {
     renameSync(path, aside);
   } catch {
