@@ -20,6 +20,7 @@ import {
 import { epochMs, offset, price, toTradeRecord, volume, type Trade } from '../../src/domain/index.ts';
 import { InputError } from '../../src/errors.ts';
 import { serverFor } from '../server/fixtures.ts';
+import { appendAcknowledged } from '../support/kafka-append.ts';
 import { ensureStack, integrationConfig } from './stack-fixture.ts';
 
 // The console against the broker of `tickstream stack up kafka`. Each test works on topics
@@ -107,8 +108,7 @@ test('create a topic, produce Avro and JSON trades and a JSON side record, then 
   const [json] = trades(1, 'AAPL').map((tr) => ({ ...tr, price: price(201.25), ts: epochMs(tr.ts + 1_000) }));
   for (const [format, batch] of [['avro', avro], ['json', [json!]]] as const) {
     const producer = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it-console', format, dataDir: tempDir(t), spoolLimit: 1_000, topic, retryDelayMs: 200 });
-    await producer.append(batch);
-    assert.equal(producer.spoolDepth(), 0, 'Kafka took the trades');
+    await appendAcknowledged(producer, batch);
     await producer.close();
   }
   const sideEntry = { reason: 'price must be > 0', raw: 'eyJwcmljZSI6LTF9', partition: 0 };
