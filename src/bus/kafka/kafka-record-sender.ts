@@ -1,5 +1,5 @@
 import { ConnectionPool, Producer, produceV11, Writer, type ClusterMetadata, type Connection, type ProducerInfo } from '@platformatic/kafka';
-import { murmur2 } from '../../domain/index.ts';
+import { murmur2, pause } from '../../domain/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import { ACKS_ALL, clientBase, closeClient, findKafkaError, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
 import { RecordBatchWriter } from './record-batch-writer.ts';
@@ -19,12 +19,29 @@ type Client = Producer<Buffer, Buffer, Buffer, Buffer>;
 type ProduceResponse = ReturnType<typeof produceV11.parseResponse>;
 
 const PRODUCE_API_KEY = 0;
-/** The Produce request version written here (flexible: compact strings, tagged fields). */
-const PRODUCE_VERSION = 11;
+/**
+ * The Produce request version written here (flexible: compact strings, tagged fields). Versions
+ * 9 to 11 share the fields read and written here; from 10 on, a broker adds the partition's new
+ * leader to a NOT_LEADER_OR_FOLLOWER answer as tagged fields, which the client's response parser
+ * does not step over (it takes their count for a byte length, zigzag-decoded), so the answer
+ * that should lead to a retry failed as "Out of bounds". Version 9 answers carry no tagged fields.
+ */
+const PRODUCE_VERSION = 9;
 /** How long the broker may wait for the in-sync replicas before it answers (acks=all). */
 const ACKS_TIMEOUT_MS = 5_000;
 /** Errors after which the broker refuses this producer id for good; a new one is needed. */
 const FATAL_PRODUCER_ERRORS = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'];
+/**
+ * Errors of a partition whose leader is moving, or is still being set up on a topic made a
+ * moment before: the send is tried again with fresh metadata before it counts as failed.
+ */
+const LEADER_ERRORS = ['NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE'];
+/** Further attempts after a leader error, `LEADER_RETRY_MS` times the attempt apart (50, 100, 150 ms). */
+const LEADER_RETRIES = 3;
+const LEADER_RETRY_MS = 50;
+
+/** Metadata that names no leader for a partition yet. */
+class NoLeaderError extends Error {}
 
 /**
  * Sends as an idempotent producer with acks=all, compressed, partitioned by key (murmur2, as
@@ -75,6 +92,24 @@ export class ClientSender implements RecordSender {
 
   async #send(topic: string, records: readonly SpooledRecord[]): Promise<void> {
     if (records.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#sendOnce(topic, records);
+        return;
+      } catch (error) {
+        if (attempt > LEADER_RETRIES || !isLeaderError(error)) throw error;
+        this.#log.debug('partition leader not ready; sending again', { topic, attempt, error: error instanceof Error ? error.message : String(error) });
+        await pause(LEADER_RETRY_MS * attempt);
+      }
+    }
+  }
+
+  /**
+   * One attempt. The sequences move on only when every partition acknowledged its batch, so a
+   * second attempt after a partial failure sends the same sequences, and the partitions that
+   * took the first one recognise it.
+   */
+  async #sendOnce(topic: string, records: readonly SpooledRecord[]): Promise<void> {
     const client = this.#client;
     try {
       const { producerId, producerEpoch } = (this.#producer ??= await client.initIdempotentProducer({}));
@@ -135,7 +170,7 @@ export class ClientSender implements RecordSender {
 
   async #produce(metadata: ClusterMetadata, leader: number, topic: string, batches: [number, Buffer][]): Promise<ProduceResponse> {
     const broker = metadata.brokers.get(leader);
-    if (broker === undefined) throw new Error(`no leader known for ${topic} (broker ${leader})`);
+    if (broker === undefined) throw new NoLeaderError(`no leader known for ${topic} (broker ${leader})`);
     const connection = await new Promise<Connection>((resolve, reject) => this.#pool.get(broker, (error, c) => (error ? reject(error) : resolve(c!))));
     return produceBatches(connection, topic, batches);
   }
@@ -162,6 +197,10 @@ export class ClientSender implements RecordSender {
   }
 }
 
+function isLeaderError(error: unknown): boolean {
+  return error instanceof NoLeaderError || LEADER_ERRORS.some((id) => findKafkaError(error, 'apiId', id) !== undefined);
+}
+
 /** The next sequence number after `count` records; Kafka's sequences wrap to 0 after the largest int32. */
 export function nextSequence(sequence: number, count: number): number {
   const next = sequence + count;
@@ -169,7 +208,7 @@ export function nextSequence(sequence: number, count: number): number {
 }
 
 /**
- * Sends one Produce request (v11, acks=all) for one topic, per partition one record batch
+ * Sends one Produce request (v9, acks=all) for one topic, per partition one record batch
  * from RecordBatchWriter; rejects with the client's ResponseError when a partition refused its batch.
  */
 export function produceBatches(connection: Connection, topic: string, batches: [partition: number, batch: Buffer][]): Promise<ProduceResponse> {
