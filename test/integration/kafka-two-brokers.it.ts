@@ -7,7 +7,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { Admin, alterPartitionReassignmentsV0, ConnectionPool, Writer, type Connection, type Reader } from '@platformatic/kafka';
 import { KafkaConsole, KafkaTradeConsumer, KafkaTradeProducer, type LogRecord } from '../../src/bus/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
-import { createLogger } from '../../src/observability/index.ts';
+import { createLogger, type Logger } from '../../src/observability/index.ts';
 import { epochMs, partitionOf, price, volume, type Trade } from '../../src/domain/index.ts';
 import { checkPrerequisites, KAFKA_RELEASE, stackCacheRoot, stackUp } from '../../src/stack/index.ts';
 import { componentCacheDir } from '../../src/stack/fetch.ts';
@@ -110,27 +110,35 @@ function seededTrades(n: number, symbols: readonly string[]): Trade[] {
   }));
 }
 
-/** A topic of four partitions: 0 and 2 led by the stack's broker, 1 and 3 by the second one. */
-async function splitTopic(t: TestContext, name: string): Promise<string> {
+/** A topic of this run with each partition on the given replicas (the first one preferred), deleted after the test. */
+async function assignedTopic(t: TestContext, name: string, replicasOf: ReadonlyMap<number, number[]>): Promise<string> {
   const topic = `it.${name}.${run}`;
   const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
   t.after(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     await admin.close();
   });
-  await admin.createTopics({
-    topics: [topic],
-    assignments: [0, 1, 2, 3].map((partition) => ({ partition, brokers: [partition % 2 === 0 ? 1 : SECOND_NODE] })),
-  });
-  const metadata = await admin.metadata({ topics: [topic] });
-  const leaders = new Set(metadata.topics.get(topic)?.partitions.map((p) => p.leader));
-  assert.deepEqual([...leaders].sort(), [1, SECOND_NODE], 'the topic is led by both brokers');
+  await admin.createTopics({ topics: [topic], assignments: Array.from(replicasOf, ([partition, replicas]) => ({ partition, brokers: replicas })) });
   return topic;
 }
 
-function producer(t: TestContext, topic: string): KafkaTradeProducer {
+/** A topic of four partitions: 0 and 2 led by the stack's broker, 1 and 3 by the second one. */
+async function splitTopic(t: TestContext, name: string): Promise<string> {
+  const topic = await assignedTopic(t, name, new Map([0, 1, 2, 3].map((partition) => [partition, [partition % 2 === 0 ? 1 : SECOND_NODE]])));
+  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
+  try {
+    const metadata = await admin.metadata({ topics: [topic] });
+    const leaders = new Set(metadata.topics.get(topic)?.partitions.map((p) => p.leader));
+    assert.deepEqual([...leaders].sort(), [1, SECOND_NODE], 'the topic is led by both brokers');
+  } finally {
+    await admin.close();
+  }
+  return topic;
+}
+
+function producer(t: TestContext, topic: string, logger?: Logger): KafkaTradeProducer {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-two-brokers-'));
-  const p = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it', format: 'avro', dataDir, spoolLimit: 100_000, topic, retryDelayMs: 200 });
+  const p = new KafkaTradeProducer({ brokers, clientId: 'tickstream-it', format: 'avro', dataDir, spoolLimit: 100_000, topic, retryDelayMs: 200, ...(logger === undefined ? {} : { logger }) });
   t.after(async () => {
     await p.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -322,29 +330,9 @@ async function producerOn(
   replicas: number[],
   lines: string[],
 ): Promise<{ topic: string; p: KafkaTradeProducer; trades: Trade[] }> {
-  const topic = `it.${name}.${run}`;
-  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
-  t.after(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.close();
-  });
-  await admin.createTopics({ topics: [topic], assignments: partitions.map((partition) => ({ partition, brokers: replicas })) });
+  const topic = await assignedTopic(t, name, new Map(partitions.map((partition) => [partition, replicas])));
   await untilPartitions(topic, partitions, (info) => info.leader === replicas[0], `broker ${replicas[0]} to lead`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-two-brokers-'));
-  const p = new KafkaTradeProducer({
-    brokers,
-    clientId: 'tickstream-it',
-    format: 'avro',
-    dataDir,
-    spoolLimit: 10_000,
-    topic,
-    retryDelayMs: 200,
-    logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
-  });
-  t.after(async () => {
-    await p.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const p = producer(t, topic, createLogger({ level: 'info', write: (line) => lines.push(line) }));
   const trades = seededTrades(200, SYMBOLS);
   await appendAcknowledged(p, trades.slice(0, 100));
   lines.length = 0;

@@ -1,7 +1,7 @@
 import { ConnectionPool, Producer, produceV11, Writer, type ClusterMetadata, type Connection, type ProducerInfo } from '@platformatic/kafka';
 import { murmur2, pause } from '../../domain/index.ts';
 import type { Logger } from '../../observability/index.ts';
-import { ACKS_ALL, clientBase, closeClient, findKafkaError, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { ACKS_ALL, clientBase, closeClient, findKafkaError, messageOf, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
 import { RecordBatchWriter } from './record-batch-writer.ts';
 import type { SpooledRecord } from './trade-spool.ts';
 
@@ -98,7 +98,7 @@ export class ClientSender implements RecordSender {
         return;
       } catch (error) {
         if (attempt > LEADER_RETRIES || !isLeaderError(error)) throw error;
-        this.#log.debug('partition leader not ready; sending again', { topic, attempt, error: error instanceof Error ? error.message : String(error) });
+        this.#log.debug('partition leader not ready; sending again', { topic, attempt, error: messageOf(error) });
         await pause(LEADER_RETRY_MS * attempt);
       }
     }
