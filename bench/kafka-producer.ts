@@ -1,6 +1,6 @@
 // The produce role of the Kafka benchmark in a process of its own, as `tickstream produce` runs
 // beside `tickstream process`: bench/kafka.ts forks it, it builds the seeded frames, says
-// `ready`, plays them into market.trades when told `go`, and answers with what it delivered.
+// `ready`, plays them into the run's topic when told `go`, and answers with what it delivered.
 // Clocks are epoch milliseconds (performance.timeOrigin + now), comparable across processes.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ export interface ProducerChildTask {
   readonly symbols: number;
   readonly tradesPerFrame: number;
   readonly startTs: number;
+  /** The trades topic of the run. */
+  readonly topic: string;
 }
 
 export type ProducerChildMessage =
@@ -38,7 +40,7 @@ async function main(task: ProducerChildTask): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-producer-'));
   try {
     const source = new FrameSource(frames, { tradesPerFrame: task.tradesPerFrame });
-    const config = benchConfig(dir, symbols, '1s', { profile: 'cluster', store: 'sqlite' }, process.env);
+    const config = benchConfig(dir, symbols, '1s', { profile: 'cluster', store: 'sqlite', 'kafka.topic': task.topic }, process.env);
     const set = await startRoles(config, { produce: true, process: false, serve: false }, { logger: silentLogger, source });
     await source.finished();
     const delivered = source.counters.received;

@@ -1,6 +1,8 @@
-// The Kafka-path benchmark: seeded frames at full speed → Kafka (market.trades) → TS engine → SQLite,
-// beside its floor, measured in the same run: a bare consumer reading the same records off the
-// same topic and discarding them. Starts Kafka through the stack launcher when it is not running.
+// The Kafka-path benchmark: seeded frames at full speed → Kafka → TS engine → SQLite, beside its
+// floor, measured in the same run: a bare consumer reading the same records off the same topic and
+// discarding them. Starts Kafka through the stack launcher when it is not running. The run uses
+// topics of its own (tickstream-bench-<run>.trades, .dlq and .late), deleted at its end, so the
+// pipeline's market.trades never gets its synthetic trades.
 // Usage: npm run bench:kafka -- [--trades N] [--symbols N] [--latency-seconds S] [--latency-rate R] [--out file.json]
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Consumer, MessagesStreamModes } from '@platformatic/kafka';
 import { startRoles, type RoleSet } from '../src/app/index.ts';
-import { KafkaTradeConsumer, TOPICS } from '../src/bus/index.ts';
+import { ensureTradeTopics, KafkaConsole, KafkaTradeConsumer, pipelineTopics } from '../src/bus/index.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
 import { stackUp } from '../src/stack/index.ts';
@@ -37,22 +39,25 @@ const WARMUP_TRADES = 200_000;
 const base: Config = loadConfig({ env: process.env });
 const brokers = base.kafka.brokers;
 const RUN = Date.now().toString(36);
+/** This run's topics. */
+const TOPICS = pipelineTopics(`tickstream-bench-${RUN}.trades`);
+const TOPIC = TOPICS.trades;
 /** The consumer groups of this run, deleted at its end so that runs do not pile up groups in the cluster. */
 const runGroups: string[] = [];
 
 /** The cluster profile on SQLite, reading in a group of its own; where Kafka is comes from the environment. */
 function kafkaBenchConfig(dataDir: string, symbols: readonly string[], flushInterval: string, groupId: string): Config {
-  return benchConfig(dataDir, symbols, flushInterval, { profile: 'cluster', store: 'sqlite', 'kafka.groupId': groupId }, process.env);
+  return benchConfig(dataDir, symbols, flushInterval, { profile: 'cluster', store: 'sqlite', 'kafka.groupId': groupId, 'kafka.topic': TOPIC }, process.env);
 }
 
 /**
- * A consumer group of its own, placed at the given offsets: market.trades is shared with every
- * earlier run, so each reader starts where this run's records begin.
+ * A consumer group of its own, placed at the given offsets: the topic holds the records of every
+ * earlier measurement of this run, so each reader starts where its own records begin.
  */
 async function groupAt(offsets: ReadonlyMap<number, bigint>, what: string): Promise<string> {
   const groupId = `tickstream-bench-${RUN}-${what}-${runGroups.length + 1}`;
   runGroups.push(groupId);
-  await commitGroupOffsets(brokers, groupId, offsets);
+  await commitGroupOffsets(brokers, groupId, offsets, TOPIC);
   return groupId;
 }
 
@@ -116,7 +121,7 @@ async function kafkaEndToEnd(
 ): Promise<Ranged<KafkaRunResult>> {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-kafka-'));
   try {
-    const start = await logEnd(brokers);
+    const start = await logEnd(brokers, TOPIC);
     const groupId = await groupAt(start, 'engine');
     const cpu = cpuMeter();
     const source = new FrameSource(frames, {
@@ -141,7 +146,7 @@ async function kafkaEndToEnd(
     clearInterval(spoolTimer);
     const result = runResult(set, delivered, seconds, (source.endedAt - source.startedAt) / 1000, spoolPeak, rss.stop(), cpuCost(cpu.stop(), seconds, delivered));
     await set.close();
-    return { result, start, end: await logEnd(brokers) };
+    return { result, start, end: await logEnd(brokers, TOPIC) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -183,7 +188,7 @@ async function storedAll(set: RoleSet, trades: number): Promise<void> {
  */
 async function kafkaTwoProcesses(symbolCount: number, tradesPerFrame: number): Promise<Ranged<KafkaRunResult>> {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-bench-kafka-'));
-  const task: ProducerChildTask = { trades: TRADES, symbols: symbolCount, tradesPerFrame, startTs: Date.now() };
+  const task: ProducerChildTask = { trades: TRADES, symbols: symbolCount, tradesPerFrame, startTs: Date.now(), topic: TOPIC };
   const child = fork(fileURLToPath(new URL('./kafka-producer.ts', import.meta.url)), [JSON.stringify(task)], {
     execArgv: ['--import', 'tsx'],
     env: process.env,
@@ -191,7 +196,7 @@ async function kafkaTwoProcesses(symbolCount: number, tradesPerFrame: number): P
   });
   const next = childMessages(child);
   try {
-    const start = await logEnd(brokers);
+    const start = await logEnd(brokers, TOPIC);
     const groupId = await groupAt(start, 'split');
     if ((await next()).type !== 'ready') throw new Error('the producer process did not get ready');
     const set = await startRoles(kafkaBenchConfig(dir, benchSymbols(symbolCount), '1s', groupId), { produce: false, process: true, serve: false }, { logger: silentLogger });
@@ -205,7 +210,7 @@ async function kafkaTwoProcesses(symbolCount: number, tradesPerFrame: number): P
       const seconds = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
       // The spool lives in the child; its producer reports no depth here.
       const result = runResult(set, done.delivered, seconds, (done.ackedAt - done.startedAt) / 1000, 0, rss.stop(), cpuCost(cpu.stop(), seconds, done.delivered));
-      return { result, start, end: await logEnd(brokers) };
+      return { result, start, end: await logEnd(brokers, TOPIC) };
     } finally {
       await set.close();
     }
@@ -273,7 +278,7 @@ async function rawConsume(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
   const t0 = performance.now();
   const consumer = new Consumer({ clientId: 'tickstream-bench-raw', bootstrapBrokers: [...brokers], groupId, maxWaitTime: 100 });
   try {
-    const stream = await consumer.consume({ topics: [TOPICS.trades], mode: MessagesStreamModes.COMMITTED, autocommit: false });
+    const stream = await consumer.consume({ topics: [TOPIC], mode: MessagesStreamModes.COMMITTED, autocommit: false });
     let records = 0;
     await new Promise<void>((resolve, reject) => {
       stream.on('data', () => {
@@ -303,6 +308,7 @@ async function decodeOnly(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
     brokers,
     clientId: 'tickstream-bench-decode',
     groupId,
+    topic: TOPIC,
     format: base.kafka.format,
     deadLetters: { append: async (letters) => void (records += letters.length), close: async () => {} },
   });
@@ -326,131 +332,141 @@ async function decodeOnly(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
 const [kafka] = await stackUp('kafka', { config: base, env: process.env, progress });
 const kafkaPid = kafka?.pid;
 
-const symbols = benchSymbols(SYMBOL_COUNT);
-progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
-const frames = makeFrames(TRADES, symbols, Date.now());
+await ensureTradeTopics({ brokers, clientId: 'tickstream-bench' }, { partitions: base.kafka.topicPartitions, retentionMs: base.kafka.retention }, TOPICS);
+progress(`topics of this run: ${TOPIC} (.dlq, .late), ${base.kafka.topicPartitions} partitions`);
+try {
+  const symbols = benchSymbols(SYMBOL_COUNT);
+  progress(`generating ${fmt(TRADES)} trades over ${symbols.length} symbols`);
+  const frames = makeFrames(TRADES, symbols, Date.now());
 
-// A broker started a moment ago (and this process) still compile their hot paths: the first
-// run at full speed spent three times the broker CPU per trade of the later ones. A short run
-// first, left out of the table, lets every measured run find both warm.
-const warmupTrades = Math.min(WARMUP_TRADES, TRADES);
-progress(`warm-up: ${fmt(warmupTrades)} trades end to end, not measured`);
-await kafkaEndToEnd(makeFrames(warmupTrades, symbols, Date.now()), symbols, { flushInterval: '1s' });
+  // A broker started a moment ago (and this process) still compile their hot paths: the first
+  // run at full speed spent three times the broker CPU per trade of the later ones. A short run
+  // first, left out of the table, lets every measured run find both warm.
+  const warmupTrades = Math.min(WARMUP_TRADES, TRADES);
+  progress(`warm-up: ${fmt(warmupTrades)} trades end to end, not measured`);
+  await kafkaEndToEnd(makeFrames(warmupTrades, symbols, Date.now()), symbols, { flushInterval: '1s' });
 
-progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades: frames → Kafka → engine → SQLite (default flush interval 1s)`);
-const fullSpeed = await kafkaEndToEnd(frames, symbols, { flushInterval: '1s' });
-const inRange = recordsBetween(fullSpeed.start, fullSpeed.end);
-if (inRange !== fullSpeed.result.trades) progress(`note: ${fmt(inRange - fullSpeed.result.trades)} records of other writers were in the topic during the run`);
+  progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades: frames → Kafka → engine → SQLite (default flush interval 1s)`);
+  const fullSpeed = await kafkaEndToEnd(frames, symbols, { flushInterval: '1s' });
+  const inRange = recordsBetween(fullSpeed.start, fullSpeed.end);
+  if (inRange !== fullSpeed.result.trades) progress(`note: ${fmt(inRange - fullSpeed.result.trades)} records of other writers were in the topic during the run`);
 
-// The source hands one frame at a time to the producer and waits for Kafka's acknowledgement
-// (that is the backpressure), so the frame size bounds what one producer round trip carries.
-progress(`end to end at full speed, frames of ${fmt(BIG_FRAME)} trades (the replay's batch)`);
-const bigFrames = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now(), BIG_FRAME), symbols, { flushInterval: '1s', tradesPerFrame: BIG_FRAME });
-progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades, ${IN_FLIGHT} frames in flight (not how the sources deliver today)`);
-const pipelined = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now()), symbols, { flushInterval: '1s', inFlight: IN_FLIGHT });
+  // The source hands one frame at a time to the producer and waits for Kafka's acknowledgement
+  // (that is the backpressure), so the frame size bounds what one producer round trip carries.
+  progress(`end to end at full speed, frames of ${fmt(BIG_FRAME)} trades (the replay's batch)`);
+  const bigFrames = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now(), BIG_FRAME), symbols, { flushInterval: '1s', tradesPerFrame: BIG_FRAME });
+  progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades, ${IN_FLIGHT} frames in flight (not how the sources deliver today)`);
+  const pipelined = await kafkaEndToEnd(makeFrames(TRADES, symbols, Date.now()), symbols, { flushInterval: '1s', inFlight: IN_FLIGHT });
 
-progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades, the produce role in a process of its own (as \`tickstream produce\` beside \`tickstream process\`)`);
-const split = await kafkaTwoProcesses(symbols.length, TRADES_PER_FRAME);
+  progress(`end to end at full speed, frames of ${TRADES_PER_FRAME} trades, the produce role in a process of its own (as \`tickstream produce\` beside \`tickstream process\`)`);
+  const split = await kafkaTwoProcesses(symbols.length, TRADES_PER_FRAME);
 
-// The readers below take the last run's records: they end at the log end, where the process
-// role's final flush (which reads up to the log end) stops too.
-const last = split;
-progress(`floor: a bare consumer reading the same ${fmt(recordsBetween(last.start, last.end))} records`);
-const raw = await rawConsume(last.start, last.end);
-progress("the engine's consumer with Avro decoding and nothing else");
-const decoded = await decodeOnly(last.start, last.end);
-progress('the process role alone over the same records: Kafka → engine → SQLite');
-const processed = await processOnly(symbols, last.start, last.end);
-progress('bare consumer again');
-const rawAgain = await rawConsume(last.start, last.end);
-// The floor is the fastest reader that does no processing: if the engine's own fetch loop
-// (which also decodes) outruns the client's stream, the stream is not the bound.
-const rawPerS = Math.max(raw.recordsPerS, rawAgain.recordsPerS);
-const floorPerS = Math.max(rawPerS, decoded.recordsPerS);
+  // The readers below take the last run's records: they end at the log end, where the process
+  // role's final flush (which reads up to the log end) stops too.
+  const last = split;
+  progress(`floor: a bare consumer reading the same ${fmt(recordsBetween(last.start, last.end))} records`);
+  const raw = await rawConsume(last.start, last.end);
+  progress("the engine's consumer with Avro decoding and nothing else");
+  const decoded = await decodeOnly(last.start, last.end);
+  progress('the process role alone over the same records: Kafka → engine → SQLite');
+  const processed = await processOnly(symbols, last.start, last.end);
+  progress('bare consumer again');
+  const rawAgain = await rawConsume(last.start, last.end);
+  // The floor is the fastest reader that does no processing: if the engine's own fetch loop
+  // (which also decodes) outruns the client's stream, the stream is not the bound.
+  const rawPerS = Math.max(raw.recordsPerS, rawAgain.recordsPerS);
+  const floorPerS = Math.max(rawPerS, decoded.recordsPerS);
 
-progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms`);
-const latency10ms = await kafkaEndToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
-  flushInterval: '10ms',
-  rate: LATENCY_RATE,
-  maxMs: LATENCY_SECONDS * 1000,
-});
-progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s`);
-const latency1s = await kafkaEndToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
-  flushInterval: '1s',
-  rate: LATENCY_RATE,
-  maxMs: LATENCY_SECONDS * 1000,
-});
+  progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, flush interval 10ms`);
+  const latency10ms = await kafkaEndToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
+    flushInterval: '10ms',
+    rate: LATENCY_RATE,
+    maxMs: LATENCY_SECONDS * 1000,
+  });
+  progress(`latency at ${fmt(LATENCY_RATE)} trades/s for ${LATENCY_SECONDS}s, default flush interval 1s`);
+  const latency1s = await kafkaEndToEnd(makeFrames(LATENCY_RATE * LATENCY_SECONDS, symbols, Date.now()), symbols, {
+    flushInterval: '1s',
+    rate: LATENCY_RATE,
+    maxMs: LATENCY_SECONDS * 1000,
+  });
 
-const e2e = fullSpeed.result;
-const big = bigFrames.result;
-const ratio = e2e.tradesPerS / floorPerS;
-const bigRatio = big.tradesPerS / floorPerS;
-const piped = pipelined.result;
-const pipedRatio = piped.tradesPerS / floorPerS;
-const apart = split.result;
-const apartRatio = apart.tradesPerS / floorPerS;
-/** The rate a paced run reached: below the asked rate when the path cannot keep up. */
-const reached = (r: KafkaRunResult): string => `${fmt(r.producedPerS)}/s reached`;
-const target = (perS: number): string => (perS >= 150_000 ? 'yes' : 'no');
-const half = (r: number): string => (r >= 0.5 ? 'yes' : 'no');
-const CORES = cpus().length;
-const us = (v: number | null): string => (v === null ? 'n/a' : fmt(v, 2));
-const cpuCell = (c: CpuCost): string => `${us(totalUs(c))} (${us(c.benchUsPerTrade)} + ${us(c.kafkaUsPerTrade)})`;
-/** The rate at which the cores would be busy all the time at this CPU cost per trade. */
-const bound = (c: CpuCost): string => {
-  const total = totalUs(c);
-  return total === null || total === 0 ? 'n/a' : fmt((CORES * 1e6) / total);
-};
-const rows: [string, string, string, string][] = [
-  ['measure', 'value', 'target', 'met'],
-  ['bare consumer stream, records read and dropped (records/s)', fmt(rawPerS), '', ''],
-  ["engine's fetch loop, Avro decode only (trades/s)", fmt(decoded.recordsPerS), '', ''],
-  ['floor: the faster of the two (records/s)', fmt(floorPerS), '', ''],
-  ['process role alone: Kafka → engine → SQLite, records already in the topic (trades/s)', fmt(processed.recordsPerS), '', ''],
-  [`produce: frames of ${TRADES_PER_FRAME} → Kafka, acknowledged (trades/s)`, fmt(e2e.producedPerS), '', ''],
-  [`end to end, frames of ${TRADES_PER_FRAME}: → Kafka → engine → SQLite (trades/s)`, fmt(e2e.tradesPerS), '≥ 150,000', target(e2e.tradesPerS)],
-  [`end to end / floor, frames of ${TRADES_PER_FRAME}`, `${fmt(ratio * 100, 1)}%`, '≥ 50%', half(ratio)],
-  [`produce: frames of ${fmt(BIG_FRAME)} → Kafka, acknowledged (trades/s)`, fmt(big.producedPerS), '', ''],
-  [`end to end, frames of ${fmt(BIG_FRAME)}: → Kafka → engine → SQLite (trades/s)`, fmt(big.tradesPerS), '≥ 150,000', target(big.tradesPerS)],
-  [`end to end / floor, frames of ${fmt(BIG_FRAME)}`, `${fmt(bigRatio * 100, 1)}%`, '≥ 50%', half(bigRatio)],
-  [`end to end, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight (trades/s)`, fmt(piped.tradesPerS), '≥ 150,000', target(piped.tradesPerS)],
-  [`end to end / floor, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight`, `${fmt(pipedRatio * 100, 1)}%`, '≥ 50%', half(pipedRatio)],
-  [`produce: frames of ${TRADES_PER_FRAME} → Kafka from a process of its own, acknowledged (trades/s)`, fmt(apart.producedPerS), '', ''],
-  [`end to end, frames of ${TRADES_PER_FRAME}, producer and engine in two processes (trades/s)`, fmt(apart.tradesPerS), '≥ 150,000', target(apart.tradesPerS)],
-  [`end to end / floor, frames of ${TRADES_PER_FRAME}, two processes`, `${fmt(apartRatio * 100, 1)}%`, '≥ 50%', half(apartRatio)],
-  [`ingest → bar stored p50 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP50Ms, 1), '', ''],
-  [`ingest → bar stored p99 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP99Ms, 1), '', ''],
-  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP50Ms, 1), '', ''],
-  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP99Ms, 1), '', ''],
-  [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP50Ms, 1), '', ''],
-  [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP99Ms, 1), '', ''],
-  [`CPU per record, floor reader: this process + Kafka (core-µs)`, cpuCell(decoded.cpu), '', ''],
-  [`CPU per trade, process role alone: this process + Kafka (core-µs)`, cpuCell(processed.cpu), '', ''],
-  [`CPU per trade, end to end, frames of ${TRADES_PER_FRAME}: this process + Kafka (core-µs)`, cpuCell(e2e.cpu), '', ''],
-  [`CPU per trade, end to end, two processes: both + Kafka (core-µs)`, cpuCell(apart.cpu), '', ''],
-  [`most trades/s ${CORES} cores allow at the end-to-end cost, frames of ${TRADES_PER_FRAME}`, bound(e2e.cpu), '', ''],
-  [`most trades/s ${CORES} cores allow at the end-to-end cost, two processes`, bound(apart.cpu), '', ''],
-  [`peak RSS, ${symbols.length} symbols, one process (MB)`, fmt(Math.max(e2e.rssPeakMb, big.rssPeakMb, piped.rssPeakMb, latency10ms.result.rssPeakMb), 0), '', ''],
-];
-printTable(rows);
+  const e2e = fullSpeed.result;
+  const big = bigFrames.result;
+  const ratio = e2e.tradesPerS / floorPerS;
+  const bigRatio = big.tradesPerS / floorPerS;
+  const piped = pipelined.result;
+  const pipedRatio = piped.tradesPerS / floorPerS;
+  const apart = split.result;
+  const apartRatio = apart.tradesPerS / floorPerS;
+  /** The rate a paced run reached: below the asked rate when the path cannot keep up. */
+  const reached = (r: KafkaRunResult): string => `${fmt(r.producedPerS)}/s reached`;
+  const target = (perS: number): string => (perS >= 150_000 ? 'yes' : 'no');
+  const half = (r: number): string => (r >= 0.5 ? 'yes' : 'no');
+  const CORES = cpus().length;
+  const us = (v: number | null): string => (v === null ? 'n/a' : fmt(v, 2));
+  const cpuCell = (c: CpuCost): string => `${us(totalUs(c))} (${us(c.benchUsPerTrade)} + ${us(c.kafkaUsPerTrade)})`;
+  /** The rate at which the cores would be busy all the time at this CPU cost per trade. */
+  const bound = (c: CpuCost): string => {
+    const total = totalUs(c);
+    return total === null || total === 0 ? 'n/a' : fmt((CORES * 1e6) / total);
+  };
+  const rows: [string, string, string, string][] = [
+    ['measure', 'value', 'target', 'met'],
+    ['bare consumer stream, records read and dropped (records/s)', fmt(rawPerS), '', ''],
+    ["engine's fetch loop, Avro decode only (trades/s)", fmt(decoded.recordsPerS), '', ''],
+    ['floor: the faster of the two (records/s)', fmt(floorPerS), '', ''],
+    ['process role alone: Kafka → engine → SQLite, records already in the topic (trades/s)', fmt(processed.recordsPerS), '', ''],
+    [`produce: frames of ${TRADES_PER_FRAME} → Kafka, acknowledged (trades/s)`, fmt(e2e.producedPerS), '', ''],
+    [`end to end, frames of ${TRADES_PER_FRAME}: → Kafka → engine → SQLite (trades/s)`, fmt(e2e.tradesPerS), '≥ 150,000', target(e2e.tradesPerS)],
+    [`end to end / floor, frames of ${TRADES_PER_FRAME}`, `${fmt(ratio * 100, 1)}%`, '≥ 50%', half(ratio)],
+    [`produce: frames of ${fmt(BIG_FRAME)} → Kafka, acknowledged (trades/s)`, fmt(big.producedPerS), '', ''],
+    [`end to end, frames of ${fmt(BIG_FRAME)}: → Kafka → engine → SQLite (trades/s)`, fmt(big.tradesPerS), '≥ 150,000', target(big.tradesPerS)],
+    [`end to end / floor, frames of ${fmt(BIG_FRAME)}`, `${fmt(bigRatio * 100, 1)}%`, '≥ 50%', half(bigRatio)],
+    [`end to end, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight (trades/s)`, fmt(piped.tradesPerS), '≥ 150,000', target(piped.tradesPerS)],
+    [`end to end / floor, frames of ${TRADES_PER_FRAME}, ${IN_FLIGHT} in flight`, `${fmt(pipedRatio * 100, 1)}%`, '≥ 50%', half(pipedRatio)],
+    [`produce: frames of ${TRADES_PER_FRAME} → Kafka from a process of its own, acknowledged (trades/s)`, fmt(apart.producedPerS), '', ''],
+    [`end to end, frames of ${TRADES_PER_FRAME}, producer and engine in two processes (trades/s)`, fmt(apart.tradesPerS), '≥ 150,000', target(apart.tradesPerS)],
+    [`end to end / floor, frames of ${TRADES_PER_FRAME}, two processes`, `${fmt(apartRatio * 100, 1)}%`, '≥ 50%', half(apartRatio)],
+    [`ingest → bar stored p50 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP50Ms, 1), '', ''],
+    [`ingest → bar stored p99 at full speed, frames of ${TRADES_PER_FRAME}, flush 1s (ms)`, fmt(e2e.latencyP99Ms, 1), '', ''],
+    [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP50Ms, 1), '', ''],
+    [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency10ms.result)}, flush 10ms (ms)`, fmt(latency10ms.result.latencyP99Ms, 1), '', ''],
+    [`ingest → bar stored p50 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP50Ms, 1), '', ''],
+    [`ingest → bar stored p99 at ${fmt(LATENCY_RATE)}/s asked, ${reached(latency1s.result)}, flush 1s (ms)`, fmt(latency1s.result.latencyP99Ms, 1), '', ''],
+    [`CPU per record, floor reader: this process + Kafka (core-µs)`, cpuCell(decoded.cpu), '', ''],
+    [`CPU per trade, process role alone: this process + Kafka (core-µs)`, cpuCell(processed.cpu), '', ''],
+    [`CPU per trade, end to end, frames of ${TRADES_PER_FRAME}: this process + Kafka (core-µs)`, cpuCell(e2e.cpu), '', ''],
+    [`CPU per trade, end to end, two processes: both + Kafka (core-µs)`, cpuCell(apart.cpu), '', ''],
+    [`most trades/s ${CORES} cores allow at the end-to-end cost, frames of ${TRADES_PER_FRAME}`, bound(e2e.cpu), '', ''],
+    [`most trades/s ${CORES} cores allow at the end-to-end cost, two processes`, bound(apart.cpu), '', ''],
+    [`peak RSS, ${symbols.length} symbols, one process (MB)`, fmt(Math.max(e2e.rssPeakMb, big.rssPeakMb, piped.rssPeakMb, latency10ms.result.rssPeakMb), 0), '', ''],
+  ];
+  printTable(rows);
 
-writeReport(args.out ?? join('bench', 'results', 'kafka.json'), {
-  benchmark: 'kafka',
-  date: new Date().toISOString(),
-  kafka: { brokers, version: kafka?.version ?? null, partitions: fullSpeed.end.size, format: base.kafka.format },
-  trades: TRADES,
-  warmupTrades,
-  symbols: symbols.length,
-  intervals: INTERVALS,
-  floor: { recordsPerS: floorPerS, bareStream: { recordsPerS: rawPerS, runs: [raw, rawAgain] }, decodeOnly: decoded },
-  processOnly: processed,
-  cpuNote: 'cpu: core-microseconds per trade (or record) over each run, from /proc/<pid>/stat utime + stime: this process with its threads and child processes (bench), and the Kafka broker JVM',
-  endToEnd: { tradesPerFrame: TRADES_PER_FRAME, ...e2e, ratioToFloor: ratio },
-  endToEndBigFrames: { tradesPerFrame: BIG_FRAME, ...big, ratioToFloor: bigRatio },
-  endToEndTwoProcesses: { tradesPerFrame: TRADES_PER_FRAME, ...apart, ratioToFloor: apartRatio },
-  endToEndPipelined: { tradesPerFrame: TRADES_PER_FRAME, inFlight: IN_FLIGHT, ...piped, ratioToFloor: pipedRatio },
-  latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms.result, flush1s: latency1s.result },
-});
-
-await deleteGroups(brokers, runGroups);
-progress(`removed the run's ${runGroups.length} consumer groups`);
+  writeReport(args.out ?? join('bench', 'results', 'kafka.json'), {
+    benchmark: 'kafka',
+    date: new Date().toISOString(),
+    kafka: { brokers, version: kafka?.version ?? null, topic: TOPIC, partitions: fullSpeed.end.size, format: base.kafka.format },
+    trades: TRADES,
+    warmupTrades,
+    symbols: symbols.length,
+    intervals: INTERVALS,
+    floor: { recordsPerS: floorPerS, bareStream: { recordsPerS: rawPerS, runs: [raw, rawAgain] }, decodeOnly: decoded },
+    processOnly: processed,
+    cpuNote: 'cpu: core-microseconds per trade (or record) over each run, from /proc/<pid>/stat utime + stime: this process with its threads and child processes (bench), and the Kafka broker JVM',
+    endToEnd: { tradesPerFrame: TRADES_PER_FRAME, ...e2e, ratioToFloor: ratio },
+    endToEndBigFrames: { tradesPerFrame: BIG_FRAME, ...big, ratioToFloor: bigRatio },
+    endToEndTwoProcesses: { tradesPerFrame: TRADES_PER_FRAME, ...apart, ratioToFloor: apartRatio },
+    endToEndPipelined: { tradesPerFrame: TRADES_PER_FRAME, inFlight: IN_FLIGHT, ...piped, ratioToFloor: pipedRatio },
+    latency: { rate: LATENCY_RATE, seconds: LATENCY_SECONDS, flush10ms: latency10ms.result, flush1s: latency1s.result },
+  });
+} finally {
+  await deleteGroups(brokers, runGroups);
+  const admin = new KafkaConsole({ brokers, clientId: 'tickstream-bench' });
+  try {
+    for (const topic of [TOPICS.trades, TOPICS.deadLetters, TOPICS.late]) await admin.deleteTopic(topic).catch(() => false);
+  } finally {
+    await admin.close();
+  }
+  progress(`removed the run's ${runGroups.length} consumer groups and its topics`);
+}

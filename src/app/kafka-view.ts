@@ -1,4 +1,4 @@
-import { TOPICS, type KafkaProgress } from '../bus/index.ts';
+import { TOPICS, type KafkaProgress, type PipelineTopics } from '../bus/index.ts';
 import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
 
 /** How often the view reads the offsets: about as often as the dashboard gets a stats frame. */
@@ -10,7 +10,9 @@ export interface KafkaViewOptions {
    * stored; null under the Spark engine, which keeps its read offsets in its own checkpoint.
    */
   readonly groupId: string | null;
-  /** One reading of the offsets (KafkaConsole.progress for the topics of DESIGN.md). */
+  /** The pipeline's topics; default `market.trades` and its side topics. */
+  readonly topics?: PipelineTopics;
+  /** One reading of the offsets (KafkaConsole.progress for the pipeline's topics). */
   readonly read: (topics: readonly string[], group?: { readonly id: string; readonly topic: string }) => Promise<KafkaProgress>;
   /** This process's own counters: the bars it pushes to the dashboard are its own to count. */
   readonly stats: PipelineStats;
@@ -22,7 +24,7 @@ export interface KafkaViewOptions {
 /** What the view puts over the serve role's own (idle) counters in /api/stats and the stream's stats (a type, so it is the Record that extraStats returns). */
 export type KafkaViewStats = {
   readonly counts_from: 'kafka';
-  readonly kafka_view: { readonly group: string | null; readonly error: string | null; readonly age_s: number | null };
+  readonly kafka_view: { readonly topic: string; readonly group: string | null; readonly error: string | null; readonly age_s: number | null };
   readonly received?: number;
   readonly invalid?: number;
   readonly late?: number;
@@ -76,6 +78,7 @@ export class KafkaView {
   readonly #o: KafkaViewOptions;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #topics: PipelineTopics;
   readonly #counted: Counted = { trades: 0, dlq: 0, late: 0, processed: 0 };
   #previous: Reading | undefined;
   #latest: Reading | undefined;
@@ -88,6 +91,7 @@ export class KafkaView {
     this.#o = options;
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
+    this.#topics = options.topics ?? TOPICS;
   }
 
   start(): void {
@@ -105,15 +109,16 @@ export class KafkaView {
 
   async #read(): Promise<void> {
     try {
-      const topics = [TOPICS.trades, TOPICS.deadLetters, TOPICS.late];
+      const { trades, deadLetters, late } = this.#topics;
       const groupId = this.#o.groupId;
-      const p = await (groupId === null ? this.#o.read(topics) : this.#o.read(topics, { id: groupId, topic: TOPICS.trades }));
+      const topics = [trades, deadLetters, late];
+      const p = await (groupId === null ? this.#o.read(topics) : this.#o.read(topics, { id: groupId, topic: trades }));
       if (this.#closed) return;
       const reading: Reading = {
         atMs: this.#now(),
-        trades: p.endOffsets.get(TOPICS.trades) ?? 0,
-        dlq: p.endOffsets.get(TOPICS.deadLetters) ?? 0,
-        late: p.endOffsets.get(TOPICS.late) ?? 0,
+        trades: p.endOffsets.get(trades) ?? 0,
+        dlq: p.endOffsets.get(deadLetters) ?? 0,
+        late: p.endOffsets.get(late) ?? 0,
         committed: p.committed,
         lag: p.lag,
       };
@@ -138,7 +143,7 @@ export class KafkaView {
   /** The view for /api/stats; before the first reading, only where the counts come from (and why there are none). */
   stats(): KafkaViewStats {
     const latest = this.#latest;
-    const view = { group: this.#o.groupId, error: this.#error, age_s: latest === undefined ? null : Math.round((this.#now() - latest.atMs) / 1000) };
+    const view = { topic: this.#topics.trades, group: this.#o.groupId, error: this.#error, age_s: latest === undefined ? null : Math.round((this.#now() - latest.atMs) / 1000) };
     if (latest === undefined) return { counts_from: 'kafka', kafka_view: view };
     const previous = this.#previous;
     const seconds = previous === undefined ? 0 : (latest.atMs - previous.atMs) / 1000;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
-import { KafkaConsole } from '../bus/index.ts';
+import { KafkaConsole, pipelineTopics } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
@@ -154,7 +154,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     if (roles.serve && store !== undefined) {
       const kafka =
         config.profile === 'cluster'
-          ? new KafkaConsole({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger: logger.child('kafka') })
+          ? new KafkaConsole({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, topics: pipelineTopics(config.kafka.topic), logger: logger.child('kafka') })
           : undefined;
       parts.kafkaConsole = kafka;
       // A serve role without the engine has idle counters of its own: the dashboard shows the pipeline as Kafka sees it.
@@ -162,6 +162,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         kafka !== undefined && !roles.process
           ? new KafkaView({
               groupId: config.engine === 'spark' ? null : config.kafka.groupId,
+              topics: pipelineTopics(config.kafka.topic),
               read: (topics, group) => kafka.progress(topics, group),
               stats,
               logger: logger.child('kafka-view'),
@@ -189,7 +190,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
 
     let processor: Processor | undefined;
     if (sparkEngine) {
-      // Spark reads market.trades and writes Cassandra itself; this process only drives and watches the job.
+      // Spark reads the trades topic and writes Cassandra itself; this process only drives and watches the job.
       parts.spark = await startSparkProcessor(config, { logger: logger.child('spark'), stats });
     } else if (roles.process && transport !== undefined && store !== undefined) {
       const live = server?.live;

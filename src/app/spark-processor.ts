@@ -1,7 +1,7 @@
 import type { SparkQueryProgressSample } from '../server/index.ts';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { KafkaConsole, KafkaSideLog, TOPICS, TRADE_SCHEMA_URL, type SideLog } from '../bus/index.ts';
+import { KafkaConsole, KafkaSideLog, pipelineTopics, TRADE_SCHEMA_URL, type SideLog } from '../bus/index.ts';
 import type { Config } from '../config/index.ts';
 import { smallestInterval, type TradeRecord } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
@@ -28,7 +28,7 @@ import { SparkLateTap, type LateReplayReport, type OffsetRange, type RangeRecord
 export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOptions> = {}): BarJobOptions {
   return {
     kafkaBootstrapServers: config.kafka.brokers.join(','),
-    topic: TOPICS.trades,
+    topic: config.kafka.topic,
     barsTopic: BAR_UPDATES_TOPIC,
     startingOffsets: 'earliest',
     format: config.kafka.format,
@@ -69,7 +69,7 @@ export interface SparkProcessorOptions extends SparkConnection {
   readonly detachOnClose?: boolean;
   /** Changes to the job's settings (tests: their own topics and keyspace). */
   readonly job?: Partial<BarJobOptions>;
-  /** Where the late trades go; default the `market.trades.late` topic. */
+  /** Where the late trades go; default the `<kafka.topic>.late` topic (`market.trades.late`). */
   readonly late?: SideLog<LateEntry>;
 }
 
@@ -276,7 +276,7 @@ export class SparkProcessor {
     }
     const kafka = this.#config.kafka;
     const connection = { brokers: kafka.brokers, clientId: kafka.clientId };
-    if (this.#job.topic === TOPICS.trades) await ensureTopics(this.#config);
+    if (this.#job.topic === kafka.topic) await ensureTopics(this.#config);
     const kafkaConsole = new KafkaConsole({ ...connection, logger: this.#log });
     try {
       const created = await kafkaConsole.createTopic({
@@ -296,7 +296,7 @@ export class SparkProcessor {
     const connection = { brokers: kafka.brokers, clientId: kafka.clientId, logger: this.#log };
     const reader = new KafkaConsole({ ...connection, tradeTopics: [this.#job.topic] });
     this.#reader = reader;
-    this.#lateLog = this.#options.late ?? new KafkaSideLog<LateEntry>({ ...connection, topic: TOPICS.late });
+    this.#lateLog = this.#options.late ?? new KafkaSideLog<LateEntry>({ ...connection, topic: pipelineTopics(kafka.topic).late });
     return new SparkLateTap({
       intervalMs: this.#lateIntervalMs,
       read: (range) => rangeRecords(reader, range),

@@ -3,7 +3,7 @@
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import type { Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
-import { ensureTradeTopics } from '../bus/index.ts';
+import { ensureTradeTopics, pipelineTopics } from '../bus/index.ts';
 import { findKafkaError, messageOf } from '../bus/kafka/kafka-options.ts';
 import { BusUnavailableError, ConfigError, StartError, TickstreamError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
@@ -52,9 +52,9 @@ export function checkReplayFile(file: string): void {
 
 /** Creates the trade topics; a Kafka that is not there is one line saying where, not the client's tree of errors. */
 export async function ensureTopics(config: Config): Promise<string[]> {
-  const { brokers, clientId, topicPartitions, retention } = config.kafka;
+  const { brokers, clientId, topicPartitions, retention, topic } = config.kafka;
   try {
-    return await ensureTradeTopics({ brokers, clientId }, { partitions: topicPartitions, retentionMs: retention });
+    return await ensureTradeTopics({ brokers, clientId }, { partitions: topicPartitions, retentionMs: retention }, pipelineTopics(topic));
   } catch (error) {
     if (error instanceof TickstreamError) throw error;
     const at = `Kafka at ${brokers.join(',')}`;

@@ -6,6 +6,7 @@ import {
   KafkaTradeConsumer,
   KafkaTradeProducer,
   MemoryLog,
+  pipelineTopics,
   TOPICS,
   type SideLog,
   type TradeLogConsumer,
@@ -26,9 +27,9 @@ export interface Transport {
   readonly producer: TradeLogProducer;
   /** The engine's consumer; one per transport. */
   consumer(): TradeLogConsumer;
-  /** `market.trades.dlq`: invalid input with its reason. */
+  /** `<topic>.dlq` (`market.trades.dlq`): invalid input with its reason. */
   readonly deadLetters: SideLog<DeadLetter>;
-  /** `market.trades.late`: trades behind the watermark. */
+  /** `<topic>.late` (`market.trades.late`): trades behind the watermark. */
   readonly late: SideLog<LateEntry>;
   /** Trades kept on disk while Kafka is away; 0 in-process. */
   spoolDepth(): number;
@@ -69,6 +70,7 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
 
 function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger; onError: (error: unknown) => void }): Transport {
   const connection = { brokers: config.kafka.brokers, clientId: config.kafka.clientId };
+  const topics = pipelineTopics(config.kafka.topic);
   const compression = config.kafka.compression;
   let producer: KafkaTradeProducer | undefined;
   let consumer: KafkaTradeConsumer | undefined;
@@ -82,13 +84,14 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
     return log;
   };
   // One log (and one file of unsent entries) for the topic: the source's dead letters and the consumer's undecodable records.
-  const deadLetters = sideLog<DeadLetter | UndecodableRecord>(TOPICS.deadLetters);
-  const late = sideLog<LateEntry>(TOPICS.late);
+  const deadLetters = sideLog<DeadLetter | UndecodableRecord>(topics.deadLetters);
+  const late = sideLog<LateEntry>(topics.late);
   return {
     kind: 'kafka',
     get producer(): TradeLogProducer {
       producer ??= new KafkaTradeProducer({
         ...connection,
+        topic: topics.trades,
         format: config.kafka.format,
         compression,
         dataDir: deps.dataDir,
@@ -100,6 +103,7 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
     consumer: () => {
       consumer ??= new KafkaTradeConsumer({
         ...connection,
+        topic: topics.trades,
         groupId: config.kafka.groupId,
         format: config.kafka.format,
         deadLetters,

@@ -1,3 +1,4 @@
+import { MAX_TRADES_TOPIC_LENGTH } from '../bus/topics.ts';
 import { durationMs, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
 import {
   durationField,
@@ -71,6 +72,7 @@ export interface Config {
     readonly brokers: readonly string[];
     readonly clientId: string;
     readonly groupId: string;
+    readonly topic: string;
     readonly format: WireFormat;
     readonly compression: KafkaCompressionName;
     readonly topicPartitions: number;
@@ -169,7 +171,13 @@ export const FIELDS: FieldTable = {
   'kafka.brokers': hostPortListField({ description: 'Kafka bootstrap servers', default: ['127.0.0.1:9092'] }),
   'kafka.clientId': stringField({ description: 'Kafka client id', default: 'tickstream' }),
   'kafka.groupId': stringField({ description: 'consumer group of the TS engine', default: 'tickstream-engine' }),
-  'kafka.format': enumField({ description: 'wire format of market.trades', default: 'avro', values: WIRE_FORMATS }),
+  'kafka.topic': stringField({
+    description: 'the trades topic; dead letters and late trades go to <topic>.dlq and <topic>.late',
+    default: 'market.trades',
+    pattern: new RegExp(`^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,${MAX_TRADES_TOPIC_LENGTH}}$`),
+    allowed: `a Kafka topic name: 1-${MAX_TRADES_TOPIC_LENGTH} letters, digits, ".", "_" or "-", not "." or ".."`,
+  }),
+  'kafka.format': enumField({ description: 'wire format of the trades topic', default: 'avro', values: WIRE_FORMATS }),
   'kafka.compression': enumField({ description: 'compression of the record batches tickstream produces', default: 'lz4', values: KAFKA_COMPRESSIONS }),
   'kafka.topicPartitions': intField({ description: 'partitions of the topics created by the stack', default: 6, min: 1, max: 1000 }),
   'kafka.retention': durationField({ description: 'retention of the topics created by the stack', default: durationMs(DAY_MS), min: 60_000, max: 365 * DAY_MS }),

@@ -7,6 +7,7 @@ import type {
   KafkaNewTopic,
   KafkaTopicInfo,
 } from '../bus/index.ts';
+import { TOPIC_NAME } from '../bus/topics.ts';
 import { TickstreamError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
 import { parseJsonBody, replyError } from './http-errors.ts';
@@ -31,8 +32,6 @@ export const KAFKA_MESSAGE_LIMIT = { default: 20, max: 100 } as const;
 export const KAFKA_TOPIC_LIMITS = { partitions: 10_000, replication: 32_767 } as const;
 export const NO_KAFKA_MESSAGE = 'the Kafka console needs the cluster profile';
 
-/** Kafka's own rule (kafka.common.internals.Topic): legal characters, at most 249, not "." or "..". */
-const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 /** Topic config keys are lower-case words joined by dots, e.g. retention.ms, cleanup.policy. */
 const CONFIG_KEY = /^[a-z0-9]+(?:[.-][a-z0-9]+)*$/;
 const CREATE_FIELDS = ['name', 'partitions', 'replication', 'config'];

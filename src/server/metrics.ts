@@ -94,7 +94,7 @@ export function createMetrics(sources: MetricsSources): Registry {
   const { partitionLag, sparkProgress } = sources;
   new Gauge({
     name: 'tickstream_consumer_lag',
-    help: 'Records of market.trades not yet read by this consumer, per partition.',
+    help: 'Records of the trades topic (kafka.topic) not yet read by this consumer, per partition.',
     labelNames: ['partition'],
     registers: [registry],
     collect() {

@@ -2,15 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KafkaView } from '../../src/app/kafka-view.ts';
 import { statusLine } from '../../src/app/status-line.ts';
-import { TOPICS, type KafkaProgress } from '../../src/bus/index.ts';
+import { pipelineTopics, TOPICS, type KafkaProgress, type PipelineTopics } from '../../src/bus/index.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 
 /** A view over scripted readings: each poll takes the next one (an Error rejects), on a clock the test moves. */
-function scripted(readings: (KafkaProgress | Error)[], groupId: string | null = 'tickstream-engine') {
+function scripted(readings: (KafkaProgress | Error)[], groupId: string | null = 'tickstream-engine', topics?: PipelineTopics) {
   const clock = { now: 1_000_000 };
   const asked: { topics: readonly string[]; group: { readonly id: string; readonly topic: string } | undefined }[] = [];
   const view = new KafkaView({
     groupId,
+    ...(topics === undefined ? {} : { topics }),
     stats: new PipelineStats(),
     now: () => clock.now,
     read: async (topics, group) => {
@@ -30,7 +31,7 @@ function progress(trades: number, dlq: number, late: number, committed: number |
 
 test('the Kafka view counts from its first reading and takes rates between the last two', async () => {
   const { view, clock, asked } = scripted([progress(1_000, 5, 2, 900, 100), progress(3_000, 7, 2, 1_500, 1_500), progress(6_000, 10, 3, 5_500, 500)]);
-  assert.deepEqual(view.stats(), { counts_from: 'kafka', kafka_view: { group: 'tickstream-engine', error: null, age_s: null } }, 'nothing to show before a reading');
+  assert.deepEqual(view.stats(), { counts_from: 'kafka', kafka_view: { topic: 'market.trades', group: 'tickstream-engine', error: null, age_s: null } }, 'nothing to show before a reading');
   await view.poll();
   assert.deepEqual(asked[0], { topics: [TOPICS.trades, TOPICS.deadLetters, TOPICS.late], group: { id: 'tickstream-engine', topic: TOPICS.trades } });
   const first = view.stats();
@@ -48,7 +49,26 @@ test('the Kafka view counts from its first reading and takes rates between the l
   assert.equal(s.processed, 4_600);
   assert.equal(s.log_lag, 500);
   assert.deepEqual(s.rates, { received_per_s: 6_000, processed_per_s: 8_000, bars_per_s: 0 }, 'rates over the last 0.5 s');
-  assert.deepEqual(s.kafka_view, { group: 'tickstream-engine', error: null, age_s: 0 });
+  assert.deepEqual(s.kafka_view, { topic: 'market.trades', group: 'tickstream-engine', error: null, age_s: 0 });
+});
+
+test('the view reads the topics of the configured trades topic and names it', async () => {
+  const mine = pipelineTopics('crypto.trades');
+  const reading = (trades: number, dlq: number, late: number): KafkaProgress => ({
+    endOffsets: new Map([[mine.trades, trades], [mine.deadLetters, dlq], [mine.late, late], [TOPICS.trades, 999_999]]),
+    committed: trades,
+    lag: 0,
+  });
+  const { view, clock, asked } = scripted([reading(100, 1, 0), reading(400, 3, 1)], 'crypto-engine', mine);
+  await view.poll();
+  clock.now += 1_000;
+  await view.poll();
+  assert.deepEqual(asked[0], { topics: ['crypto.trades', 'crypto.trades.dlq', 'crypto.trades.late'], group: { id: 'crypto-engine', topic: 'crypto.trades' } });
+  const s = view.stats();
+  assert.equal(s.kafka_view.topic, 'crypto.trades');
+  assert.equal(s.received, 300);
+  assert.equal(s.invalid, 2);
+  assert.equal(s.late, 1);
 });
 
 test('a group that has committed nothing has no lag to show (null, not 0)', async () => {
@@ -102,7 +122,7 @@ test('when Kafka does not answer, the view keeps its last reading and says why a
   clock.now += 3_000;
   await view.poll();
   const down = view.stats();
-  assert.deepEqual(down.kafka_view, { group: 'tickstream-engine', error: 'Kafka did not answer reading the progress of group tickstream-engine: connect ECONNREFUSED', age_s: 3 });
+  assert.deepEqual(down.kafka_view, { topic: 'market.trades', group: 'tickstream-engine', error: 'Kafka did not answer reading the progress of group tickstream-engine: connect ECONNREFUSED', age_s: 3 });
   assert.equal(down.received, 0, 'the last reading stays');
   clock.now += 1_000;
   await view.poll();

@@ -175,3 +175,17 @@ test('a flag a command spells its own way is named that way in errors', () => {
     configError(/simulator\.host="not a host" \(from --host\)/),
   );
 });
+
+test('kafka.topic names the trades topic; a name Kafka refuses, or one too long for its side topics, names the key and the rule', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object) => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  assert.equal(load({}).kafka.topic, 'market.trades');
+  assert.equal(load({ env: { TICKSTREAM_KAFKA_TOPIC: 'crypto.trades' } }).kafka.topic, 'crypto.trades');
+  assert.equal(load({ flags: { 'kafka.topic': 'x'.repeat(244) } }).kafka.topic.length, 244);
+  for (const bad of ['bad name', '', '..', 'a/b', 'x'.repeat(245)]) {
+    assert.throws(
+      () => load({ flags: { 'kafka.topic': bad } }),
+      configError(/^invalid config kafka\.topic=".*" \(from --kafka-topic\): expected a Kafka topic name: 1-244 letters, digits, "\.", "_" or "-", not "\." or "\.\."$/),
+      JSON.stringify(bad),
+    );
+  }
+});

@@ -3,10 +3,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { TOPICS } from '../../src/bus/index.ts';
+import { KafkaConsole, pipelineTopics, TOPICS } from '../../src/bus/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
 import { storedTradeCount } from '../support/bars.ts';
+import { logEnd } from '../support/kafka-offsets.ts';
 import { topicValues } from '../support/topic-values.ts';
 import { until } from '../support/until.ts';
 import {
@@ -19,6 +20,7 @@ import {
   PRODUCE,
   produceFile,
   roles,
+  RUN,
   SERVE,
   SETTLE_MS,
   storeOf,
@@ -222,4 +224,47 @@ test('a process role killed mid-stream (SIGKILL): the next engine resumes from t
   const stack = await ensureStack(['kafka']);
   if (!stack) return t.skip('Java or Maven missing');
   await assertExactAfterKill(t, await clusterRun(t, 'crash', 'K', [20_000], 19));
+});
+
+test('a pipeline on a topic of its own (--kafka-topic): trades, dead letters and the counts use it and its side topics, market.trades gets nothing, and the bars are exact', { timeout: 300_000 }, async (t) => {
+  const stack = await ensureStack(['kafka']);
+  if (!stack) return t.skip('Java or Maven missing');
+  const own = pipelineTopics(`it-own-topic-${RUN}.trades`);
+  const count = 3_000;
+  const { dir, symbols, input, config } = await clusterRun(t, 'own-topic', 'O', [count], 23, { 'kafka.topic': own.trades });
+  const brokers = config.kafka.brokers;
+  t.after(async () => {
+    const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it' });
+    for (const name of [own.trades, own.deadLetters, own.late]) await kafka.deleteTopic(name).catch(() => false);
+    await kafka.close();
+  });
+  const tag = `${process.pid}-${Date.now()}`;
+  const lines = readFileSync(input.file, 'utf8').trimEnd().split('\n');
+  lines.splice(100, 0, `not a trade ${tag}`);
+  const withInvalid = join(dir, 'with-invalid.ndjson');
+  writeFileSync(withInvalid, `${lines.join('\n')}\n`);
+  const marketBefore = await logEnd(brokers);
+
+  await produceFile(t, config, withInvalid, count);
+  const ownEnd = [...(await logEnd(brokers, own.trades)).values()].reduce((sum, n) => sum + n, 0n);
+  assert.equal(ownEnd, BigInt(count), 'every trade is in the topic of the config');
+  const letters = (await topicValues(brokers, own.deadLetters)) as { raw?: string }[];
+  assert.deepEqual(letters.map((l) => l.raw), [`not a trade ${tag}`], 'the dead letter went to <topic>.dlq');
+
+  const serve = await roles(t, config, SERVE);
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${serve.url}${path}`)).json()) as T;
+  type TopicRole = { role: string | null };
+  assert.equal((await get<TopicRole>(`/api/kafka/topics/${own.trades}`)).role, 'trades');
+  assert.equal((await get<TopicRole>(`/api/kafka/topics/${own.deadLetters}`)).role, 'dead_letters');
+  assert.equal((await get<TopicRole>(`/api/kafka/topics/${own.late}`)).role, 'late', 'the side topics were made with the trades topic');
+  assert.equal((await get<TopicRole>(`/api/kafka/topics/${TOPICS.trades}`)).role, null, 'market.trades is not this pipeline\'s');
+  await until(async () => typeof (await get<StatsWire>('/api/stats')).kafka_view?.age_s === 'number', "the serve role's first reading of Kafka", 30_000, 100);
+  assert.equal((await get<StatsWire>('/api/stats')).kafka_view?.topic, own.trades);
+
+  const engine = await roles(t, config, PROCESS);
+  const store = storeOf(engine);
+  await waitForStored(store, symbols, count, 'the engine reading the topic of the config');
+  await engine.flush();
+  await assertExactBars(t, store, config, input, symbols);
+  assert.deepEqual(await logEnd(brokers), marketBefore, 'market.trades got nothing');
 });

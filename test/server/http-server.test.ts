@@ -232,7 +232,7 @@ test('/ is a plain status page when the dashboard is not built', async (t) => {
 test("a serve role's plain status page gives the counts it reads from Kafka, not its own idle ones", async (t) => {
   const extra = {
     counts_from: 'kafka',
-    kafka_view: { group: 'tickstream-engine', error: null, age_s: 0 },
+    kafka_view: { topic: 'market.trades', group: 'tickstream-engine', error: null, age_s: 0 },
     received: 9876,
     invalid: 3,
     late: 2,

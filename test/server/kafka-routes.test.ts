@@ -33,6 +33,7 @@ const TOPIC: KafkaTopicInfo = {
   size_bytes: 420,
   config: { 'retention.ms': '86400000' },
   config_overrides: ['retention.ms'],
+  role: 'trades',
 };
 
 const GROUP: KafkaGroupInfo = {

@@ -40,7 +40,7 @@ test('a Spark late replay with gaps is reported; a whole one, or none (the TS en
   assert.deepEqual(at(withReplay({ unreplayed: 0, mismatches: 0, unseen: 0 })), []);
   assert.deepEqual(at(stats()), []);
   assert.deepEqual(at(withReplay({ unreplayed: 2, mismatches: 0, unseen: 5 })), [
-    "Spark late trades incomplete, micro-batches: 2 not replayed (counted from Spark's drop count), 5 never seen; market.trades.late may miss some",
+    "Spark late trades incomplete, micro-batches: 2 not replayed (counted from Spark's drop count), 5 never seen; the late trades topic may miss some",
   ]);
   assert.match(at(withReplay({ unreplayed: 0, mismatches: 1, unseen: 0 }))[0] ?? '', /1 disagreeing with Spark/);
 });
@@ -68,7 +68,7 @@ test('stats are stale while the stream is down or stalled, and after it reopens 
 
 test("a serve role whose reading of Kafka fails says so with the reading's age; one that reads raises nothing", () => {
   const at = (s: StatsWire) => problems({ stream: 'open', source: { kind: 'simulator', state: 'elsewhere', detail: '' }, history: [{ atMs: 0, stats: s }], nowMs: 0 });
-  const view = (error: string | null, age_s: number | null): StatsWire => ({ ...stats(), counts_from: 'kafka', kafka_view: { group: 'g', error, age_s } });
+  const view = (error: string | null, age_s: number | null): StatsWire => ({ ...stats(), counts_from: 'kafka', kafka_view: { topic: 'market.trades', group: 'g', error, age_s } });
   assert.deepEqual(at(view(null, 0)), []);
   assert.deepEqual(at(view('Kafka did not answer: ECONNREFUSED', 7)), ["Kafka not answering the pipeline's counts (last reading 7 s ago): Kafka did not answer: ECONNREFUSED"]);
   assert.deepEqual(at(view('Kafka did not answer: ECONNREFUSED', null)), ["Kafka not answering the pipeline's counts (no reading yet): Kafka did not answer: ECONNREFUSED"]);

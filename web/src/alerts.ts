@@ -82,7 +82,7 @@ export function problems(h: HealthInputs): string[] {
       replay.unseen > 0 ? `${replay.unseen} never seen` : '',
       replay.mismatches > 0 ? `${replay.mismatches} disagreeing with Spark` : '',
     ].filter((g) => g !== '');
-    if (gaps.length > 0) out.push(`Spark late trades incomplete, micro-batches: ${gaps.join(', ')}; market.trades.late may miss some`);
+    if (gaps.length > 0) out.push(`Spark late trades incomplete, micro-batches: ${gaps.join(', ')}; the late trades topic may miss some`);
   }
   const base = h.history.find((e) => e.atMs >= h.nowMs - RECENT_WINDOW_MS);
   if (newest !== undefined && base !== undefined && newest !== base) {

@@ -44,10 +44,12 @@ export interface StatsWire {
 }
 
 /**
- * Where a serve role reads the pipeline from (`kafka_view`): the TS engine's group (null under
- * the Spark engine, which keeps its offsets in its checkpoint), and the last reading's error and age.
+ * Where a serve role reads the pipeline from (`kafka_view`): the trades topic, the TS engine's
+ * group (null under the Spark engine, which keeps its offsets in its checkpoint), and the last
+ * reading's error and age.
  */
 export interface KafkaViewWire {
+  readonly topic: string;
   readonly group: string | null;
   readonly error: string | null;
   readonly age_s: number | null;

@@ -63,7 +63,7 @@ function fromKafka(s: StatsWire): boolean {
 export function countsSourceLine(s: StatsWire): string {
   const view = s.kafka_view;
   if (!fromKafka(s) || view === undefined) return '';
-  const appended = "Counts from Kafka's offsets: trades appended to market.trades";
+  const appended = `Counts from Kafka's offsets: trades appended to ${view.topic}`;
   return view.group === null ? `${appended}; the Spark engine keeps its read offsets in its checkpoint` : `${appended}, and the lag of the engine's group ${view.group}`;
 }
 

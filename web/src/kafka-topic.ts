@@ -1,6 +1,5 @@
 import { kafkaApi, type KafkaMessage, type KafkaTopicInfo, type MessageQuery } from './kafka-api.ts';
 import { formatBytes, formatCount, formatTimestamp, h, table } from './kafka-dom.ts';
-import { TOPICS } from '../../src/bus/topics.ts';
 
 export const MESSAGE_LIMIT = { default: 20, max: 100 } as const;
 
@@ -21,7 +20,7 @@ export function topicView(topic: KafkaTopicInfo, hooks: TopicViewHooks): HTMLEle
     `${topic.partitions.length} partitions · replication ${topic.replication} · ${formatCount(topic.messages)} messages · ${formatBytes(topic.size_bytes)}`,
   );
   const deleteButton = h('button', { type: 'button', class: 'danger', 'data-action': 'delete-topic' }, 'Delete topic…');
-  deleteButton.addEventListener('click', () => confirmDelete(topic.name, hooks));
+  deleteButton.addEventListener('click', () => confirmDelete(topic, hooks));
 
   const partitions = table(
     'kafka-partitions',
@@ -129,21 +128,24 @@ function valueText(m: KafkaMessage): string {
 }
 
 /** What deleting a topic of the pipeline does to the processes that use it; nothing for any other topic. */
-function pipelineNote(name: string): HTMLElement | undefined {
+function pipelineNote(role: KafkaTopicInfo['role']): HTMLElement | undefined {
   const note = (text: string): HTMLElement => h('p', { class: 'kafka-warning', role: 'note' }, text);
-  if (name === TOPICS.trades) {
-    return note(
-      'This is the topic of the pipeline. A running engine stops when it goes, and reads the topic created again only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
-    );
+  switch (role) {
+    case 'trades':
+      return note(
+        'This is the topic of the pipeline. A running engine stops when it goes, and reads the topic created again only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
+      );
+    case 'dead_letters':
+    case 'late':
+      return note(`The pipeline writes to this topic: until it exists again, each process keeps its entries in unsent/ under its data dir, and sends them once it does.`);
+    default:
+      return undefined;
   }
-  if (name === TOPICS.deadLetters || name === TOPICS.late) {
-    return note(`The pipeline writes to this topic: until it exists again, each process keeps its entries in unsent/ under its data dir, and sends them once it does.`);
-  }
-  return undefined;
 }
 
 /** Delete behind a dialog that only enables the button once the name is typed exactly; a topic of the pipeline says what its loss stops. */
-function confirmDelete(name: string, hooks: TopicViewHooks): void {
+function confirmDelete(topic: KafkaTopicInfo, hooks: TopicViewHooks): void {
+  const name = topic.name;
   const input = h('input', { type: 'text', name: 'confirm', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Topic name' });
   const go = h('button', { type: 'submit', class: 'danger', disabled: true }, 'Delete');
   const cancel = h('button', { type: 'button' }, 'Cancel');
@@ -156,7 +158,7 @@ function confirmDelete(name: string, hooks: TopicViewHooks): void {
       { method: 'dialog' },
       h('h2', {}, 'Delete topic'),
       h('p', {}, 'This deletes ', h('strong', {}, name), ' and every message in it. Type its name to confirm.'),
-      pipelineNote(name),
+      pipelineNote(topic.role),
       input,
       error,
       h('div', { class: 'kafka-actions' }, cancel, go),

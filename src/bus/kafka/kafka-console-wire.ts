@@ -43,6 +43,8 @@ export interface KafkaTopicInfo {
   config: Record<string, string | null>;
   /** The entries set on the topic itself rather than inherited. */
   config_overrides: string[];
+  /** The part the topic plays in the pipeline served (its trades, dead letters or late trades); null for any other topic. */
+  role: 'trades' | 'dead_letters' | 'late' | null;
 }
 
 export interface KafkaGroupPartition {

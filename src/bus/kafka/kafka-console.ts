@@ -12,7 +12,7 @@ import {
 import { toTradeRecord } from '../../domain/index.ts';
 import { BusUnavailableError, InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
-import { TOPICS } from '../bus.ts';
+import { topicRole, TOPICS, type PipelineTopics } from '../bus.ts';
 import { clientBase, closeClient, findKafkaError, messageOf, type KafkaConnection } from './kafka-options.ts';
 import type {
   KafkaClusterInfo,
@@ -32,7 +32,9 @@ import { createTradeCodec, type TradeCodec } from './trade-codec.ts';
 
 
 export interface KafkaConsoleOptions extends KafkaConnection {
-  /** Topics whose values are trades (Avro, or JSON for debugging); default `market.trades`. */
+  /** The pipeline's topics (default `market.trades` and its side topics): each topic's `role` says which one it is, and the trades topic's values are decoded as trades. */
+  readonly topics?: PipelineTopics;
+  /** More topics whose values are trades (Avro, or JSON for debugging). */
   readonly tradeTopics?: readonly string[];
   readonly logger?: Logger;
 }
@@ -56,6 +58,7 @@ type Client = Consumer<Buffer, Buffer, Buffer, Buffer>;
  */
 export class KafkaConsole {
   readonly #connection: KafkaConnection;
+  readonly #topics: PipelineTopics;
   readonly #tradeTopics: ReadonlySet<string>;
   readonly #codecs: readonly TradeCodec[];
   readonly #log: Logger;
@@ -65,7 +68,8 @@ export class KafkaConsole {
 
   constructor(options: KafkaConsoleOptions) {
     this.#connection = options;
-    this.#tradeTopics = new Set(options.tradeTopics ?? [TOPICS.trades]);
+    this.#topics = options.topics ?? TOPICS;
+    this.#tradeTopics = new Set([this.#topics.trades, ...(options.tradeTopics ?? [])]);
     this.#codecs = [createTradeCodec('avro'), createTradeCodec('json')];
     this.#log = options.logger ?? silentLogger;
     this.#admin = new Admin(clientBase(options, 'console'));
@@ -316,6 +320,7 @@ export class KafkaConsole {
         size_bytes: sizes === null ? null : (sizes.get(name) ?? 0),
         config: Object.fromEntries(Object.entries(config).sort(([a], [b]) => a.localeCompare(b))),
         config_overrides: overrides.sort(),
+        role: topicRole(this.#topics, name),
       });
     }
     return out;

@@ -1,5 +1,5 @@
 import { Admin } from '@platformatic/kafka';
-import { TOPICS } from '../bus.ts';
+import { TOPICS, type PipelineTopics } from '../bus.ts';
 import { clientBase, type KafkaConnection } from './kafka-options.ts';
 
 export interface TopicSettings {
@@ -8,12 +8,12 @@ export interface TopicSettings {
   readonly replicas?: number;
 }
 
-/** Creates the topics of DESIGN.md that do not exist yet; returns the names it created. */
-export async function ensureTradeTopics(connection: KafkaConnection, settings: TopicSettings): Promise<string[]> {
+/** Creates the pipeline's topics (by default those of DESIGN.md) that do not exist yet; returns the names it created. */
+export async function ensureTradeTopics(connection: KafkaConnection, settings: TopicSettings, topics: PipelineTopics = TOPICS): Promise<string[]> {
   const admin = new Admin(clientBase(connection, 'admin'));
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = Object.values(TOPICS).filter((t) => !existing.has(t));
+    const missing = [topics.trades, topics.deadLetters, topics.late].filter((t) => !existing.has(t));
     for (const topic of missing) {
       await admin.createTopics({
         topics: [topic],

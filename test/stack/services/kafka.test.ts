@@ -48,6 +48,13 @@ test('the topics of DESIGN.md get the configured partitions and retention', () =
   );
 });
 
+test('`stack up kafka` creates the configured trades topic and the side topics named after it', () => {
+  assert.deepEqual(
+    topicPlan(config({ 'kafka.topic': 'crypto.trades' })).map((t) => t.name),
+    ['crypto.trades', 'crypto.trades.dlq', 'crypto.trades.late'],
+  );
+});
+
 test('cluster ids are 22 base64url characters and never start with a dash', () => {
   let calls = 0;
   const id = newClusterId((n) => Buffer.alloc(n, calls++ === 0 ? 0xfb : 0x41));
