@@ -34,6 +34,7 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
   'kafka.brokers',
   'kafka.clientId',
   'kafka.groupId',
+  'kafka.topic',
   'kafka.format',
   'kafka.compression',
   'kafka.spoolLimit',

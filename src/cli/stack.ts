@@ -8,6 +8,7 @@ import { untilSignal } from './signals.ts';
 const STACK_KEYS: readonly ConfigKey[] = [
   'dataDir',
   'kafka.brokers',
+  'kafka.topic',
   'kafka.topicPartitions',
   'kafka.retention',
   'cassandra.contactPoints',

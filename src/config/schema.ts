@@ -172,7 +172,7 @@ export const FIELDS: FieldTable = {
   'kafka.clientId': stringField({ description: 'Kafka client id', default: 'tickstream' }),
   'kafka.groupId': stringField({ description: 'consumer group of the TS engine', default: 'tickstream-engine' }),
   'kafka.topic': stringField({
-    description: 'the trades topic; dead letters and late trades go to <topic>.dlq and <topic>.late',
+    description: 'the trades topic; dead letters and late trades go to its name plus .dlq and .late',
     default: 'market.trades',
     pattern: new RegExp(`^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,${MAX_TRADES_TOPIC_LENGTH}}$`),
     allowed: `a Kafka topic name: 1-${MAX_TRADES_TOPIC_LENGTH} letters, digits, ".", "_" or "-", not "." or ".."`,

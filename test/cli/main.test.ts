@@ -210,3 +210,13 @@ test('spark status takes the Spark Connect URL as process does (--spark-connect-
     assert.match(r.stderr.trim(), new RegExp(`^tickstream: invalid config spark\\.connectUrl="sc://127\\.0\\.0\\.1:99999" \\(from ${from}\\)`));
   }
 });
+
+test('--kafka-topic names the trades topic for every Kafka command, and a name Kafka refuses stops it with one line', () => {
+  for (const command of [['run', '--profile', 'cluster'], ['produce', '--profile', 'cluster'], ['process', '--profile', 'cluster'], ['serve', '--profile', 'cluster'], ['stack', 'up', 'kafka']]) {
+    const help = tickstream([...command.slice(0, command[0] === 'stack' ? 2 : 1), '--help']);
+    assert.match(help.stdout, /--kafka-topic <value> +the trades topic; dead letters and late trades go to its name plus \.dlq and \.late \(default: market\.trades\)/, command.join(' '));
+    const r = tickstream([...command, '--kafka-topic', 'no spaces']);
+    assert.equal(r.status, 2, `${command.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), 'tickstream: invalid config kafka.topic="no spaces" (from --kafka-topic): expected a Kafka topic name: 1-244 letters, digits, ".", "_" or "-", not "." or ".."');
+  }
+});
