@@ -132,7 +132,7 @@ export class Processor implements ConsumerHandler {
       // resuming would skip as many new records as counted, with nothing said.
       if (checkpoint?.log !== undefined && logId !== undefined && checkpoint.log !== logId) {
         throw new CheckpointError(
-          `the checkpoint of partition ${p} for ${this.#o.engineId} was saved on a log that is gone (topic id ${checkpoint.log}, now ${logId}): the topic was deleted and created again; start with a new --kafka-group-id to read it from its start`,
+          `the checkpoint of partition ${p} for ${this.#o.engineId} was saved on another log (topic id ${checkpoint.log}, now ${logId}): the topic was deleted and created again, or kafka.topic names another topic now; start with a new --kafka-group-id to read it from its start`,
         );
       }
       this.#slots.set(p, { state: checkpoint?.state ?? newPartitionState(), nextOffset: cp?.offset ?? 0, touched: false });

@@ -188,7 +188,7 @@ test('a checkpoint saved on a log that was created again is not resumed: the sta
   recreated.consumer.logId = 'new-topic-id';
   await assert.rejects(recreated.processor.start(), (error: unknown) => {
     assert.ok(error instanceof CheckpointError);
-    assert.match(error.message, /^the checkpoint of partition 0 for test was saved on a log that is gone \(topic id old-topic-id, now new-topic-id\): .*new --kafka-group-id/);
+    assert.match(error.message, /^the checkpoint of partition 0 for test was saved on another log \(topic id old-topic-id, now new-topic-id\): the topic was deleted and created again, or kafka.topic names another topic now; start with a new --kafka-group-id/);
     return true;
   });
 });

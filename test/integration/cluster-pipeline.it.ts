@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startRoles } from '../../src/app/index.ts';
 import { KafkaConsole, pipelineTopics, TOPICS } from '../../src/bus/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
@@ -12,6 +13,7 @@ import { topicValues } from '../support/topic-values.ts';
 import { until } from '../support/until.ts';
 import {
   assertExactBars,
+  clusterConfig,
   clusterRun,
   describeGroup,
   pacedReplay,
@@ -267,4 +269,10 @@ test('a pipeline on a topic of its own (--kafka-topic): trades, dead letters and
   await engine.flush();
   await assertExactBars(t, store, config, input, symbols);
   assert.deepEqual(await logEnd(brokers), marketBefore, 'market.trades got nothing');
+
+  // The same group and data dir on another topic: the checkpoints are of the other log.
+  await engine.close();
+  const otherTopic = clusterConfig(dir, { symbols: symbols.join(','), 'kafka.groupId': config.kafka.groupId });
+  assert.equal(otherTopic.kafka.topic, TOPICS.trades);
+  await assert.rejects(startRoles(otherTopic, PROCESS), /was saved on another log \(topic id \S+, now \S+\): .*kafka\.topic names another topic now; start with a new --kafka-group-id/);
 });

@@ -367,7 +367,7 @@ test('a checkpoint saved on a topic since deleted and created again stops the en
     (e: unknown) => e,
   );
   assert.ok(error instanceof CheckpointError, String(error));
-  assert.match(error.message, new RegExp(`^the checkpoint of partition \\d+ for ${groupId} was saved on a log that is gone \\(topic id \\S+, now \\S+\\): the topic was deleted and created again`));
+  assert.match(error.message, new RegExp(`^the checkpoint of partition \\d+ for ${groupId} was saved on another log \\(topic id \\S+, now \\S+\\): the topic was deleted and created again`));
   assert.equal(stats[1]!.processed, 0, 'no record of the new log was counted');
 });
 
