@@ -69,6 +69,9 @@ test('the console lists market.trades with its partitions, creates a topic, show
   assert.equal(await page.locator('#dashboard').isHidden(), true, 'the dashboard hides while the console shows');
   const tradesRow = page.locator('.kafka-topics tr', { has: page.locator(`a[data-topic="${TOPICS.trades}"]`) });
   assert.equal(await tradesRow.locator('td').nth(1).innerText(), String(tradesTopic.partitions.length));
+  assert.equal(await tradesRow.locator('.kafka-role').innerText(), 'pipeline: trades', "the pipeline's topics are marked in the list");
+  const dlqRow = page.locator('.kafka-topics tr', { has: page.locator(`a[data-topic="${TOPICS.deadLetters}"]`) });
+  assert.equal(await dlqRow.locator('.kafka-role').innerText(), 'pipeline: dead letters');
   assert.match(await page.locator('.kafka-brokers').innerText(), /controller/);
   assert.match(await page.locator('.kafka-overview .kafka-head').innerText(), /Kafka 4\.\d+/);
 
@@ -76,6 +79,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
   await page.locator('.kafka-partitions tbody tr').nth(tradesTopic.partitions.length - 1).waitFor();
   assert.equal(await page.locator('.kafka-partitions tbody tr').count(), tradesTopic.partitions.length);
   assert.match(await page.locator('.kafka-config').innerText(), /retention\.ms/);
+  assert.equal(await page.locator('.kafka-summary .kafka-role').innerText(), 'pipeline: trades');
   await page.locator('.kafka-messages table, .kafka-messages .empty').first().waitFor();
 
   // Deleting a topic of the pipeline says what it stops; cancelled here, the topic stays.
@@ -111,6 +115,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
   await page.locator('a.back').click();
   const mine = page.locator('.kafka-topics tr', { has: page.locator(`a[data-topic="${topic}"]`) });
   assert.equal(await mine.locator('td').nth(3).innerText(), '1', 'one message in the topics table');
+  assert.equal(await mine.locator('.kafka-role').count(), 0, 'a topic of its own plays no part in the pipeline');
 
   // The filter keeps the topics and groups whose names hold its text, says how many of how many, and stays through a refresh.
   const filter = page.locator('input.kafka-filter');

@@ -1,6 +1,6 @@
 import { kafkaApi, type KafkaClusterInfo, type KafkaGroupInfo, type KafkaTopicInfo, type NewTopic } from './kafka-api.ts';
 import { formatBytes, formatCount, h, messageOf, table } from './kafka-dom.ts';
-import { topicView } from './kafka-topic.ts';
+import { roleBadge, topicView } from './kafka-topic.ts';
 
 // The Kafka console lives in the same page as the dashboard, under the address #/kafka
 // (overview) and #/kafka/topic/<name> (one topic), so it needs no second HTML entry.
@@ -147,7 +147,7 @@ class KafkaConsolePage {
     const topicRows = table(
       'kafka-topics',
       ['Topic', 'Partitions', 'Replication', 'Messages', 'Size'],
-      topics.map((t) => [h('a', { href: topicHref(t.name), 'data-topic': t.name }, t.name), t.partitions.length, t.replication, formatCount(t.messages), formatBytes(t.size_bytes)]),
+      topics.map((t) => [h('span', {}, h('a', { href: topicHref(t.name), 'data-topic': t.name }, t.name), ' ', roleBadge(t.role)), t.partitions.length, t.replication, formatCount(t.messages), formatBytes(t.size_bytes)]),
       [1, 2, 3, 4],
     );
     const groupList = groups.length === 0 ? h('p', { class: 'muted empty' }, 'No consumer groups.') : h('div', { class: 'kafka-groups' }, ...groups.map(groupDetails));

@@ -12,12 +12,26 @@ export interface TopicViewHooks {
   readonly current: () => boolean;
 }
 
+const ROLE_LABELS: Record<NonNullable<KafkaTopicInfo['role']>, [label: string, title: string]> = {
+  trades: ['pipeline: trades', 'the trades topic of the pipeline this dashboard serves (kafka.topic)'],
+  dead_letters: ['pipeline: dead letters', 'where the pipeline sends input that is no valid trade, with the reason'],
+  late: ['pipeline: late trades', 'where the pipeline sends trades behind the watermark'],
+};
+
+/** A badge naming the part a topic plays in the pipeline; nothing for any other topic. */
+export function roleBadge(role: KafkaTopicInfo['role']): HTMLElement | undefined {
+  if (role === null) return undefined;
+  const [label, title] = ROLE_LABELS[role];
+  return h('span', { class: 'badge ok kafka-role', 'data-role': role, title }, label);
+}
+
 /** One topic: its partitions, a message browser and its config, with delete behind a dialog. */
 export function topicView(topic: KafkaTopicInfo, hooks: TopicViewHooks): HTMLElement {
   const summary = h(
     'p',
     { class: 'kafka-summary' },
-    `${topic.partitions.length} partitions · replication ${topic.replication} · ${formatCount(topic.messages)} messages · ${formatBytes(topic.size_bytes)}`,
+    `${topic.partitions.length} partitions · replication ${topic.replication} · ${formatCount(topic.messages)} messages · ${formatBytes(topic.size_bytes)} `,
+    roleBadge(topic.role),
   );
   const deleteButton = h('button', { type: 'button', class: 'danger', 'data-action': 'delete-topic' }, 'Delete topic…');
   deleteButton.addEventListener('click', () => confirmDelete(topic, hooks));
