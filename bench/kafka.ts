@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Consumer, MessagesStreamModes } from '@platformatic/kafka';
 import { startRoles, type RoleSet } from '../src/app/index.ts';
-import { ensureTradeTopics, KafkaConsole, KafkaTradeConsumer, pipelineTopics } from '../src/bus/index.ts';
+import { ensureTradeTopics, KafkaConsole, KafkaTradeConsumer, pipelineTopics, tradeTopicNames } from '../src/bus/index.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
 import { silentLogger } from '../src/observability/index.ts';
 import { stackUp } from '../src/stack/index.ts';
@@ -464,7 +464,7 @@ try {
   await deleteGroups(brokers, runGroups);
   const admin = new KafkaConsole({ brokers, clientId: 'tickstream-bench' });
   try {
-    for (const topic of [TOPICS.trades, TOPICS.deadLetters, TOPICS.late]) await admin.deleteTopic(topic).catch(() => false);
+    for (const topic of tradeTopicNames(TOPICS)) await admin.deleteTopic(topic).catch(() => false);
   } finally {
     await admin.close();
   }

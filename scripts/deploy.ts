@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { TOPICS } from '../src/bus/index.ts';
+import { TOPICS, tradeTopicNames } from '../src/bus/index.ts';
 import { CONFIG_FIELDS, CONFIG_KEYS, envName, type ConfigKey } from '../src/config/index.ts';
 import { CASSANDRA_RELEASE, KAFKA_RELEASE, SPARK_RELEASE, SPARK_SCALA_BINARY_VERSION, SPARK_VERSION } from '../src/stack/versions.ts';
 
@@ -115,7 +115,7 @@ const topicRetentionMs = CONFIG_FIELDS['kafka.retention'].default;
 
 function createTopicsScript(): string {
   const bin = '/opt/kafka/bin/kafka-topics.sh';
-  return Object.values(TOPICS)
+  return tradeTopicNames(TOPICS)
     .map(
       (topic) =>
         `${bin} --bootstrap-server ${KAFKA_INTERNAL} --create --if-not-exists --topic ${topic} --partitions ${topicPartitions} --replication-factor 1 --config retention.ms=${topicRetentionMs}`,

@@ -9,7 +9,6 @@ import { silentLogger, type Logger, type PipelineStats } from '../observability/
 import { ensureTopics } from './start-checks.ts';
 import {
   activeBarJobQueries,
-  BAR_UPDATES_TOPIC,
   barQueryName,
   BARS_STORE_QUERY,
   SparkConnectClient,
@@ -29,7 +28,7 @@ export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOpti
   return {
     kafkaBootstrapServers: config.kafka.brokers.join(','),
     topic: config.kafka.topic,
-    barsTopic: BAR_UPDATES_TOPIC,
+    barsTopic: pipelineTopics(config.kafka.topic).sparkBars,
     startingOffsets: 'earliest',
     format: config.kafka.format,
     tradeSchema: readFileSync(TRADE_SCHEMA_URL, 'utf8'),

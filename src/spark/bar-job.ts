@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { TOPICS } from '../bus/topics.ts';
 import type { Interval } from '../domain/index.ts';
 import { SparkError } from '../errors.ts';
 import type { DataFrame, DataStreamReader, DataStreamWriter } from './dataframe.ts';
@@ -61,8 +62,11 @@ export const barQueryName = (interval: string): string => `${QUERY_PREFIX}bars-$
 /** Whether a query name is one of the job's (what `tickstream spark status` and `stop` act on). */
 export const isBarJobQuery = (name: string | null): boolean => name !== null && name.startsWith(QUERY_PREFIX);
 
-/** Where the bar queries publish every changed bar for the bar writer; Spark's own, not DESIGN.md's trade topics. */
-export const BAR_UPDATES_TOPIC = 'market.bars.spark';
+/**
+ * Where the bar queries publish every changed bar for the bar writer, by default; Spark's own, not
+ * DESIGN.md's trade topics. A pipeline on another trades topic has its own (PipelineTopics.sparkBars).
+ */
+export const BAR_UPDATES_TOPIC = TOPICS.sparkBars;
 export const CASSANDRA_FORMAT = 'org.apache.spark.sql.cassandra';
 const DAY_MS = 86_400_000;
 

@@ -217,6 +217,6 @@ test('--kafka-topic names the trades topic for every Kafka command, and a name K
     assert.match(help.stdout, /--kafka-topic <value> +the trades topic; dead letters and late trades go to its name plus \.dlq and \.late \(default: market\.trades\)/, command.join(' '));
     const r = tickstream([...command, '--kafka-topic', 'no spaces']);
     assert.equal(r.status, 2, `${command.join(' ')}: ${r.stderr}`);
-    assert.equal(r.stderr.trim(), 'tickstream: invalid config kafka.topic="no spaces" (from --kafka-topic): expected a Kafka topic name: 1-244 letters, digits, ".", "_" or "-", not "." or ".."');
+    assert.equal(r.stderr.trim(), 'tickstream: invalid config kafka.topic="no spaces" (from --kafka-topic): expected a Kafka topic name: 1-238 letters, digits, ".", "_" or "-", not "." or ".."');
   }
 });

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRoles } from '../../src/app/index.ts';
-import { KafkaConsole, pipelineTopics, TOPICS } from '../../src/bus/index.ts';
+import { KafkaConsole, pipelineTopics, TOPICS, tradeTopicNames } from '../../src/bus/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
 import { storedTradeCount } from '../support/bars.ts';
@@ -237,7 +237,7 @@ test('a pipeline on a topic of its own (--kafka-topic): trades, dead letters and
   const brokers = config.kafka.brokers;
   t.after(async () => {
     const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it' });
-    for (const name of [own.trades, own.deadLetters, own.late]) await kafka.deleteTopic(name).catch(() => false);
+    for (const name of tradeTopicNames(own)) await kafka.deleteTopic(name).catch(() => false);
     await kafka.close();
   });
   const tag = `${process.pid}-${Date.now()}`;

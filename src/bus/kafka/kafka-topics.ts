@@ -1,5 +1,5 @@
 import { Admin } from '@platformatic/kafka';
-import { TOPICS, type PipelineTopics } from '../bus.ts';
+import { TOPICS, tradeTopicNames, type PipelineTopics } from '../bus.ts';
 import { clientBase, type KafkaConnection } from './kafka-options.ts';
 
 export interface TopicSettings {
@@ -13,7 +13,7 @@ export async function ensureTradeTopics(connection: KafkaConnection, settings: T
   const admin = new Admin(clientBase(connection, 'admin'));
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = [topics.trades, topics.deadLetters, topics.late].filter((t) => !existing.has(t));
+    const missing = tradeTopicNames(topics).filter((t) => !existing.has(t));
     for (const topic of missing) {
       await admin.createTopics({
         topics: [topic],

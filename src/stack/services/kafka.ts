@@ -2,7 +2,7 @@ import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipelineTopics } from '../../bus/index.ts';
+import { pipelineTopics, tradeTopicNames } from '../../bus/index.ts';
 import type { Config } from '../../config/index.ts';
 import { StackStartError } from '../../errors.ts';
 import { endpointText, probeKafka, type Endpoint } from '../health.ts';
@@ -112,8 +112,7 @@ export interface TopicSpec {
 
 /** The topics of DESIGN.md (`kafka.topic` and its side topics), each with the configured partitions and retention. */
 export function topicPlan(config: Config): readonly TopicSpec[] {
-  const topics = pipelineTopics(config.kafka.topic);
-  return [topics.trades, topics.deadLetters, topics.late].map((name) => ({
+  return tradeTopicNames(pipelineTopics(config.kafka.topic)).map((name) => ({
     name,
     partitions: config.kafka.topicPartitions,
     retentionMs: config.kafka.retention,
