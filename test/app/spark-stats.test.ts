@@ -106,3 +106,11 @@ test('spark.maxOffsetsPerTrigger bounds the job\'s micro-batches only when it is
   assert.equal(options({ 'spark.maxOffsetsPerTrigger': '0' }).maxOffsetsPerTrigger, undefined);
   assert.equal(options({ 'spark.maxOffsetsPerTrigger': '250000' }).maxOffsetsPerTrigger, 250_000);
 });
+
+test("the Spark job reads kafka.topic and publishes its bar updates to a topic named after it", () => {
+  const options = (flags: Record<string, string>) =>
+    sparkBarJobOptions(loadConfig({ env: {}, cwd: '/nonexistent', flags: { profile: 'cluster', engine: 'spark', ...flags } }));
+  assert.deepEqual([options({}).topic, options({}).barsTopic], ['market.trades', 'market.bars.spark']);
+  const mine = options({ 'kafka.topic': 'crypto.trades' });
+  assert.deepEqual([mine.topic, mine.barsTopic], ['crypto.trades', 'crypto.bars.spark']);
+});
