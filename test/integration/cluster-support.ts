@@ -17,6 +17,7 @@ import { parseReplayLine, ReplaySource, SimulatedMarket } from '../../src/source
 import type { Store } from '../../src/store/store.ts';
 import { assertBarsMatchTrades, storedBars, storedTradeCount, storedTrades } from '../support/bars.ts';
 import { commitGroupOffsets, logEnd } from '../support/kafka-offsets.ts';
+import { testGroup } from '../support/test-groups.ts';
 import { until } from '../support/until.ts';
 
 // market.trades is one shared topic (its name is fixed), so each test keeps to itself with
@@ -127,7 +128,7 @@ export async function clusterRun(
 
 /** A fresh consumer group whose committed offsets are the current end of market.trades. */
 export async function freshGroupAtLogEnd(config: Config, name: string): Promise<string> {
-  const groupId = `it-cluster-${name}-${RUN}`;
+  const groupId = testGroup(config.kafka.brokers, `it-cluster-${name}-${RUN}`);
   await ensureTradeTopics(
     { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
     { partitions: config.kafka.topicPartitions, retentionMs: config.kafka.retention },

@@ -25,6 +25,7 @@ import { relay } from '../support/tcp-relay.ts';
 import { topicValues } from '../support/topic-values.ts';
 import { appendAcknowledged } from '../support/kafka-append.ts';
 import { until as waitUntil } from '../support/until.ts';
+import { testGroup } from '../support/test-groups.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
@@ -158,7 +159,7 @@ function consumer(
   const c = new KafkaTradeConsumer({
     brokers,
     clientId: 'tickstream-it',
-    groupId,
+    groupId: testGroup(brokers, groupId),
     format: 'avro',
     topic,
     deadLetters,

@@ -16,6 +16,7 @@ import { kafkaSettings, renderKafkaLog4j2 } from '../../src/stack/services/kafka
 import { freePort } from '../support/free-port.ts';
 import { appendAcknowledged } from '../support/kafka-append.ts';
 import { until } from '../support/until.ts';
+import { testGroup } from '../support/test-groups.ts';
 
 // A second broker joins the stack's one-node cluster for this file, so that a topic's partitions
 // are led by two brokers, as on any real cluster. The producer must send each partition's
@@ -157,7 +158,7 @@ async function consume(t: TestContext, topic: string, maxWaitMs?: number): Promi
   const consumer = new KafkaTradeConsumer({
     brokers,
     clientId: 'tickstream-it',
-    groupId: `it-${topic}`,
+    groupId: testGroup(brokers, `it-${topic}`),
     format: 'avro',
     topic,
     deadLetters: { append: async () => {}, close: async () => {} },

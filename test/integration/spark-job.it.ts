@@ -16,6 +16,7 @@ import { parseReplayLine, SimulatedMarket } from '../../src/source/index.ts';
 import { openCassandraStore, type Store } from '../../src/store/index.ts';
 import { storedBars, storedTrades } from '../support/bars.ts';
 import { until } from '../support/until.ts';
+import { testGroup } from '../support/test-groups.ts';
 import { produceToTopic, sparkTestConfig } from './spark-support.ts';
 import { ensureStack, type StackEndpoints } from './stack-fixture.ts';
 
@@ -131,7 +132,7 @@ async function tsEngineBars(t: TestContext, f: Fixture, c: Config, count: number
   const consumer = new KafkaTradeConsumer({
     brokers: [f.stack.kafkaBrokers],
     clientId: 'tickstream-it',
-    groupId: `it-spark-ts-${RUN}`,
+    groupId: testGroup([f.stack.kafkaBrokers], `it-spark-ts-${RUN}`),
     format: 'avro',
     topic: f.topic,
     deadLetters: new ArraySideLog<UndecodableRecord>(),
