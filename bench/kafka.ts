@@ -40,8 +40,8 @@ const base: Config = loadConfig({ env: process.env });
 const brokers = base.kafka.brokers;
 const RUN = Date.now().toString(36);
 /** This run's topics. */
-const TOPICS = pipelineTopics(`tickstream-bench-${RUN}.trades`);
-const TOPIC = TOPICS.trades;
+const RUN_TOPICS = pipelineTopics(`tickstream-bench-${RUN}.trades`);
+const TOPIC = RUN_TOPICS.trades;
 /** The consumer groups of this run, deleted at its end so that runs do not pile up groups in the cluster. */
 const runGroups: string[] = [];
 
@@ -332,7 +332,7 @@ async function decodeOnly(start: ReadonlyMap<number, bigint>, end: ReadonlyMap<n
 const [kafka] = await stackUp('kafka', { config: base, env: process.env, progress });
 const kafkaPid = kafka?.pid;
 
-await ensureTradeTopics({ brokers, clientId: 'tickstream-bench' }, { partitions: base.kafka.topicPartitions, retentionMs: base.kafka.retention }, TOPICS);
+await ensureTradeTopics({ brokers, clientId: 'tickstream-bench' }, { partitions: base.kafka.topicPartitions, retentionMs: base.kafka.retention }, RUN_TOPICS);
 progress(`topics of this run: ${TOPIC} (.dlq, .late), ${base.kafka.topicPartitions} partitions`);
 try {
   const symbols = benchSymbols(SYMBOL_COUNT);
@@ -464,7 +464,7 @@ try {
   await deleteGroups(brokers, runGroups);
   const admin = new KafkaConsole({ brokers, clientId: 'tickstream-bench' });
   try {
-    for (const topic of tradeTopicNames(TOPICS)) await admin.deleteTopic(topic).catch(() => false);
+    for (const topic of tradeTopicNames(RUN_TOPICS)) await admin.deleteTopic(topic).catch(() => false);
   } finally {
     await admin.close();
   }

@@ -1,4 +1,4 @@
-import { TOPICS, type KafkaProgress, type PipelineTopics } from '../bus/index.ts';
+import { TOPICS, tradeTopicNames, type KafkaProgress, type PipelineTopics } from '../bus/index.ts';
 import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
 
 /** How often the view reads the offsets: about as often as the dashboard gets a stats frame. */
@@ -111,7 +111,7 @@ export class KafkaView {
     try {
       const { trades, deadLetters, late } = this.#topics;
       const groupId = this.#o.groupId;
-      const topics = [trades, deadLetters, late];
+      const topics = tradeTopicNames(this.#topics);
       const p = await (groupId === null ? this.#o.read(topics) : this.#o.read(topics, { id: groupId, topic: trades }));
       if (this.#closed) return;
       const reading: Reading = {

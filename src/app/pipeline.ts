@@ -152,9 +152,10 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
 
     let server: HttpServer | undefined;
     if (roles.serve && store !== undefined) {
+      const topics = pipelineTopics(config.kafka.topic);
       const kafka =
         config.profile === 'cluster'
-          ? new KafkaConsole({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, topics: pipelineTopics(config.kafka.topic), logger: logger.child('kafka') })
+          ? new KafkaConsole({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, topics, logger: logger.child('kafka') })
           : undefined;
       parts.kafkaConsole = kafka;
       // A serve role without the engine has idle counters of its own: the dashboard shows the pipeline as Kafka sees it.
@@ -162,8 +163,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         kafka !== undefined && !roles.process
           ? new KafkaView({
               groupId: config.engine === 'spark' ? null : config.kafka.groupId,
-              topics: pipelineTopics(config.kafka.topic),
-              read: (topics, group) => kafka.progress(topics, group),
+              topics,
+              read: (names, group) => kafka.progress(names, group),
               stats,
               logger: logger.child('kafka-view'),
             })

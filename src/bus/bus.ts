@@ -53,4 +53,4 @@ export interface SideLog<T> {
   close(): Promise<void>;
 }
 
-export { MAX_TRADES_TOPIC_LENGTH, pipelineTopics, TOPIC_NAME, topicRole, TOPICS, tradeTopicNames, type PipelineTopicRole, type PipelineTopics } from './topics.ts';
+export { MAX_TRADES_TOPIC_LENGTH, pipelineTopics, TOPIC_NAME, topicNamePattern, topicRole, TOPICS, tradeTopicNames, type PipelineTopicRole, type PipelineTopics } from './topics.ts';

@@ -47,8 +47,13 @@ export function topicRole(topics: PipelineTopics, name: string): PipelineTopicRo
   return null;
 }
 
-/** Kafka's own rule for a topic name (kafka.common.internals.Topic): legal characters, at most 249, not "." or "..". */
-export const TOPIC_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$/;
+/** Kafka's own rule for a topic name (kafka.common.internals.Topic): legal characters, at most `maxLength`, not "." or "..". */
+export function topicNamePattern(maxLength: number): RegExp {
+  return new RegExp(`^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,${maxLength}}$`);
+}
+
+/** Any topic name Kafka takes: at most 249 characters. */
+export const TOPIC_NAME = topicNamePattern(249);
 
 /** The longest trades topic whose other topics (`.bars.spark` is the longest suffix) still fit Kafka's 249. */
 export const MAX_TRADES_TOPIC_LENGTH = 249 - SPARK_BARS_SUFFIX.length;

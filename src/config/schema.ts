@@ -1,4 +1,4 @@
-import { MAX_TRADES_TOPIC_LENGTH } from '../bus/topics.ts';
+import { MAX_TRADES_TOPIC_LENGTH, topicNamePattern } from '../bus/topics.ts';
 import { durationMs, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
 import {
   durationField,
@@ -174,7 +174,7 @@ export const FIELDS: FieldTable = {
   'kafka.topic': stringField({
     description: 'the trades topic; dead letters and late trades go to its name plus .dlq and .late',
     default: 'market.trades',
-    pattern: new RegExp(`^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,${MAX_TRADES_TOPIC_LENGTH}}$`),
+    pattern: topicNamePattern(MAX_TRADES_TOPIC_LENGTH),
     allowed: `a Kafka topic name: 1-${MAX_TRADES_TOPIC_LENGTH} letters, digits, ".", "_" or "-", not "." or ".."`,
   }),
   'kafka.format': enumField({ description: 'wire format of the trades topic', default: 'avro', values: WIRE_FORMATS }),
