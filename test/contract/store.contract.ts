@@ -170,6 +170,21 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.equal((await store.bars({ symbol: 'AMD', interval: '1m', limit: 10 })).length, 1);
   });
 
+  test(`${name} store: a batch of long and short runs of symbols, across midnight and with two sources, stores every trade as it came`, async (t) => {
+    const store = await fresh(t);
+    const midnight = Date.UTC(2024, 0, 3);
+    const across = tradeRun('AAPL', midnight - 100 * 250, 300).map((x, i) => (i >= 200 && i < 220 ? { ...x, trade: { ...x.trade, source: 'replay' as const } } : x));
+    const interleaved = [...across, ...tradeRun('MSFT', midnight - 9_000, 45, 300), ...tradeRun('TSLA', midnight - 1_000, 5, 100), ...tradeRun('BINANCE:BTCUSDT', midnight, 1)]
+      // A bounded disorder, as a feed delivers it: each trade a little ahead of or behind its neighbours.
+      .sort((a, b) => a.trade.ts + (a.seq % 5) * 200 - (b.trade.ts + (b.seq % 5) * 200));
+    const trades = interleaved.map((x, i) => ({ ...x, seq: (1_000 + i) as Offset }));
+    await store.write({ trades, bars: [], checkpoints: [] });
+    for (const symbol of ['AAPL', 'MSFT', 'TSLA', 'BINANCE:BTCUSDT']) {
+      const expected = trades.filter((x) => x.trade.symbol === symbol).sort((a, b) => b.trade.ts - a.trade.ts || b.seq - a.seq);
+      assert.deepEqual(await store.trades({ symbol, limit: 1_000 }), expected, symbol);
+    }
+  });
+
   test(`${name} store: checkpoints round-trip per partition, and engines are kept apart`, async (t) => {
     const store = await fresh(t);
     assert.equal((await store.checkpoints('engine-a')).size, 0);

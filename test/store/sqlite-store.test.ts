@@ -117,3 +117,24 @@ test('sqlite store: a file made with another page size keeps it, and its data', 
   t.after(() => check.close());
   assert.equal(check.pragma('page_size', { simple: true }), 4096);
 });
+
+test('sqlite store: each trade row carries the UTC day of its ts, when one run of a symbol crosses midnight', async (t) => {
+  const path = tempPath(t);
+  const store = openSqliteStore({ path });
+  t.after(() => store.close());
+  await store.migrate();
+  const midnight = Date.UTC(2024, 0, 3);
+  // 400 trades of one symbol and source, half of them before midnight: one run in key order.
+  const trades = Array.from({ length: 400 }, (_, i) => {
+    const ts = midnight + (i - 200) * 100;
+    const trade: Trade = { symbol: 'AAPL', price: price(100 + i), volume: volume(1), ts: epochMs(ts), conditions: [], source: 'simulator', ingestTs: epochMs(ts + 1) };
+    return { trade, seq: offset(i) };
+  });
+  await store.write({ trades, bars: [], checkpoints: [] });
+  const check = new BetterSqlite3(path, { readonly: true });
+  t.after(() => check.close());
+  const rows = check.prepare('SELECT day, ts FROM trades ORDER BY ts').all() as Array<{ day: string; ts: number }>;
+  assert.equal(rows.length, trades.length);
+  for (const row of rows) assert.equal(row.day, new Date(row.ts).toISOString().slice(0, 10), `the day of ts ${row.ts}`);
+  assert.deepEqual(new Set(rows.map((r) => r.day)), new Set(['2024-01-02', '2024-01-03']));
+});

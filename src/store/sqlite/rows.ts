@@ -61,6 +61,33 @@ export function putPackedTradeValues(out: unknown[], at: number, p: PackedTrades
   out[at + 8] = x[4 * n + i];
 }
 
+/**
+ * The trade columns a run of rows shares: a batch in key order comes in runs of one symbol,
+ * and within them of one day and (nearly always) one source. Bound once per statement.
+ */
+export const TRADE_RUN_COLUMNS = ['symbol', 'day', 'source'] as const;
+
+/** The shared values of trade `i`'s run: TRADE_RUN_COLUMNS by name. */
+export function tradeRunValues(p: PackedTrades, i: number, days: DayOf): Record<(typeof TRADE_RUN_COLUMNS)[number], string> {
+  return {
+    symbol: p.symbols[p.codes[i] as number] as string,
+    day: days.of(p.numbers[2 * p.count + i] as number),
+    source: TRADE_SOURCES[p.codes[p.count + i] as number] as string,
+  };
+}
+
+/** Stores the values of trade `i` of a packed batch that are not TRADE_RUN_COLUMNS, in TRADE_COLUMNS order. */
+export function putPackedTradeRowValues(out: unknown[], at: number, p: PackedTrades, i: number, conditions: readonly string[]): void {
+  const n = p.count;
+  const x = p.numbers;
+  out[at] = x[2 * n + i];
+  out[at + 1] = x[3 * n + i];
+  out[at + 2] = x[i];
+  out[at + 3] = x[n + i];
+  out[at + 4] = conditions[i];
+  out[at + 5] = x[4 * n + i];
+}
+
 /** Printable ASCII without `"` and `\`: text that JSON writes as it is. */
 const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 

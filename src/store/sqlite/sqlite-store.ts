@@ -18,8 +18,11 @@ import {
   DayOf,
   putBarValues,
   putCheckpointValues,
+  putPackedTradeRowValues,
   putPackedTradeValues,
   TRADE_COLUMNS,
+  TRADE_RUN_COLUMNS,
+  tradeRunValues,
   tradeFromRow,
   type BarRow,
   type CheckpointRow,
@@ -43,6 +46,8 @@ export interface SqliteStoreOptions {
 
 interface Statements {
   readonly trades: ChunkedUpsert;
+  /** Trades of one run of TRADE_RUN_COLUMNS, which are bound once per statement. */
+  readonly tradeRuns: ChunkedUpsert;
   readonly bars: ChunkedUpsert;
   readonly checkpoints: ChunkedUpsert;
   readonly barsRange: Statement<[string, string, number, number, number], BarRow>;
@@ -126,7 +131,7 @@ export class SqliteStore implements Store {
       const conditions = conditionsJsonColumn(trades);
       const days = this.#days;
       db.transaction(() => {
-        s.trades.run(trades.count, (out, at, i) => putPackedTradeValues(out, at, trades, order[i] as number, conditions, days));
+        writeTrades(s, trades, order, conditions, days);
         s.bars.run(bars.length, (out, at, i) => putBarValues(out, at, bars[i] as Bar, now));
         s.checkpoints.run(checkpoints.length, (out, at, i) => putCheckpointValues(out, at, checkpoints[i] as Checkpoint, now));
       })();
@@ -210,6 +215,7 @@ export class SqliteStore implements Store {
     const chunk = this.#chunkRows;
     return {
       trades: new ChunkedUpsert(db, 'trades', TRADE_COLUMNS, chunk),
+      tradeRuns: new ChunkedUpsert(db, 'trades', TRADE_COLUMNS, chunk, TRADE_RUN_COLUMNS),
       bars: new ChunkedUpsert(db, 'bars', BAR_COLUMNS, chunk),
       checkpoints: new ChunkedUpsert(db, 'checkpoints', CHECKPOINT_COLUMNS, chunk),
       barsRange: db.prepare(
@@ -233,6 +239,48 @@ export class SqliteStore implements Store {
       ),
     };
   }
+}
+
+/**
+ * The shortest run of trades written with its shared columns bound once. Binding a row's three
+ * shared values costs about 0.3 µs, a statement a few µs, and a run takes up to log2 of its
+ * length of them: short runs gain little or nothing, so their rows join the rest, written
+ * with every column bound.
+ */
+const MIN_RUN_ROWS = 64;
+
+/**
+ * Writes a batch's trades in key order. A batch in key order comes in runs of one symbol, day
+ * and source; each run of MIN_RUN_ROWS or more is written with those three bound once per
+ * statement (the store alone, 50 symbols in batches of 20,000: 1.54-1.60 core-µs a trade
+ * instead of 1.81-1.91). The rows of shorter runs, and those left at a run's end, are written
+ * together with every column bound.
+ */
+function writeTrades(s: Statements, p: PackedTrades, order: Uint32Array, conditions: readonly string[], days: DayOf): void {
+  const n = p.count;
+  const codes = p.codes;
+  const x = p.numbers;
+  const rest = new Uint32Array(n);
+  let restCount = 0;
+  let start = 0;
+  while (start < n) {
+    const first = order[start] as number;
+    const symbol = codes[first];
+    const source = codes[n + first];
+    const day = Math.floor((x[2 * n + first] as number) / DAY_MS);
+    let end = start + 1;
+    for (; end < n; end++) {
+      const i = order[end] as number;
+      if (codes[i] !== symbol || codes[n + i] !== source || Math.floor((x[2 * n + i] as number) / DAY_MS) !== day) break;
+    }
+    const written =
+      end - start < MIN_RUN_ROWS
+        ? 0
+        : s.tradeRuns.run(end - start, (out, at, k) => putPackedTradeRowValues(out, at, p, order[start + k] as number, conditions), tradeRunValues(p, first, days), MIN_RUN_ROWS);
+    for (let k = start + written; k < end; k++) rest[restCount++] = order[k] as number;
+    start = end;
+  }
+  s.trades.run(restCount, (out, at, k) => putPackedTradeValues(out, at, p, rest[k] as number, conditions, days));
 }
 
 /**
