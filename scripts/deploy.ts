@@ -253,8 +253,8 @@ export function composeModel(): ComposeFile {
         healthcheck: nodeHttpCheck(`http://127.0.0.1:${METRICS_PORT}/healthz`),
         restart: 'unless-stopped',
       }),
-      // Spark Connect's address is not configurable yet (the processor dials sc://127.0.0.1:15002),
-      // so the processor runs in the Connect server's network namespace.
+      // The processor runs in the Connect server's network namespace, so it reaches it at the
+      // default spark.connectUrl (sc://127.0.0.1:15002).
       processor: tickstream(['process', '--engine', 'spark'], {
         network_mode: 'service:spark-connect',
         environment: { ...metricsPortEnv(), ...env({ host: '0.0.0.0' }) },

@@ -13,6 +13,9 @@ const STACK_KEYS: readonly ConfigKey[] = [
   'kafka.retention',
   'cassandra.contactPoints',
   'cassandra.localDataCenter',
+  'spark.masterPort',
+  'spark.masterUiPort',
+  'spark.connectUrl',
 ];
 
 function stackOptions(options: Record<string, unknown>): StackOptions {

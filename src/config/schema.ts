@@ -88,6 +88,8 @@ export interface Config {
   readonly spark: {
     readonly connectUrl: string;
     readonly maxOffsetsPerTrigger: number;
+    readonly masterPort: number;
+    readonly masterUiPort: number;
   };
 }
 
@@ -186,7 +188,7 @@ export const FIELDS: FieldTable = {
   'cassandra.localDataCenter': stringField({ description: 'Cassandra local data center', default: 'datacenter1' }),
   'cassandra.keyspace': stringField({ description: 'Cassandra keyspace', default: 'market', pattern: /^[a-z][a-z0-9_]{0,47}$/, allowed: 'a lower-case CQL identifier' }),
   'spark.connectUrl': urlField({
-    description: 'Spark Connect server of the Spark engine',
+    description: "Spark Connect server of the Spark engine; the stack's Connect server (`tickstream stack up spark`) listens on its port, on every interface",
     default: 'sc://127.0.0.1:15002',
     schemes: ['sc'],
     pattern: /^sc:\/\/\S+$/,
@@ -197,6 +199,19 @@ export const FIELDS: FieldTable = {
     default: 0,
     min: 0,
     max: 1_000_000_000,
+  }),
+  // The max leaves room for the two workers, which take the next two ports.
+  'spark.masterPort': intField({
+    description: "port of the master of the stack's local Spark cluster (`tickstream stack up spark`); its two workers take the next two ports",
+    default: 7077,
+    min: 1,
+    max: 65533,
+  }),
+  'spark.masterUiPort': intField({
+    description: "web UI port of the master of the stack's local Spark cluster (`tickstream stack up spark`); its two workers' UIs take the next two ports",
+    default: 8081,
+    min: 1,
+    max: 65533,
   }),
   'cassandra.concurrency': intField({ description: 'most Cassandra writes in flight', default: 64, min: 1, max: 4096 }),
 };

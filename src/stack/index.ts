@@ -5,4 +5,4 @@ export { SERVICE_NAMES, type ServiceName } from './service.ts';
 export { checkPrerequisites, type Prerequisites, type Env } from './prerequisites.ts';
 export { stackCacheRoot } from './fetch.ts';
 export { KAFKA_RELEASE, CASSANDRA_RELEASE, SPARK_RELEASE, SPARK_VERSION } from './versions.ts';
-export { SPARK_CONNECT_URL, SPARK_PORTS } from './services/spark.ts';
+export { sparkSettings, stackConnectUrl, type SparkSettings } from './services/spark.ts';

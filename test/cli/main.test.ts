@@ -220,3 +220,20 @@ test('--kafka-topic names the trades topic for every Kafka command, and a name K
     assert.equal(r.stderr.trim(), 'tickstream: invalid config kafka.topic="no spaces" (from --kafka-topic): expected a Kafka topic name: 1-238 letters, digits, ".", "_" or "-", not "." or ".."');
   }
 });
+
+test('every stack command takes the Spark ports: --spark-master-port, --spark-master-ui-port and --spark-connect-url', () => {
+  for (const command of ['up', 'down', 'status', 'logs']) {
+    const help = tickstream(['stack', command, '--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--spark-master-port <value> +port of the master of the stack's local Spark cluster \(`tickstream stack up spark`\); its two workers take the next two ports \(default: 7077\)/, command);
+    assert.match(help.stdout, /--spark-master-ui-port <value> +.*\(default: 8081\)/, command);
+    assert.match(help.stdout, /--spark-connect-url <value> +.*\(default: sc:\/\/127\.0\.0\.1:15002\)/, command);
+  }
+});
+
+test('stack up with two processes on one port stops with one line naming both and the port', async (t) => {
+  // Held by the test, so that a start that got past the check would stop at Kafka's port in use.
+  const port = await portInUse(t);
+  const r = tickstream(['stack', 'up', 'kafka', '--data-dir', tempDir(t), '--kafka-brokers', `127.0.0.1:${port}`, '--spark-connect-url', `sc://127.0.0.1:${port}`]);
+  assertOneLine(r, 1, new RegExp(`^tickstream: the stack's ports collide: kafka and spark-connect would both listen on port ${port}; change one of them in config`));
+});

@@ -189,3 +189,33 @@ test('kafka.topic names the trades topic; a name Kafka refuses, or one too long 
     );
   }
 });
+
+test('the stack\u2019s Spark master ports default to 7077 and 8081 and are read from the file, the environment and flags', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object) => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  assert.deepEqual([load({}).spark.masterPort, load({}).spark.masterUiPort], [7077, 8081]);
+  assert.deepEqual([flagName('spark.masterPort'), envName('spark.masterPort')], ['spark-master-port', 'TICKSTREAM_SPARK_MASTER_PORT']);
+  assert.deepEqual([flagName('spark.masterUiPort'), envName('spark.masterUiPort')], ['spark-master-ui-port', 'TICKSTREAM_SPARK_MASTER_UI_PORT']);
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'spark.json'), JSON.stringify({ spark: { masterPort: 17077, masterUiPort: 18081 } }));
+  const fromFile = loadConfig({ env: {}, cwd: dir, file: 'spark.json' });
+  assert.deepEqual([fromFile.spark.masterPort, fromFile.spark.masterUiPort], [17077, 18081]);
+  const fromEnv = load({ env: { TICKSTREAM_SPARK_MASTER_PORT: '27077', TICKSTREAM_SPARK_MASTER_UI_PORT: '28081' } });
+  assert.deepEqual([fromEnv.spark.masterPort, fromEnv.spark.masterUiPort], [27077, 28081]);
+  const fromFlags = load({ flags: { 'spark.masterPort': '37077', 'spark.masterUiPort': '38081' } });
+  assert.deepEqual([fromFlags.spark.masterPort, fromFlags.spark.masterUiPort], [37077, 38081]);
+});
+
+test('a Spark master port outside 1 to 65533, where both workers\u2019 ports still fit, names the key, the value and the range', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object) => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  assert.equal(load({ flags: { 'spark.masterPort': '65533' } }).spark.masterPort, 65533);
+  assert.throws(
+    () => load({ flags: { 'spark.masterPort': '65534' } }),
+    configError(/^invalid config spark\.masterPort="65534" \(from --spark-master-port\): expected an integer from 1 to 65533$/),
+  );
+  assert.throws(
+    () => load({ env: { TICKSTREAM_SPARK_MASTER_UI_PORT: '0' } }),
+    configError(/^invalid config spark\.masterUiPort="0" \(from TICKSTREAM_SPARK_MASTER_UI_PORT\): expected an integer from 1 to 65533$/),
+  );
+  assert.throws(() => load({ flags: { 'spark.masterUiPort': 'web' } }), configError(/^invalid config spark\.masterUiPort="web" \(from --spark-master-ui-port\)/));
+  assert.throws(() => load({ flags: { 'spark.masterPort': '7077.5' } }), configError(/^invalid config spark\.masterPort="7077\.5"/));
+});

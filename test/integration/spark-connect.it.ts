@@ -7,13 +7,15 @@ import { SparkConnectClient, window, type StreamingQuery, type StreamingQueryPro
 import { ensureStack } from './stack-fixture.ts';
 import { until } from '../support/until.ts';
 
-// The stack's Connect server (DESIGN.md: Spark Connect on 15002), started through the stack launcher.
-const SPARK_CONNECT_URL = 'sc://127.0.0.1:15002';
 const run = `${process.pid}_${Date.now()}`;
 let available = false;
+/** The stack's Connect server (`sc://127.0.0.1:15002` by default), started through the stack launcher. */
+let connectUrl = '';
 
 before(async () => {
-  available = (await ensureStack(['spark'])) !== undefined;
+  const stack = await ensureStack(['spark']);
+  available = stack !== undefined;
+  connectUrl = stack?.sparkConnectUrl ?? '';
 });
 
 function tempDir(t: TestContext): string {
@@ -23,7 +25,7 @@ function tempDir(t: TestContext): string {
 }
 
 function connect(t: TestContext, sessionIdFile?: string): SparkConnectClient {
-  const client = new SparkConnectClient({ url: SPARK_CONNECT_URL, ...(sessionIdFile === undefined ? {} : { sessionIdFile }) });
+  const client = new SparkConnectClient({ url: connectUrl, ...(sessionIdFile === undefined ? {} : { sessionIdFile }) });
   t.after(() => client.close());
   return client;
 }

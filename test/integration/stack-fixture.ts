@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { StackPrerequisiteError } from '../../src/errors.ts';
-import { checkPrerequisites, SPARK_CONNECT_URL, stackUp, type ServiceName, type StackOptions } from '../../src/stack/index.ts';
+import { checkPrerequisites, stackConnectUrl, stackUp, type ServiceName, type StackOptions } from '../../src/stack/index.ts';
 
 export interface StackEndpoints {
   /** `host:port` of the Kafka broker. */
@@ -59,6 +59,6 @@ export async function ensureStack(names: readonly ServiceName[]): Promise<StackE
   return {
     kafkaBrokers: config.kafka.brokers[0] ?? '127.0.0.1:9092',
     cassandraContactPoint: config.cassandra.contactPoints[0] ?? '127.0.0.1:9042',
-    sparkConnectUrl: SPARK_CONNECT_URL,
+    sparkConnectUrl: stackConnectUrl(config),
   };
 }

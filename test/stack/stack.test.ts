@@ -85,6 +85,21 @@ test('up refuses a port that another program already holds', async (t) => {
   });
 });
 
+test('up refuses a config in which two processes of the stack share a port, before checking prerequisites or ports in use', async (t) => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const opts = options(t, { 'kafka.brokers': `127.0.0.1:${port}`, 'spark.connectUrl': `sc://127.0.0.1:${port}` }, { runCommand: async () => assert.fail('prerequisites are not checked first') });
+  // Only Kafka is started, but Spark's planned ports count: the services share the machine.
+  await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
+    assert.ok(error instanceof StackStartError);
+    assert.match(error.message, new RegExp(`^the stack's ports collide: kafka and spark-connect would both listen on port ${port}; `));
+    assert.ok(!error.message.includes('\n'), 'one line');
+    return true;
+  });
+});
+
 test('logs of a service with several processes come one after the other, each under its file name', async (t) => {
   const opts = options(t, {});
   const root = join(resolve(opts.config.dataDir), 'stack', 'spark');

@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../config/index.ts';
+import { DEFAULT_SPARK_CONNECT_PORT, parseConnectionString } from '../../spark/index.ts';
 import type { Endpoint } from '../health.ts';
 import type { Env } from '../prerequisites.ts';
 import { writeIfChanged } from '../process.ts';
@@ -12,11 +13,8 @@ export const SPARK_MASTER_CLASS = 'org.apache.spark.deploy.master.Master';
 export const SPARK_WORKER_CLASS = 'org.apache.spark.deploy.worker.Worker';
 export const SPARK_CONNECT_CLASS = 'org.apache.spark.sql.connect.service.SparkConnectServer';
 
-/**
- * The ports of DESIGN.md (master 7077, its UI 8081, Connect 15002), and next to them the
- * workers'. Clear of the dashboard (8080), Kafka (9092/9093) and Cassandra (9042, 7000).
- */
-export const SPARK_PORTS = { master: 7077, masterUi: 8081, connect: 15002, driverUi: 4040 } as const;
+/** The Connect server's own UI; when it is taken, Spark moves to the next free port itself. */
+export const SPARK_DRIVER_UI_PORT = 4040;
 
 export interface SparkWorkerSettings {
   /** `spark-worker-1`, … */
@@ -49,6 +47,12 @@ export interface SparkSettings {
   readonly root: string;
   /** The Spark home workers launch executors from: `jars/` (the fetched classpath) and `conf/`. */
   readonly home: string;
+  /** `spark.masterPort` (7077 by default); worker N listens on the master's port + N. */
+  readonly masterPort: number;
+  /** `spark.masterUiPort` (8081 by default); worker N's UI is on the master's UI port + N. */
+  readonly masterUiPort: number;
+  /** The port of `spark.connectUrl` (15002 by default); the stack ignores the URL's host. */
+  readonly connectPort: number;
   readonly masterUrl: string;
   readonly workers: readonly SparkWorkerSettings[];
   readonly cassandraHost: string;
@@ -59,17 +63,24 @@ export interface SparkSettings {
 /** `127.0.0.1:9042` → `127.0.0.1`; a bare host stays as it is. */
 const hostOf = (hostPort: string | undefined): string => (hostPort === undefined || hostPort === '' ? LOOPBACK : hostPort.replace(/:\d{1,5}$/, ''));
 
+/** `sc://host:15003/;token=…` → 15003, read as the Spark Connect client reads it; no port → 15002. */
+const connectPortOf = (connectUrl: string): number => portOf(parseConnectionString(connectUrl).address, DEFAULT_SPARK_CONNECT_PORT);
+
 export function sparkSettings(config: Config): SparkSettings {
   const root = join(resolve(config.dataDir), 'stack', 'spark');
   const contactPoint = config.cassandra.contactPoints[0];
+  const { masterPort, masterUiPort } = config.spark;
   return {
     root,
     home: join(root, 'home'),
-    masterUrl: `spark://${LOOPBACK}:${SPARK_PORTS.master}`,
+    masterPort,
+    masterUiPort,
+    connectPort: connectPortOf(config.spark.connectUrl),
+    masterUrl: `spark://${LOOPBACK}:${masterPort}`,
     workers: Array.from({ length: SPARK_SIZING.workers }, (_, i) => ({
       name: `spark-worker-${i + 1}`,
-      port: SPARK_PORTS.master + 1 + i,
-      uiPort: SPARK_PORTS.masterUi + 1 + i,
+      port: masterPort + 1 + i,
+      uiPort: masterUiPort + 1 + i,
       cores: SPARK_SIZING.workerCores,
       memoryMb: SPARK_SIZING.workerMemoryMb,
       dir: join(root, `worker-${i + 1}`),
@@ -140,9 +151,9 @@ export function masterArgs(s: SparkSettings): readonly string[] {
     '--host',
     LOOPBACK,
     '--port',
-    String(SPARK_PORTS.master),
+    String(s.masterPort),
     '--webui-port',
-    String(SPARK_PORTS.masterUi),
+    String(s.masterUiPort),
   ];
 }
 
@@ -183,8 +194,8 @@ export function connectConf(s: SparkSettings): ReadonlyArray<readonly [string, s
     ['spark.app.name', 'Spark Connect server'],
     ['spark.driver.host', LOOPBACK],
     ['spark.driver.bindAddress', LOOPBACK],
-    ['spark.ui.port', String(SPARK_PORTS.driverUi)],
-    ['spark.connect.grpc.binding.port', String(SPARK_PORTS.connect)],
+    ['spark.ui.port', String(SPARK_DRIVER_UI_PORT)],
+    ['spark.connect.grpc.binding.port', String(s.connectPort)],
     ['spark.executor.cores', String(SPARK_SIZING.workerCores)],
     ['spark.executor.memory', `${SPARK_SIZING.executorMemoryMb}m`],
     ['spark.cores.max', String(SPARK_SIZING.workers * SPARK_SIZING.workerCores)],
@@ -270,17 +281,17 @@ function launch(context: ServiceContext, dirs: readonly string[], args: (s: Spar
 }
 
 const loopback = (port: number): Endpoint => ({ host: LOOPBACK, port });
-const masterUi = loopback(SPARK_PORTS.masterUi);
+const masterUiOf = (config: Config): Endpoint => loopback(sparkSettings(config).masterUiPort);
 
 const master: StackProcess = {
   name: 'spark-master',
   mainClass: SPARK_MASTER_CLASS,
   startTimeoutMs: 60_000,
   stopGraceMs: 20_000,
-  endpoints: () => [loopback(SPARK_PORTS.master), masterUi],
+  endpoints: (config) => [loopback(sparkSettings(config).masterPort), masterUiOf(config)],
   prepare: (context) => launch(context, [], masterArgs),
-  async probe() {
-    const state = await fetchMasterState(masterUi);
+  async probe(config) {
+    const state = await fetchMasterState(masterUiOf(config));
     return state?.status === 'ALIVE' ? describeMaster(state, SPARK_SIZING.workers) : undefined;
   },
 };
@@ -309,21 +320,21 @@ function workerProcess(index: number): StackProcess {
     /** Healthy once the master lists it as ALIVE: a worker that runs but never registered is of no use. */
     async probe(config) {
       const w = settingsOf(config);
-      const state = await fetchMasterState(masterUi);
+      const state = await fetchMasterState(masterUiOf(config));
       const me = state === undefined ? undefined : aliveWorkers(state).find((x) => x.port === w.port);
       return me === undefined ? undefined : `registered with ${state?.url ?? 'the master'}, ${me.coresUsed} of ${me.cores} cores used, ${me.memoryUsedMb} of ${me.memoryMb} MiB used`;
     },
   };
 }
 
-const connectEndpoint = loopback(SPARK_PORTS.connect);
+const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort);
 
 /** Waits for a real gRPC answer: Config.GetOption asking the server which master and Cassandra it uses. */
-export async function probeConnect(endpoint: Endpoint = connectEndpoint): Promise<string | undefined> {
+export async function probeConnect(endpoint: Endpoint): Promise<string | undefined> {
   const pairs = await callConnectConfig(endpoint, ['spark.master', 'spark.cassandra.connection.host', 'spark.cassandra.connection.port']);
   if (pairs === undefined) return undefined;
   const cassandra = `${pairs.get('spark.cassandra.connection.host') ?? '?'}:${pairs.get('spark.cassandra.connection.port') ?? '?'}`;
-  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${SPARK_PORTS.driverUi}`;
+  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${SPARK_DRIVER_UI_PORT} (or the next free port)`;
 }
 
 const connect: StackProcess = {
@@ -331,17 +342,17 @@ const connect: StackProcess = {
   mainClass: SPARK_CONNECT_CLASS,
   startTimeoutMs: 120_000,
   stopGraceMs: 30_000,
-  endpoints: () => [connectEndpoint],
+  endpoints: (config) => [connectEndpointOf(config)],
   prepare: async (context) => {
     const local = join(context.paths.dir, 'local');
     const l = await launch(context, [local], connectArgs);
     // The driver's scratch space (spark.local.dir would do, but Spark warns that standalone overrides it).
     return { args: l.args, env: { ...l.env, SPARK_LOCAL_DIRS: local } };
   },
-  probe: () => probeConnect(),
+  probe: (config) => probeConnect(connectEndpointOf(config)),
   // Spark 3.5's Connect server takes a port but no bind address (that came in Spark 4.0).
-  afterHealthy: async (_config, progress) => {
-    progress(`warning: spark-connect listens on port ${SPARK_PORTS.connect} of every interface, without authentication (Spark 3.5 has no bind address for it); on an untrusted network, firewall the port`);
+  afterHealthy: async (config, progress) => {
+    progress(`warning: spark-connect listens on port ${sparkSettings(config).connectPort} of every interface, without authentication (Spark 3.5 has no bind address for it); on an untrusted network, firewall the port`);
   },
 };
 
@@ -352,5 +363,7 @@ export const sparkService: ServiceDefinition = {
   processes: [master, ...Array.from({ length: SPARK_SIZING.workers }, (_, i) => workerProcess(i)), connect],
 };
 
-/** `sc://127.0.0.1:15002`: where a Spark Connect client finds the stack's server. */
-export const SPARK_CONNECT_URL = `sc://${LOOPBACK}:${SPARK_PORTS.connect}`;
+/** `sc://127.0.0.1:15002` by default: where a Spark Connect client finds the stack's server. */
+export function stackConnectUrl(config: Config): string {
+  return `sc://${LOOPBACK}:${sparkSettings(config).connectPort}`;
+}

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadConfig } from '../../../src/config/index.ts';
 import { renderPom } from '../../../src/stack/pom.ts';
-import { serviceEndpoints } from '../../../src/stack/service.ts';
+import { serviceEndpoints, type StackProcess } from '../../../src/stack/service.ts';
+import { grpcFrame } from '../../../src/stack/services/spark-health.ts';
 import {
   assembleSparkHome,
   connectArgs,
@@ -16,7 +20,9 @@ import {
   sparkEnvironment,
   sparkService,
   sparkSettings,
+  stackConnectUrl,
   SPARK_CONNECT_CLASS,
+  SPARK_DRIVER_UI_PORT,
   SPARK_JAVA17_OPTIONS,
   SPARK_MASTER_CLASS,
   SPARK_SIZING,
@@ -58,7 +64,7 @@ test('the cluster is a master, two workers and a Connect server, started in that
   );
 });
 
-test('ports are those of DESIGN.md, on loopback, and clear of Kafka, Cassandra and the dashboard', () => {
+test('ports are those of DESIGN.md by default, on loopback, and clear of Kafka, Cassandra and the dashboard', () => {
   const endpoints = serviceEndpoints(sparkService, config());
   assert.deepEqual(
     endpoints.map((e) => e.port),
@@ -67,6 +73,115 @@ test('ports are those of DESIGN.md, on loopback, and clear of Kafka, Cassandra a
   assert.ok(endpoints.every((e) => e.host === '127.0.0.1'));
   for (const taken of [8080, 9042, 7000, 7199, 9092, 9093]) assert.ok(!endpoints.some((e) => e.port === taken), `port ${taken}`);
   assert.equal(new Set(endpoints.map((e) => e.port)).size, endpoints.length, 'no port twice');
+});
+
+test('other master, UI and Connect ports in config reach the settings, every process\u2019s arguments and the endpoints', () => {
+  const c = config({ 'spark.masterPort': '17077', 'spark.masterUiPort': '18081', 'spark.connectUrl': 'sc://spark-host:15010/;user_id=me' });
+  const s = sparkSettings(c);
+  assert.deepEqual([s.masterPort, s.masterUiPort, s.connectPort], [17077, 18081, 15010]);
+  assert.equal(s.masterUrl, 'spark://127.0.0.1:17077');
+  assert.deepEqual(s.workers.map((w) => [w.name, w.port, w.uiPort]), [
+    ['spark-worker-1', 17078, 18082],
+    ['spark-worker-2', 17079, 18083],
+  ]);
+
+  const master = masterArgs(s);
+  assert.deepEqual([after(master, '--port'), after(master, '--webui-port')], ['17077', '18081']);
+  const [w1, w2] = s.workers;
+  assert.ok(w1 && w2);
+  const a1 = workerArgs(s, w1);
+  const a2 = workerArgs(s, w2);
+  assert.deepEqual([after(a1, '--port'), after(a1, '--webui-port'), a1.at(-1)], ['17078', '18082', 'spark://127.0.0.1:17077']);
+  assert.deepEqual([after(a2, '--port'), after(a2, '--webui-port'), a2.at(-1)], ['17079', '18083', 'spark://127.0.0.1:17077']);
+  const conf = new Map(connectConf(s));
+  assert.equal(conf.get('spark.master'), 'spark://127.0.0.1:17077');
+  assert.equal(conf.get('spark.connect.grpc.binding.port'), '15010');
+  assert.equal(conf.get('spark.ui.port'), String(SPARK_DRIVER_UI_PORT), 'the driver UI stays where Spark looks first');
+  assert.ok(connectArgs(s).includes('-Dspark.connect.grpc.binding.port=15010'));
+
+  const endpoints = serviceEndpoints(sparkService, c);
+  assert.deepEqual(endpoints.map((e) => e.port), [17077, 18081, 17078, 18082, 17079, 18083, 15010]);
+  assert.ok(endpoints.every((e) => e.host === '127.0.0.1'), 'the host of spark.connectUrl is not where the stack binds');
+});
+
+test('the Connect port is the port of spark.connectUrl, 15002 when the URL names none; the stack\u2019s URL is on loopback', () => {
+  const connectPort = (url: string): number => sparkSettings(config({ 'spark.connectUrl': url })).connectPort;
+  assert.equal(connectPort('sc://127.0.0.1:15002'), 15002);
+  assert.equal(connectPort('sc://10.1.2.3:15099'), 15099);
+  assert.equal(connectPort('sc://[::1]:15003/;token=t'), 15003);
+  assert.equal(connectPort('sc://spark-host'), 15002);
+  assert.equal(connectPort('sc://spark-host/;user_id=me'), 15002);
+  assert.equal(stackConnectUrl(config()), 'sc://127.0.0.1:15002');
+  assert.equal(stackConnectUrl(config({ 'spark.connectUrl': 'sc://spark-host:15099/;user_id=me' })), 'sc://127.0.0.1:15099');
+});
+
+test('the highest master ports the config allows leave room for both workers', () => {
+  const s = sparkSettings(config({ 'spark.masterPort': '65533', 'spark.masterUiPort': '65533' }));
+  assert.deepEqual(s.workers.map((w) => [w.port, w.uiPort]), [
+    [65534, 65534],
+    [65535, 65535],
+  ]);
+  assert.throws(() => config({ 'spark.masterPort': '65534' }), /spark\.masterPort="65534"/);
+  assert.throws(() => config({ 'spark.masterUiPort': '65534' }), /spark\.masterUiPort="65534"/);
+});
+
+const processNamed = (name: string): StackProcess => {
+  const proc = sparkService.processes.find((p) => p.name === name);
+  assert.ok(proc, name);
+  return proc;
+};
+
+/** Listens on a port the config takes as a master UI port: at most 65533. */
+async function listenOnUiPort(server: Server): Promise<number> {
+  for (;;) {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    if (port <= 65533) return port;
+    await new Promise((r) => server.close(r));
+  }
+}
+
+test('the master and worker probes read the master UI on the configured port, and a worker finds itself by its configured port', async (t) => {
+  let masterPort = 0;
+  const server = createHttpServer((request, response) => {
+    const worker = (n: number) => ({ id: `worker-${n}`, host: '127.0.0.1', port: masterPort + n, cores: 1, coresused: 0, memory: 2048, memoryused: 0, state: 'ALIVE' });
+    response.setHeader('content-type', 'application/json');
+    response.end(request.url === '/json/' ? JSON.stringify({ url: `spark://127.0.0.1:${masterPort}`, status: 'ALIVE', workers: [worker(1), worker(2)], activeapps: [] }) : '{}');
+  });
+  const uiPort = await listenOnUiPort(server);
+  t.after(() => server.close());
+  masterPort = uiPort - 1000;
+  const c = config({ 'spark.masterPort': String(masterPort), 'spark.masterUiPort': String(uiPort) });
+
+  assert.match((await processNamed('spark-master').probe(c)) ?? '', /^ALIVE, 2 of 2 workers alive/);
+  assert.match((await processNamed('spark-worker-1').probe(c)) ?? '', new RegExp(`^registered with spark://127\\.0\\.0\\.1:${masterPort}`));
+  assert.match((await processNamed('spark-worker-2').probe(c)) ?? '', /^registered with/);
+  const elsewhere = config({ 'spark.masterPort': String(masterPort + 10), 'spark.masterUiPort': String(uiPort) });
+  assert.equal(await processNamed('spark-worker-1').probe(elsewhere), undefined, 'a worker on another port is not this one');
+});
+
+/** A protobuf field of length-delimited bytes (each shorter than 128, so one length byte). */
+const lengthDelimited = (field: number, bytes: Buffer): Buffer => Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
+
+test('the Connect probe calls the port of spark.connectUrl', async (t) => {
+  // A ConfigResponse: session_id = 1, pairs = 2 { key = 1, value = 2 }.
+  const pair = (k: string, v: string): Buffer => lengthDelimited(2, Buffer.concat([lengthDelimited(1, Buffer.from(k)), lengthDelimited(2, Buffer.from(v))]));
+  const answer = Buffer.concat([lengthDelimited(1, Buffer.from('s')), pair('spark.master', 'spark://127.0.0.1:17077')]);
+  const server = createHttp2Server();
+  server.on('stream', (stream) => {
+    stream.on('data', () => undefined);
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(grpcFrame(answer));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+
+  const health = await processNamed('spark-connect').probe(config({ 'spark.connectUrl': `sc://spark-host:${port}` }));
+  assert.match(health ?? '', new RegExp(`^sc://127\\.0\\.0\\.1:${port} answers; master spark://127\\.0\\.0\\.1:17077`));
 });
 
 test('settings put every process under <dataDir>/stack/spark and take Cassandra from config', () => {
@@ -203,15 +318,17 @@ test('Log4j 2 logs INFO to stdout and quiets the per-batch chatter', () => {
   assert.match(text, /^logger\.kafka\.name = org\.apache\.kafka\nlogger\.kafka\.level = warn$/m);
 });
 
-test('every up warns that the Connect server listens on all interfaces; no other Spark process does', async () => {
-  for (const proc of sparkService.processes) {
-    const lines: string[] = [];
-    await proc.afterHealthy?.(config(), (line) => lines.push(line));
-    if (proc.name === 'spark-connect') {
-      assert.equal(lines.length, 1);
-      assert.match(lines[0] ?? '', /^warning: spark-connect listens on port 15002 of every interface/);
-    } else {
-      assert.deepEqual(lines, [], proc.name);
+test('every up warns that the Connect server listens on all interfaces, naming its port; no other Spark process does', async () => {
+  for (const [c, port] of [[config(), 15002], [config({ 'spark.connectUrl': 'sc://127.0.0.1:15099' }), 15099]] as const) {
+    for (const proc of sparkService.processes) {
+      const lines: string[] = [];
+      await proc.afterHealthy?.(c, (line) => lines.push(line));
+      if (proc.name === 'spark-connect') {
+        assert.equal(lines.length, 1);
+        assert.match(lines[0] ?? '', new RegExp(`^warning: spark-connect listens on port ${port} of every interface`));
+      } else {
+        assert.deepEqual(lines, [], proc.name);
+      }
     }
   }
 });

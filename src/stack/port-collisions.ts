@@ -1,0 +1,38 @@
+import type { Config } from '../config/index.ts';
+import type { ServiceDefinition } from './service.ts';
+
+/** A port that two processes of the stack (or one process, twice) would listen on. */
+export interface PortCollision {
+  readonly port: number;
+  /** The process that has the port first, in start order. */
+  readonly first: string;
+  readonly second: string;
+}
+
+/**
+ * The ports the config gives to more than one endpoint of `services`. Pass every service, not
+ * only those being started: they share the machine. Hosts are not compared, since every process
+ * binds loopback except Spark Connect, which binds every interface.
+ */
+export function findPortCollisions(services: readonly ServiceDefinition[], config: Config): readonly PortCollision[] {
+  const owners = new Map<number, string>();
+  const collisions: PortCollision[] = [];
+  for (const service of services) {
+    for (const proc of service.processes) {
+      for (const { port } of proc.endpoints(config)) {
+        const first = owners.get(port);
+        if (first === undefined) owners.set(port, proc.name);
+        else collisions.push({ port, first, second: proc.name });
+      }
+    }
+  }
+  return collisions;
+}
+
+/** One line: which processes would share which port, and what to do about it. */
+export function describePortCollisions(collisions: readonly PortCollision[]): string {
+  const each = collisions.map((c) =>
+    c.first === c.second ? `${c.first} would listen on port ${c.port} twice` : `${c.first} and ${c.second} would both listen on port ${c.port}`,
+  );
+  return `the stack's ports collide: ${each.join('; ')}; change one of them in config (\`tickstream stack status\` lists each process's ports)`;
+}

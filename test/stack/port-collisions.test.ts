@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/index.ts';
+import { describePortCollisions, findPortCollisions } from '../../src/stack/port-collisions.ts';
+import { resolveTargets, SERVICES } from '../../src/stack/registry.ts';
+import type { ServiceDefinition, StackProcess } from '../../src/stack/service.ts';
+
+const config = (flags: Record<string, string> = {}) => loadConfig({ env: {}, flags: { dataDir: '/data', ...flags }, cwd: '/nonexistent' });
+const collisionsOf = (flags: Record<string, string>) => findPortCollisions(resolveTargets('all'), config(flags));
+
+test('the default ports of every process of the stack are all different', () => {
+  assert.deepEqual(collisionsOf({}), []);
+});
+
+test('a Spark port on Kafka\u2019s broker or controller port is a collision with kafka', () => {
+  assert.deepEqual(collisionsOf({ 'spark.masterUiPort': '9092' }), [
+    { port: 9092, first: 'kafka', second: 'spark-master' },
+    { port: 9093, first: 'kafka', second: 'spark-worker-1' },
+  ]);
+  assert.deepEqual(collisionsOf({ 'spark.connectUrl': 'sc://spark-host:9093' }), [{ port: 9093, first: 'kafka', second: 'spark-connect' }]);
+});
+
+test('a worker port landing on Cassandra\u2019s CQL or storage port is a collision with cassandra', () => {
+  assert.deepEqual(collisionsOf({ 'spark.masterPort': '9041' }), [{ port: 9042, first: 'cassandra', second: 'spark-worker-1' }]);
+  assert.deepEqual(collisionsOf({ 'spark.masterPort': '6998' }), [{ port: 7000, first: 'cassandra', second: 'spark-worker-2' }]);
+});
+
+test('Kafka\u2019s controller port, the broker port + 1, counts: a broker just below Cassandra collides with it', () => {
+  assert.deepEqual(collisionsOf({ 'kafka.brokers': '127.0.0.1:9041' }), [{ port: 9042, first: 'kafka', second: 'cassandra' }]);
+});
+
+test('one process given the same port twice is named once', () => {
+  assert.deepEqual(collisionsOf({ 'spark.masterPort': '17000', 'spark.masterUiPort': '17000' }), [
+    { port: 17000, first: 'spark-master', second: 'spark-master' },
+    { port: 17001, first: 'spark-worker-1', second: 'spark-worker-1' },
+    { port: 17002, first: 'spark-worker-2', second: 'spark-worker-2' },
+  ]);
+});
+
+test('the dashboard\u2019s port is not the stack\u2019s and is not checked', () => {
+  assert.deepEqual(collisionsOf({ port: '7077' }), []);
+});
+
+const fakeProcess = (name: string, ports: readonly number[]): StackProcess => ({
+  name,
+  mainClass: 'Fake',
+  startTimeoutMs: 1,
+  stopGraceMs: 1,
+  endpoints: () => ports.map((port) => ({ host: '127.0.0.1', port })),
+  prepare: () => Promise.reject(new Error('never started here')),
+  probe: () => Promise.resolve(undefined),
+});
+
+test('a port is checked across every process of every service given, and each reuse is named against its first holder', () => {
+  const services: ServiceDefinition[] = [
+    { ...SERVICES.kafka, processes: [fakeProcess('a', [1, 2])] },
+    { ...SERVICES.spark, processes: [fakeProcess('b', [3]), fakeProcess('c', [4, 2]), fakeProcess('d', [2])] },
+  ];
+  assert.deepEqual(findPortCollisions(services, config()), [
+    { port: 2, first: 'a', second: 'c' },
+    { port: 2, first: 'a', second: 'd' },
+  ]);
+});
+
+test('the message is one line naming both processes and the port, and what to do', () => {
+  const text = describePortCollisions(collisionsOf({ 'spark.masterUiPort': '9092' }));
+  assert.equal(
+    text,
+    "the stack's ports collide: kafka and spark-master would both listen on port 9092; kafka and spark-worker-1 would both listen on port 9093; change one of them in config (`tickstream stack status` lists each process's ports)",
+  );
+  assert.match(describePortCollisions([{ port: 17000, first: 'spark-master', second: 'spark-master' }]), /: spark-master would listen on port 17000 twice;/);
+  assert.ok(!text.includes('\n'));
+});
