@@ -10,6 +10,8 @@ import { openSqliteStore } from '../../src/store/index.ts';
 import type { Migration } from '../../src/store/sqlite/migrate.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { TRADE_INSERT_COLUMNS, TRADE_RUN_COLUMNS } from '../../src/store/sqlite/rows.ts';
+import { TRADE_COLUMNS } from '../../src/store/columns.ts';
 import { storeContract } from '../contract/store.contract.ts';
 
 const dirs: string[] = [];
@@ -137,4 +139,10 @@ test('sqlite store: each trade row carries the UTC day of its ts, when one run o
   assert.equal(rows.length, trades.length);
   for (const row of rows) assert.equal(row.day, new Date(row.ts).toISOString().slice(0, 10), `the day of ts ${row.ts}`);
   assert.deepEqual(new Set(rows.map((r) => r.day)), new Set(['2024-01-02', '2024-01-03']));
+});
+
+test('sqlite store: the trade insert binds every trade column once, each row its own six and a run its shared three', () => {
+  assert.deepEqual([...TRADE_INSERT_COLUMNS].sort(), [...TRADE_COLUMNS].sort());
+  assert.equal(new Set(TRADE_INSERT_COLUMNS).size, TRADE_COLUMNS.length);
+  assert.deepEqual(TRADE_INSERT_COLUMNS.slice(-TRADE_RUN_COLUMNS.length), [...TRADE_RUN_COLUMNS]);
 });

@@ -4,7 +4,7 @@ import { mapConditions, type PackedTrades } from '../packed-trades.ts';
 
 import { barColumnValues } from '../columns.ts';
 
-export { BAR_COLUMNS, CHECKPOINT_COLUMNS, TRADE_COLUMNS } from '../columns.ts';
+export { BAR_COLUMNS, CHECKPOINT_COLUMNS } from '../columns.ts';
 
 export interface TradeRow {
   symbol: string;
@@ -45,27 +45,17 @@ export class DayOf {
   }
 }
 
-/** Stores the values of trade `i` of a packed batch at out[at] onwards, in TRADE_COLUMNS order; `conditions` holds each trade's conditionsJson. */
-export function putPackedTradeValues(out: unknown[], at: number, p: PackedTrades, i: number, conditions: readonly string[], days: DayOf): void {
-  const n = p.count;
-  const x = p.numbers;
-  const ts = x[2 * n + i] as number;
-  out[at] = p.symbols[p.codes[i] as number];
-  out[at + 1] = days.of(ts);
-  out[at + 2] = ts;
-  out[at + 3] = x[3 * n + i];
-  out[at + 4] = x[i];
-  out[at + 5] = x[n + i];
-  out[at + 6] = conditions[i];
-  out[at + 7] = TRADE_SOURCES[p.codes[n + i] as number];
-  out[at + 8] = x[4 * n + i];
-}
-
 /**
  * The trade columns a run of rows shares: a batch in key order comes in runs of one symbol,
  * and within them of one day and (nearly always) one source. Bound once per statement.
  */
 export const TRADE_RUN_COLUMNS = ['symbol', 'day', 'source'] as const;
+
+/** The trade columns each row has of its own. */
+const TRADE_ROW_COLUMNS = ['ts', 'seq', 'price', 'volume', 'conditions', 'ingest_ts'] as const;
+
+/** TRADE_COLUMNS in the order the SQLite store binds them: a row's own values, then those a run shares. */
+export const TRADE_INSERT_COLUMNS = [...TRADE_ROW_COLUMNS, ...TRADE_RUN_COLUMNS] as const;
 
 /** The shared values of trade `i`'s run: TRADE_RUN_COLUMNS by name. */
 export function tradeRunValues(p: PackedTrades, i: number, days: DayOf): Record<(typeof TRADE_RUN_COLUMNS)[number], string> {
@@ -76,7 +66,7 @@ export function tradeRunValues(p: PackedTrades, i: number, days: DayOf): Record<
   };
 }
 
-/** Stores the values of trade `i` of a packed batch that are not TRADE_RUN_COLUMNS, in TRADE_COLUMNS order. */
+/** Stores the values of trade `i` of a packed batch in TRADE_ROW_COLUMNS order at out[at] onwards; `conditions` holds each trade's conditionsJson. */
 export function putPackedTradeRowValues(out: unknown[], at: number, p: PackedTrades, i: number, conditions: readonly string[]): void {
   const n = p.count;
   const x = p.numbers;
@@ -86,6 +76,15 @@ export function putPackedTradeRowValues(out: unknown[], at: number, p: PackedTra
   out[at + 3] = x[n + i];
   out[at + 4] = conditions[i];
   out[at + 5] = x[4 * n + i];
+}
+
+/** Stores all the values of trade `i` of a packed batch in TRADE_INSERT_COLUMNS order: its own, then its run's. */
+export function putPackedTradeValues(out: unknown[], at: number, p: PackedTrades, i: number, conditions: readonly string[], days: DayOf): void {
+  putPackedTradeRowValues(out, at, p, i, conditions);
+  const own = TRADE_ROW_COLUMNS.length;
+  out[at + own] = p.symbols[p.codes[i] as number];
+  out[at + own + 1] = days.of(p.numbers[2 * p.count + i] as number);
+  out[at + own + 2] = TRADE_SOURCES[p.codes[p.count + i] as number];
 }
 
 /** Printable ASCII without `"` and `\`: text that JSON writes as it is. */

@@ -20,7 +20,7 @@ import {
   putCheckpointValues,
   putPackedTradeRowValues,
   putPackedTradeValues,
-  TRADE_COLUMNS,
+  TRADE_INSERT_COLUMNS,
   TRADE_RUN_COLUMNS,
   tradeRunValues,
   tradeFromRow,
@@ -214,8 +214,8 @@ export class SqliteStore implements Store {
   #prepare(db: Database): Statements {
     const chunk = this.#chunkRows;
     return {
-      trades: new ChunkedUpsert(db, 'trades', TRADE_COLUMNS, chunk),
-      tradeRuns: new ChunkedUpsert(db, 'trades', TRADE_COLUMNS, chunk, TRADE_RUN_COLUMNS),
+      trades: new ChunkedUpsert(db, 'trades', TRADE_INSERT_COLUMNS, chunk),
+      tradeRuns: new ChunkedUpsert(db, 'trades', TRADE_INSERT_COLUMNS, chunk, TRADE_RUN_COLUMNS),
       bars: new ChunkedUpsert(db, 'bars', BAR_COLUMNS, chunk),
       checkpoints: new ChunkedUpsert(db, 'checkpoints', CHECKPOINT_COLUMNS, chunk),
       barsRange: db.prepare(
