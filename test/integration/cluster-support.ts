@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 import { openStore, startPipeline, startRoles, type RoleSet, type Roles } from '../../src/app/index.ts';
-import { ensureTradeTopics, TOPICS } from '../../src/bus/index.ts';
+import { ensureTradeTopics, pipelineTopics } from '../../src/bus/index.ts';
 import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.ts';
 import { silentLogger } from '../../src/observability/index.ts';
 import { epochMs, partitionOf, type Bar, type Trade } from '../../src/domain/index.ts';
@@ -20,8 +20,8 @@ import { commitGroupOffsets, logEnd } from '../support/kafka-offsets.ts';
 import { testGroup } from '../support/test-groups.ts';
 import { until } from '../support/until.ts';
 
-// market.trades is one shared topic (its name is fixed), so each test keeps to itself with
-// symbols of its own, a fresh consumer group placed at the log end, and its own data dir.
+// The trades topic (market.trades, unless a test names its own) is shared, so each test keeps to
+// itself with symbols of its own, a fresh consumer group placed at the log end, and its own data dir.
 // Lateness is one hour in every run here: a trade someone else appends to the shared topic
 // meanwhile must not move a partition's watermark past this test's trades.
 export const LATENESS = '1h';
@@ -104,9 +104,9 @@ export interface ClusterRun {
 }
 
 /**
- * One test's setup: a data dir, two symbols of its own per partition of market.trades, the
+ * One test's setup: a data dir, two symbols of its own per partition of the trades topic, the
  * seeded input in parts of `partSizes`, a fresh group at the log end, and the cluster config
- * for them (plus `flags`).
+ * for them (plus `flags`, which may name another `kafka.topic`).
  */
 export async function clusterRun(
   t: TestContext,
@@ -117,28 +117,30 @@ export async function clusterRun(
   flags: Partial<Record<ConfigKey, string>> = {},
 ): Promise<ClusterRun> {
   const dir = tempDir(t, name);
-  const probe = clusterConfig(dir, {});
+  const probe = clusterConfig(dir, flags);
+  const groupId = await freshGroupAtLogEnd(probe, name);
   const partitions = await topicPartitionCount(probe);
   const symbols = symbolsCovering(partitions, 2, tag);
   const input = seededInput(dir, symbols, partSizes, seed);
-  const groupId = await freshGroupAtLogEnd(probe, name);
   const config = clusterConfig(dir, { symbols: symbols.join(','), 'kafka.groupId': groupId, ...flags });
   return { dir, partitions, symbols, input, groupId, config };
 }
 
-/** A fresh consumer group whose committed offsets are the current end of market.trades. */
+/** A fresh consumer group whose committed offsets are the current end of the config's trades topic (made first if missing). */
 export async function freshGroupAtLogEnd(config: Config, name: string): Promise<string> {
-  const groupId = testGroup(config.kafka.brokers, `it-cluster-${name}-${RUN}`);
+  const { brokers, topic } = config.kafka;
+  const groupId = testGroup(brokers, `it-cluster-${name}-${RUN}`);
   await ensureTradeTopics(
-    { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
+    { brokers, clientId: config.kafka.clientId },
     { partitions: config.kafka.topicPartitions, retentionMs: config.kafka.retention },
+    pipelineTopics(topic),
   );
-  await commitGroupOffsets(config.kafka.brokers, groupId, await logEnd(config.kafka.brokers));
+  await commitGroupOffsets(brokers, groupId, await logEnd(brokers, topic), topic);
   return groupId;
 }
 
 export async function topicPartitionCount(config: Config): Promise<number> {
-  return (await logEnd(config.kafka.brokers)).size;
+  return (await logEnd(config.kafka.brokers, config.kafka.topic)).size;
 }
 
 export async function roles(t: TestContext, config: Config, which: Roles, source?: ReplaySource): Promise<RoleSet> {
@@ -223,7 +225,7 @@ export async function waitForStored(store: Store, symbols: readonly string[], co
 
 export interface GroupView {
   readonly state: string;
-  /** Partitions of market.trades per member. */
+  /** Partitions of the config's trades topic per member. */
   readonly members: number[][];
 }
 
@@ -232,20 +234,20 @@ export async function describeGroup(config: Config, groupId: string): Promise<Gr
   try {
     const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
     if (group === undefined) return { state: 'UNKNOWN', members: [] };
-    const members = [...group.members.values()].map((m) => [...(m.assignments?.get(TOPICS.trades)?.partitions ?? [])].sort((a, b) => a - b));
+    const members = [...group.members.values()].map((m) => [...(m.assignments?.get(config.kafka.topic)?.partitions ?? [])].sort((a, b) => a - b));
     return { state: group.state, members };
   } finally {
     await admin.close().catch(() => {});
   }
 }
 
-/** The committed offsets of a consumer group on market.trades (partitions without a commit are left out). */
+/** The committed offsets of a consumer group on the config's trades topic (partitions without a commit are left out). */
 export async function committedOffsets(config: Config, groupId: string): Promise<Map<number, bigint>> {
   const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...config.kafka.brokers] });
   try {
     const [group] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
     const out = new Map<number, bigint>();
-    for (const p of group?.topics.find((topic) => topic.name === TOPICS.trades)?.partitions ?? []) {
+    for (const p of group?.topics.find((topic) => topic.name === config.kafka.topic)?.partitions ?? []) {
       if (p.committedOffset >= 0n) out.set(p.partitionIndex, p.committedOffset);
     }
     return out;
