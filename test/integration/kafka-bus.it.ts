@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
 import { Admin } from '@platformatic/kafka';
 import {
+  ensureTradeTopics,
   KafkaSideLog,
   KafkaTradeConsumer,
   UnsentDir,
@@ -14,6 +15,8 @@ import {
   type KafkaTradeConsumerOptions,
   type LogRecord,
   type UndecodableRecord,
+  pipelineTopics,
+  tradeTopicNames,
 } from '../../src/bus/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { CheckpointError } from '../../src/errors.ts';
@@ -27,6 +30,7 @@ import { appendAcknowledged } from '../support/kafka-append.ts';
 import { until as waitUntil } from '../support/until.ts';
 import { testGroup } from '../support/test-groups.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
+import { ensureTopics as stackEnsureTopics, topicPlan } from '../../src/stack/services/kafka.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
 const config: Config = loadConfig({ env: process.env });
@@ -197,6 +201,33 @@ function assertExactlyOnce(seen: readonly LogRecord[], input: readonly Trade[]):
     assert.deepEqual(sorted.map((r) => r.trade), expected, `partition ${p} holds its symbols' trades in append order`);
   }
 }
+
+test('processes that make the pipeline topics at once all start: a topic another made meanwhile counts as there, each is made once', async (t) => {
+  // A producer and an engine started together both make the topics; so may `stack up` beside them.
+  const topic = `it.race.${run}`;
+  const names = tradeTopicNames(pipelineTopics(topic));
+  const admin = new Admin({ clientId: 'tickstream-it', bootstrapBrokers: [...brokers] });
+  t.after(async () => {
+    await admin.deleteTopics({ topics: names }).catch(() => {});
+    await admin.close();
+  });
+  const connection = { brokers, clientId: 'tickstream-it' };
+  const settings = { partitions: 3, retentionMs: 3_600_000 };
+  const [host = '', port = ''] = (brokers[0] ?? '').split(':');
+  const plan = topicPlan(loadConfig({ env: {}, flags: { 'kafka.topic': topic, 'kafka.topicPartitions': '3', 'kafka.retention': '1h' } }));
+  const results = await Promise.allSettled([
+    ensureTradeTopics(connection, settings, pipelineTopics(topic)),
+    ensureTradeTopics(connection, settings, pipelineTopics(topic)),
+    ensureTradeTopics(connection, settings, pipelineTopics(topic)),
+    stackEnsureTopics({ host, port: Number(port) }, plan, () => {}),
+  ]);
+  const refused = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
+  assert.deepEqual(refused, [], 'no process fails because another made a topic first');
+  const created = results.flatMap((r) => (r.status === 'fulfilled' && Array.isArray(r.value) ? r.value : []));
+  assert.equal(new Set(created).size, created.length, `no topic is reported made twice: ${created.join(', ')}`);
+  const metadata = await admin.metadata({ topics: names, forceUpdate: true });
+  for (const name of names) assert.equal(metadata.topics.get(name)?.partitionsCount, 3, `${name} exists with its partitions`);
+});
 
 test('N seeded trades come out exactly once, per partition in offset order', async (t) => {
   const topic = await freshTopic(t, 'once');

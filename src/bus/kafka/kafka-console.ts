@@ -13,7 +13,7 @@ import { toTradeRecord } from '../../domain/index.ts';
 import { BusUnavailableError, InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { topicRole, TOPICS, type PipelineTopics } from '../bus.ts';
-import { clientBase, closeClient, findKafkaError, messageOf, type KafkaConnection } from './kafka-options.ts';
+import { clientBase, closeClient, findKafkaError, isKafkaApiError, messageOf, type KafkaConnection } from './kafka-options.ts';
 import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
@@ -227,7 +227,7 @@ export class KafkaConsole {
         await this.#settle(spec.name, true);
         return true;
       } catch (error) {
-        if (isApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
+        if (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
         throw error;
       }
     });
@@ -242,7 +242,7 @@ export class KafkaConsole {
         await this.#settle(name, false);
         return true;
       } catch (error) {
-        if (isApiError(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return false;
+        if (isKafkaApiError(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return false;
         throw error;
       }
     });
@@ -266,7 +266,7 @@ export class KafkaConsole {
       return await request();
     } catch (error) {
       if (error instanceof InputError || error instanceof BusUnavailableError) throw error;
-      const refused = INPUT_ERRORS.find((id) => isApiError(error, id));
+      const refused = INPUT_ERRORS.find((id) => isKafkaApiError(error, id));
       if (refused !== undefined) throw new InputError(`Kafka refused ${what}: ${brokerMessage(error, refused)}`, { cause: error });
       throw new BusUnavailableError(`Kafka did not answer ${what}: ${messageOf(error)}`, { cause: error });
     }
@@ -515,9 +515,6 @@ function add(m: Map<string, Set<number>>, topic: string, partition: number): voi
   if (s === undefined) m.set(topic, (s = new Set()));
   s.add(partition);
 }
-
-
-const isApiError = (error: unknown, apiId: string): boolean => findKafkaError(error, 'apiId', apiId) !== undefined;
 
 function brokerMessage(error: unknown, apiId: string): string {
   const found = findKafkaError(error, 'apiId', apiId);

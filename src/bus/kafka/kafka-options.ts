@@ -51,6 +51,11 @@ export function findKafkaError(error: unknown, property: string, value: unknown)
   return (typeof find === 'function' ? find.call(error, property, value) : null) ?? undefined;
 }
 
+/** Whether the client's error tree holds a broker error of this name, e.g. 'TOPIC_ALREADY_EXISTS'. */
+export function isKafkaApiError(error: unknown, apiId: string): boolean {
+  return findKafkaError(error, 'apiId', apiId) !== undefined;
+}
+
 /**
  * One line for an error of the client's tree. The client retries, so an aggregate often holds
  * the same failure once per attempt ("metadata failed 3 times"): each distinct cause is given

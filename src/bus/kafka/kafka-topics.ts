@@ -1,6 +1,6 @@
 import { Admin } from '@platformatic/kafka';
 import { TOPICS, tradeTopicNames, type PipelineTopics } from '../bus.ts';
-import { clientBase, type KafkaConnection } from './kafka-options.ts';
+import { clientBase, isKafkaApiError, type KafkaConnection } from './kafka-options.ts';
 
 export interface TopicSettings {
   readonly partitions: number;
@@ -8,21 +8,33 @@ export interface TopicSettings {
   readonly replicas?: number;
 }
 
-/** Creates the pipeline's topics (by default those of DESIGN.md) that do not exist yet; returns the names it created. */
+/**
+ * Creates the pipeline's topics (by default those of DESIGN.md) that do not exist yet; returns the
+ * names it created. A topic that another client creates meanwhile counts as existing: a producer
+ * and an engine started together both try, and a broker just started may list a topic a moment
+ * after it was created.
+ */
 export async function ensureTradeTopics(connection: KafkaConnection, settings: TopicSettings, topics: PipelineTopics = TOPICS): Promise<string[]> {
   const admin = new Admin(clientBase(connection, 'admin'));
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = tradeTopicNames(topics).filter((t) => !existing.has(t));
-    for (const topic of missing) {
-      await admin.createTopics({
-        topics: [topic],
-        partitions: settings.partitions,
-        replicas: settings.replicas ?? 1,
-        configs: [{ name: 'retention.ms', value: String(settings.retentionMs) }],
-      });
+    const created: string[] = [];
+    for (const topic of tradeTopicNames(topics)) {
+      if (existing.has(topic)) continue;
+      const made = await admin
+        .createTopics({
+          topics: [topic],
+          partitions: settings.partitions,
+          replicas: settings.replicas ?? 1,
+          configs: [{ name: 'retention.ms', value: String(settings.retentionMs) }],
+        })
+        .then(
+          () => true,
+          (error: unknown) => (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS') ? false : Promise.reject(error)),
+        );
+      if (made) created.push(topic);
     }
-    return missing;
+    return created;
   } finally {
     await admin.close().catch(() => {});
   }

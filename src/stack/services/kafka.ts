@@ -2,7 +2,7 @@ import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipelineTopics, tradeTopicNames } from '../../bus/index.ts';
+import { isKafkaApiError, pipelineTopics, tradeTopicNames } from '../../bus/index.ts';
 import type { Config } from '../../config/index.ts';
 import { StackStartError } from '../../errors.ts';
 import { endpointText, probeKafka, type Endpoint } from '../health.ts';
@@ -131,9 +131,15 @@ export async function ensureTopics(endpoint: Endpoint, plan: readonly TopicSpec[
     for (const topic of plan) {
       const retention = { name: 'retention.ms', value: String(topic.retentionMs) };
       if (!existing.has(topic.name)) {
-        await admin.createTopics({ topics: [topic.name], partitions: topic.partitions, replicas: 1, configs: [retention] });
-        created.push(`${topic.name} (${topic.partitions} partitions)`);
-        continue;
+        // A topic that a running pipeline made meanwhile is treated as existing.
+        const made = await admin.createTopics({ topics: [topic.name], partitions: topic.partitions, replicas: 1, configs: [retention] }).then(
+          () => true,
+          (error: unknown) => (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS') ? false : Promise.reject(error)),
+        );
+        if (made) {
+          created.push(`${topic.name} (${topic.partitions} partitions)`);
+          continue;
+        }
       }
       const md = await admin.metadata({ topics: [topic.name] });
       const have = md.topics.get(topic.name)?.partitionsCount;
