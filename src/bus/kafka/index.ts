@@ -2,7 +2,7 @@ export { KafkaTradeProducer, type KafkaTradeProducerOptions } from './kafka-trad
 export { KafkaTradeConsumer, type KafkaTradeConsumerOptions, type UndecodableRecord } from './kafka-trade-consumer.ts';
 export { KafkaSideLog, type KafkaSideLogOptions } from './kafka-side-log.ts';
 export { UnsentDir } from './unsent-entries.ts';
-export { ensureTradeTopics, topicPartitions, type TopicSettings } from './kafka-topics.ts';
+export { createTopicUnlessExists, ensureTradeTopics, topicPartitions, type TopicSettings } from './kafka-topics.ts';
 export { createTradeCodec, loadTradeAvroType, TRADE_SCHEMA_URL, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 export { TradeSpool, type SpooledRecord, type TradeSpoolOptions } from './trade-spool.ts';
 export { isKafkaApiError, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';

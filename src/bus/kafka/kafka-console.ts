@@ -14,6 +14,7 @@ import { BusUnavailableError, InputError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { topicRole, TOPICS, type PipelineTopics } from '../bus.ts';
 import { clientBase, closeClient, findKafkaError, isKafkaApiError, messageOf, type KafkaConnection } from './kafka-options.ts';
+import { createTopicUnlessExists } from './kafka-topics.ts';
 import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
@@ -217,19 +218,14 @@ export class KafkaConsole {
   /** false when the topic exists already. */
   async createTopic(spec: KafkaNewTopic): Promise<boolean> {
     return this.#call(`creating topic ${spec.name}`, async () => {
-      try {
-        await this.#admin.createTopics({
-          topics: [spec.name],
-          partitions: spec.partitions,
-          replicas: spec.replication ?? -1,
-          configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
-        });
-        await this.#settle(spec.name, true);
-        return true;
-      } catch (error) {
-        if (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
-        throw error;
-      }
+      const made = await createTopicUnlessExists(this.#admin, {
+        topics: [spec.name],
+        partitions: spec.partitions,
+        replicas: spec.replication ?? -1,
+        configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      });
+      if (made) await this.#settle(spec.name, true);
+      return made;
     });
   }
 

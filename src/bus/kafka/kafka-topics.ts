@@ -1,4 +1,4 @@
-import { Admin } from '@platformatic/kafka';
+import { Admin, type CreateTopicsOptions } from '@platformatic/kafka';
 import { TOPICS, tradeTopicNames, type PipelineTopics } from '../bus.ts';
 import { clientBase, isKafkaApiError, type KafkaConnection } from './kafka-options.ts';
 
@@ -21,22 +21,28 @@ export async function ensureTradeTopics(connection: KafkaConnection, settings: T
     const created: string[] = [];
     for (const topic of tradeTopicNames(topics)) {
       if (existing.has(topic)) continue;
-      const made = await admin
-        .createTopics({
-          topics: [topic],
-          partitions: settings.partitions,
-          replicas: settings.replicas ?? 1,
-          configs: [{ name: 'retention.ms', value: String(settings.retentionMs) }],
-        })
-        .then(
-          () => true,
-          (error: unknown) => (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS') ? false : Promise.reject(error)),
-        );
+      const made = await createTopicUnlessExists(admin, {
+        topics: [topic],
+        partitions: settings.partitions,
+        replicas: settings.replicas ?? 1,
+        configs: [{ name: 'retention.ms', value: String(settings.retentionMs) }],
+      });
       if (made) created.push(topic);
     }
     return created;
   } finally {
     await admin.close().catch(() => {});
+  }
+}
+
+/** Creates a topic; false when it exists already, e.g. because another client made it a moment before. */
+export async function createTopicUnlessExists(admin: Admin, options: CreateTopicsOptions): Promise<boolean> {
+  try {
+    await admin.createTopics(options);
+    return true;
+  } catch (error) {
+    if (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
+    throw error;
   }
 }
 

@@ -2,7 +2,7 @@ import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isKafkaApiError, pipelineTopics, tradeTopicNames } from '../../bus/index.ts';
+import { createTopicUnlessExists, pipelineTopics, tradeTopicNames } from '../../bus/index.ts';
 import type { Config } from '../../config/index.ts';
 import { StackStartError } from '../../errors.ts';
 import { endpointText, probeKafka, type Endpoint } from '../health.ts';
@@ -132,10 +132,7 @@ export async function ensureTopics(endpoint: Endpoint, plan: readonly TopicSpec[
       const retention = { name: 'retention.ms', value: String(topic.retentionMs) };
       if (!existing.has(topic.name)) {
         // A topic that a running pipeline made meanwhile is treated as existing.
-        const made = await admin.createTopics({ topics: [topic.name], partitions: topic.partitions, replicas: 1, configs: [retention] }).then(
-          () => true,
-          (error: unknown) => (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS') ? false : Promise.reject(error)),
-        );
+        const made = await createTopicUnlessExists(admin, { topics: [topic.name], partitions: topic.partitions, replicas: 1, configs: [retention] });
         if (made) {
           created.push(`${topic.name} (${topic.partitions} partitions)`);
           continue;
