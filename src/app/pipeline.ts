@@ -130,12 +130,13 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     // data dir another producer uses is refused at once rather than after the source started.
     const producer = roles.produce ? transport?.producer : undefined;
     if (transport?.kind === 'kafka') {
-      if (roles.process) {
+      if (roles.process && !roles.produce) {
         const created = await ensureTopics(config);
         if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
       } else {
-        // The engine cannot start without Kafka, and loses nothing by not starting; a producer
-        // with a live source would, so it starts and spools until Kafka answers.
+        // An engine alone cannot start without Kafka, and loses nothing by not starting; a
+        // producer with a live source would, so it starts and spools until Kafka answers. An
+        // engine beside it (tickstream run) starts once the topics are there.
         parts.topicWait = await ensureTopicsOrWait(config, logger.child('kafka'));
       }
     }
@@ -216,7 +217,20 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       });
       parts.processor = processor;
       parts.failed = () => failure;
-      await processor.start();
+      const wait = parts.topicWait;
+      if (wait?.waiting === true) {
+        logger.info('the engine starts once Kafka answers');
+        const engine = processor;
+        parts.processorStarting = wait.done
+          .then(() => (parts.closing ? undefined : engine.start()))
+          .catch((error: unknown) => {
+            failure = error;
+            logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
+            engineFailed(error);
+          });
+      } else {
+        await processor.start();
+      }
     }
     if (processor === undefined && server !== undefined && store !== undefined) {
       // Without the TS engine here (serve only, or Spark as the engine), new bars and trades are learnt from the store.
@@ -300,6 +314,9 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
 interface Parts {
   readonly timers: NodeJS.Timeout[];
   topicWait?: TopicWait;
+  /** The engine's start, when it waits for Kafka to answer (see `startRoles`). */
+  processorStarting?: Promise<void>;
+  closing?: boolean;
   store?: Store | undefined;
   transport?: Transport | undefined;
   opened?: OpenedSource;
@@ -323,6 +340,7 @@ interface Parts {
  * read and stops, however long a backlog is ahead of it.
  */
 async function closeParts(parts: Parts): Promise<void> {
+  parts.closing = true;
   for (const t of parts.timers) clearInterval(t);
   parts.topicWait?.close();
   await parts.opened?.close();
@@ -331,6 +349,7 @@ async function closeParts(parts: Parts): Promise<void> {
   // A final flush the store refused still lets the rest stop; its error is thrown at the end.
   let flushError: unknown;
   if (parts.processor !== undefined && parts.transport !== undefined) {
+    await parts.processorStarting;
     if (parts.transport.kind === 'memory') {
       await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
     }

@@ -70,6 +70,8 @@ export async function ensureTopics(config: Config): Promise<string[]> {
 
 /** Stops the wait for Kafka that `ensureTopicsOrWait` left running. */
 export interface TopicWait {
+  /** Whether Kafka did not answer at first, so that the topics are awaited in the background. */
+  readonly waiting: boolean;
   /** Settles once the topics exist, or when the wait is closed first. */
   readonly done: Promise<void>;
   close(): void;
@@ -97,7 +99,7 @@ export async function ensureTopicsOrWait(config: Config, logger: Logger, options
   };
   try {
     reportCreated(await ensure());
-    return { done: Promise.resolve(), close: () => {} };
+    return { waiting: false, done: Promise.resolve(), close: () => {} };
   } catch (error) {
     if (!(error instanceof TickstreamError) || !error.canRetry) throw error;
     logger.warn(`${error.message}; trades go to the spool until it answers`);
@@ -123,7 +125,7 @@ export async function ensureTopicsOrWait(config: Config, logger: Logger, options
       }
     }
   })();
-  return { done, close: () => closing.abort() };
+  return { waiting: true, done, close: () => closing.abort() };
 }
 
 /** @platformatic/kafka's codes for a broker that could not be connected to or did not answer in time. */

@@ -32,6 +32,7 @@ test('a Kafka that does not answer does not stop the start: the topics are creat
   const { lines, logger } = recorder();
   const attempts = scripted([unreachable(), unreachable(), unreachable()], ['market.trades', 'market.trades.dlq']);
   const wait = await ensureTopicsOrWait(config, logger, { ensure: attempts.ensure, delayMs: 5, maxDelayMs: 10 });
+  assert.equal(wait.waiting, true, 'the topics are awaited in the background');
   await wait.done;
   assert.equal(attempts.calls(), 4);
   assert.match(lines[0] ?? '', /WARN .*did not answer \(creating the trade topics\): connect ECONNREFUSED .*; trades go to the spool until it answers$/);
@@ -45,6 +46,7 @@ test('a Kafka that answers at the first attempt starts without a warning', { tim
   const { lines, logger } = recorder();
   const attempts = scripted([], []);
   const wait = await ensureTopicsOrWait(config, logger, { ensure: attempts.ensure });
+  assert.equal(wait.waiting, false, 'nothing is awaited');
   await wait.done;
   assert.equal(attempts.calls(), 1);
   assert.deepEqual(lines, []);

@@ -72,14 +72,34 @@ function assertOneLine(r: { status: number | null; stderr: string }, status: num
   assert.match(lines[0] ?? '', pattern);
 }
 
-test('a Kafka that does not answer stops process and run with one line naming the brokers', async (t) => {
+test('a Kafka that does not answer stops process with one line naming the brokers', async (t) => {
   const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
-  const common = ['--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
-  for (const command of ['process', 'run']) {
-    const r = tickstream([command, ...common]);
-    assertOneLine(r, 1, new RegExp(`^tickstream: Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; is it running\\? \\(tickstream stack up kafka\\)$`));
-  }
+  const r = tickstream(['process', '--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--log-level', 'silent']);
+  assertOneLine(r, 1, new RegExp(`^tickstream: Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; is it running\\? \\(tickstream stack up kafka\\)$`));
+});
+
+test('run starts while Kafka does not answer: the dashboard serves, the source is spooled, the engine waits, and it stops cleanly', { timeout: 60_000 }, async (t) => {
+  const brokers = `127.0.0.1:${await freePort()}`;
+  const dataDir = tempDir(t);
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
+  const args = ['run', '--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--status-interval', '1s'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!/ · spool [1-9]/.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.match(stderr, new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
+  assert.match(stderr, /the engine starts once Kafka answers/, stderr);
+  assert.match(stderr, / · processed 0\/s · .* · spool [1-9]/, stderr);
+  const url = /dashboard (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
+  assert.ok(url !== undefined, stderr);
+  assert.equal((await fetch(`${url}/api/stats`)).status, 200, 'the dashboard answers while Kafka is down');
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+  assert.match(stderr, /closing with trades still spooled; they are sent at the next start trades=[1-9]/, stderr);
 });
 
 test('produce starts while Kafka does not answer, spools the source, and stops cleanly keeping the spool', { timeout: 60_000 }, async (t) => {

@@ -9,6 +9,7 @@ import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
 import { storedTradeCount } from '../support/bars.ts';
 import { logEnd } from '../support/kafka-offsets.ts';
+import { relay } from '../support/tcp-relay.ts';
 import { topicValues } from '../support/topic-values.ts';
 import { until } from '../support/until.ts';
 import {
@@ -163,6 +164,33 @@ test('a producer started while Kafka is down runs on, spools the source, and sen
   const store = storeOf(engine);
   await waitForStored(store, symbols, count, 'every trade the producer spooled');
   await engine.flush();
+  await assertExactBars(t, store, config, input, symbols);
+});
+
+test('tickstream run started while Kafka is down serves the dashboard, spools the source, and starts its engine once Kafka answers; the bars are exact', { timeout: 300_000 }, async (t) => {
+  const stack = await ensureStack(['kafka']);
+  if (!stack) return t.skip('Java or Maven missing');
+  const count = 10_000;
+  const { symbols, input, config } = await clusterRun(t, 'run-late-kafka', 'L', [count], 24);
+  // The run's only way to Kafka is a relay, cut before it starts.
+  const way = await relay(t, config.kafka.brokers[0] ?? '');
+  await way.cut();
+  const viaRelay = { ...config, kafka: { ...config.kafka, brokers: [`127.0.0.1:${way.port}`] } };
+  const source = pacedReplay(input, 10_000);
+  const set = await roles(t, viaRelay, { produce: true, process: true, serve: true }, source);
+  await until(() => set.stats.spoolDepth > 0, 'trades to wait in the spool while Kafka is down', 30_000);
+  const stats = await fetch(`${set.url ?? ''}/api/stats`);
+  assert.equal(stats.status, 200, 'the dashboard answers while Kafka is down');
+  assert.equal(set.stats.processed, 0, 'the engine waits for Kafka');
+  assert.notEqual(source.status().state, 'finished', 'the source went on while Kafka was down');
+  await way.restore();
+
+  await source.finished();
+  const store = storeOf(set);
+  await waitForStored(store, symbols, count, 'every trade once Kafka answers');
+  await until(() => set.stats.spoolDepth === 0, 'the spool to drain', SETTLE_MS);
+  await set.flush();
+  assert.equal(set.stats.late, 0, 'no trade of the seeded input is late');
   await assertExactBars(t, store, config, input, symbols);
 });
 
