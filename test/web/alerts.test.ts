@@ -28,6 +28,12 @@ test('a store that refuses writes is reported with how long', () => {
   assert.match(out[0] ?? '', /Store refusing writes for 12 s/);
 });
 
+test('trades waiting in the producer spool are reported with their count; an empty spool raises nothing', () => {
+  const at = (s: StatsWire) => problems({ stream: 'open', source, history: [{ atMs: 0, stats: s }], nowMs: 0 });
+  assert.deepEqual(at(stats({ spool_depth: 0 })), []);
+  assert.deepEqual(at(stats({ spool_depth: 12_345 })), ["Kafka not taking trades: 12,345 wait in the producer's spool and are sent once it answers; nothing lost"]);
+});
+
 test('invalid trades arriving recently and a reconnecting source are reported', () => {
   const history = [{ atMs: 0, stats: stats() }, { atMs: 5000, stats: stats({ invalid: 3 }) }];
   const out = problems({ stream: 'open', source: { kind: 'finnhub', state: 'reconnecting', detail: 'attempt 2' }, history, nowMs: 5000 });

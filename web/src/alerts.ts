@@ -70,6 +70,10 @@ export function problems(h: HealthInputs): string[] {
   if (newest?.stats.store_state === 'retrying') {
     out.push(`Store refusing writes for ${newest.stats.store_failing_s ?? 0} s; retrying, offsets held, nothing lost`);
   }
+  const spooled = newest?.stats.spool_depth ?? 0;
+  if (spooled > 0) {
+    out.push(`Kafka not taking trades: ${spooled.toLocaleString('en-US')} wait in the producer's spool and are sent once it answers; nothing lost`);
+  }
   const view = newest?.stats.kafka_view;
   if (view !== undefined && view.error !== null) {
     const age = view.age_s === null ? 'no reading yet' : `last reading ${view.age_s} s ago`;
