@@ -181,6 +181,8 @@ test('tickstream run started while Kafka is down serves the dashboard, spools th
   await until(() => set.stats.spoolDepth > 0, 'trades to wait in the spool while Kafka is down', 30_000);
   const stats = await fetch(`${set.url ?? ''}/api/stats`);
   assert.equal(stats.status, 200, 'the dashboard answers while Kafka is down');
+  const wire = (await stats.json()) as StatsWire;
+  assert.ok((wire.spool_depth ?? 0) > 0, `the stats show the spool (${String(wire.spool_depth)}), which the dashboard raises as a banner`);
   assert.equal(set.stats.processed, 0, 'the engine waits for Kafka');
   assert.notEqual(source.status().state, 'finished', 'the source went on while Kafka was down');
   await way.restore();
