@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -72,6 +72,22 @@ function assertOneLine(r: { status: number | null; stderr: string }, status: num
   assert.match(lines[0] ?? '', pattern);
 }
 
+/**
+ * Starts tickstream with `args` (without the caller's TICKSTREAM_* settings) and waits, up to 30 s,
+ * for its status line to show trades in the spool; `stderr()` is what it has printed so far.
+ */
+async function spooling(t: TestContext, args: string[]): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let text = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!/ · spool [1-9]/.test(text) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return { child, stderr: () => text, exited };
+}
+
 test('a Kafka that does not answer stops process with one line naming the brokers', async (t) => {
   const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
@@ -82,50 +98,36 @@ test('a Kafka that does not answer stops process with one line naming the broker
 test('run starts while Kafka does not answer: the dashboard serves, the source is spooled, the engine waits, and it stops cleanly', { timeout: 60_000 }, async (t) => {
   const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
   const args = ['run', '--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--status-interval', '1s'];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!/ · spool [1-9]/.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  assert.match(stderr, new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
-  assert.match(stderr, /the engine starts once Kafka answers/, stderr);
-  assert.match(stderr, / · processed 0\/s · .* · spool [1-9]/, stderr);
-  const url = /dashboard (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
-  assert.ok(url !== undefined, stderr);
+  const { child, stderr, exited } = await spooling(t, args);
+  assert.match(stderr(), new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
+  assert.match(stderr(), /the engine starts once Kafka answers/, stderr());
+  assert.match(stderr(), / · processed 0\/s · .* · spool [1-9]/, stderr());
+  const url = /dashboard (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr())?.[1];
+  assert.ok(url !== undefined, stderr());
   assert.equal((await fetch(`${url}/api/stats`)).status, 200, 'the dashboard answers while Kafka is down');
   child.kill('SIGINT');
-  assert.equal(await exited, 0, stderr);
-  assert.match(stderr, /closing with trades still spooled; they are sent at the next start trades=[1-9]/, stderr);
+  assert.equal(await exited, 0, stderr());
+  assert.match(stderr(), /closing with trades still spooled; they are sent at the next start trades=[1-9]/, stderr());
 });
 
 test('produce starts while Kafka does not answer, spools the source, and stops cleanly keeping the spool', { timeout: 60_000 }, async (t) => {
   const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
   const args = ['produce', '--profile', 'cluster', '--kafka-brokers', brokers, '--data-dir', dataDir, '--simulator-port', '0', '--status-interval', '1s'];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!/ · spool [1-9]/.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  assert.match(stderr, new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
-  assert.match(stderr, / · spool [1-9]/, stderr);
+  const { child, stderr, exited } = await spooling(t, args);
+  assert.match(stderr(), new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
+  assert.match(stderr(), / · spool [1-9]/, stderr());
   // The banner names what this process does: no dashboard, so no counts read from Kafka.
-  assert.match(stderr, new RegExp(`tickstream produce · cluster profile · source simulator at ws://127\\.0\\.0\\.1:\\d+ · log Kafka ${brokers}\\n`), stderr);
+  assert.match(stderr(), new RegExp(`tickstream produce · cluster profile · source simulator at ws://127\\.0\\.0\\.1:\\d+ · log Kafka ${brokers}\\n`), stderr());
   // A second producer on the same data dir would share the spool: it is refused, and the first goes on.
   const second = tickstream(args);
   assertOneLine(second, 1, new RegExp(`^tickstream: ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/spool is in use by the spool of a Kafka producer of process ${child.pid} on ${hostname()}: give each one its own --data-dir`));
   assert.equal(child.exitCode, null);
   child.kill('SIGINT');
-  assert.equal(await exited, 0, stderr);
-  const kept = /closing with trades still spooled; they are sent at the next start trades=(\d+)/.exec(stderr);
-  assert.ok(kept !== null, stderr);
+  assert.equal(await exited, 0, stderr());
+  const kept = /closing with trades still spooled; they are sent at the next start trades=(\d+)/.exec(stderr());
+  assert.ok(kept !== null, stderr());
   assert.ok(Number(kept[1]) > 0);
   assert.ok(readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.seg')));
   assert.ok(!readdirSync(join(dataDir, 'spool')).includes('lock'), 'a clean stop gives the spool back');
