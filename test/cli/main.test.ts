@@ -103,7 +103,7 @@ test('run starts while Kafka does not answer: the dashboard serves, the source i
   assert.match(stderr(), new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
   assert.match(stderr(), /the engine starts once Kafka answers/, stderr());
   assert.match(stderr(), / · processed 0\/s · .* · spool [1-9]/, stderr());
-  const url = /dashboard (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr())?.[1];
+  const url = /http listening url=(http:\/\/127\.0\.0\.1:\d+)/.exec(stderr())?.[1];
   assert.ok(url !== undefined, stderr());
   assert.equal((await fetch(`${url}/api/stats`)).status, 200, 'the dashboard answers while Kafka is down');
   child.kill('SIGINT');
