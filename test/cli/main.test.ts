@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TradeSpool } from '../../src/bus/kafka/trade-spool.ts';
 import { freePort } from '../support/free-port.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -131,6 +132,22 @@ test('produce starts while Kafka does not answer, spools the source, and stops c
   assert.ok(Number(kept[1]) > 0);
   assert.ok(readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.seg')));
   assert.ok(!readdirSync(join(dataDir, 'spool')).includes('lock'), 'a clean stop gives the spool back');
+});
+
+test('produce and run refuse a spool left with trades for another topic, with one line naming both, before any trade is spooled', async (t) => {
+  const brokers = `127.0.0.1:${await freePort()}`;
+  const dataDir = tempDir(t);
+  const left = new TradeSpool({ dir: join(dataDir, 'spool'), limit: 1_000, target: { topic: 'market.trades', format: 'avro' } });
+  await left.append([{ key: Buffer.from('AAPL'), value: Buffer.from('a trade') }]);
+  left.close();
+  const common = ['--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--kafka-topic', 'desk.trades', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
+  for (const command of ['produce', 'run']) {
+    const r = tickstream([command, ...common]);
+    assertOneLine(r, 1, new RegExp(`^tickstream: ${join(dataDir, 'spool').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds 1 trades spooled for topic market\\.trades in avro, not desk\\.trades in avro: start once with --kafka-topic market\\.trades --kafka-format avro to send them, or move the directory away$`));
+  }
+  const kept = new TradeSpool({ dir: join(dataDir, 'spool'), limit: 1_000, target: { topic: 'market.trades', format: 'avro' } });
+  t.after(() => kept.close());
+  assert.equal(kept.depth, 1, 'the spool is as it was');
 });
 
 test('a Cassandra that does not answer stops run and process of the cluster profile with one line naming the node', async (t) => {

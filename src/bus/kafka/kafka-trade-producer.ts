@@ -93,6 +93,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
       limit: options.spoolLimit,
       ...(options.spoolSegmentBytes === undefined ? {} : { segmentBytes: options.spoolSegmentBytes }),
       onRepair: (segment, kept, dropped) => this.#log.warn('spool tail was torn; cut off', { segment, kept, dropped }),
+      target: { topic: this.#topic, format: options.format },
     });
     const senderOptions = {
       brokers: options.brokers,

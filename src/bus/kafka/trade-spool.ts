@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { ClosedError } from '../../errors.ts';
+import { ClosedError, StartError } from '../../errors.ts';
 import { lockDirectory, type DirectoryLock } from './directory-lock.ts';
 
 /** One encoded record waiting for Kafka: the key (symbol) and the value (Avro or JSON trade). */
@@ -32,12 +32,23 @@ export interface TradeSpoolOptions {
   readonly segmentBytes?: number;
   /** Told about a torn or corrupt tail found (and cut off) on open. */
   readonly onRepair?: (segment: string, keptBytes: number, droppedBytes: number) => void;
+  /**
+   * Where the records go and how they are encoded. Kept beside the segments: a spool left with
+   * records for another topic or format is refused on open instead of sent to this one.
+   */
+  readonly target?: SpoolTarget;
+}
+
+export interface SpoolTarget {
+  readonly topic: string;
+  readonly format: string;
 }
 
 // Frame: u32 payload length, u32 crc32 of payload, then payload = u16 key length, key, value.
 const HEADER = 8;
 const SEGMENT_SUFFIX = '.seg';
 const CURSOR_FILE = 'cursor.json';
+const TARGET_FILE = 'target.json';
 
 interface Segment {
   readonly id: number;
@@ -84,6 +95,7 @@ export class TradeSpool {
     try {
       this.#cursor = this.#readCursor();
       this.#recover(options.onRepair);
+      if (options.target !== undefined) this.#claim(options.target);
     } catch (error) {
       this.#lock.release();
       throw error;
@@ -257,6 +269,27 @@ export class TradeSpool {
     renameSync(tmp, path);
   }
 
+  /**
+   * Records the target of this run's records, after checking that the records left by an earlier
+   * run (if any) were meant for the same one. A spool from before targets were kept is taken as is.
+   */
+  #claim(target: SpoolTarget): void {
+    const path = join(this.dir, TARGET_FILE);
+    if (this.#depth > 0) {
+      const kept = readTarget(path);
+      if (kept !== undefined && (kept.topic !== target.topic || kept.format !== target.format)) {
+        throw new StartError(
+          `${this.dir} holds ${this.#depth} trades spooled for topic ${kept.topic} in ${kept.format}, not ${target.topic} in ${target.format}: ` +
+            `start once with --kafka-topic ${kept.topic} --kafka-format ${kept.format} to send them, or move the directory away`,
+        );
+      }
+      if (kept !== undefined) return;
+    }
+    const tmp = `${path}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ topic: target.topic, format: target.format }));
+    renameSync(tmp, path);
+  }
+
   /** Finds the segments left by an earlier run, drops acknowledged ones, cuts torn tails, counts what is left. */
   #recover(onRepair: TradeSpoolOptions['onRepair']): void {
     const ids = readdirSync(this.dir)
@@ -296,6 +329,16 @@ export class TradeSpool {
     const head = this.#segments[0];
     if (head === undefined) return;
     if (head.id !== this.#cursor.segment) this.#cursor = { segment: head.id, byteOffset: 0 };
+  }
+}
+
+/** The target kept in a spool directory; undefined when there is none or it cannot be read. */
+function readTarget(path: string): SpoolTarget | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<SpoolTarget>;
+    return typeof parsed.topic === 'string' && typeof parsed.format === 'string' ? { topic: parsed.topic, format: parsed.format } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

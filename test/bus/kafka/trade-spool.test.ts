@@ -121,6 +121,46 @@ test('a torn write at the end of a segment is cut off on reopen; earlier records
   assert.deepEqual(values(third.peek(10)), values(records(3)));
 });
 
+test('records left for another topic or format are refused on open, naming both and the flags that send them; the spool stays whole', async (t) => {
+  const dir = tempDir(t);
+  const trades = { topic: 'market.trades', format: 'avro' };
+  const first = new TradeSpool({ dir, limit: 1_000, target: trades });
+  await first.append(records(5));
+  first.close();
+
+  for (const other of [{ topic: 'desk.trades', format: 'avro' }, { topic: 'market.trades', format: 'json' }]) {
+    assert.throws(
+      () => new TradeSpool({ dir, limit: 1_000, target: other }),
+      (error: Error) =>
+        error.message ===
+        `${dir} holds 5 trades spooled for topic market.trades in avro, not ${other.topic} in ${other.format}: start once with --kafka-topic market.trades --kafka-format avro to send them, or move the directory away`,
+    );
+  }
+  // The refused opens took nothing: the lock is free and the records are all there, for their own topic.
+  const again = open(t, { dir, limit: 1_000, target: trades });
+  assert.deepEqual(values(again.peek(100)), values(records(5)));
+});
+
+test('an empty spool takes a new target; records of a spool that kept none are taken as they are', async (t) => {
+  const dir = tempDir(t);
+  const first = new TradeSpool({ dir, limit: 1_000, target: { topic: 'market.trades', format: 'avro' } });
+  await first.append(records(2));
+  first.ack(2);
+  first.close();
+  const moved = new TradeSpool({ dir, limit: 1_000, target: { topic: 'desk.trades', format: 'json' } });
+  await moved.append(records(3));
+  moved.close();
+  assert.throws(() => new TradeSpool({ dir, limit: 1_000, target: { topic: 'market.trades', format: 'avro' } }), /spooled for topic desk\.trades in json/);
+
+  const older = tempDir(t);
+  const untargeted = new TradeSpool({ dir: older, limit: 1_000 });
+  await untargeted.append(records(4));
+  untargeted.close();
+  const taken = open(t, { dir: older, limit: 1_000, target: { topic: 'market.trades', format: 'avro' } });
+  assert.equal(taken.depth, 4);
+  assert.deepEqual(JSON.parse(readFileSync(join(older, 'target.json'), 'utf8')), { topic: 'market.trades', format: 'avro' });
+});
+
 test('the spool is bounded: append waits while full and goes on once records are acknowledged', async (t) => {
   const spool = open(t, { dir: tempDir(t), limit: 10 });
   await spool.append(records(8));
