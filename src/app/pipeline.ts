@@ -108,6 +108,12 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   let failure: unknown;
   let engineFailed: (error: unknown) => void = () => {};
   const engineStopped = new Promise<unknown>((resolve) => (engineFailed = resolve));
+  /** The engine failed: its consumer stopped, or its start after waiting for Kafka did. */
+  const stopEngine = (error: unknown): void => {
+    failure = error;
+    logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
+    engineFailed(error);
+  };
 
   try {
     const store = roles.process || roles.serve ? await openStore(config, { logger: logger.child('store') }) : undefined;
@@ -118,11 +124,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         ? openTransport(config, {
             dataDir,
             logger,
-            onError: (error) => {
-              failure = error;
-              logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
-              engineFailed(error);
-            },
+            onError: stopEngine,
           })
         : undefined;
     parts.transport = transport;
@@ -223,11 +225,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         const engine = processor;
         parts.processorStarting = wait.done
           .then(() => (parts.closing ? undefined : engine.start()))
-          .catch((error: unknown) => {
-            failure = error;
-            logger.error('engine stopped', { error: error instanceof Error ? error.message : String(error) });
-            engineFailed(error);
-          });
+          .catch(stopEngine);
       } else {
         await processor.start();
       }

@@ -31,6 +31,7 @@ import { until as waitUntil } from '../support/until.ts';
 import { testGroup } from '../support/test-groups.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import { ensureTopics as stackEnsureTopics, topicPlan } from '../../src/stack/services/kafka.ts';
+import { LOOPBACK, portOf } from '../../src/stack/service.ts';
 
 // The broker comes from the stack launcher, configured like the CLI (TICKSTREAM_* variables).
 const config: Config = loadConfig({ env: process.env });
@@ -213,13 +214,12 @@ test('processes that make the pipeline topics at once all start: a topic another
   });
   const connection = { brokers, clientId: 'tickstream-it' };
   const settings = { partitions: 3, retentionMs: 3_600_000 };
-  const [host = '', port = ''] = (brokers[0] ?? '').split(':');
   const plan = topicPlan(loadConfig({ env: {}, flags: { 'kafka.topic': topic, 'kafka.topicPartitions': '3', 'kafka.retention': '1h' } }));
   const results = await Promise.allSettled([
     ensureTradeTopics(connection, settings, pipelineTopics(topic)),
     ensureTradeTopics(connection, settings, pipelineTopics(topic)),
     ensureTradeTopics(connection, settings, pipelineTopics(topic)),
-    stackEnsureTopics({ host, port: Number(port) }, plan, () => {}),
+    stackEnsureTopics({ host: LOOPBACK, port: portOf(brokers[0], 9092) }, plan, () => {}),
   ]);
   const refused = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
   assert.deepEqual(refused, [], 'no process fails because another made a topic first');

@@ -5,6 +5,6 @@ export { UnsentDir } from './unsent-entries.ts';
 export { createTopicUnlessExists, ensureTradeTopics, topicPartitions, type TopicSettings } from './kafka-topics.ts';
 export { createTradeCodec, loadTradeAvroType, TRADE_SCHEMA_URL, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 export { TradeSpool, type SpooledRecord, type TradeSpoolOptions } from './trade-spool.ts';
-export { isKafkaApiError, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+export { type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
 export { KafkaConsole, MESSAGE_LIMIT, releaseOf, type KafkaConsoleOptions } from './kafka-console.ts';
 export type * from './kafka-console-wire.ts';

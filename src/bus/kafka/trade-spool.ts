@@ -6,15 +6,14 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ClosedError, StartError } from '../../errors.ts';
+import { replaceFile } from '../../replace-file.ts';
 import { lockDirectory, type DirectoryLock } from './directory-lock.ts';
 
 /** One encoded record waiting for Kafka: the key (symbol) and the value (Avro or JSON trade). */
@@ -263,10 +262,7 @@ export class TradeSpool {
   }
 
   #writeCursor(): void {
-    const path = join(this.dir, CURSOR_FILE);
-    const tmp = `${path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.#cursor));
-    renameSync(tmp, path);
+    replaceFile(join(this.dir, CURSOR_FILE), JSON.stringify(this.#cursor));
   }
 
   /**
@@ -285,9 +281,7 @@ export class TradeSpool {
       }
       if (kept !== undefined) return;
     }
-    const tmp = `${path}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ topic: target.topic, format: target.format }));
-    renameSync(tmp, path);
+    replaceFile(path, JSON.stringify({ topic: target.topic, format: target.format }));
   }
 
   /** Finds the segments left by an earlier run, drops acknowledged ones, cuts torn tails, counts what is left. */
