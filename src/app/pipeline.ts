@@ -192,10 +192,30 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       view?.start();
     }
 
+    /**
+     * Starts the engine now, or, while `tickstream run` waits for Kafka to answer, once the topics
+     * are there: the source spools meanwhile, and `/api/stats` says the engine waits.
+     */
+    const startEngine = async (what: string, start: () => Promise<void>): Promise<void> => {
+      const wait = parts.topicWait;
+      if (wait?.waiting !== true) return start();
+      logger.info(`${what} starts once Kafka answers`);
+      stats.engineWaitingSince = Date.now();
+      parts.engineStarting = wait.done
+        .then(async () => {
+          if (parts.closing === true) return;
+          await start();
+          stats.engineWaitingSince = undefined;
+        })
+        .catch(stopEngine);
+    };
+
     let processor: Processor | undefined;
     if (sparkEngine) {
       // Spark reads the trades topic and writes Cassandra itself; this process only drives and watches the job.
-      parts.spark = await startSparkProcessor(config, { logger: logger.child('spark'), stats });
+      await startEngine('the Spark job', async () => {
+        parts.spark = await startSparkProcessor(config, { logger: logger.child('spark'), stats });
+      });
     } else if (roles.process && transport !== undefined && store !== undefined) {
       const live = server?.live;
       processor = new Processor({
@@ -219,16 +239,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       });
       parts.processor = processor;
       parts.failed = () => failure;
-      const wait = parts.topicWait;
-      if (wait?.waiting === true) {
-        logger.info('the engine starts once Kafka answers');
-        const engine = processor;
-        parts.processorStarting = wait.done
-          .then(() => (parts.closing ? undefined : engine.start()))
-          .catch(stopEngine);
-      } else {
-        await processor.start();
-      }
+      const engine = processor;
+      await startEngine('the engine', () => engine.start());
     }
     if (processor === undefined && server !== undefined && store !== undefined) {
       // Without the TS engine here (serve only, or Spark as the engine), new bars and trades are learnt from the store.
@@ -312,8 +324,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
 interface Parts {
   readonly timers: NodeJS.Timeout[];
   topicWait?: TopicWait;
-  /** The engine's start, when it waits for Kafka to answer (see `startRoles`). */
-  processorStarting?: Promise<void>;
+  /** The engine's start (the TS engine's or the Spark job's), when it waits for Kafka to answer (see `startRoles`). */
+  engineStarting?: Promise<void>;
   closing?: boolean;
   store?: Store | undefined;
   transport?: Transport | undefined;
@@ -346,8 +358,8 @@ async function closeParts(parts: Parts): Promise<void> {
   await parts.transport?.closeProducer();
   // A final flush the store refused still lets the rest stop; its error is thrown at the end.
   let flushError: unknown;
+  await parts.engineStarting;
   if (parts.processor !== undefined && parts.transport !== undefined) {
-    await parts.processorStarting;
     if (parts.transport.kind === 'memory') {
       await waitForDrain(parts.transport, parts.failed ?? (() => undefined));
     }

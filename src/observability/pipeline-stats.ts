@@ -27,6 +27,8 @@ export class PipelineStats {
   storeFailingSince: number | undefined;
   /** Trades waiting in the producer's spool while the broker is away. */
   spoolDepth = 0;
+  /** When this process's engine began waiting for Kafka to start (epoch ms); undefined once it runs, or with no engine here. */
+  engineWaitingSince: number | undefined;
   /** Records not yet read by the engine, summed over partitions. */
   logLag = 0;
   /** ingest → bar stored, per trade. */
@@ -56,6 +58,9 @@ export interface StatsSnapshot {
   store_state: 'ok' | 'retrying';
   store_failing_s: number;
   spool_depth: number;
+  /** `waiting` while this process's engine waits for Kafka to answer before it starts (`tickstream run` started before Kafka). */
+  engine_state: 'ok' | 'waiting';
+  engine_waiting_s: number;
   log_lag: number;
   rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
@@ -81,6 +86,8 @@ export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapsh
     store_state: s.storeFailingSince === undefined ? 'ok' : 'retrying',
     store_failing_s: s.storeFailingSince === undefined ? 0 : Math.round((nowMs - s.storeFailingSince) / 1000),
     spool_depth: s.spoolDepth,
+    engine_state: s.engineWaitingSince === undefined ? 'ok' : 'waiting',
+    engine_waiting_s: s.engineWaitingSince === undefined ? 0 : Math.round((nowMs - s.engineWaitingSince) / 1000),
     log_lag: s.logLag,
     rates: {
       received_per_s: round(s.receivedRate.perSecond(nowMs), 1),

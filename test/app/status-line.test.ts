@@ -28,3 +28,12 @@ test('each role prints its own part of the status: the source and spool for prod
   stats.spoolDepth = 7;
   assert.match(statusLine(stats, source, { nowMs: NOW }), / · spool 7$/, 'a spool that holds trades shows in run too');
 });
+
+test('an engine waiting for Kafka says so with how long, and stops saying so once it runs', () => {
+  const stats = busy();
+  stats.engineWaitingSince = NOW - 12_000;
+  const source = { kind: 'simulator', state: 'connected', detail: '' } as const;
+  assert.match(statusLine(stats, source, { nowMs: NOW }), / · ENGINE WAITING FOR KAFKA 12s, source spooled$/);
+  stats.engineWaitingSince = undefined;
+  assert.doesNotMatch(statusLine(stats, source, { nowMs: NOW }), /WAITING/);
+});

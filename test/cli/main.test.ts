@@ -103,10 +103,12 @@ test('run starts while Kafka does not answer: the dashboard serves, the source i
   const { child, stderr, exited } = await spooling(t, args);
   assert.match(stderr(), new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
   assert.match(stderr(), /the engine starts once Kafka answers/, stderr());
-  assert.match(stderr(), / · processed 0\/s · .* · spool [1-9]/, stderr());
+  assert.match(stderr(), / · processed 0\/s · .* · spool [1-9]\d* · ENGINE WAITING FOR KAFKA \d+s, source spooled/, stderr());
   const url = /http listening url=(http:\/\/127\.0\.0\.1:\d+)/.exec(stderr())?.[1];
   assert.ok(url !== undefined, stderr());
-  assert.equal((await fetch(`${url}/api/stats`)).status, 200, 'the dashboard answers while Kafka is down');
+  const stats = await fetch(`${url}/api/stats`);
+  assert.equal(stats.status, 200, 'the dashboard answers while Kafka is down');
+  assert.equal(((await stats.json()) as { engine_state?: string }).engine_state, 'waiting');
   child.kill('SIGINT');
   assert.equal(await exited, 0, stderr());
   assert.match(stderr(), /closing with trades still spooled; they are sent at the next start trades=[1-9]/, stderr());

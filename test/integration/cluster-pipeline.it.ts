@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRoles } from '../../src/app/index.ts';
 import { KafkaConsole, pipelineTopics, TOPICS, tradeTopicNames } from '../../src/bus/index.ts';
+import { snapshotStats } from '../../src/observability/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
 import { storedTradeCount } from '../support/bars.ts';
@@ -120,6 +121,7 @@ test('a broker restart mid-stream: the producer spools, and the stored bars are 
   await waitForStored(store, symbols, count, 'every trade after the restart');
   await until(() => set.stats.spoolDepth === 0, 'the spool to drain', SETTLE_MS);
   await set.flush();
+  assert.equal(snapshotStats(set.stats).engine_state, 'ok', 'the engine runs');
   assert.equal(set.stats.late, 0, 'no trade of the seeded input is late');
   // A duplicate would show up as one more stored trade; give one the time to arrive.
   await until(async () => (await storedTradeCount(store, symbols)) > count, 'no extra trade', 2_000, 200).catch(() => {});
@@ -183,6 +185,7 @@ test('tickstream run started while Kafka is down serves the dashboard, spools th
   assert.equal(stats.status, 200, 'the dashboard answers while Kafka is down');
   const wire = (await stats.json()) as StatsWire;
   assert.ok((wire.spool_depth ?? 0) > 0, `the stats show the spool (${String(wire.spool_depth)}), which the dashboard raises as a banner`);
+  assert.equal(wire.engine_state, 'waiting', 'the stats say the engine waits, which the dashboard raises as a banner');
   assert.equal(set.stats.processed, 0, 'the engine waits for Kafka');
   assert.notEqual(source.status().state, 'finished', 'the source went on while Kafka was down');
   await way.restore();

@@ -7,6 +7,8 @@ import type { Config } from '../../src/config/index.ts';
 import { toBarRecord, type BarRecord } from '../../src/domain/index.ts';
 import { SparkConnectClient, stopBarJob } from '../../src/spark/index.ts';
 import { ReplaySource } from '../../src/source/index.ts';
+import type { StatsWire } from '../../web/src/api.ts';
+import { relay } from '../support/tcp-relay.ts';
 import { until } from '../support/until.ts';
 import { embeddedBars, LATENESS, RUN, seededInput, SETTLE_MS, symbolsCovering, tempDir, topicPartitionCount } from './cluster-support.ts';
 import { sparkTestConfig } from './spark-support.ts';
@@ -18,13 +20,13 @@ import { ensureStack, type StackEndpoints } from './stack-fixture.ts';
 // reads the topic from its end instead of from the start (see startJobAtLogEnd).
 const TRADES = 1_200;
 
-function sparkRunConfig(stack: StackEndpoints, dataDir: string, symbols: readonly string[]): Config {
+function sparkRunConfig(stack: StackEndpoints, dataDir: string, symbols: readonly string[], keyspace: string): Config {
   return sparkTestConfig(stack, dataDir, {
     port: '0',
     symbols: symbols.join(','),
     lateness: LATENESS,
     statusInterval: '2s',
-    'cassandra.keyspace': `it_spark_run_${RUN.toLowerCase()}`,
+    'cassandra.keyspace': `it_${keyspace}_${RUN.toLowerCase()}`,
   });
 }
 
@@ -73,23 +75,39 @@ async function servedBars(url: string, symbols: readonly string[], intervals: re
   return bars;
 }
 
-test('run with the Spark engine serves, over /api/bars, the bars of the embedded TS engine, bit for bit', { timeout: 600_000 }, async (t) => {
+/**
+ * `tickstream run --engine spark` over a seeded input, checked against the embedded TS engine. With
+ * `kafkaAway`, the run's only way to Kafka is a relay cut before it starts: the source is spooled, the
+ * job waits, and the relay is restored once `/api/stats` has said so.
+ */
+async function sparkRunMatchesEmbedded(t: TestContext, name: string, prefix: string, kafkaAway: boolean): Promise<void> {
   const stack = await ensureStack(['kafka', 'cassandra', 'spark']);
   if (!stack) return t.skip('Java or Maven missing');
-  const dataDir = tempDir(t, 'spark-run');
-  const probe = sparkRunConfig(stack, dataDir, ['AAPL']);
-  const symbols = symbolsCovering(await topicPartitionCount(probe), 1, 'SR');
-  const config = sparkRunConfig(stack, dataDir, symbols);
+  const dataDir = tempDir(t, name);
+  const keyspace = name.replace(/-/g, '_');
+  const probe = sparkRunConfig(stack, dataDir, ['AAPL'], keyspace);
+  const symbols = symbolsCovering(await topicPartitionCount(probe), 1, prefix);
+  const config = sparkRunConfig(stack, dataDir, symbols, keyspace);
   dropKeyspaceAfter(t, stack, config.cassandra.keyspace);
   const input = seededInput(dataDir, symbols, [TRADES], 11);
   const intervals = config.intervals.map((i) => i.label);
 
   await startJobAtLogEnd(t, config);
+  const way = kafkaAway ? await relay(t, stack.kafkaBrokers) : undefined;
+  await way?.cut();
+  const runConfig = way === undefined ? config : { ...config, kafka: { ...config.kafka, brokers: [`127.0.0.1:${way.port}`] } };
   const source = new ReplaySource({ file: input.file, speed: 0 });
-  const run = await startRoles(config, ALL_ROLES, { source });
+  const run = await startRoles(runConfig, ALL_ROLES, { source });
   t.after(() => run.close());
   assert.ok(run.url !== undefined, 'the serve role listens');
   const url = run.url;
+  if (way !== undefined) {
+    await until(() => run.stats.spoolDepth > 0, 'trades to wait in the spool while Kafka is down', 30_000);
+    const waiting = (await (await fetch(`${url}/api/stats`)).json()) as StatsWire & { spark?: { queries?: unknown[] } };
+    assert.equal(waiting.engine_state, 'waiting', 'the stats say the Spark job waits for Kafka');
+    assert.deepEqual(waiting.spark?.queries ?? [], [], 'no query of the job is driven yet');
+    await way.restore();
+  }
   await source.finished();
 
   const perSymbol = new Map<string, number>();
@@ -111,9 +129,13 @@ test('run with the Spark engine serves, over /api/bars, the bars of the embedded
     throw new Error(`${error instanceof Error ? error.message : String(error)} (Σ trade_count ${counted}, want ${want})`, { cause: error });
   }
   const served = await servedBars(url, symbols, intervals);
-  const stats = (await (await fetch(`${url}/api/stats`)).json()) as { late: number; spark?: { queries: { name: string }[]; late_replay?: Record<string, number> } };
-  assert.ok((stats.spark?.queries.length ?? 0) > 0, '/api/stats carries the Spark queries');
+  type SparkStats = StatsWire & { spark?: { queries?: { name: string }[]; late_replay?: Record<string, number> } };
+  const readStats = async (): Promise<SparkStats> => (await (await fetch(`${url}/api/stats`)).json()) as SparkStats;
+  await until(async () => ((await readStats()).spark?.queries?.length ?? 0) > 0, '/api/stats to carry the Spark queries', 30_000, 500);
+  const stats = await readStats();
   assert.deepEqual(stats.spark?.late_replay, { unreplayed: 0, mismatches: 0, unseen: 0 }, '/api/stats carries the late replay, with nothing amiss');
+  assert.equal(stats.engine_state, 'ok', 'the Spark job runs');
+  assert.equal(stats.spool_depth, 0, 'the spool is empty');
   assert.equal(stats.late, 0, 'no trade of the seeded input is late');
   for (const symbol of symbols) {
     for (const interval of intervals) {
@@ -125,4 +147,12 @@ test('run with the Spark engine serves, over /api/bars, the bars of the embedded
 
   const embedded = (await embeddedBars(t, input, symbols)).map(toBarRecord);
   assert.deepEqual(served, JSON.parse(JSON.stringify(embedded)), 'the bars Spark stored, as served, are the embedded run\'s');
-});
+}
+
+test('run with the Spark engine serves, over /api/bars, the bars of the embedded TS engine, bit for bit', { timeout: 600_000 }, (t) =>
+  sparkRunMatchesEmbedded(t, 'spark-run', 'SR', false),
+);
+
+test('run with the Spark engine, started while Kafka does not answer, spools the source, starts the job once Kafka answers, and its bars are exact', { timeout: 600_000 }, (t) =>
+  sparkRunMatchesEmbedded(t, 'spark-run-late-kafka', 'SK', true),
+);

@@ -143,6 +143,7 @@ test('the metrics-only listener serves the pipeline metrics in Prometheus text',
   assert.match(body, /^tickstream_trades_invalid_total 3$/m);
   assert.match(body, /^tickstream_trades_late_total 7$/m);
   assert.match(body, /^tickstream_spool_depth 42$/m);
+  assert.match(body, /^tickstream_engine_waiting 0$/m);
   assert.match(body, /^tickstream_consumer_lag\{partition="3"\} 11$/m);
   assert.match(body, /^tickstream_end_to_end_latency_seconds_count 500$/m);
   assert.match(body, /^tickstream_flush_duration_seconds_bucket\{le="\+Inf"\} 500$/m);

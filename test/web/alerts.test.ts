@@ -34,6 +34,12 @@ test('trades waiting in the producer spool are reported with their count; an emp
   assert.deepEqual(at(stats({ spool_depth: 12_345 })), ["Kafka not taking trades: 12,345 wait in the producer's spool and are sent once it answers; nothing lost"]);
 });
 
+test('an engine waiting for Kafka is reported with how long; a running one raises nothing', () => {
+  const at = (s: StatsWire) => problems({ stream: 'open', source, history: [{ atMs: 0, stats: s }], nowMs: 0 });
+  assert.deepEqual(at(stats({ engine_state: 'ok', engine_waiting_s: 0 })), []);
+  assert.deepEqual(at(stats({ engine_state: 'waiting', engine_waiting_s: 42 })), ['Engine waiting for Kafka for 42 s: no new bars until it answers; trades are kept']);
+});
+
 test('invalid trades arriving recently and a reconnecting source are reported', () => {
   const history = [{ atMs: 0, stats: stats() }, { atMs: 5000, stats: stats({ invalid: 3 }) }];
   const out = problems({ stream: 'open', source: { kind: 'finnhub', state: 'reconnecting', detail: 'attempt 2' }, history, nowMs: 5000 });

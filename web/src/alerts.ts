@@ -70,6 +70,9 @@ export function problems(h: HealthInputs): string[] {
   if (newest?.stats.store_state === 'retrying') {
     out.push(`Store refusing writes for ${newest.stats.store_failing_s ?? 0} s; retrying, offsets held, nothing lost`);
   }
+  if (newest?.stats.engine_state === 'waiting') {
+    out.push(`Engine waiting for Kafka for ${newest.stats.engine_waiting_s ?? 0} s: no new bars until it answers; trades are kept`);
+  }
   const spooled = newest?.stats.spool_depth ?? 0;
   if (spooled > 0) {
     out.push(`Kafka not taking trades: ${spooled.toLocaleString('en-US')} wait in the producer's spool and are sent once it answers; nothing lost`);
