@@ -197,6 +197,8 @@ export class SparkProcessor {
   #lateLog: SideLog<LateEntry> | undefined;
   #reader: KafkaConsole | undefined;
   readonly #lastBatch = new Map<string, number>();
+  /** The query runs (`name/runId`) already reported as stopped from elsewhere: said once, not at every check. */
+  readonly #stoppedElsewhere = new Set<string>();
   #latest: SparkQueryReport[] = [];
   #client: SparkConnectClient | undefined;
   #queries: StreamingQuery[] = [];
@@ -330,7 +332,11 @@ export class SparkProcessor {
       if (status.isActive) continue;
       const exception = await query.exception();
       if (exception === null) {
-        this.#log.warn('spark query stopped from elsewhere; not restarting it', { query: query.name ?? query.id });
+        const run = `${query.name ?? query.id}/${query.runId}`;
+        if (!this.#stoppedElsewhere.has(run)) {
+          this.#stoppedElsewhere.add(run);
+          this.#log.warn('spark query stopped from elsewhere; not restarting it: no new bars from it until the process role starts again', { query: query.name ?? query.id });
+        }
       } else {
         failed = true;
         reports[reports.length - 1] = { ...report, exception: exception.message.split('\n')[0] ?? exception.message };

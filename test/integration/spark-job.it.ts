@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { Processor, type LateEntry } from '../../src/app/index.ts';
-import { sparkJobStatus, SparkProcessor } from '../../src/app/spark-processor.ts';
+import { sparkJobStatus, SparkProcessor, sparkSessionIdFile } from '../../src/app/spark-processor.ts';
 import { KafkaConsole, KafkaTradeConsumer, type SideLog, type UndecodableRecord } from '../../src/bus/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { epochMs, offset, type Bar, type Interval, type Trade } from '../../src/domain/index.ts';
 import { batchBars } from '../../src/engine/index.ts';
-import { PipelineStats } from '../../src/observability/index.ts';
+import { createLogger, PipelineStats } from '../../src/observability/index.ts';
 import { TRADES_QUERY } from '../../src/spark/bar-job.ts';
+import { SparkConnectClient, stopBarJob } from '../../src/spark/index.ts';
 import { parseReplayLine, SimulatedMarket } from '../../src/source/index.ts';
 import { openCassandraStore, type Store } from '../../src/store/index.ts';
 import { storedBars, storedTrades } from '../support/bars.ts';
@@ -199,7 +200,9 @@ test('Spark and the TS engine store the same final bars of one seeded input; the
 
   // Second half while the job is down; a new processor on the same data dir resumes.
   await produce(f, dataDir, secondPart);
-  const second = new SparkProcessor(sparkConfig, { job });
+  const warnings: string[] = [];
+  const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
+  const second = new SparkProcessor(sparkConfig, { job, logger, statusIntervalMs: 250 });
   t.after(() => second.close());
   await second.start();
   await waitForBarCounts(storeA, sparkConfig.intervals, input.length, 'Spark to store the bars of the whole input');
@@ -207,6 +210,20 @@ test('Spark and the TS engine store the same final bars of one seeded input; the
   assert.ok(tradesQuery, 'the trades query runs');
   const readAfterRestart = (await tradesQuery.recentProgress()).reduce((n, p) => n + p.numInputRows, 0);
   assert.equal(readAfterRestart, secondPart.length, 'after the restart the job reads only what it had not read (its checkpointed offsets)');
+
+  // `tickstream spark stop` from another process: the processor leaves the queries stopped and says so once for each.
+  const elsewhere = new SparkConnectClient({ url: sparkConfig.spark.connectUrl, sessionIdFile: sparkSessionIdFile(sparkConfig) });
+  try {
+    assert.equal((await stopBarJob(elsewhere)).length, second.queries.length, 'spark stop stops every query of the job');
+  } finally {
+    elsewhere.close();
+  }
+  const stoppedLines = (): string[] => warnings.filter((l) => l.includes('spark query stopped from elsewhere'));
+  await until(() => stoppedLines().length >= second.queries.length, 'a warning for each query stopped from elsewhere', 30_000, 100);
+  await new Promise((r) => setTimeout(r, 1_500)); // six more checks
+  const named = stoppedLines().map((l) => /query=(\S+)/.exec(l)?.[1] ?? l).sort();
+  assert.deepEqual(named, second.queries.map((q) => q.name ?? '').sort(), `one warning per stopped query, not one per check:\n${warnings.join('\n')}`);
+  assert.deepEqual(await sparkJobStatus(sparkConfig), [], 'the processor does not start them again');
   await second.close();
 
   // Spark's tables: every trade once, with its Kafka offset as seq; bars as batchBars computes them.
