@@ -116,6 +116,9 @@ test('the console lists market.trades with its partitions, creates a topic, show
   const mine = page.locator('.kafka-topics tr', { has: page.locator(`a[data-topic="${topic}"]`) });
   assert.equal(await mine.locator('td').nth(3).innerText(), '1', 'one message in the topics table');
   assert.equal(await mine.locator('.kafka-role').count(), 0, 'a topic of its own plays no part in the pipeline');
+  const rowHeight = async (row: typeof mine): Promise<number> => (await row.boundingBox())?.height ?? 0;
+  const [plain, badged] = [await rowHeight(mine), await rowHeight(tradesRow)];
+  assert.ok(Math.abs(badged - plain) <= 1, `a row with a role badge is as tall as one without (${badged} against ${plain} px)`);
 
   // The filter keeps the topics and groups whose names hold its text, says how many of how many, and stays through a refresh.
   const filter = page.locator('input.kafka-filter');

@@ -206,7 +206,7 @@ function groupDetails(g: KafkaGroupInfo): HTMLElement {
       {},
       h('strong', {}, g.group_id),
       h('span', { class: `badge ${g.state === 'STABLE' ? 'ok' : ''}` }, g.state.toLowerCase()),
-      h('span', { class: 'muted' }, `${g.members.length} members · ${topics || 'no offsets'}`),
+      h('span', { class: 'muted' }, `${g.members.length} ${g.members.length === 1 ? 'member' : 'members'} · ${topics || 'no offsets'}`),
       h('span', { class: 'spacer' }),
       h('span', { class: 'lag' }, `lag ${formatCount(g.lag)}`),
     ),
