@@ -247,7 +247,7 @@ export class SparkConnectClient implements PlanRunner {
         this.#callOptions(this.#requestTimeoutMs),
         (error, response) => {
           this.#calls.delete(call);
-          if (error) reject(toSparkError(rpc, error));
+          if (error) reject(toSparkError(rpc, error, this.#target.address));
           else if (response === undefined) reject(new SparkError(`Spark Connect ${rpc} returned no response`));
           else resolve(response);
         },
@@ -287,7 +287,7 @@ export class SparkConnectClient implements PlanRunner {
       });
       call.on('error', (error: ServiceError) => {
         this.#calls.delete(call);
-        reject(this.#closed ? new ClosedError('Spark Connect client') : toSparkError('ExecutePlan', error));
+        reject(this.#closed ? new ClosedError('Spark Connect client') : toSparkError('ExecutePlan', error, this.#target.address));
       });
       call.on('end', () => {
         this.#calls.delete(call);
@@ -339,13 +339,24 @@ function resolveSessionId(target: SparkConnectTarget, sessionIdFile: string | un
   return sessionIdFile === undefined ? randomUUID() : loadOrCreateSessionId(sessionIdFile);
 }
 
-/** A gRPC failure as a SparkError with the server's message; UNAVAILABLE (server down or restarting) can be retried. */
-export function toSparkError(rpc: string, error: unknown): SparkError {
+/**
+ * A gRPC failure as a SparkError with the server's message; UNAVAILABLE (server down or restarting)
+ * can be retried. When no connection could be made, the message names the server (`address`) and
+ * the connection's own error, as for Kafka and Cassandra, instead of gRPC's wording around it.
+ */
+export function toSparkError(rpc: string, error: unknown, address?: string): SparkError {
   if (error instanceof SparkError) return error;
   const e = error as Partial<ServiceError>;
   if (typeof e.code === 'number') {
     const name = status[e.code] ?? String(e.code);
-    const detail = (e.details || e.message || 'no message').trim();
+    const detail = (e.details || e.message || 'no message').replace(/\s*Resolution note:\s*$/, '').trim();
+    const unreachable = e.code === status.UNAVAILABLE ? /^No connection established\. Last error: (?:Error: )?(.+?)\.?$/s.exec(detail) : null;
+    if (unreachable !== null && address !== undefined) {
+      return new SparkError(`Spark Connect at sc://${address} did not answer (${rpc}): ${unreachable[1]}; is it running? (tickstream stack up spark)`, {
+        canRetry: true,
+        cause: error,
+      });
+    }
     return new SparkError(`Spark Connect ${rpc} failed (${name}): ${detail}`, {
       canRetry: e.code === status.UNAVAILABLE,
       cause: error,

@@ -22,6 +22,7 @@ import {
   type ExecutePlanResponse,
 } from '../../src/spark/index.ts';
 import { SERVICE_NAME, sparkConnectProtocol } from '../../src/spark/protocol.ts';
+import { freePort } from '../support/free-port.ts';
 import { until } from '../support/until.ts';
 
 /**
@@ -141,10 +142,22 @@ test('a server error becomes a SparkError with the server message; UNAVAILABLE c
   await server.stop();
   await assert.rejects(spark.sql('select 1'), (e: unknown) => {
     assert.ok(e instanceof SparkError);
-    assert.match(e.message, /UNAVAILABLE/);
+    assert.match(e.message, /UNAVAILABLE|did not answer/);
     assert.equal(e.canRetry, true);
     return true;
   });
+});
+
+test('a server nobody listens on is named in one line with the connection error and how to start it', async (t) => {
+  const port = await freePort();
+  const spark = client(t, `sc://127.0.0.1:${port}`);
+  await assert.rejects(spark.sql('select 1'), (e: unknown) => {
+    assert.ok(e instanceof SparkError);
+    assert.equal(e.message, `Spark Connect at sc://127.0.0.1:${port} did not answer (ExecutePlan): connect ECONNREFUSED 127.0.0.1:${port}; is it running? (tickstream stack up spark)`);
+    assert.equal(e.canRetry, true);
+    return true;
+  });
+  await assert.rejects(spark.conf.get('spark.master'), (e: unknown) => e instanceof SparkError && e.message.startsWith(`Spark Connect at sc://127.0.0.1:${port} did not answer (Config): connect ECONNREFUSED`));
 });
 
 test('the session id is kept in its file and reused by the next client', async (t) => {
