@@ -279,7 +279,10 @@ export class KafkaTradeProducer implements TradeLogProducer {
         continue;
       }
       failures++;
-      const delay = Math.min(this.#retryDelayMs * failures, 10 * this.#retryDelayMs);
+      // While closing, the wait ends at the deadline: a stop takes the close timeout (and the
+      // try in flight then, which cannot be abandoned without sending its trades twice), not the backoff.
+      const backoff = Math.min(this.#retryDelayMs * failures, 10 * this.#retryDelayMs);
+      const delay = this.#closing ? Math.min(backoff, Math.max(0, this.#drainDeadline - Date.now())) : backoff;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.#drainWake = () => {

@@ -11,7 +11,11 @@ import { aaplTrades } from '../../support/trades.ts';
 // The producer against a port nothing listens on: every send fails for real, as with a broker
 // that is down, and the trades go to the on-disk spool.
 
-async function producerWithoutKafka(t: TestContext, lines: string[]): Promise<{ producer: KafkaTradeProducer; dataDir: string }> {
+async function producerWithoutKafka(
+  t: TestContext,
+  lines: string[],
+  timing: { retryDelayMs: number; closeTimeoutMs: number } = { retryDelayMs: 20, closeTimeoutMs: 100 },
+): Promise<{ producer: KafkaTradeProducer; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-producer-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const producer = new KafkaTradeProducer({
@@ -20,8 +24,7 @@ async function producerWithoutKafka(t: TestContext, lines: string[]): Promise<{ 
     format: 'avro',
     dataDir,
     spoolLimit: 1_000,
-    retryDelayMs: 20,
-    closeTimeoutMs: 100,
+    ...timing,
     logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
   });
   return { producer, dataDir };
@@ -37,6 +40,19 @@ test('trades a broker that is down did not take are spooled, and the spool is ke
   const sending = lines.findIndex((l) => l.includes('sending the spool before stopping, for up to 100ms trades=10'));
   const kept = lines.findIndex((l) => l.includes('closing with trades still spooled; they are sent at the next start trades=10'));
   assert.ok(sending >= 0 && kept > sending, lines.join('\n'));
+});
+
+test('a stop sends the spool for the close timeout, not for the rest of a long wait between retries', { timeout: 30_000 }, async (t) => {
+  const lines: string[] = [];
+  // Retries 5 s apart at first: a stop that waited out the wait after its own try would take over 5 s.
+  const { producer } = await producerWithoutKafka(t, lines, { retryDelayMs: 5_000, closeTimeoutMs: 200 });
+  await producer.append(aaplTrades(10));
+  assert.equal(producer.spoolDepth(), 10);
+  const started = performance.now();
+  await producer.close();
+  const tookMs = performance.now() - started;
+  assert.ok(tookMs < 3_000, `close took ${Math.round(tookMs)} ms with a close timeout of 200 ms:\n${lines.join('\n')}`);
+  assert.ok(lines.some((l) => l.includes('closing with trades still spooled; they are sent at the next start trades=10')), lines.join('\n'));
 });
 
 test('a spool removed under the producer is an error line at each retry, not a loop that starves the process', { timeout: 20_000 }, async (t) => {
