@@ -45,6 +45,9 @@ interface Pending {
  */
 export const MAX_SEND_BYTES = 768 * 1024;
 
+/** While sends keep failing for the same reason, how often that is logged again. */
+const FAILURE_LOG_EVERY_MS = 60_000;
+
 /** Distinct symbols whose key Buffer is kept; past it the cache starts over (a stream of junk symbols cannot grow memory). */
 const KEY_CACHE_LIMIT = 4_096;
 
@@ -79,6 +82,8 @@ export class KafkaTradeProducer implements TradeLogProducer {
   #closing = false;
   #drainDeadline = Number.POSITIVE_INFINITY;
   #sent = 0;
+  /** The last failed send's reason and when it was logged: a retry failing the same way is logged once a minute, not every time. */
+  #lastFailure: { readonly message: string; readonly atMs: number } | undefined;
 
   constructor(options: KafkaTradeProducerOptions) {
     this.#topic = options.topic ?? TOPICS.trades;
@@ -235,9 +240,16 @@ export class KafkaTradeProducer implements TradeLogProducer {
   async #trySend(records: readonly SpooledRecord[]): Promise<boolean> {
     try {
       await this.#sender.send(this.#topic, records);
+      this.#lastFailure = undefined;
       return true;
     } catch (error) {
-      this.#log.warn('Kafka send failed; spooling', { trades: records.length, error: messageOf(error) });
+      const message = messageOf(error);
+      const now = Date.now();
+      const last = this.#lastFailure;
+      if (last === undefined || last.message !== message || now - last.atMs >= FAILURE_LOG_EVERY_MS) {
+        this.#log.warn('Kafka send failed; spooling', { trades: records.length, error: message });
+        this.#lastFailure = { message, atMs: now };
+      }
       return false;
     }
   }

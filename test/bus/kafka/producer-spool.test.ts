@@ -42,6 +42,18 @@ test('trades a broker that is down did not take are spooled, and the spool is ke
   assert.ok(sending >= 0 && kept > sending, lines.join('\n'));
 });
 
+test('a broker that stays down is one warning, not one at every retry of the spool', { timeout: 20_000 }, async (t) => {
+  const lines: string[] = [];
+  const { producer } = await producerWithoutKafka(t, lines);
+  await producer.append(aaplTrades(10));
+  const retries = (): string[] => lines.filter((l) => l.includes('Kafka send failed; spooling'));
+  // Retries 20 ms apart, growing to 200 ms: a handful in 1.5 s, each failing the same way.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await producer.close();
+  assert.equal(retries().length, 1, lines.join('\n'));
+  assert.match(retries()[0] ?? '', /trades=10 error=.*ECONNREFUSED/);
+});
+
 test('a stop sends the spool for the close timeout, not for the rest of a long wait between retries', { timeout: 30_000 }, async (t) => {
   const lines: string[] = [];
   // Retries 5 s apart at first: a stop that waited out the wait after its own try would take over 5 s.
