@@ -69,6 +69,9 @@ export interface StatsSnapshot {
 
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
+/** Whole seconds from `since` (epoch ms) to now; 0 when nothing is under way. */
+const secondsSince = (since: number | undefined, nowMs: number): number => (since === undefined ? 0 : Math.round((nowMs - since) / 1000));
+
 export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapshot {
   return {
     uptime_s: Math.round((nowMs - s.startedAt) / 1000),
@@ -84,10 +87,10 @@ export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapsh
     flushes: s.flushes,
     store_errors: s.storeErrors,
     store_state: s.storeFailingSince === undefined ? 'ok' : 'retrying',
-    store_failing_s: s.storeFailingSince === undefined ? 0 : Math.round((nowMs - s.storeFailingSince) / 1000),
+    store_failing_s: secondsSince(s.storeFailingSince, nowMs),
     spool_depth: s.spoolDepth,
     engine_state: s.engineWaitingSince === undefined ? 'ok' : 'waiting',
-    engine_waiting_s: s.engineWaitingSince === undefined ? 0 : Math.round((nowMs - s.engineWaitingSince) / 1000),
+    engine_waiting_s: secondsSince(s.engineWaitingSince, nowMs),
     log_lag: s.logLag,
     rates: {
       received_per_s: round(s.receivedRate.perSecond(nowMs), 1),

@@ -101,9 +101,11 @@ async function sparkRunMatchesEmbedded(t: TestContext, name: string, prefix: str
   t.after(() => run.close());
   assert.ok(run.url !== undefined, 'the serve role listens');
   const url = run.url;
+  type SparkStats = StatsWire & { spark?: { queries?: { name: string }[]; late_replay?: Record<string, number> } };
+  const readStats = async (): Promise<SparkStats> => (await (await fetch(`${url}/api/stats`)).json()) as SparkStats;
   if (way !== undefined) {
     await until(() => run.stats.spoolDepth > 0, 'trades to wait in the spool while Kafka is down', 30_000);
-    const waiting = (await (await fetch(`${url}/api/stats`)).json()) as StatsWire & { spark?: { queries?: unknown[] } };
+    const waiting = await readStats();
     assert.equal(waiting.engine_state, 'waiting', 'the stats say the Spark job waits for Kafka');
     assert.deepEqual(waiting.spark?.queries ?? [], [], 'no query of the job is driven yet');
     await way.restore();
@@ -129,8 +131,6 @@ async function sparkRunMatchesEmbedded(t: TestContext, name: string, prefix: str
     throw new Error(`${error instanceof Error ? error.message : String(error)} (Σ trade_count ${counted}, want ${want})`, { cause: error });
   }
   const served = await servedBars(url, symbols, intervals);
-  type SparkStats = StatsWire & { spark?: { queries?: { name: string }[]; late_replay?: Record<string, number> } };
-  const readStats = async (): Promise<SparkStats> => (await (await fetch(`${url}/api/stats`)).json()) as SparkStats;
   await until(async () => ((await readStats()).spark?.queries?.length ?? 0) > 0, '/api/stats to carry the Spark queries', 30_000, 500);
   const stats = await readStats();
   assert.deepEqual(stats.spark?.late_replay, { unreplayed: 0, mismatches: 0, unseen: 0 }, '/api/stats carries the late replay, with nothing amiss');

@@ -133,7 +133,8 @@ function busyStats(): PipelineStats {
 }
 
 test('the metrics-only listener serves the pipeline metrics in Prometheus text', async (t) => {
-  const { url } = await metricsServer(t, { stats: busyStats(), partitionLag: () => new Map([[0, 5], [3, 11]]) });
+  const stats = busyStats();
+  const { url } = await metricsServer(t, { stats, partitionLag: () => new Map([[0, 5], [3, 11]]) });
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
   const res = await fetch(url);
   assert.equal(res.status, 200);
@@ -148,6 +149,8 @@ test('the metrics-only listener serves the pipeline metrics in Prometheus text',
   assert.match(body, /^tickstream_end_to_end_latency_seconds_count 500$/m);
   assert.match(body, /^tickstream_flush_duration_seconds_bucket\{le="\+Inf"\} 500$/m);
   assert.match(body, /^tickstream_store_write_duration_seconds_sum \d/m);
+  stats.engineWaitingSince = Date.now();
+  assert.match(await (await fetch(url)).text(), /^tickstream_engine_waiting 1$/m, 'an engine waiting for Kafka reads 1');
 });
 
 test('the listener answers 404 off /metrics, 405 to other methods and ok on /healthz', async (t) => {
