@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PIPELINE_QUERIES } from '../../scripts/grafana.ts';
 import { PipelineStats } from '../../src/observability/index.ts';
 import { createMetricsServer } from '../../src/server/index.ts';
+import { freePort } from '../support/free-port.ts';
 
 // The pipeline dashboard's PromQL, run by a real Prometheus that scrapes a role's /metrics listener:
 // every panel query must return series, with the labels its legend names and the values the role serves.
@@ -16,15 +16,6 @@ import { createMetricsServer } from '../../src/server/index.ts';
 interface Sample {
   readonly metric: Record<string, string>;
   readonly value: readonly [number, string];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 test('every pipeline panel query returns the served series from a real Prometheus', { timeout: 60_000 }, async (t) => {

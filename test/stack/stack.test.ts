@@ -7,20 +7,12 @@ import { test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import { StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
 import { crashMessage, resolveTargets, stackDown, stackLogs, stackStatus, stackUp, type StackOptions } from '../../src/stack/index.ts';
+import { freePort } from '../support/free-port.ts';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-stack-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** A port nothing listens on right now (the OS picked it, we released it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 function options(t: TestContext, flags: Record<string, string>, extra: Partial<StackOptions> = {}): StackOptions {

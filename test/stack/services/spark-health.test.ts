@@ -15,6 +15,7 @@ import {
   HEALTH_SESSION_ID,
   parseMasterState,
 } from '../../../src/stack/services/spark-health.ts';
+import { freePort } from '../../support/free-port.ts';
 
 /** The shape of the master's /json/ page (Spark 3.5), trimmed to what matters. */
 const MASTER_JSON = {
@@ -130,15 +131,6 @@ test('the Connect probe makes a real gRPC Config call and returns the server\u20
   assert.equal(request?.headers['content-type'], 'application/grpc');
   assert.deepEqual(request?.body, grpcFrame(encodeConfigGetOption(HEALTH_SESSION_ID, 'tickstream-stack', ['m'], 'tickstream-stack-health')));
 });
-
-/** A port nothing listens on right now (the OS picked it, we released it). */
-async function freePort(): Promise<number> {
-  const server = createHttpServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 test('a gRPC error status, or nothing listening, is no answer', async (t) => {
   const server = await fakeConnect(t, () => ({ status: 12 }));
