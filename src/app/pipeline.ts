@@ -4,7 +4,7 @@ import { KafkaConsole, pipelineTopics } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
-import { checkReplayFile, ensureTopics, ensureTopicsOrWait, listening, makeDataDir, type TopicWait } from './start-checks.ts';
+import { checkListenerPorts, checkReplayFile, ensureTopics, ensureTopicsOrWait, listening, makeDataDir, type Listener, type TopicWait } from './start-checks.ts';
 import type { Store, SymbolTrades } from '../store/store.ts';
 import { createHttpServer, createMetricsServer, type HttpServer, type MetricsServer } from '../server/index.ts';
 import type { SourceStatus, TradeSource } from '../source/source.ts';
@@ -99,6 +99,11 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   if (roles.produce && options.source === undefined && config.source === 'replay' && config.replay.file !== undefined) {
     checkReplayFile(config.replay.file);
   }
+  const listeners: Listener[] = [];
+  if (roles.serve) listeners.push(['port', config.port, 'HTTP server']);
+  else if (config.metricsPort > 0) listeners.push(['metricsPort', config.metricsPort, 'metrics server']);
+  if (roles.produce && options.source === undefined && sourceKindOf(config) === 'simulator') listeners.push(['simulator.port', config.simulator.port, 'simulator']);
+  checkListenerPorts(listeners);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const stats = new PipelineStats();
   const dataDir = resolve(config.dataDir);
@@ -154,6 +159,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       opened?.source.status() ?? { kind: sourceKindOf(config), state: 'elsewhere', detail: 'the source runs in another process (tickstream produce)' };
 
     let server: HttpServer | undefined;
+    let url: string | undefined;
     if (roles.serve && store !== undefined) {
       const topics = pipelineTopics(config.kafka.topic);
       const kafka =
@@ -189,6 +195,10 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         ...(sparkEngine ? { extraStats: () => sparkStats(parts.spark?.latestProgress(), parts.spark?.lateReplay) } : {}),
         ...(view === undefined ? {} : { extraStats: () => view.stats() }),
       });
+      parts.server = server;
+      // Bound before the engine starts: a port in use stops the start before the engine joins its consumer group.
+      const http = server;
+      url = await listening('the HTTP server', config.host, config.port, '--port', () => http.start());
       view?.start();
     }
 
@@ -249,12 +259,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       parts.feed = feed;
     }
 
-    let url: string | undefined;
-    if (server !== undefined) {
-      parts.server = server;
-      const http = server;
-      url = await listening('the HTTP server', config.host, config.port, '--port', () => http.start());
-    } else if (config.metricsPort > 0) {
+    if (server === undefined && config.metricsPort > 0) {
       // A produce or process role without the dashboard still answers Prometheus.
       const consumerLag = transport !== undefined && roles.process && !sparkEngine ? transport.consumer() : undefined;
       parts.metrics = await listening('the metrics server', config.host, config.metricsPort, '--metrics-port', () => createMetricsServer({

@@ -142,6 +142,24 @@ function innermostMessage(error: unknown): string {
   return current instanceof Error ? current.message : String(current);
 }
 
+/** A listener this process will open: its config key, its port (0 picks a free one) and what it serves. */
+export type Listener = readonly [key: string, port: number, what: string];
+
+/**
+ * Two listeners of one process on one port: the second would fail with "address already in use",
+ * which blames another process. Refused before anything starts, naming both keys.
+ */
+export function checkListenerPorts(listeners: readonly Listener[]): void {
+  const taken = new Map<number, Listener>();
+  for (const listener of listeners) {
+    const [key, port] = listener;
+    if (port === 0) continue;
+    const first = taken.get(port);
+    if (first !== undefined) throw new ConfigError(key, port, `a port other than ${first[0]}=${port}, where this process's ${first[2]} listens`);
+    taken.set(port, listener);
+  }
+}
+
 /**
  * Starts a listener of this process; a port in use or a host that does not resolve stops the
  * start with one line naming host:port and the flag to change, instead of the socket's error.

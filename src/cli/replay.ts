@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startPipeline } from '../app/index.ts';
+import { startRoles } from '../app/index.ts';
 import { SourceUnavailableError } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
 import { ReplaySource } from '../source/index.ts';
@@ -19,19 +19,24 @@ export function replayCommand(): Command {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();
-    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: root });
-    logger.info(`replaying ${file} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`} · ${dashboardPart(pipeline.url, root) ?? ''}`);
-    const done = pipeline.source.finished().then(async () => {
+    // With --exit nothing is served: a scripted replay needs no port, and a busy one does not stop it.
+    const exit = options['exit'] === true;
+    const pipeline = await startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root });
+    const source = pipeline.source;
+    if (source === undefined) throw new Error('a replay has a source');
+    const speed = config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`;
+    logger.info([`replaying ${file} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
+    const done = source.finished().then(async () => {
       await pipeline.flush();
       const s = pipeline.stats;
       logger.info(`replay finished: ${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`);
       return 'finished' as const;
     });
-    if (options['exit'] === true) await Promise.race([done, untilSignal()]);
+    if (exit) await Promise.race([done, untilSignal()]);
     else await untilSignal();
     await pipeline.close();
     // With --exit a script reads the exit code: a file that failed partway is not a finished replay.
-    const failure = pipeline.source instanceof ReplaySource ? pipeline.source.failure : undefined;
+    const failure = source instanceof ReplaySource ? source.failure : undefined;
     if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${file} stopped at ${failure}`);
   });
   return cmd;

@@ -174,6 +174,24 @@ test('an HTTP port in use stops run, serve and replay with one line naming host:
   }
 });
 
+test('replay --exit serves nothing: it finishes while the HTTP port is in use', async (t) => {
+  const port = await portInUse(t);
+  const dataDir = tempDir(t);
+  const file = join(dataDir, 'trades.ndjson');
+  writeFileSync(file, '{"s":"AAPL","p":190.5,"v":10,"t":1700000000000,"c":[]}\n{"s":"AAPL","p":190.7,"v":5,"t":1700000001000,"c":[]}\n');
+  const r = tickstream(['replay', file, '--exit', '--replay-speed', '0', '--data-dir', dataDir, '--port', String(port)]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /replay finished: 2 trades, 0 invalid/);
+  assert.doesNotMatch(r.stdout + r.stderr, /http listening|dashboard http/);
+});
+
+test('two listeners of one process on one port stop the start with one line naming both keys', (t) => {
+  const dataDir = tempDir(t);
+  const r = tickstream(['run', '--port', '18765', '--simulator-port', '18765', '--data-dir', dataDir, '--log-level', 'silent']);
+  assertOneLine(r, 2, /^tickstream: invalid config simulator\.port=18765: expected a port other than port=18765, where this process's HTTP server listens$/);
+  assert.deepEqual(readdirSync(dataDir), [], 'nothing started');
+});
+
 test('a host that does not resolve stops with one line naming it', (t) => {
   const r = tickstream(['run', '--host', '999.999.999.999', '--data-dir', tempDir(t), '--port', '0', '--simulator-port', '0', '--log-level', 'silent']);
   assertOneLine(r, 1, /^tickstream: the HTTP server could not listen on 999\.999\.999\.999:0: .*--host/);
