@@ -2,6 +2,7 @@ import { statSync, openSync, readSync, closeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
+import { pause } from '../domain/index.ts';
 import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
 import { endpointText, portOpen, waitFor } from './health.ts';
@@ -244,18 +245,18 @@ export async function stackLogs(name: ServiceName | string, options: StackOption
     logs.write(text);
   };
   for (const logFile of files) {
+    if (sizeOf(logFile) === 0) {
+      if (!logs.follow) write(logFile, `(no log yet at ${logFile})\n`);
+      continue;
+    }
     const last = tailLines(logFile, logs.lines);
-    if (last.length === 0 && !logs.follow) write(logFile, `(no log yet at ${logFile})\n`);
-    else if (last.length > 0) write(logFile, `${last.join('\n')}\n`);
+    if (last.length > 0) write(logFile, `${last.join('\n')}\n`);
   }
   if (!logs.follow) return;
   const offsets = new Map(files.map((f) => [f, sizeOf(f)]));
   const pollMs = logs.pollMs ?? 250;
   while (!logs.signal?.aborted) {
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, pollMs);
-      logs.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-    });
+    await pause(pollMs, logs.signal);
     for (const logFile of files) {
       let offset = offsets.get(logFile) ?? 0;
       const size = sizeOf(logFile);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,6 +121,32 @@ test('logs of one process by its name, e.g. spark-connect, have no header; an un
   await stackLogs('spark-connect', opts, { lines: 5, follow: false, write: (s) => (out += s) });
   assert.equal(out, 'a\nb\n');
   await assert.rejects(stackLogs('spark-driver', opts, { lines: 5, follow: false, write: () => undefined }), /unknown stack service "spark-driver": expected one of kafka, cassandra, spark, spark-master, spark-worker-1, spark-worker-2, spark-connect/);
+});
+
+test('logs -n 0 of a log with lines prints nothing; only an empty or missing log says there is none yet', async (t) => {
+  const opts = options(t, {});
+  const dir = join(resolve(opts.config.dataDir), 'stack', 'spark', 'connect');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'spark-connect.log');
+  writeFileSync(file, 'a\nb\n');
+  let out = '';
+  await stackLogs('spark-connect', opts, { lines: 0, follow: false, write: (s) => (out += s) });
+  assert.equal(out, '');
+  writeFileSync(file, '');
+  await stackLogs('spark-connect', opts, { lines: 5, follow: false, write: (s) => (out += s) });
+  assert.equal(out, `(no log yet at ${file})\n`);
+});
+
+test('following a log adds no abort listener per poll', async (t) => {
+  const opts = options(t, {});
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  const following = stackLogs('kafka', opts, { lines: 0, follow: true, pollMs: 1, signal: abort.signal, write: () => undefined });
+  await new Promise((r) => setTimeout(r, 100));
+  const listeners = getEventListeners(abort.signal, 'abort').length;
+  assert.ok(listeners <= 1, `${listeners} abort listeners after about 100 polls`);
+  abort.abort();
+  await following;
 });
 
 test('following several logs prints what each one gains, under its header when the file changes', async (t) => {
