@@ -37,10 +37,18 @@ const program = new Command('tickstream')
   .addCommand(sparkCommand())
   .addCommand(stackCommand());
 
+/** Every command throws its parse errors here instead of exiting 1 itself: bad usage exits 2, as bad config does. */
+const throwParseErrors = (command: Command): void => {
+  command.exitOverride();
+  command.commands.forEach(throwParseErrors);
+};
+throwParseErrors(program);
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // --help and --version end with exit code 0; the parser has printed its message already.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   if (error instanceof TickstreamError) {
     process.stderr.write(`tickstream: ${error.message}\n`);
     process.exit(error.code === 'TICKSTREAM_CONFIG_INVALID' ? 2 : 1);

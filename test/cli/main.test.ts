@@ -206,22 +206,22 @@ test('a data dir that is a file, or below one, stops with one line naming it', (
   }
 });
 
-test('stack logs -n takes a whole number of lines; anything else is one line from the parser', () => {
+test('stack logs -n takes a whole number of lines; anything else is one line from the parser and exit code 2, as for bad config', () => {
   for (const lines of ['abc', '-5', '1.5']) {
     const r = tickstream(['stack', 'logs', 'kafka', '-n', lines]);
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 2, r.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`^error: option '-n, --lines <n>' argument '${lines}' is invalid\\. expected a whole number`));
   }
 });
 
-test('a misspelt command is an unknown command, with a suggestion, not an argument of run', () => {
+test('a misspelt command is an unknown command (exit code 2), with a suggestion, not an argument of run', () => {
   const r = tickstream(['simualte']);
-  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^error: unknown command 'simualte'\n\(Did you mean simulate\?\)/);
   const far = tickstream(['zzz']);
-  assert.equal(far.status, 1, far.stderr);
+  assert.equal(far.status, 2, far.stderr);
   assert.match(far.stderr, /^error: unknown command 'zzz'\n/);
   assert.doesNotMatch(far.stderr, /Did you mean/);
 });
@@ -234,7 +234,7 @@ test('run stays the default command: flags alone, or nothing at all, reach it', 
   assert.equal(none.status, 2, none.stderr);
   assert.match(none.stderr, /lateness="soon"/);
   const extra = tickstream(['run', 'simualte']);
-  assert.equal(extra.status, 1, extra.stderr);
+  assert.equal(extra.status, 2, extra.stderr);
   assert.match(extra.stderr, /too many arguments for 'run'/);
 });
 
