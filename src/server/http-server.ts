@@ -65,7 +65,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const engineIntervals = o.intervals.map((i) => i.label);
   const plans = new Map<string, RollupPlan>(rollupPlans(o.intervals).map((p) => [p.target.label, p]));
   const intervalLists = { engine: engineIntervals, rollup: [...plans.keys()] };
-  const allIntervals = [...engineIntervals, ...plans.keys()];
+  // Shortest first, as a 400 lists them: the engine's and the rolled-up ones interleave.
+  const allIntervals = [...o.intervals, ...[...plans.values()].map((p) => p.target)].sort((a, b) => a.ms - b.ms).map((i) => i.label);
   const smallest = smallestInterval(o.intervals);
   const board = new SymbolBoard(o.symbols, smallest?.label ?? '');
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { toBarRecord, type Bar } from '../../src/domain/index.ts';
+import { parseInterval, toBarRecord, type Bar } from '../../src/domain/index.ts';
 import { rollupBars } from '../../src/server/index.ts';
 import { symbolTradesOf } from '../../src/store/index.ts';
 import type { StoredTrade, TradeQuery } from '../../src/store/store.ts';
@@ -90,6 +90,13 @@ test('GET /api/bars rolls 5m, 15m and 1h up from 1m bars, newest limit, whole wi
   assert.deepEqual(hour.map((b) => [b.interval, b.window_start]), [['1h', T0], ['1h', T0 + 60 * MIN], ['1h', T0 + 120 * MIN]]);
   const quarter = (await server.app.inject('/api/bars?symbol=MSFT&interval=15m&limit=2')).json() as { window_end: number }[];
   assert.deepEqual(quarter.map((b) => b.window_end), [T0 + 120 * MIN, T0 + 135 * MIN]);
+});
+
+test('a 400 lists the served intervals shortest first, the rolled-up ones among the engine\'s', async (t) => {
+  const { server } = serverFor(t, { intervals: [parseInterval('5s')!, parseInterval('1h')!] });
+  const res = await server.app.inject('/api/bars?symbol=AAPL&interval=7x');
+  assert.equal(res.statusCode, 400);
+  assert.equal((res.json() as { message: string }).message, 'interval must be one of 5s, 5m, 15m, 1h; got "7x"');
 });
 
 test('bad query parameters answer 400 with a message naming the parameter and the value', async (t) => {
