@@ -42,7 +42,11 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
   if (produce) parts.push(`in ${n(s.rates.received_per_s)}/s`);
   if (process) parts.push(`processed ${n(s.rates.processed_per_s)}/s`, `bars ${n(s.rates.bars_per_s)}/s`, `lag ${n(s.log_lag)}`, `late ${n(s.late)}`);
   parts.push(`invalid ${n(s.invalid)}`);
-  if (process) parts.push(`latency p50 ${formatDuration(s.latency_ms.p50)} p99 ${formatDuration(s.latency_ms.p99)}`);
+  if (process) {
+    // No bar stored yet (the engine starting, or waiting for Kafka): no latency to show, not 0 ms.
+    const { p50, p99, count } = s.latency_ms;
+    parts.push(count === 0 ? 'latency -' : `latency p50 ${formatDuration(p50)} p99 ${formatDuration(p99)}`);
+  }
   if (produce && (s.spool_depth > 0 || !process)) parts.push(`spool ${n(s.spool_depth)}`);
   if (s.engine_state === 'waiting') parts.push(`ENGINE WAITING FOR KAFKA ${s.engine_waiting_s}s, source spooled`);
   if (s.store_state === 'retrying') parts.push(`STORE DOWN ${s.store_failing_s}s, retrying, offsets held`);

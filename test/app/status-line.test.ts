@@ -37,3 +37,13 @@ test('an engine waiting for Kafka says so with how long, and stops saying so onc
   stats.engineWaitingSince = undefined;
   assert.doesNotMatch(statusLine(stats, source, { nowMs: NOW }), /WAITING/);
 });
+
+test('before any bar is stored the latency is a dash, not 0 ms', () => {
+  const stats = new PipelineStats();
+  stats.engineWaitingSince = NOW - 3_000;
+  const line = statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW });
+  assert.match(line, / · latency - · ENGINE WAITING FOR KAFKA 3s, source spooled$/);
+  stats.engineWaitingSince = undefined;
+  stats.latency.record(7);
+  assert.match(statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW }), / · latency p50 7\.0 ms p99 7\.0 ms$/);
+});
