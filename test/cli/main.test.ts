@@ -162,6 +162,12 @@ test('a Cassandra that does not answer stops run and process of the cluster prof
   }
 });
 
+test('migrate with Cassandra down prints the one line even at the default log level: the driver\'s warnings do not repeat it', async (t) => {
+  const node = `127.0.0.1:${await freePort()}`;
+  const r = tickstream(['migrate', '--profile', 'cluster', '--store', 'cassandra', '--cassandra-contact-points', node, '--data-dir', tempDir(t)]);
+  assertOneLine(r, 1, new RegExp(`^tickstream: Cassandra store migrate failed: no Cassandra node answered: ${node} `));
+});
+
 test('an HTTP port in use stops run, serve and replay with one line naming host:port and --port', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);

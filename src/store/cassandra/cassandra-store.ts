@@ -115,6 +115,7 @@ export class CassandraStore implements Store {
   readonly #repeated = new RepeatedValues();
   #connecting: Promise<void> | undefined;
   #watchingHosts = false;
+  #connectedOnce = false;
   #closed = false;
 
   constructor(options: CassandraStoreOptions) {
@@ -143,7 +144,10 @@ export class CassandraStore implements Store {
       policies: { reconnection: new policies.reconnection.ExponentialReconnectionPolicy(250, 10_000, false) },
     });
     this.#client.on('log', (level: string, className: string, message: string) => {
-      if (level === 'error' || level === 'warning') this.#log.warn(`cassandra driver: ${message}`, { from: className });
+      if (level !== 'error' && level !== 'warning') return;
+      // Until a first connect succeeds its failure is the one line that explains it; the driver's own warnings only repeat it.
+      if (this.#connectedOnce) this.#log.warn(`cassandra driver: ${message}`, { from: className });
+      else this.#log.debug(`cassandra driver: ${message}`, { from: className });
     });
   }
 
@@ -260,6 +264,7 @@ export class CassandraStore implements Store {
     // A failed connect is forgotten, so the next call tries again: the engine retries a write until Cassandra is back.
     this.#connecting ??= this.#client.connect().then(
       () => {
+        this.#connectedOnce = true;
         this.#shutDownReplacedHosts();
         this.#log.debug('cassandra store connected', { keyspace: this.#keyspace });
       },
