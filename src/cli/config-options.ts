@@ -53,14 +53,17 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string)
 /**
  * Adds a `--flag <value>` per config key (secrets excepted: they come from the
  * environment or the file, never the command line, where `ps` would show them).
+ * `unlisted` keys are taken but left out of --help: settings this command does not read, which
+ * a script passing one set of flags to every role may still give.
  */
-export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[]): Command {
+export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[], unlisted: readonly ConfigKey[] = []): Command {
   cmd.addOption(new Option('--config <file>', 'config file (default: ./tickstream.config.json if present)'));
   for (const key of keys) {
     const field = CONFIG_FIELDS[key];
     if (field.secret === true) continue;
     const shown = (field.show as (v: unknown) => string)(field.default);
-    cmd.addOption(new Option(`--${flagName(key)} <value>`, `${field.description} (default: ${shown})`));
+    const option = new Option(`--${flagName(key)} <value>`, `${field.description} (default: ${shown})`);
+    cmd.addOption(unlisted.includes(key) ? option.hideHelp() : option);
   }
   return cmd;
 }

@@ -1,15 +1,36 @@
 import { Command } from 'commander';
 import { startRoles, type Roles } from '../app/index.ts';
+import type { ConfigKey } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
 import { runUntilStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
+const SOURCE_KEYS: readonly ConfigKey[] = ['source', 'finnhub.url', 'simulator.port', 'simulator.rate', 'simulator.seed', 'simulator.disorder', 'simulator.batch', 'replay.file', 'replay.speed'];
+/** The embedded profile's in-process log, which a role of its own never has. */
+const LOG_KEYS: readonly ConfigKey[] = ['partitions', 'logCapacity'];
+const ENGINE_KEYS: readonly ConfigKey[] = ['lateness', 'flushInterval', 'spark.connectUrl', 'spark.maxOffsetsPerTrigger'];
+const STORE_KEYS: readonly ConfigKey[] = ['store', 'cassandra.contactPoints', 'cassandra.localDataCenter', 'cassandra.keyspace', 'cassandra.concurrency'];
+
+/** What each role does not read: its --help leaves these out (see addConfigOptions). */
+function unlistedFor(roles: Roles): ConfigKey[] {
+  const out = new Set<ConfigKey>(LOG_KEYS);
+  if (!roles.produce) for (const k of [...SOURCE_KEYS, 'kafka.spoolLimit'] as const) out.add(k);
+  if (!roles.process) for (const k of ENGINE_KEYS) out.add(k);
+  if (!roles.process && !roles.serve) for (const k of [...STORE_KEYS, 'engine', 'intervals', 'kafka.groupId'] as const) out.add(k);
+  if (!roles.serve) out.add('port');
+  else for (const k of ['metricsPort', 'kafka.format', 'kafka.compression', 'kafka.topicPartitions', 'kafka.retention'] as const) out.add(k);
+  if (!roles.produce && !roles.serve) out.add('symbols');
+  return [...out];
+}
+
 /** A command that runs some of the roles (`produce`, `process`, `serve`) until SIGINT/SIGTERM. */
 export function roleCommand(name: string, description: string, roles: Roles, examples: string): Command {
   const keys = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
-  const cmd = new Command(name).description(description).addHelpText('after', `\nExamples:\n${examples}`);
-  addConfigOptions(cmd, keys).action(async (options: Record<string, unknown>) => {
+  const cmd = new Command(name)
+    .description(description)
+    .addHelpText('after', `\nSettings this role does not read are taken but not listed (tickstream run --help lists them all).\n\nExamples:\n${examples}`);
+  addConfigOptions(cmd, keys, unlistedFor(roles)).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, keys);
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();

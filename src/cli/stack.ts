@@ -25,8 +25,11 @@ function stackOptions(options: Record<string, unknown>): StackOptions {
 const serviceArgument = (): Argument =>
   new Argument('[service]', 'which service').choices([...SERVICE_NAMES, 'all']).default('all');
 
+/** Read only by `up`, which makes the topics; the other subcommands take them without listing them. */
+const TOPIC_KEYS: readonly ConfigKey[] = ['kafka.topic', 'kafka.topicPartitions', 'kafka.retention'];
+
 function sub(name: string, description: string): Command {
-  return addConfigOptions(new Command(name).description(description), STACK_KEYS);
+  return addConfigOptions(new Command(name).description(description), STACK_KEYS, name === 'up' ? [] : TOPIC_KEYS);
 }
 
 export function stackCommand(): Command {

@@ -286,6 +286,26 @@ test('--kafka-topic names the trades topic for every Kafka command, and a name K
   }
 });
 
+test('a role lists the settings it reads, and takes the others unlisted', (t) => {
+  const flagsOf = (args: string[]): Set<string> => new Set(tickstream([...args, '--help']).stdout.match(/^ {2}--[a-z-]+/gm)?.map((f) => f.trim()));
+  const expect: [string[], string[], string[]][] = [
+    [['produce'], ['--simulator-rate', '--kafka-spool-limit', '--metrics-port'], ['--port', '--lateness', '--cassandra-keyspace', '--engine']],
+    [['process'], ['--lateness', '--cassandra-keyspace', '--engine', '--metrics-port'], ['--port', '--simulator-rate', '--source', '--kafka-spool-limit']],
+    [['serve'], ['--port', '--cassandra-keyspace', '--kafka-group-id'], ['--simulator-rate', '--lateness', '--metrics-port', '--kafka-spool-limit']],
+    [['run'], ['--port', '--simulator-rate', '--lateness', '--partitions'], []],
+    [['stack', 'up'], ['--kafka-retention', '--kafka-topic-partitions'], []],
+    [['stack', 'status'], ['--kafka-brokers'], ['--kafka-retention', '--kafka-topic-partitions']],
+  ];
+  for (const [args, listed, unlisted] of expect) {
+    const flags = flagsOf(args);
+    for (const f of listed) assert.ok(flags.has(f), `${args.join(' ')} --help lists ${f}`);
+    for (const f of unlisted) assert.ok(!flags.has(f), `${args.join(' ')} --help leaves out ${f}`);
+  }
+  // Unlisted is still taken: a bad value of one is refused by name, not as an unknown option.
+  const r = tickstream(['serve', '--simulator-rate', 'fast', '--data-dir', tempDir(t)]);
+  assertOneLine(r, 2, /simulator\.rate="fast"/);
+});
+
 test('every stack command takes the Spark ports: --spark-master-port, --spark-master-ui-port and --spark-connect-url', () => {
   for (const command of ['up', 'down', 'status', 'logs']) {
     const help = tickstream(['stack', command, '--help']);
