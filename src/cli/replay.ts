@@ -3,11 +3,12 @@ import { startRoles } from '../app/index.ts';
 import { SourceUnavailableError } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
 import { ReplaySource } from '../source/index.ts';
-import { addConfigOptions, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
-const KEYS = PIPELINE_KEYS.filter((k) => !k.startsWith('simulator.') && k !== 'source' && k !== 'replay.file' && k !== 'finnhub.url');
+// The cluster profile's keys too: a replay with --profile cluster goes through Kafka into the store of that profile.
+const KEYS = [...PIPELINE_KEYS.filter((k) => !k.startsWith('simulator.') && k !== 'source' && k !== 'replay.file' && k !== 'finnhub.url'), ...CLUSTER_KEYS];
 
 export function replayCommand(): Command {
   const cmd = new Command('replay')

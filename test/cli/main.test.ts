@@ -293,6 +293,7 @@ test('a role lists the settings it reads, and takes the others unlisted', (t) =>
     [['process'], ['--lateness', '--cassandra-keyspace', '--engine', '--metrics-port'], ['--port', '--simulator-rate', '--source', '--kafka-spool-limit']],
     [['serve'], ['--port', '--cassandra-keyspace', '--kafka-group-id'], ['--simulator-rate', '--lateness', '--metrics-port', '--kafka-spool-limit']],
     [['run'], ['--port', '--simulator-rate', '--lateness', '--partitions'], []],
+    [['replay'], ['--replay-speed', '--kafka-brokers', '--store', '--cassandra-keyspace'], ['--simulator-rate', '--source']],
     [['stack', 'up'], ['--kafka-retention', '--kafka-topic-partitions'], []],
     [['stack', 'status'], ['--kafka-brokers'], ['--kafka-retention', '--kafka-topic-partitions']],
   ];
