@@ -59,7 +59,7 @@ export function stackCommand(): Command {
         ...SERVICE_NAMES.flatMap((name) => SERVICES[name].processes.map((p) => p.name)).filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n)),
       ]),
     )
-    .addOption(new Option('-n, --lines <n>', 'how many lines').default('50').argParser((v) => {
+    .addOption(new Option('-n, --lines <n>', 'how many lines').default('50', '50').argParser((v) => {
       const n = Number(v);
       if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of lines, 0 or more.');
       return String(n);
