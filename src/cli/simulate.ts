@@ -47,7 +47,7 @@ Examples:
     });
     await simulator.start();
     const rate = s.rate === 0 ? 'as fast as clients read' : `${s.rate} trades/s`;
-    logger.info(`tickstream simulate · ${simulator.url} · ${rate} · seed ${s.seed} · ${config.symbols.length} symbols · Ctrl-C stops`);
+    process.stdout.write(`simulator listening on ${simulator.url} · ${rate} · seed ${s.seed} · ${config.symbols.length} symbols\n`);
     const signal = await untilSignal();
     logger.info('stopping', { signal });
     await simulator.close();

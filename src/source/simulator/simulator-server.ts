@@ -82,7 +82,7 @@ export class SimulatorServer {
     this.#url = `ws://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
     this.#pingTimer = setInterval(() => this.sendRaw('{"type":"ping"}'), this.#options.pingIntervalMs ?? 10_000);
     this.#pingTimer.unref();
-    this.#logger.info('simulator listening', { url: this.#url, rate: this.#options.rate, seed: this.#options.seed, symbols: this.#options.symbols.length });
+    this.#logger.debug('simulator listening', { url: this.#url, rate: this.#options.rate, seed: this.#options.seed, symbols: this.#options.symbols.length });
   }
 
   /** Cuts every client off at once, as a network failure would (test hook). */
