@@ -285,7 +285,7 @@ export class SparkProcessor {
         partitions: kafka.topicPartitions,
         config: { 'retention.ms': String(kafka.retention) },
       });
-      if (created) this.#log.info('topic created', { topic: this.#job.barsTopic });
+      if (created !== undefined) this.#log.info('topic created', { topic: this.#job.barsTopic });
     } finally {
       await kafkaConsole.close();
     }

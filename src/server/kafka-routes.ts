@@ -2,6 +2,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
+  KafkaMadeTopic,
   KafkaMessage,
   KafkaMessageQuery,
   KafkaNewTopic,
@@ -23,7 +24,7 @@ export interface KafkaConsoleApi {
   /** undefined: no such topic. Throws an InputError for a partition the topic does not have. */
   messages(q: KafkaMessageQuery): Promise<KafkaMessage[] | undefined>;
   /** false: the topic exists already. */
-  createTopic(spec: KafkaNewTopic): Promise<boolean>;
+  createTopic(spec: KafkaNewTopic): Promise<KafkaMadeTopic | undefined>;
   /** false: no such topic. */
   deleteTopic(name: string): Promise<boolean>;
 }
@@ -160,11 +161,12 @@ export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger, hos
 
     app.post('/api/kafka/topics', async (request, reply) => {
       const spec = newTopic(request.body);
-      if (!(await kafka.createTopic(spec))) {
+      const made = await kafka.createTopic(spec);
+      if (made === undefined) {
         return reply.code(409).send({ error: 'conflict', message: `topic ${shown(spec.name)} already exists` });
       }
-      log.info('topic created from the console', { topic: spec.name, partitions: spec.partitions });
-      return reply.code(201).send({ name: spec.name, partitions: spec.partitions, replication: spec.replication ?? null, config: spec.config ?? {} });
+      log.info('topic created from the console', { topic: spec.name, partitions: made.partitions, replication: made.replication });
+      return reply.code(201).send({ name: spec.name, partitions: made.partitions, replication: made.replication, config: spec.config ?? {} });
     });
 
     app.delete('/api/kafka/topics/:name', async (request, reply) => {

@@ -100,7 +100,9 @@ test('create a topic, produce Avro and JSON trades and a JSON side record, then 
 
   const created = await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: topic, partitions: 3, replication: 1, config: { 'retention.ms': '3600000' } } });
   assert.equal(created.statusCode, 201, created.body);
-  assert.equal((await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: side, partitions: 1 } })).statusCode, 201);
+  const sideMade = await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: side, partitions: 1 } });
+  assert.equal(sideMade.statusCode, 201, sideMade.body);
+  assert.deepEqual(sideMade.json(), { name: side, partitions: 1, replication: 1, config: {} }, "no replication asked: the answer has the broker's default");
   const again = await api.inject({ method: 'POST', url: '/api/kafka/topics', payload: { name: topic, partitions: 3 } });
   assert.equal(again.statusCode, 409);
 

@@ -90,11 +90,12 @@ class FakeConsole implements KafkaConsoleApi {
     if (q.partition > 0) throw new InputError(`partition must be from 0 to 0 for ${q.topic}; got ${q.partition}`);
     return [MESSAGE];
   }
+  /** A broker whose default replication factor is 1. */
   async createTopic(spec: KafkaNewTopic) {
     this.#call('createTopic', spec);
-    if (this.topicNames.has(spec.name)) return false;
+    if (this.topicNames.has(spec.name)) return undefined;
     this.topicNames.add(spec.name);
-    return true;
+    return { partitions: spec.partitions, replication: spec.replication ?? 1 };
   }
   async deleteTopic(name: string) {
     this.#call('deleteTopic', name);
@@ -204,6 +205,7 @@ test('creating a topic validates the body, answers 201, and 409 when it exists',
   const defaults = await post({ name: 'console.defaults', partitions: 1 });
   assert.equal(defaults.statusCode, 201);
   assert.deepEqual(kafka.calls.at(-1), ['createTopic', { name: 'console.defaults', partitions: 1 }], 'no replication: the broker default');
+  assert.deepEqual(defaults.json(), { name: 'console.defaults', partitions: 1, replication: 1, config: {} }, 'the answer has the replication the broker applied');
 
   const again = await post({ name: 'console.test', partitions: 3 });
   assert.equal(again.statusCode, 409);

@@ -106,6 +106,12 @@ export interface KafkaNewTopic {
   config?: Record<string, string>;
 }
 
+/** What the broker made of a KafkaNewTopic: its default replication applied. */
+export interface KafkaMadeTopic {
+  readonly partitions: number;
+  readonly replication: number;
+}
+
 /** KafkaConsole.progress(): end offsets summed per topic, and one group's committed offsets and lag on one topic. */
 export interface KafkaProgress {
   readonly endOffsets: ReadonlyMap<string, number>;

@@ -19,6 +19,7 @@ import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
   KafkaGroupPartition,
+  KafkaMadeTopic,
   KafkaMessage,
   KafkaMessageQuery,
   KafkaNewTopic,
@@ -215,8 +216,8 @@ export class KafkaConsole {
     });
   }
 
-  /** false when the topic exists already. */
-  async createTopic(spec: KafkaNewTopic): Promise<boolean> {
+  /** What the broker made (its default replication applied), or undefined when the topic exists already. */
+  async createTopic(spec: KafkaNewTopic): Promise<KafkaMadeTopic | undefined> {
     return this.#call(`creating topic ${spec.name}`, async () => {
       const made = await createTopicUnlessExists(this.#admin, {
         topics: [spec.name],
@@ -224,7 +225,7 @@ export class KafkaConsole {
         replicas: spec.replication ?? -1,
         configs: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
       });
-      if (made) await this.#settle(spec.name, true);
+      if (made !== undefined) await this.#settle(spec.name, true);
       return made;
     });
   }

@@ -1,5 +1,6 @@
 import { Admin, type CreateTopicsOptions } from '@platformatic/kafka';
 import { TOPICS, tradeTopicNames, type PipelineTopics } from '../bus.ts';
+import type { KafkaMadeTopic } from './kafka-console-wire.ts';
 import { clientBase, isKafkaApiError, type KafkaConnection } from './kafka-options.ts';
 
 export interface TopicSettings {
@@ -27,7 +28,7 @@ export async function ensureTradeTopics(connection: KafkaConnection, settings: T
         replicas: settings.replicas ?? 1,
         configs: [{ name: 'retention.ms', value: String(settings.retentionMs) }],
       });
-      if (made) created.push(topic);
+      if (made !== undefined) created.push(topic);
     }
     return created;
   } finally {
@@ -35,13 +36,13 @@ export async function ensureTradeTopics(connection: KafkaConnection, settings: T
   }
 }
 
-/** Creates a topic; false when it exists already, e.g. because another client made it a moment before. */
-export async function createTopicUnlessExists(admin: Admin, options: CreateTopicsOptions): Promise<boolean> {
+/** Creates a topic; undefined when it exists already, e.g. because another client made it a moment before. */
+export async function createTopicUnlessExists(admin: Admin, options: CreateTopicsOptions): Promise<KafkaMadeTopic | undefined> {
   try {
-    await admin.createTopics(options);
-    return true;
+    const [made] = await admin.createTopics(options);
+    return { partitions: made?.partitions ?? options.partitions ?? -1, replication: made?.replicas ?? options.replicas ?? -1 };
   } catch (error) {
-    if (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS')) return false;
+    if (isKafkaApiError(error, 'TOPIC_ALREADY_EXISTS')) return undefined;
     throw error;
   }
 }

@@ -133,7 +133,7 @@ export async function ensureTopics(endpoint: Endpoint, plan: readonly TopicSpec[
       if (!existing.has(topic.name)) {
         // A topic that a running pipeline made meanwhile is treated as existing.
         const made = await createTopicUnlessExists(admin, { topics: [topic.name], partitions: topic.partitions, replicas: 1, configs: [retention] });
-        if (made) {
+        if (made !== undefined) {
           created.push(`${topic.name} (${topic.partitions} partitions)`);
           continue;
         }
