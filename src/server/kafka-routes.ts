@@ -94,7 +94,7 @@ function topicConfig(value: unknown): Record<string, string> | undefined {
 
 function messageQuery(name: string, q: Query): KafkaMessageQuery {
   const partition = optionalIntParam(q, 'partition', { min: 0, max: 1_000_000 });
-  if (partition === undefined) throw new BadRequest('partition', 'partition is required: an integer from 0');
+  if (partition === undefined) throw new BadRequest('partition', 'partition is required: a partition number of the topic, e.g. partition=0');
   const offset = optionalIntParam(q, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER });
   const timestamp = optionalTimeParam(q, 'timestamp');
   if (offset !== undefined && timestamp !== undefined) throw new BadRequest('offset', 'give offset or timestamp, not both');

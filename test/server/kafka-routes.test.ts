@@ -177,7 +177,9 @@ test('the message browser parses partition, offset, timestamp and limit, and rej
   ]);
 
   kafka.calls.length = 0;
-  await badRequest(await inject(url), 'partition');
+  const noPartition = await inject(url);
+  await badRequest(noPartition, 'partition');
+  assert.equal((noPartition.json() as { message: string }).message, 'partition is required: a partition number of the topic, e.g. partition=0');
   await badRequest(await inject(`${url}?partition=x`), 'partition');
   await badRequest(await inject(`${url}?partition=-1`), 'partition');
   await badRequest(await inject(`${url}?partition=0&offset=-3`), 'offset');
