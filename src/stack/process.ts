@@ -177,6 +177,18 @@ async function waitUntilGone(pid: number, timeoutMs: number, pollMs: number): Pr
 
 const TAIL_CHUNK = 64 * 1024;
 
+/** The text of bytes [from, to) of a file (less at its end). */
+export function readRange(file: string, from: number, to: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(to - from);
+    const n = readSync(fd, buf, 0, buf.length, from);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The last `n` lines of a file (reading only its end), or [] when it does not exist. */
 export function tailLines(file: string, n: number): string[] {
   if (n <= 0) return [];

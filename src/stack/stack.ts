@@ -1,4 +1,4 @@
-import { statSync, openSync, readSync, closeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
@@ -8,7 +8,7 @@ import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.
 import { endpointText, portOpen, waitFor } from './health.ts';
 import { checkPrerequisites, type CommandRunner, type Env, type Prerequisites } from './prerequisites.ts';
 import { describePortCollisions, findPortCollisions } from './port-collisions.ts';
-import { clearRunRecord, livePid, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type ServicePaths, type StopOutcome } from './process.ts';
+import { clearRunRecord, livePid, readRange, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type ServicePaths, type StopOutcome } from './process.ts';
 import { resolveTargets, SERVICES, type ServiceTarget } from './registry.ts';
 import { SERVICE_NAMES, type ServiceDefinition, type ServiceName, type StackProcess } from './service.ts';
 import type { StatusRow } from './status-table.ts';
@@ -286,16 +286,5 @@ function sizeOf(file: string): number {
     return statSync(file).size;
   } catch {
     return 0;
-  }
-}
-
-function readRange(file: string, from: number, to: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(to - from);
-    const n = readSync(fd, buf, 0, buf.length, from);
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
   }
 }

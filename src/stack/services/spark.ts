@@ -4,7 +4,7 @@ import type { Config } from '../../config/index.ts';
 import { DEFAULT_SPARK_CONNECT_PORT, parseConnectionString } from '../../spark/index.ts';
 import type { Endpoint } from '../health.ts';
 import type { Env } from '../prerequisites.ts';
-import { writeIfChanged } from '../process.ts';
+import { readRange, servicePaths, writeIfChanged } from '../process.ts';
 import { LOOPBACK, portOf, type ProcessLaunch, type ServiceContext, type ServiceDefinition, type StackProcess } from '../service.ts';
 import { SPARK_RELEASE, SPARK_SCALA_BINARY_VERSION } from '../versions.ts';
 import { aliveWorkers, callConnectConfig, describeMaster, fetchMasterState } from './spark-health.ts';
@@ -329,12 +329,31 @@ function workerProcess(index: number): StackProcess {
 
 const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort);
 
-/** Waits for a real gRPC answer: Config.GetOption asking the server which master and Cassandra it uses. */
-export async function probeConnect(endpoint: Endpoint): Promise<string | undefined> {
+/** What Spark logs once a UI is bound: on its port or, when that was taken, on one after it. */
+const UI_BOUND = /Successfully started service 'SparkUI' on port (\d+)\./g;
+
+/** The Connect server's driver UI port, read from the start of its current log; undefined until Spark has bound it. */
+export function driverUiPort(logFile: string): number | undefined {
+  let head: string;
+  try {
+    head = readRange(logFile, 0, 1 << 20);
+  } catch {
+    return undefined;
+  }
+  const bound = [...head.matchAll(UI_BOUND)].at(-1);
+  return bound === undefined ? undefined : Number(bound[1]);
+}
+
+/**
+ * Waits for a real gRPC answer: Config.GetOption asking the server which master and Cassandra it
+ * uses. `uiPort` is where its driver UI is, when known.
+ */
+export async function probeConnect(endpoint: Endpoint, uiPort?: number): Promise<string | undefined> {
   const pairs = await callConnectConfig(endpoint, ['spark.master', 'spark.cassandra.connection.host', 'spark.cassandra.connection.port']);
   if (pairs === undefined) return undefined;
   const cassandra = `${pairs.get('spark.cassandra.connection.host') ?? '?'}:${pairs.get('spark.cassandra.connection.port') ?? '?'}`;
-  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${SPARK_DRIVER_UI_PORT} (or the next free port)`;
+  const ui = uiPort === undefined ? `${SPARK_DRIVER_UI_PORT} (or the next free port)` : String(uiPort);
+  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${ui}`;
 }
 
 const connect: StackProcess = {
@@ -349,7 +368,7 @@ const connect: StackProcess = {
     // The driver's scratch space (spark.local.dir would do, but Spark warns that standalone overrides it).
     return { args: l.args, env: { ...l.env, SPARK_LOCAL_DIRS: local } };
   },
-  probe: (config) => probeConnect(connectEndpointOf(config)),
+  probe: (config) => probeConnect(connectEndpointOf(config), driverUiPort(servicePaths(resolve(config.dataDir), connect.name, sparkService.name).logFile)),
   // Spark 3.5's Connect server takes a port but no bind address (that came in Spark 4.0).
   afterHealthy: async (config, progress) => {
     progress(`warning: spark-connect listens on port ${sparkSettings(config).connectPort} of every interface, without authentication (Spark 3.5 has no bind address for it); on an untrusted network, firewall the port`);

@@ -182,6 +182,18 @@ test('the Connect probe calls the port of spark.connectUrl', async (t) => {
 
   const health = await processNamed('spark-connect').probe(config({ 'spark.connectUrl': `sc://spark-host:${port}` }));
   assert.match(health ?? '', new RegExp(`^sc://127\\.0\\.0\\.1:${port} answers; master spark://127\\.0\\.0\\.1:17077`));
+  assert.match(health ?? '', /, UI http:\/\/127\.0\.0\.1:4040 \(or the next free port\)$/, 'no log yet: where the UI will try first');
+
+  // The Connect server's log, where the launcher writes it, says Spark moved the UI past a taken 4040.
+  const dataDir = tempDir(t);
+  const logDir = join(dataDir, 'stack', 'spark', 'connect');
+  mkdirSync(logDir, { recursive: true });
+  writeFileSync(
+    join(logDir, 'spark-connect.log'),
+    "INFO Utils: Service 'SparkUI' could not bind on port 4040. Attempting port 4041.\nINFO Utils: Successfully started service 'SparkUI' on port 4041.\nINFO SparkContext: Running Spark version 3.5.7\n",
+  );
+  const moved = await processNamed('spark-connect').probe(config({ 'spark.connectUrl': `sc://spark-host:${port}`, dataDir }));
+  assert.match(moved ?? '', /, UI http:\/\/127\.0\.0\.1:4041$/);
 });
 
 test('settings put every process under <dataDir>/stack/spark and take Cassandra from config', () => {
