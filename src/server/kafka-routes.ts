@@ -23,7 +23,7 @@ export interface KafkaConsoleApi {
   groups(): Promise<KafkaGroupInfo[]>;
   /** undefined: no such topic. Throws an InputError for a partition the topic does not have. */
   messages(q: KafkaMessageQuery): Promise<KafkaMessage[] | undefined>;
-  /** false: the topic exists already. */
+  /** What the broker made; undefined: the topic exists already. */
   createTopic(spec: KafkaNewTopic): Promise<KafkaMadeTopic | undefined>;
   /** false: no such topic. */
   deleteTopic(name: string): Promise<boolean>;

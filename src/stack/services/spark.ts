@@ -346,13 +346,14 @@ export function driverUiPort(logFile: string): number | undefined {
 
 /**
  * Waits for a real gRPC answer: Config.GetOption asking the server which master and Cassandra it
- * uses. `uiPort` is where its driver UI is, when known.
+ * uses. `uiPort` says where its driver UI is, when known; it is asked only once the server answered.
  */
-export async function probeConnect(endpoint: Endpoint, uiPort?: number): Promise<string | undefined> {
+export async function probeConnect(endpoint: Endpoint, uiPort: () => number | undefined = () => undefined): Promise<string | undefined> {
   const pairs = await callConnectConfig(endpoint, ['spark.master', 'spark.cassandra.connection.host', 'spark.cassandra.connection.port']);
   if (pairs === undefined) return undefined;
   const cassandra = `${pairs.get('spark.cassandra.connection.host') ?? '?'}:${pairs.get('spark.cassandra.connection.port') ?? '?'}`;
-  const ui = uiPort === undefined ? `${SPARK_DRIVER_UI_PORT} (or the next free port)` : String(uiPort);
+  const port = uiPort();
+  const ui = port === undefined ? `${SPARK_DRIVER_UI_PORT} (or the next free port)` : String(port);
   return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${ui}`;
 }
 
@@ -368,7 +369,8 @@ const connect: StackProcess = {
     // The driver's scratch space (spark.local.dir would do, but Spark warns that standalone overrides it).
     return { args: l.args, env: { ...l.env, SPARK_LOCAL_DIRS: local } };
   },
-  probe: (config) => probeConnect(connectEndpointOf(config), driverUiPort(servicePaths(resolve(config.dataDir), connect.name, sparkService.name).logFile)),
+  // The log is read only once the server answers, not at every poll while it starts.
+  probe: (config) => probeConnect(connectEndpointOf(config), () => driverUiPort(servicePaths(resolve(config.dataDir), connect.name, sparkService.name).logFile)),
   // Spark 3.5's Connect server takes a port but no bind address (that came in Spark 4.0).
   afterHealthy: async (config, progress) => {
     progress(`warning: spark-connect listens on port ${sparkSettings(config).connectPort} of every interface, without authentication (Spark 3.5 has no bind address for it); on an untrusted network, firewall the port`);

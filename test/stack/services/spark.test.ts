@@ -15,6 +15,7 @@ import {
   connectArgs,
   connectConf,
   masterArgs,
+  probeConnect,
   renderSparkLog4j2,
   sparkClasspath,
   sparkEnvironment,
@@ -30,6 +31,7 @@ import {
   workerArgs,
 } from '../../../src/stack/services/spark.ts';
 import { SPARK_RELEASE } from '../../../src/stack/versions.ts';
+import { freePort } from '../../support/free-port.ts';
 
 const config = (flags: Record<string, string> = {}) => loadConfig({ env: {}, flags: { dataDir: '/data', ...flags }, cwd: '/nonexistent' });
 
@@ -194,6 +196,13 @@ test('the Connect probe calls the port of spark.connectUrl', async (t) => {
   );
   const moved = await processNamed('spark-connect').probe(config({ 'spark.connectUrl': `sc://spark-host:${port}`, dataDir }));
   assert.match(moved ?? '', /, UI http:\/\/127\.0\.0\.1:4041$/);
+});
+
+test('while the Connect server does not answer, its probe does not read the log for the UI port', async () => {
+  const port = await freePort();
+  let reads = 0;
+  assert.equal(await probeConnect({ host: '127.0.0.1', port }, () => (reads++, 4041)), undefined);
+  assert.equal(reads, 0);
 });
 
 test('settings put every process under <dataDir>/stack/spark and take Cassandra from config', () => {
