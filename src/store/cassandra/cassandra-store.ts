@@ -114,7 +114,7 @@ export class CassandraStore implements Store {
   readonly #knownDays = new Set<string>();
   readonly #repeated = new RepeatedValues();
   #connecting: Promise<void> | undefined;
-  #watchingHosts = false;
+  /** Set by the first connect that succeeds. */
   #connectedOnce = false;
   #closed = false;
 
@@ -264,8 +264,8 @@ export class CassandraStore implements Store {
     // A failed connect is forgotten, so the next call tries again: the engine retries a write until Cassandra is back.
     this.#connecting ??= this.#client.connect().then(
       () => {
+        if (!this.#connectedOnce) this.#shutDownReplacedHosts();
         this.#connectedOnce = true;
-        this.#shutDownReplacedHosts();
         this.#log.debug('cassandra store connected', { keyspace: this.#keyspace });
       },
       (error: unknown) => {
@@ -318,8 +318,6 @@ export class CassandraStore implements Store {
    * 'remove'; shutting the removed host down there stops both (a second shutdown is a no-op).
    */
   #shutDownReplacedHosts(): void {
-    if (this.#watchingHosts) return;
-    this.#watchingHosts = true;
     // Host.shutdown exists but is marked internal, and is missing from the driver's .d.ts.
     this.#client.hosts.on('remove', (host: { shutdown?: () => Promise<void> }) => {
       void host.shutdown?.().catch((error: unknown) => this.#log.debug('shutting down a replaced Cassandra host failed', { error: String(error) }));
