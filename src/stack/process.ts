@@ -29,6 +29,8 @@ export interface RunRecord {
   /** The JVM main class: a live pid whose command line lacks it is another process that reused the pid. */
   readonly mainClass: string;
   readonly startedAt: string;
+  /** The ports it was started on, the client's first; empty in a record written before they were kept. */
+  readonly ports: readonly number[];
 }
 
 /** Parses a pid file: one positive integer, surrounding whitespace allowed. */
@@ -65,6 +67,7 @@ export function readRunRecord(paths: ServicePaths): RunRecord | undefined {
     version: typeof extra.version === 'string' ? extra.version : '?',
     mainClass: typeof extra.mainClass === 'string' ? extra.mainClass : '',
     startedAt: typeof extra.startedAt === 'string' ? extra.startedAt : '',
+    ports: Array.isArray(extra.ports) && extra.ports.every((p) => Number.isInteger(p)) ? extra.ports : [],
   };
 }
 
@@ -99,7 +102,7 @@ function commandLine(pid: number): string | undefined {
 }
 
 /** The pid of the recorded run if that process is alive and is still the JVM we started. */
-export function livePid(record: RunRecord | undefined): number | undefined {
+export function livePid(record: Pick<RunRecord, 'pid' | 'mainClass'> | undefined): number | undefined {
   if (!record || !isAlive(record.pid)) return undefined;
   const cmd = commandLine(record.pid);
   if (cmd !== undefined && record.mainClass !== '' && !cmd.includes(record.mainClass)) return undefined;

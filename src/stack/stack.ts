@@ -8,7 +8,7 @@ import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.
 import { endpointText, portOpen, waitFor } from './health.ts';
 import { checkPrerequisites, type CommandRunner, type Env, type Prerequisites } from './prerequisites.ts';
 import { describePortCollisions, findPortCollisions } from './port-collisions.ts';
-import { clearRunRecord, livePid, readRange, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type ServicePaths, type StopOutcome } from './process.ts';
+import { clearRunRecord, livePid, readRange, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type RunRecord, type ServicePaths, type StopOutcome } from './process.ts';
 import { resolveTargets, SERVICES, type ServiceTarget } from './registry.ts';
 import { SERVICE_NAMES, type ServiceDefinition, type ServiceName, type StackProcess } from './service.ts';
 import type { StatusRow } from './status-table.ts';
@@ -98,6 +98,12 @@ async function upOne(
   const base = { service: service.name, process: proc.name, endpoint: endpointText(client) };
 
   if (running !== undefined) {
+    const moved = portsMoved(record, proc, config);
+    if (moved !== undefined) {
+      throw new StackStartError(
+        `${proc.name} is already running (pid ${running}) on ${moved.was}, but the config says ${moved.now}: use the ports it was started with, or \`tickstream stack down ${service.name}\` and up again`,
+      );
+    }
     const version = record?.version ?? service.release.version;
     let health: string;
     try {
@@ -126,7 +132,8 @@ async function upOne(
 
   progress(`${label}: starting on ${endpointText(client)} (log: ${paths.logFile})`);
   const pid = spawnDetached({ command: prereq.java, args: launch.args, cwd: paths.dir, logFile: paths.logFile, env: { ...options.env, ...launch.env } });
-  writeRunRecord(paths, { pid, version: service.release.version, mainClass: proc.mainClass, startedAt: new Date().toISOString() });
+  const ports = proc.endpoints(config).map((e) => e.port);
+  writeRunRecord(paths, { pid, version: service.release.version, mainClass: proc.mainClass, startedAt: new Date().toISOString(), ports });
   let health: string;
   try {
     health = await waitHealthy(proc, config, paths.logFile, pid, progress);
@@ -140,15 +147,28 @@ async function upOne(
   return { ...base, state: 'started', pid, version: service.release.version, elapsedMs };
 }
 
+/**
+ * The ports a running process was started on and the ones the config now gives it, when they
+ * differ: its probe would then knock on the wrong door. Undefined when they agree or the
+ * record predates kept ports.
+ */
+function portsMoved(record: RunRecord | undefined, proc: StackProcess, config: Config): { was: string; now: string } | undefined {
+  const now = proc.endpoints(config).map((e) => e.port);
+  const was = record?.ports ?? [];
+  if (was.length === 0 || (was.length === now.length && was.every((p, i) => p === now[i]))) return undefined;
+  const text = (ports: readonly number[]): string => `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
+  return { was: text(was), now: text(now) };
+}
+
 /** Polls the health probe; a process that dies or never answers becomes a StackStartError showing its log. */
 async function waitHealthy(proc: StackProcess, config: Config, logFile: string, pid: number, progress: (line: string) => void): Promise<string> {
   const result = await waitFor(() => proc.probe(config), {
     timeoutMs: proc.startTimeoutMs,
     intervalMs: 500,
-    giveUp: () => (livePid({ pid, version: '', mainClass: proc.mainClass, startedAt: '' }) === undefined ? 'the process exited' : undefined),
+    giveUp: () => (livePid({ pid, mainClass: proc.mainClass }) === undefined ? 'the process exited' : undefined),
   });
   if (result.ok) return result.value;
-  const alive = livePid({ pid, version: '', mainClass: proc.mainClass, startedAt: '' }) !== undefined;
+  const alive = livePid({ pid, mainClass: proc.mainClass }) !== undefined;
   if (alive) {
     progress(`${proc.name}: ${result.reason}; stopping pid ${pid}`);
     await stopProcess(pid, { graceMs: 10_000 });
@@ -207,6 +227,12 @@ export async function stackStatus(options: StackOptions): Promise<StatusRow[]> {
       if (pid === undefined) {
         const detail = record ? `stale pid file (pid ${record.pid} is gone)` : 'not started';
         return { service: proc.name, ports, pid: undefined, health: 'stopped', version: service.release.version, detail };
+      }
+      const moved = portsMoved(record, proc, options.config);
+      if (moved !== undefined) {
+        // Probing the configured ports would call a healthy process dead.
+        const detail = `started on ${moved.was}, but the config says ${moved.now}: pass the ports it was started with`;
+        return { service: proc.name, ports: record?.ports ?? ports, pid, health: 'unhealthy', version: record?.version ?? service.release.version, detail };
       }
       const probe = await proc.probe(options.config);
       return {

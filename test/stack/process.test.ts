@@ -42,18 +42,20 @@ test('pid files hold one positive integer; anything else is no pid', () => {
 test('a run record is written as a pid file plus run.json and read back', (t) => {
   const paths = servicePaths(tempDir(t), 'kafka');
   assert.equal(readRunRecord(paths), undefined);
-  writeRunRecord(paths, { pid: 4242, version: '4.4.0', mainClass: 'kafka.Kafka', startedAt: '2026-01-01T00:00:00.000Z' });
+  writeRunRecord(paths, { pid: 4242, version: '4.4.0', mainClass: 'kafka.Kafka', startedAt: '2026-01-01T00:00:00.000Z', ports: [9092, 9093] });
   assert.equal(readFileSync(paths.pidFile, 'utf8'), '4242\n');
-  assert.deepEqual(readRunRecord(paths), { pid: 4242, version: '4.4.0', mainClass: 'kafka.Kafka', startedAt: '2026-01-01T00:00:00.000Z' });
+  assert.deepEqual(readRunRecord(paths), { pid: 4242, version: '4.4.0', mainClass: 'kafka.Kafka', startedAt: '2026-01-01T00:00:00.000Z', ports: [9092, 9093] });
   clearRunRecord(paths);
   assert.equal(readRunRecord(paths), undefined);
 });
 
 test('a pid file without run.json still names the process; a corrupt one names none', (t) => {
   const paths = servicePaths(tempDir(t), 'cassandra');
-  writeRunRecord(paths, { pid: 777, version: '5.0.8', mainClass: 'X', startedAt: '' });
+  writeRunRecord(paths, { pid: 777, version: '5.0.8', mainClass: 'X', startedAt: '', ports: [9042] });
   rmSync(paths.runFile);
-  assert.deepEqual(readRunRecord(paths), { pid: 777, version: '?', mainClass: '', startedAt: '' });
+  assert.deepEqual(readRunRecord(paths), { pid: 777, version: '?', mainClass: '', startedAt: '', ports: [] });
+  writeFileSync(paths.runFile, JSON.stringify({ version: '5.0.8', ports: ['9042'] }));
+  assert.deepEqual(readRunRecord(paths)?.ports, [], 'ports that are not numbers are no ports');
   writeFileSync(paths.pidFile, 'garbage');
   assert.equal(readRunRecord(paths), undefined);
 });
@@ -61,8 +63,8 @@ test('a pid file without run.json still names the process; a corrupt one names n
 test('a live pid counts only while its command line still has our main class', { skip: process.platform !== 'linux' && 'needs /proc' }, (t) => {
   const dir = tempDir(t);
   const pid = startSleeper(t, dir, false);
-  assert.equal(livePid({ pid, version: '', mainClass: 'setInterval', startedAt: '' }), pid);
-  assert.equal(livePid({ pid, version: '', mainClass: 'kafka.Kafka', startedAt: '' }), undefined, 'pid reused by another program');
+  assert.equal(livePid({ pid, mainClass: 'setInterval' }), pid);
+  assert.equal(livePid({ pid, mainClass: 'kafka.Kafka' }), undefined, 'pid reused by another program');
   assert.equal(livePid(undefined), undefined);
 });
 

@@ -8,6 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import { StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
 import { crashMessage, resolveTargets, stackDown, stackLogs, stackStatus, stackUp, type StackOptions } from '../../src/stack/index.ts';
+import { isAlive, readRunRecord, servicePaths, spawnDetached, writeRunRecord } from '../../src/stack/process.ts';
 import { freePort } from '../support/free-port.ts';
 
 function tempDir(t: TestContext): string {
@@ -171,4 +172,42 @@ test('following several logs prints what each one gains, under its header when t
   abort.abort();
   await following;
   assert.equal(out, `==> ${connectLog} <==\nconnect new\n\n==> ${masterLog} <==\nmaster new\n`);
+});
+
+/** A node child whose command line names Kafka's main class, so the stack takes it for its running broker. */
+function fakeRunningKafka(t: TestContext, opts: StackOptions, ports: readonly number[]): number {
+  const paths = servicePaths(resolve(opts.config.dataDir), 'kafka');
+  mkdirSync(paths.dir, { recursive: true });
+  const pid = spawnDetached({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)', 'kafka.Kafka'], cwd: paths.dir, logFile: paths.logFile, env: process.env });
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  writeRunRecord(paths, { pid, version: '4.4.0', mainClass: 'kafka.Kafka', startedAt: new Date().toISOString(), ports });
+  return pid;
+}
+
+test('a service running on other ports than the config gives: status says so, up refuses at once and leaves it running', { skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
+  const [started, configured] = [await freePort(), await freePort()];
+  const opts = options(t, { 'kafka.brokers': `127.0.0.1:${configured}` }, { runCommand: async () => assert.fail('nothing is started') });
+  // Kafka listens on two ports: the broker's and, next to it, the controller's.
+  const pid = fakeRunningKafka(t, opts, [started, started + 1]);
+  const row = (await stackStatus(opts)).find((r) => r.service === 'kafka');
+  assert.deepEqual(row && [row.pid, row.ports, row.health], [pid, [started, started + 1], 'unhealthy']);
+  assert.equal(row?.detail, `started on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: pass the ports it was started with`);
+  const t0 = Date.now();
+  await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
+    assert.ok(error instanceof StackStartError);
+    assert.equal(
+      error.message,
+      `kafka is already running (pid ${pid}) on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: use the ports it was started with, or \`tickstream stack down kafka\` and up again`,
+    );
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 5_000, 'without waiting for a probe to time out');
+  assert.ok(isAlive(pid), 'the running process is left alone');
+  assert.equal(readRunRecord(servicePaths(resolve(opts.config.dataDir), 'kafka'))?.pid, pid, 'and so is its record');
 });
