@@ -10,6 +10,11 @@ const FLAGS = Object.entries(COMMAND_FLAGS['simulate'] ?? {});
 
 const KEYS: readonly ConfigKey[] = ['logLevel'];
 
+/** Where a flag means something else here than in the pipeline (which subscribes to `symbols`). */
+const OWN_DESCRIPTIONS: Partial<Record<ConfigKey, string>> = {
+  symbols: 'symbols the market trades, as Finnhub names them; a client may subscribe to others too',
+};
+
 export function simulateCommand(): Command {
   const cmd = new Command('simulate')
     .description('serve a simulated market over the Finnhub WebSocket protocol, on its own')
@@ -24,7 +29,7 @@ Examples:
   for (const [flag, key] of FLAGS) {
     const field = CONFIG_FIELDS[key];
     const shown = (field.show as (v: unknown) => string)(field.default);
-    cmd.addOption(new Option(`--${flag} <value>`, `${field.description} (default: ${shown})`));
+    cmd.addOption(new Option(`--${flag} <value>`, `${OWN_DESCRIPTIONS[key] ?? field.description} (default: ${shown})`));
   }
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const overrides: Partial<Record<ConfigKey, string>> = {};

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { WebSocket } from 'ws';
+import { simulateCommand } from '../../src/cli/simulate.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Runs the command alone, so this test does not depend on every other command of main.ts.
@@ -54,4 +55,10 @@ test('tickstream simulate rejects a bad flag value with a line naming the key', 
   assert.match(stderr, /simulator\.rate/);
   // The flag as simulate spells it, not the --simulator-rate of the pipeline commands.
   assert.match(stderr, /\(from --rate\)/);
+});
+
+test('simulate --help says what --symbols means for a simulated market, not what a subscriber does with it', () => {
+  const help = simulateCommand().helpInformation().replace(/\s+/g, ' ');
+  assert.match(help, /--symbols <value> symbols the market trades, as Finnhub names them; a client may subscribe to others too \(default: AAPL,/);
+  assert.ok(!help.includes('symbols to subscribe to'), help);
 });
