@@ -229,7 +229,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     } else if (roles.process && transport !== undefined && store !== undefined) {
       const live = server?.live;
       processor = new Processor({
-        engineId: transport.kind === 'kafka' ? config.kafka.groupId : 'embedded',
+        ...engineIdentity(config, transport.kind === 'kafka', options.source !== undefined),
         engine: { intervals: config.intervals, lateness: config.lateness },
         store,
         consumer: transport.consumer(),
@@ -381,6 +381,18 @@ async function closeParts(parts: Parts): Promise<void> {
   await parts.transport?.close();
   await parts.store?.close();
   if (flushError !== undefined) throw flushError;
+}
+
+/**
+ * Whose checkpoints the TS engine keeps. Behind Kafka, the consumer group's: the log outlives the
+ * process. Behind the in-process log, the embedded engine's; but a replay reads its file from the
+ * first line at every start, so its engine (id `replay`, apart from a live run's) starts empty:
+ * the same file replayed again gives the same offsets, trades and bars, which the store upserts.
+ */
+function engineIdentity(config: Config, kafka: boolean, sourceGiven: boolean): { engineId: string; resume: boolean } {
+  if (kafka) return { engineId: config.kafka.groupId, resume: true };
+  if (!sourceGiven && sourceKindOf(config) === 'replay') return { engineId: 'replay', resume: false };
+  return { engineId: 'embedded', resume: true };
 }
 
 function injected(source: TradeSource): OpenedSource {

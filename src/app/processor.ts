@@ -35,6 +35,13 @@ export interface LateEntry {
 export interface ProcessorOptions {
   /** Keeps this engine's checkpoints apart from another's (the consumer group in the cluster profile). */
   readonly engineId: string;
+  /**
+   * Whether a start resumes from this engine's checkpoints (default true). An engine whose input
+   * starts over at every start (a replay of a file through the in-process log) starts empty
+   * instead: resuming would count the file's first trades twice, or judge them late against the
+   * watermark the last start reached.
+   */
+  readonly resume?: boolean;
   readonly engine: EngineOptions;
   readonly store: Store;
   readonly consumer: TradeLogConsumer;
@@ -122,7 +129,7 @@ export class Processor implements ConsumerHandler {
   }
 
   async assigned(partitions: readonly number[], logId?: string): Promise<ReadonlyMap<number, Offset>> {
-    const saved = await retryForever(() => this.#o.store.checkpoints(this.#o.engineId), this.#log, 'read checkpoints');
+    const saved = this.#o.resume === false ? new Map<number, Checkpoint>() : await retryForever(() => this.#o.store.checkpoints(this.#o.engineId), this.#log, 'read checkpoints');
     this.#logId = logId;
     const resume = new Map<number, Offset>();
     for (const p of partitions) {

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startPipeline, startRoles, type Pipeline } from '../../src/app/index.ts';
+import type { Bar } from '../../src/domain/index.ts';
 import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.ts';
 import { FinnhubClient } from '../../src/source/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import { problems, sourceLabel } from '../../web/src/alerts.ts';
 import type { SourceStatus as SourceStatusWire, StatsWire } from '../../web/src/api.ts';
 import { freePort } from '../support/free-port.ts';
-import { assertBarsMatchTrades } from '../support/bars.ts';
+import { assertBarsMatchTrades, storedBars } from '../support/bars.ts';
 import { until } from '../support/until.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'BINANCE:BTCUSDT', 'OANDA:EUR_USD'];
@@ -135,4 +136,39 @@ test('a serve role of the cluster profile reads its counts from Kafka; with Kafk
   assert.match(s.kafka_view?.error ?? '', /^Kafka did not answer reading the progress of group tickstream-engine: /);
   const lines = problems({ stream: 'open', source: s.source, history: [{ atMs: 0, stats: s }], nowMs: 0 });
   assert.ok(lines.some((l) => l.startsWith("Kafka not answering the pipeline's counts (no reading yet): Kafka did not answer")), lines.join(' | '));
+});
+
+test('a replay starts its engine empty: after a live run and replayed again, its trades are neither late nor counted twice', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-replay-'));
+  // A live run first: its engine's watermark is now, years after the file's trades.
+  const live = await startPipeline(config(dataDir));
+  t.after(() => live.close());
+  await until(() => live.stats.tradesStored > 1_000, 'live trades stored');
+  await live.close();
+
+  const file = join(dataDir, 'day.ndjson');
+  const start = Date.UTC(2024, 0, 2, 15, 0, 0);
+  const lines = Array.from({ length: 300 }, (_, i) =>
+    JSON.stringify({ symbol: 'IBM', price: 160 + (i % 17) / 4, volume: 1 + (i % 5), ts: start + i * 700, conditions: [], source: 'replay', ingest_ts: start + i * 700 }),
+  );
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const replay = config(dataDir, { source: 'replay', 'replay.file': file, 'replay.speed': '0', symbols: 'IBM' });
+  let firstBars: Bar[] = [];
+  for (const run of [1, 2]) {
+    const set = await startRoles(replay, { produce: true, process: true, serve: false });
+    t.after(() => set.close());
+    await set.source?.finished();
+    await set.flush();
+    assert.deepEqual([set.stats.received, set.stats.late, set.stats.invalid], [300, 0, 0], `replay ${run}: every trade aggregated`);
+    await set.close();
+    const store = openSqliteStore({ path: join(dataDir, 'tickstream.db') });
+    try {
+      assert.equal(await assertBarsMatchTrades(store, ['IBM'], replay.intervals), 300, `replay ${run}: each trade stored once`);
+      const bars = await storedBars(store, ['IBM'], replay.intervals);
+      if (run === 1) firstBars = bars;
+      else assert.deepEqual(bars, firstBars, 'the same bars again');
+    } finally {
+      await store.close();
+    }
+  }
 });
