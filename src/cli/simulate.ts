@@ -11,7 +11,7 @@ const FLAGS = Object.entries(COMMAND_FLAGS['simulate'] ?? {});
 const KEYS: readonly ConfigKey[] = ['logLevel'];
 
 /** Where a flag means something else here than in the pipeline (which subscribes to `symbols`). */
-const OWN_DESCRIPTIONS: Partial<Record<ConfigKey, string>> = {
+export const SIMULATE_DESCRIPTIONS: Partial<Record<ConfigKey, string>> = {
   symbols: 'symbols the market trades, as Finnhub names them; a client may subscribe to others too',
 };
 
@@ -29,7 +29,7 @@ Examples:
   for (const [flag, key] of FLAGS) {
     const field = CONFIG_FIELDS[key];
     const shown = (field.show as (v: unknown) => string)(field.default);
-    cmd.addOption(new Option(`--${flag} <value>`, `${OWN_DESCRIPTIONS[key] ?? field.description} (default: ${shown})`));
+    cmd.addOption(new Option(`--${flag} <value>`, `${SIMULATE_DESCRIPTIONS[key] ?? field.description} (default: ${shown})`));
   }
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const overrides: Partial<Record<ConfigKey, string>> = {};

@@ -1,5 +1,5 @@
 import { MAX_TRADES_TOPIC_LENGTH, topicNamePattern } from '../bus/topics.ts';
-import { durationMs, parseInterval, type DurationMs, type Interval } from '../domain/index.ts';
+import { durationMs, parseInterval, SYMBOL_PATTERN, type DurationMs, type Interval } from '../domain/index.ts';
 import {
   durationField,
   enumField,
@@ -116,7 +116,6 @@ export function configValue(config: Config, key: ConfigKey): unknown {
 export type FieldTable = { readonly [K in ConfigKey]: Field<At<Config, K>> };
 
 const HOST = /^[A-Za-z0-9.:[\]-]+$/;
-const SYMBOL = /^[A-Za-z0-9._:/^=-]{1,40}$/;
 const DAY_MS = 86_400_000;
 /**
  * The longest bar: a day, the largest unit the rest of the project plans for (trades are
@@ -142,7 +141,7 @@ export const FIELDS: FieldTable = {
   symbols: listField({
     description: 'symbols to subscribe to, as Finnhub names them',
     default: ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'],
-    item: (s) => SYMBOL.test(s),
+    item: (s) => SYMBOL_PATTERN.test(s),
     itemAllowed: 'symbols such as AAPL or BINANCE:BTCUSDT',
   }),
   dataDir: stringField({ description: 'state directory: SQLite file, checkpoints, stack data and logs', default: './.tickstream' }),

@@ -1,4 +1,4 @@
-import type { EpochMs } from '../domain/index.ts';
+import { SYMBOL_ALLOWED, SYMBOL_PATTERN, type EpochMs } from '../domain/index.ts';
 
 /** A bad query parameter: answered 400 `{ error: 'bad_request', message }`, the message naming the parameter and the value. */
 export class BadRequest extends Error {
@@ -13,8 +13,6 @@ export class BadRequest extends Error {
 
 export type Query = Record<string, unknown>;
 
-/** Symbols as the config accepts them (Finnhub names such as AAPL or BINANCE:BTCUSDT). */
-const SYMBOL = /^[A-Za-z0-9._:/^=-]{1,40}$/;
 const INTEGER = /^-?\d{1,16}$/;
 
 const shown = (value: unknown): string => JSON.stringify(typeof value === 'string' ? value : String(value));
@@ -30,8 +28,8 @@ function single(query: Query, name: string): string | undefined {
 export function symbolParam(query: Query, name = 'symbol'): string {
   const value = single(query, name);
   if (value === undefined || value === '') throw new BadRequest(name, `${name} is required, e.g. ${name}=AAPL`);
-  if (!SYMBOL.test(value)) {
-    throw new BadRequest(name, `${name} must be 1-40 letters, digits or . _ : / ^ = -, e.g. AAPL or BINANCE:BTCUSDT; got ${shown(value)}`);
+  if (!SYMBOL_PATTERN.test(value)) {
+    throw new BadRequest(name, `${name} must be ${SYMBOL_ALLOWED}, e.g. AAPL or BINANCE:BTCUSDT; got ${shown(value)}`);
   }
   return value;
 }

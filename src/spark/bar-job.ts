@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { TOPICS } from '../bus/topics.ts';
-import type { Interval } from '../domain/index.ts';
+import { MAX_PRICE, MAX_TRADE_TS, MAX_VOLUME, MIN_TRADE_TS, SYMBOL_PATTERN, type Interval } from '../domain/index.ts';
 import { SparkError } from '../errors.ts';
 import type { DataFrame, DataStreamReader, DataStreamWriter } from './dataframe.ts';
 import { alias, col, fn, lit, window } from './expressions.ts';
@@ -102,13 +102,15 @@ export function decodedTrades(session: BarJobSession, o: BarJobOptions): DataFra
       'partition',
     )
     .selectExpr('*', 'unix_millis(event_time) AS ts_ms', 'unix_millis(ingest_time) AS ingest_ts_ms')
-    .filter(
-      'symbol IS NOT NULL AND length(symbol) > 0' +
-        " AND price IS NOT NULL AND NOT isnan(price) AND price > 0 AND price < double('Infinity')" +
-        " AND volume IS NOT NULL AND NOT isnan(volume) AND volume >= 0 AND volume < double('Infinity')" +
-        ' AND event_time IS NOT NULL AND unix_millis(event_time) >= 0 AND ingest_time IS NOT NULL',
-    );
+    .filter(TRADE_CONTRACT_SQL);
 }
+
+/** tradeViolation's rule as a Spark SQL condition over the decoded columns (Java's regex reads SYMBOL_PATTERN alike). */
+export const TRADE_CONTRACT_SQL =
+  `symbol IS NOT NULL AND symbol RLIKE '${SYMBOL_PATTERN.source}'` +
+  ` AND price IS NOT NULL AND NOT isnan(price) AND price > 0 AND price <= ${MAX_PRICE}` +
+  ` AND volume IS NOT NULL AND NOT isnan(volume) AND volume >= 0 AND volume <= ${MAX_VOLUME}` +
+  ` AND event_time IS NOT NULL AND ts_ms >= ${MIN_TRADE_TS} AND ts_ms < ${MAX_TRADE_TS} AND ingest_time IS NOT NULL`;
 
 function kafkaReader(session: BarJobSession, o: BarJobOptions, topic: string): DataStreamReader {
   const reader = session.readStream.format('kafka').options({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { simulateCommand } from '../../src/cli/simulate.ts';
+import { SIMULATE_DESCRIPTIONS, simulateCommand } from '../../src/cli/simulate.ts';
 import { COMMAND_FLAGS, CONFIG_FIELDS, CONFIG_KEYS, flagName, type ConfigKey } from '../../src/config/index.ts';
 import { commandFlags, generatedSections } from '../../src/docs-sections.ts';
 
@@ -29,7 +29,7 @@ test('simulate’s own flags are the ones COMMAND_FLAGS maps, each to the key it
     const name = option.long?.replace(/^--/, '') ?? '';
     const key: ConfigKey | undefined = own[name] ?? generic.get(option.long ?? '');
     assert.ok(key !== undefined, `simulate ${option.long} sets no config key that COMMAND_FLAGS or the key's own flag name knows`);
-    assert.ok(option.description.startsWith(CONFIG_FIELDS[key].description), `simulate ${option.long} is not ${key}`);
+    assert.ok(option.description.startsWith(SIMULATE_DESCRIPTIONS[key] ?? CONFIG_FIELDS[key].description), `simulate ${option.long} is not ${key}`);
   }
   for (const flag of Object.keys(own)) assert.ok(options.some((o) => o.long === `--${flag}`), `simulate has no --${flag}`);
 });

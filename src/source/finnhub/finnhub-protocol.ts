@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { tradeViolation, type EpochMs, type Price, type Trade, type TradeSource as TradeSourceName, type Volume } from '../../domain/index.ts';
+import { MAX_PRICE, MAX_TRADE_TS, MAX_VOLUME, MIN_TRADE_TS, SYMBOL_PATTERN, tradeViolation, type EpochMs, type Price, type Trade, type TradeSource as TradeSourceName, type Volume } from '../../domain/index.ts';
 import type { CheckedTrade } from '../checked-trade.ts';
 import type { DeadLetter } from '../source.ts';
 
@@ -38,10 +38,10 @@ export const finnhubTradeSchema = Compile(
  * exactly what `finnhubTradeSchema` and `tradeViolation` together accept.
  */
 const validTrade = Type.Object({
-  s: Type.String({ minLength: 1 }),
-  p: Type.Number({ exclusiveMinimum: 0 }),
-  v: Type.Number({ minimum: 0 }),
-  t: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  s: Type.String({ pattern: SYMBOL_PATTERN.source }),
+  p: Type.Number({ exclusiveMinimum: 0, maximum: MAX_PRICE }),
+  v: Type.Number({ minimum: 0, maximum: MAX_VOLUME }),
+  t: Type.Integer({ minimum: MIN_TRADE_TS, exclusiveMaximum: MAX_TRADE_TS }),
   c: conditionsField,
 });
 const validTradeCheck = Compile(validTrade);

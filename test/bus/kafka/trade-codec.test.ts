@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createTradeCodec, loadTradeAvroType, type TradeFormat } from '../../../src/bus/kafka/trade-codec.ts';
-import { epochMs, price, TRADE_SOURCES, volume, type Trade } from '../../../src/domain/index.ts';
+import { epochMs, MAX_PRICE, MAX_TRADE_TS, MAX_VOLUME, MIN_TRADE_TS, price, SYMBOL_PATTERN, TRADE_SOURCES, volume, type Trade } from '../../../src/domain/index.ts';
 import { InputError } from '../../../src/errors.ts';
 
 const FORMATS: readonly TradeFormat[] = ['avro', 'json'];
 
 const tradeArb: fc.Arbitrary<Trade> = fc.record({
-  symbol: fc.string({ minLength: 1, maxLength: 40 }),
-  price: fc.double({ min: Number.MIN_VALUE, max: 1e12, noNaN: true, noDefaultInfinity: true }).map(price),
-  volume: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true })).map((v) => volume(Math.abs(v))),
-  ts: fc.integer({ min: 0, max: 4_102_444_800_000 }).map(epochMs),
+  symbol: fc.stringMatching(SYMBOL_PATTERN),
+  price: fc.double({ min: Number.MIN_VALUE, max: MAX_PRICE, noNaN: true, noDefaultInfinity: true }).map(price),
+  volume: fc.oneof(fc.constant(0), fc.double({ min: 0, max: MAX_VOLUME, noNaN: true, noDefaultInfinity: true })).map((v) => volume(Math.abs(v))),
+  ts: fc.integer({ min: MIN_TRADE_TS, max: MAX_TRADE_TS - 1 }).map(epochMs),
   conditions: fc.array(fc.string({ maxLength: 4 }), { maxLength: 4 }),
   source: fc.constantFrom(...TRADE_SOURCES),
   ingestTs: fc.integer({ min: 0, max: 4_102_444_800_000 }).map(epochMs),

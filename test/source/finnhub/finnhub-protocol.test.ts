@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { epochMs, tradeViolation } from '../../../src/domain/index.ts';
+import { epochMs, MAX_PRICE, MAX_TRADE_TS, MAX_VOLUME, MIN_TRADE_TS, tradeViolation } from '../../../src/domain/index.ts';
 import { finnhubTradeSchema, finnhubTradeToTrade } from '../../../src/source/finnhub/finnhub-protocol.ts';
 import { parseFinnhubFrame, type ParsedFrame } from '../../../src/source/index.ts';
 
@@ -50,7 +50,10 @@ const trades: [name: string, fields: string, reason: RegExp][] = [
   ['null price', '"p":null,"s":"AAPL","t":1,"v":1', /p must be number/],
   ['negative price', '"p":-5,"s":"AAPL","t":1,"v":1', /price must be a finite number > 0/],
   ['zero price', '"p":0,"s":"AAPL","t":1,"v":1', /price must be a finite number > 0/],
-  ['negative volume', '"p":5,"s":"AAPL","t":1,"v":-1', /volume must be a finite number >= 0/],
+  ['negative volume', '"p":5,"s":"AAPL","t":1,"v":-1', /volume must be a finite number from 0 to 1e15, got -1/],
+  ['volume beyond 1e15', '"p":5,"s":"AAPL","t":1704207845000,"v":2e15', /volume must be a finite number from 0 to 1e15, got 2000000000000000/],
+  ['ts in microseconds', '"p":5,"s":"AAPL","t":1704207845000000,"v":1', /ts must be epoch milliseconds from 1990 to 2100, got 1704207845000000 \(microseconds/],
+  ['a symbol with a space', '"p":5,"s":"BRK B","t":1704207845000,"v":1', /symbol must be 1-40 letters/],
   ['missing s', '"p":5,"t":1,"v":1', /required properties s/],
   ['empty s', '"p":5,"s":"","t":1,"v":1', /s must/],
   ['missing t', '"p":5,"s":"AAPL","v":1', /required properties t/],
@@ -94,13 +97,15 @@ test('an empty trade batch is a trade message with nothing in it', () => {
 /** Values near every edge of the Trade contract, in every field, plus wrong types. */
 const edgyNumber = fc.oneof(
   fc.constantFrom(0, -0, 1, -1, 0.5, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, -Number.MAX_SAFE_INTEGER - 1, 1e300, Number.NaN, Infinity, -Infinity),
+  fc.constantFrom(MIN_TRADE_TS - 1, MIN_TRADE_TS, MAX_TRADE_TS - 1, MAX_TRADE_TS, MAX_PRICE, MAX_PRICE * (1 + 2 ** -52), MAX_VOLUME, MAX_VOLUME * (1 + 2 ** -52)),
+  fc.integer({ min: MIN_TRADE_TS - 1000, max: MAX_TRADE_TS + 1000 }),
   fc.double(),
   fc.integer(),
   fc.constantFrom('1', null, true, [], {}),
 );
 const edgyTrade = fc.record(
   {
-    s: fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom(1, null)),
+    s: fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom(1, null, 'AAPL', 'BINANCE:BTCUSDT', 'BRK B', 'A'.repeat(40), 'A'.repeat(41))),
     p: edgyNumber,
     v: edgyNumber,
     t: edgyNumber,

@@ -106,8 +106,12 @@ test('a file that stops being readable after it opened ends the replay with a fa
 
 const LINES: [name: string, line: string, reason: RegExp | undefined][] = [
   ['a trade record', JSON.stringify(record(3)), undefined],
-  ['a record with null conditions', '{"symbol":"X","price":1,"volume":0,"ts":5,"conditions":null}', undefined],
-  ['a Finnhub trade', '{"s":"AAPL","p":1.5,"v":2,"t":7,"c":["1"]}', undefined],
+  ['a record with null conditions', '{"symbol":"X","price":1,"volume":0,"ts":1704207845000,"conditions":null}', undefined],
+  ['a Finnhub trade', '{"s":"AAPL","p":1.5,"v":2,"t":1704207847000,"c":["1"]}', undefined],
+  ['ts in seconds', '{"symbol":"X","price":1,"volume":0,"ts":1704207845}', /ts must be epoch milliseconds from 1990 to 2100, got 1704207845 \(seconds\? ts is in milliseconds\)/],
+  ['ts in microseconds', '{"s":"AAPL","p":1.5,"v":2,"t":1704207847000000}', /got 1704207847000000 \(microseconds or nanoseconds\? ts is in milliseconds\)/],
+  ['a symbol the API could not ask for', '{"symbol":"BRK B","price":1,"volume":0,"ts":1704207845000}', /symbol must be 1-40 letters, digits or \. _ : \/ \^ = -, got "BRK B"/],
+  ['a price whose bar sums would overflow', '{"symbol":"X","price":1e308,"volume":10,"ts":1704207845000}', /price must be a finite number > 0 and at most 1e12, got 1e\+308/],
   ['negative price', '{"symbol":"X","price":-1,"volume":0,"ts":5}', /price must be a finite number > 0/],
   ['missing ts', '{"symbol":"X","price":1,"volume":0}', /required properties ts/],
   ['an array', '[1]', /not a JSON object/],
