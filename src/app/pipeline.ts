@@ -130,6 +130,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
             dataDir,
             logger,
             onError: stopEngine,
+            // Records in the topic that are not trades are invalid input too, dead-lettered by the engine's consumer.
+            onUndecodable: (count) => (stats.invalid += count),
           })
         : undefined;
     parts.transport = transport;

@@ -42,7 +42,15 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-export function openTransport(config: Config, deps: { dataDir: string; logger: Logger; onError: (error: unknown) => void }): Transport {
+export interface TransportDeps {
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly onError: (error: unknown) => void;
+  /** Called with the number of records the engine's consumer found undecodable and dead-lettered. */
+  readonly onUndecodable?: (count: number) => void;
+}
+
+export function openTransport(config: Config, deps: TransportDeps): Transport {
   return config.profile === 'cluster' ? kafkaTransport(config, deps) : memoryTransport(config, deps);
 }
 
@@ -68,7 +76,7 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
   };
 }
 
-function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger; onError: (error: unknown) => void }): Transport {
+function kafkaTransport(config: Config, deps: TransportDeps): Transport {
   const connection = { brokers: config.kafka.brokers, clientId: config.kafka.clientId };
   const topics = pipelineTopics(config.kafka.topic);
   const compression = config.kafka.compression;
@@ -106,7 +114,13 @@ function kafkaTransport(config: Config, deps: { dataDir: string; logger: Logger;
         topic: topics.trades,
         groupId: config.kafka.groupId,
         format: config.kafka.format,
-        deadLetters,
+        deadLetters: {
+          append: async (records) => {
+            await deadLetters.append(records);
+            deps.onUndecodable?.(records.length);
+          },
+          close: () => deadLetters.close(),
+        },
         onError: deps.onError,
         logger: deps.logger.child('consumer'),
       });

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRoles } from '../../src/app/index.ts';
-import { KafkaConsole, pipelineTopics, TOPICS, tradeTopicNames } from '../../src/bus/index.ts';
+import { KafkaConsole, KafkaSideLog, pipelineTopics, TOPICS, tradeTopicNames } from '../../src/bus/index.ts';
 import { snapshotStats } from '../../src/observability/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
 import type { StatsWire } from '../../web/src/api.ts';
@@ -296,12 +296,19 @@ test('a pipeline on a topic of its own (--kafka-topic): trades, dead letters and
   await until(async () => typeof (await get<StatsWire>('/api/stats')).kafka_view?.age_s === 'number', "the serve role's first reading of Kafka", 30_000, 100);
   assert.equal((await get<StatsWire>('/api/stats')).kafka_view?.topic, own.trades);
 
+  // A record that is no trade at all, written straight into the trades topic: the engine dead-letters and counts it.
+  const raw = new KafkaSideLog<Buffer>({ brokers, clientId: 'tickstream-it', topic: own.trades });
+  await raw.append([Buffer.from(`not avro ${tag}`)]);
+  await raw.close();
+
   const engine = await roles(t, config, PROCESS);
   const store = storeOf(engine);
   await waitForStored(store, symbols, count, 'the engine reading the topic of the config');
   await engine.flush();
   await assertExactBars(t, store, config, input, symbols);
   assert.deepEqual(await logEnd(brokers), marketBefore, 'market.trades got nothing');
+  assert.equal(engine.stats.invalid, 1, 'the undecodable record is counted as invalid');
+  assert.equal(((await topicValues(brokers, own.deadLetters)) as unknown[]).length, 2, 'and dead-lettered beside the invalid line');
 
   // The same group and data dir on another topic: the checkpoints are of the other log.
   await engine.close();
