@@ -335,7 +335,7 @@ export class SparkProcessor {
         const run = `${query.name ?? query.id}/${query.runId}`;
         if (!this.#stoppedElsewhere.has(run)) {
           this.#stoppedElsewhere.add(run);
-          this.#log.warn('spark query stopped from elsewhere; not restarting it: no new bars from it until the process role starts again', { query: query.name ?? query.id });
+          this.#log.warn('spark query stopped from elsewhere; not restarting it: no new bars from it until this process starts again', { query: query.name ?? query.id });
         }
       } else {
         failed = true;
@@ -344,6 +344,10 @@ export class SparkProcessor {
       }
     }
     this.#latest = reports;
+    if (this.#options.stats !== undefined && reports.length > 0 && reports.every((r) => !r.active) && !failed) {
+      // A stop is an operator's choice (`tickstream spark stop`), so the queries are not restarted; but the process must not look healthy.
+      this.#options.stats.engineStopped = 'the Spark queries were stopped from elsewhere (tickstream spark stop); start this process again to restart them';
+    }
     if (failed && this.#closing === undefined) {
       for (const q of this.#queries) q.detach();
       // Attaches to the queries still running and starts the failed ones from their checkpoints.

@@ -49,6 +49,7 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
   }
   if (produce && (s.spool_depth > 0 || !process)) parts.push(`spool ${n(s.spool_depth)}`);
   if (s.engine_state === 'waiting') parts.push(`ENGINE WAITING FOR KAFKA ${s.engine_waiting_s}s, source spooled`);
+  if (s.engine_state === 'stopped') parts.push(`ENGINE STOPPED: ${s.engine_stopped ?? 'no new bars'}`);
   if (s.store_state === 'retrying') parts.push(`STORE DOWN ${s.store_failing_s}s, retrying, offsets held`);
   if (s.store_errors > 0) parts.push(`store errors ${n(s.store_errors)}`);
   return parts.join(' · ');

@@ -29,6 +29,8 @@ export class PipelineStats {
   spoolDepth = 0;
   /** When this process's engine began waiting for Kafka to start (epoch ms); undefined once it runs, or with no engine here. */
   engineWaitingSince: number | undefined;
+  /** Why this process's engine makes no more bars while the process runs on (its Spark queries were stopped from elsewhere). */
+  engineStopped: string | undefined;
   /** Records not yet read by the engine, summed over partitions. */
   logLag = 0;
   /** ingest → bar stored, per trade. */
@@ -58,9 +60,14 @@ export interface StatsSnapshot {
   store_state: 'ok' | 'retrying';
   store_failing_s: number;
   spool_depth: number;
-  /** `waiting` while this process's engine waits for Kafka to answer before it starts (`tickstream run` started before Kafka). */
-  engine_state: 'ok' | 'waiting';
+  /**
+   * `waiting` while this process's engine waits for Kafka to answer before it starts (`tickstream
+   * run` started before Kafka); `stopped` once it makes no more bars while the process runs on.
+   */
+  engine_state: 'ok' | 'waiting' | 'stopped';
   engine_waiting_s: number;
+  /** Why the engine is stopped; only with `engine_state: 'stopped'`. */
+  engine_stopped?: string;
   log_lag: number;
   rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
@@ -89,8 +96,9 @@ export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapsh
     store_state: s.storeFailingSince === undefined ? 'ok' : 'retrying',
     store_failing_s: secondsSince(s.storeFailingSince, nowMs),
     spool_depth: s.spoolDepth,
-    engine_state: s.engineWaitingSince === undefined ? 'ok' : 'waiting',
+    engine_state: s.engineStopped !== undefined ? 'stopped' : s.engineWaitingSince === undefined ? 'ok' : 'waiting',
     engine_waiting_s: secondsSince(s.engineWaitingSince, nowMs),
+    ...(s.engineStopped === undefined ? {} : { engine_stopped: s.engineStopped }),
     log_lag: s.logLag,
     rates: {
       received_per_s: round(s.receivedRate.perSecond(nowMs), 1),

@@ -140,6 +140,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
 
   app.get('/healthz', async (_request, reply) => {
     const source = o.sourceStatus().state;
+    // An engine that makes no more bars while the process runs on: a probe should restart this process.
+    if (o.stats.engineStopped !== undefined) return reply.code(503).send({ status: 'unavailable', source, engine: 'stopped', message: o.stats.engineStopped });
     try {
       await o.store.trades({ symbol: o.symbols[0] ?? 'AAPL', limit: 1 });
       return { status: 'ok', source, store: 'ok' };

@@ -31,7 +31,9 @@ export async function createMetricsServer(options: MetricsServerOptions): Promis
       return;
     }
     if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const stopped = sources.stats.engineStopped;
+      if (stopped === undefined) response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      else response.writeHead(503, { 'content-type': 'text/plain' }).end(`engine stopped: ${stopped}\n`);
       return;
     }
     if (path !== '/metrics') {

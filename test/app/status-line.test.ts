@@ -38,6 +38,14 @@ test('an engine waiting for Kafka says so with how long, and stops saying so onc
   assert.doesNotMatch(statusLine(stats, source, { nowMs: NOW }), /WAITING/);
 });
 
+test('an engine that makes no more bars says so with why', () => {
+  const stats = busy();
+  const source = { kind: 'simulator', state: 'connected', detail: '' } as const;
+  assert.doesNotMatch(statusLine(stats, source, { nowMs: NOW }), /STOPPED/);
+  stats.engineStopped = 'the Spark queries were stopped from elsewhere';
+  assert.match(statusLine(stats, source, { nowMs: NOW }), / · ENGINE STOPPED: the Spark queries were stopped from elsewhere$/);
+});
+
 test('before any bar is stored the latency is a dash, not 0 ms', () => {
   const stats = new PipelineStats();
   stats.engineWaitingSince = NOW - 3_000;

@@ -10,7 +10,7 @@ import { KafkaConsole, KafkaTradeConsumer, type SideLog, type UndecodableRecord 
 import type { Config } from '../../src/config/index.ts';
 import { epochMs, offset, type Bar, type Interval, type Trade } from '../../src/domain/index.ts';
 import { batchBars } from '../../src/engine/index.ts';
-import { createLogger, PipelineStats } from '../../src/observability/index.ts';
+import { createLogger, PipelineStats, snapshotStats } from '../../src/observability/index.ts';
 import { TRADES_QUERY } from '../../src/spark/bar-job.ts';
 import { SparkConnectClient, stopBarJob } from '../../src/spark/index.ts';
 import { parseReplayLine, SimulatedMarket } from '../../src/source/index.ts';
@@ -202,7 +202,8 @@ test('Spark and the TS engine store the same final bars of one seeded input; the
   await produce(f, dataDir, secondPart);
   const warnings: string[] = [];
   const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
-  const second = new SparkProcessor(sparkConfig, { job, logger, statusIntervalMs: 250 });
+  const secondStats = new PipelineStats();
+  const second = new SparkProcessor(sparkConfig, { job, logger, statusIntervalMs: 250, stats: secondStats });
   t.after(() => second.close());
   await second.start();
   await waitForBarCounts(storeA, sparkConfig.intervals, input.length, 'Spark to store the bars of the whole input');
@@ -224,6 +225,9 @@ test('Spark and the TS engine store the same final bars of one seeded input; the
   const named = stoppedLines().map((l) => /query=(\S+)/.exec(l)?.[1] ?? l).sort();
   assert.deepEqual(named, second.queries.map((q) => q.name ?? '').sort(), `one warning per stopped query, not one per check:\n${warnings.join('\n')}`);
   assert.deepEqual(await sparkJobStatus(sparkConfig), [], 'the processor does not start them again');
+  const wire = snapshotStats(secondStats);
+  assert.equal(wire.engine_state, 'stopped', 'but its stats no longer say its engine runs');
+  assert.match(wire.engine_stopped ?? '', /stopped from elsewhere \(tickstream spark stop\); start this process again/);
   await second.close();
 
   // Spark's tables: every trade once, with its Kafka offset as seq; bars as batchBars computes them.

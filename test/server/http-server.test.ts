@@ -217,6 +217,15 @@ test('GET /healthz is 200 while the store answers and 503 when it fails', async 
   assert.equal((bars.json() as { error: string }).error, 'store_unavailable');
 });
 
+test('GET /healthz is 503 naming the engine once it makes no more bars while the process runs on', async (t) => {
+  const { server, stats } = serverFor(t);
+  assert.equal((await server.app.inject('/healthz')).statusCode, 200);
+  stats.engineStopped = 'the Spark queries were stopped from elsewhere';
+  const stopped = await server.app.inject('/healthz');
+  assert.equal(stopped.statusCode, 503);
+  assert.deepEqual(stopped.json(), { status: 'unavailable', source: 'connected', engine: 'stopped', message: 'the Spark queries were stopped from elsewhere' });
+});
+
 test('an unknown route is a JSON 404', async (t) => {
   const { server } = serverFor(t);
   for (const url of ['/api/nope', '/nope/deeper?x=1']) {

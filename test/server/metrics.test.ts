@@ -153,13 +153,17 @@ test('the metrics-only listener serves the pipeline metrics in Prometheus text',
   assert.match(await (await fetch(url)).text(), /^tickstream_engine_waiting 1$/m, 'an engine waiting for Kafka reads 1');
 });
 
-test('the listener answers 404 off /metrics, 405 to other methods and ok on /healthz', async (t) => {
-  const { url } = await metricsServer(t);
+test('the listener answers 404 off /metrics, 405 to other methods and ok on /healthz (503 once the engine is stopped)', async (t) => {
+  const { url, stats } = await metricsServer(t);
   assert.equal((await fetch(url.replace('/metrics', '/'))).status, 404);
   assert.equal((await fetch(url, { method: 'POST' })).status, 405);
   const health = await fetch(url.replace('/metrics', '/healthz'));
   assert.equal(health.status, 200);
   assert.equal(await health.text(), 'ok\n');
+  stats.engineStopped = 'the Spark queries were stopped from elsewhere';
+  const stopped = await fetch(url.replace('/metrics', '/healthz'));
+  assert.equal(stopped.status, 503, 'an engine that makes no more bars fails the probe');
+  assert.equal(await stopped.text(), 'engine stopped: the Spark queries were stopped from elsewhere\n');
 });
 
 test('Spark query progress is exposed per query when the processor reports it', async (t) => {

@@ -73,6 +73,9 @@ export function problems(h: HealthInputs): string[] {
   if (newest?.stats.engine_state === 'waiting') {
     out.push(`Engine waiting for Kafka for ${newest.stats.engine_waiting_s ?? 0} s: no new bars until it answers; trades are kept`);
   }
+  if (newest?.stats.engine_state === 'stopped') {
+    out.push(`Engine stopped: ${newest.stats.engine_stopped ?? 'no new bars'}`);
+  }
   const spooled = newest?.stats.spool_depth ?? 0;
   if (spooled > 0) {
     out.push(`Kafka not taking trades: ${spooled.toLocaleString('en-US')} wait in the producer's spool and are sent once it answers; nothing lost`);

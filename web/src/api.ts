@@ -31,9 +31,13 @@ export interface StatsWire {
   store_failing_s?: number;
   /** Trades the producer keeps on disk because Kafka has not taken them; 0 while Kafka takes every send. */
   spool_depth?: number;
-  /** `waiting` while the engine of the process that serves waits for Kafka to answer before it starts. */
-  engine_state?: 'ok' | 'waiting';
+  /**
+   * `waiting` while the engine of the process that serves waits for Kafka to answer before it
+   * starts; `stopped` once it makes no more bars while the process runs on (`engine_stopped` says why).
+   */
+  engine_state?: 'ok' | 'waiting' | 'stopped';
   engine_waiting_s?: number;
+  engine_stopped?: string;
   rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
   /** Present on GET /api/stats; the stream's snapshot may leave it out. */
