@@ -267,8 +267,8 @@ export class SparkProcessor {
 
   /** The tables (migrations) and the topics the job reads and writes. */
   async #prepare(): Promise<void> {
-    const { contactPoints, localDataCenter, concurrency } = this.#config.cassandra;
-    const store = openCassandraStore({ contactPoints, localDataCenter, keyspace: this.#job.keyspace, concurrency, logger: this.#log });
+    const { contactPoints, localDataCenter, replication, concurrency } = this.#config.cassandra;
+    const store = openCassandraStore({ contactPoints, localDataCenter, keyspace: this.#job.keyspace, replication, concurrency, logger: this.#log });
     try {
       const migrated = await store.migrate();
       if (migrated.applied.length > 0) this.#log.info('store migrated', { applied: migrated.applied.join(','), keyspace: this.#job.keyspace });

@@ -28,9 +28,9 @@ export function createStore(config: Config, deps: { logger: Logger; worker?: boo
       return { store: openSqliteStore({ path, logger: deps.logger, ...(deps.worker === undefined ? {} : { worker: deps.worker }) }), where: `sqlite ${path}` };
     }
     case 'cassandra': {
-      const { contactPoints, localDataCenter, keyspace, concurrency } = config.cassandra;
+      const { contactPoints, localDataCenter, keyspace, replication, concurrency } = config.cassandra;
       return {
-        store: openCassandraStore({ contactPoints, localDataCenter, keyspace, concurrency, logger: deps.logger }),
+        store: openCassandraStore({ contactPoints, localDataCenter, keyspace, replication, concurrency, logger: deps.logger }),
         where: `cassandra keyspace ${keyspace} at ${contactPoints.join(',')}`,
       };
     }

@@ -43,6 +43,7 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
   'cassandra.contactPoints',
   'cassandra.localDataCenter',
   'cassandra.keyspace',
+  'cassandra.replication',
   'cassandra.concurrency',
   'spark.connectUrl',
   'spark.maxOffsetsPerTrigger',

@@ -13,6 +13,7 @@ const KEYS: readonly ConfigKey[] = [
   'cassandra.contactPoints',
   'cassandra.localDataCenter',
   'cassandra.keyspace',
+  'cassandra.replication',
   'cassandra.concurrency',
 ];
 
@@ -24,10 +25,13 @@ export function migrateCommand(): Command {
       `
 Prints one line per migration applied, then the version the store is at. Running it again
 applies nothing. A failed migration stops with its name and the server's message.
+--cassandra-replication applies when the keyspace is created; an existing keyspace keeps its
+replication, and a warning says so when it differs.
 Examples:
   tickstream migrate
   tickstream migrate --profile cluster
-  tickstream migrate --profile cluster --cassandra-contact-points 10.0.0.5:9042 --cassandra-keyspace market`,
+  tickstream migrate --profile cluster --cassandra-contact-points 10.0.0.5:9042 --cassandra-keyspace market
+  tickstream migrate --profile cluster --cassandra-contact-points 10.0.0.5:9042 --cassandra-local-data-center dc1 --cassandra-replication dc1:3,dc2:3`,
     );
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);

@@ -10,7 +10,7 @@ const SOURCE_KEYS: readonly ConfigKey[] = ['source', 'finnhub.url', 'simulator.p
 /** The embedded profile's in-process log, which a role of its own never has. */
 const LOG_KEYS: readonly ConfigKey[] = ['partitions', 'logCapacity'];
 const ENGINE_KEYS: readonly ConfigKey[] = ['lateness', 'flushInterval', 'spark.connectUrl', 'spark.maxOffsetsPerTrigger'];
-const STORE_KEYS: readonly ConfigKey[] = ['store', 'cassandra.contactPoints', 'cassandra.localDataCenter', 'cassandra.keyspace', 'cassandra.concurrency'];
+const STORE_KEYS: readonly ConfigKey[] = ['store', 'cassandra.contactPoints', 'cassandra.localDataCenter', 'cassandra.keyspace', 'cassandra.replication', 'cassandra.concurrency'];
 
 /** What each role does not read: its --help leaves these out (see addConfigOptions). */
 function unlistedFor(roles: Roles): ConfigKey[] {

@@ -32,6 +32,22 @@ export function stringField(spec: Spec<string> & { pattern?: RegExp; allowed?: s
   };
 }
 
+/**
+ * Text in a notation of its own, kept in its normal form: `normalize` returns it, or undefined
+ * when the text is not allowed. A number in the file is read as its digits.
+ */
+export function notationField(spec: Spec<string> & { normalize: (text: string) => string | undefined; allowed: string }): Field<string> {
+  const { normalize, ...rest } = spec;
+  return {
+    ...rest,
+    parse: (raw) => {
+      const text = typeof raw === 'number' ? String(raw) : raw;
+      return (typeof text === 'string' ? normalize(text) : undefined) ?? invalid;
+    },
+    show: (v) => v,
+  };
+}
+
 export function optionalStringField(spec: Spec<string | undefined>): Field<string | undefined> {
   return {
     ...spec,

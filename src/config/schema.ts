@@ -1,5 +1,6 @@
 import { MAX_TRADES_TOPIC_LENGTH, topicNamePattern } from '../bus/topics.ts';
 import { durationMs, parseInterval, SYMBOL_PATTERN, type DurationMs, type Interval } from '../domain/index.ts';
+import { DEFAULT_REPLICATION, parseReplication, REPLICATION_ALLOWED, replicationText } from '../store/keyspace-replication.ts';
 import {
   durationField,
   enumField,
@@ -7,6 +8,7 @@ import {
   intField,
   intervalsField,
   listField,
+  notationField,
   numberField,
   optionalStringField,
   stringField,
@@ -83,6 +85,8 @@ export interface Config {
     readonly contactPoints: readonly string[];
     readonly localDataCenter: string;
     readonly keyspace: string;
+    /** `3` (SimpleStrategy) or `dc1:3,dc2:3` (NetworkTopologyStrategy), in its normal form. */
+    readonly replication: string;
     readonly concurrency: number;
   };
   readonly spark: {
@@ -186,6 +190,16 @@ export const FIELDS: FieldTable = {
   'cassandra.contactPoints': hostPortListField({ description: 'Cassandra contact points', default: ['127.0.0.1:9042'] }),
   'cassandra.localDataCenter': stringField({ description: 'Cassandra local data center', default: 'datacenter1' }),
   'cassandra.keyspace': stringField({ description: 'Cassandra keyspace', default: 'market', pattern: /^[a-z][a-z0-9_]{0,47}$/, allowed: 'a lower-case CQL identifier' }),
+  'cassandra.replication': notationField({
+    description:
+      'replication of the Cassandra keyspace, used when the first migration creates it (an existing keyspace keeps its own): N = SimpleStrategy with N copies, dc1:3,dc2:3 = NetworkTopologyStrategy with 3 copies in each of dc1 and dc2',
+    default: DEFAULT_REPLICATION,
+    normalize: (text) => {
+      const replication = parseReplication(text);
+      return replication === undefined ? undefined : replicationText(replication);
+    },
+    allowed: REPLICATION_ALLOWED,
+  }),
   'spark.connectUrl': urlField({
     description: "Spark Connect server of the Spark engine; the stack's Connect server (`tickstream stack up spark`) listens on its port, on every interface",
     default: 'sc://127.0.0.1:15002',

@@ -23,12 +23,12 @@ export function openSqliteStore(options: OpenSqliteStoreOptions): Store {
   return worker ? new SqliteWorkerStore(rest) : new SqliteStore(rest);
 }
 
-export { LOCAL_REPLICATION } from './cassandra/cassandra-store.ts';
 export { BAR_TTLS, barTtlSeconds } from './cassandra/bar-ttl.ts';
 
 /**
  * The cluster store: a Cassandra keyspace. Connects on first use; call migrate() before use.
- * `replication` (default LOCAL_REPLICATION, single node) applies when the keyspace is created.
+ * `replication` (`cassandra.replication`: `3`, or `dc1:3,dc2:3`; default 1, a single node)
+ * applies when the first migration creates the keyspace.
  */
 export function openCassandraStore(options: {
   contactPoints: readonly string[];

@@ -168,6 +168,13 @@ test('migrate with Cassandra down prints the one line even at the default log le
   assertOneLine(r, 1, new RegExp(`^tickstream: Cassandra store migrate failed: no Cassandra node answered: ${node} `));
 });
 
+test('a bad --cassandra-replication stops migrate and process with one line before any connect', (t) => {
+  for (const command of ['migrate', 'process']) {
+    const r = tickstream([command, '--profile', 'cluster', '--cassandra-replication', 'dc1:3,dc1:2', '--data-dir', tempDir(t)]);
+    assertOneLine(r, 2, /^tickstream: invalid config cassandra\.replication="dc1:3,dc1:2" \(from --cassandra-replication\): expected a replication factor from 1 to 10 \(SimpleStrategy\), or data centers with their factors such as dc1:3,dc2:3 \(NetworkTopologyStrategy; .*given once\)$/);
+  }
+});
+
 test('an HTTP port in use stops run, serve and replay with one line naming host:port and --port', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);
@@ -290,9 +297,10 @@ test('--kafka-topic names the trades topic for every Kafka command, and a name K
 test('a role lists the settings it reads, and takes the others unlisted', (t) => {
   const flagsOf = (args: string[]): Set<string> => new Set(tickstream([...args, '--help']).stdout.match(/^ {2}--[a-z-]+/gm)?.map((f) => f.trim()));
   const expect: [string[], string[], string[]][] = [
-    [['produce'], ['--simulator-rate', '--kafka-spool-limit', '--metrics-port'], ['--port', '--lateness', '--cassandra-keyspace', '--engine']],
-    [['process'], ['--lateness', '--cassandra-keyspace', '--engine', '--metrics-port'], ['--port', '--simulator-rate', '--source', '--kafka-spool-limit']],
-    [['serve'], ['--port', '--cassandra-keyspace', '--kafka-group-id'], ['--simulator-rate', '--lateness', '--metrics-port', '--kafka-spool-limit']],
+    [['produce'], ['--simulator-rate', '--kafka-spool-limit', '--metrics-port'], ['--port', '--lateness', '--cassandra-keyspace', '--cassandra-replication', '--engine']],
+    [['process'], ['--lateness', '--cassandra-keyspace', '--cassandra-replication', '--engine', '--metrics-port'], ['--port', '--simulator-rate', '--source', '--kafka-spool-limit']],
+    [['serve'], ['--port', '--cassandra-keyspace', '--cassandra-replication', '--kafka-group-id'], ['--simulator-rate', '--lateness', '--metrics-port', '--kafka-spool-limit']],
+    [['migrate'], ['--cassandra-keyspace', '--cassandra-replication'], ['--lateness', '--simulator-rate']],
     [['run'], ['--port', '--simulator-rate', '--lateness', '--partitions'], []],
     [['replay'], ['--replay-speed', '--kafka-brokers', '--store', '--cassandra-keyspace'], ['--simulator-rate', '--source']],
     [['stack', 'up'], ['--kafka-retention', '--kafka-topic-partitions'], []],

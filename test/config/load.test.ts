@@ -219,3 +219,30 @@ test('a Spark master port outside 1 to 65533, where both workers\u2019 ports sti
   assert.throws(() => load({ flags: { 'spark.masterUiPort': 'web' } }), configError(/^invalid config spark\.masterUiPort="web" \(from --spark-master-ui-port\)/));
   assert.throws(() => load({ flags: { 'spark.masterPort': '7077.5' } }), configError(/^invalid config spark\.masterPort="7077\.5"/));
 });
+
+test('cassandra.replication defaults to 1 and is read, in its normal form, from the file, the environment and flags', () => {
+  assert.equal(loadConfig({ env: {}, cwd: emptyDir() }).cassandra.replication, '1');
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'tickstream.config.json'), JSON.stringify({ cassandra: { replication: 3 } }));
+  assert.equal(loadConfig({ env: {}, cwd: dir }).cassandra.replication, '3');
+  assert.equal(loadConfig({ env: { TICKSTREAM_CASSANDRA_REPLICATION: ' dc1 : 3 , dc2:2 ' }, cwd: dir }).cassandra.replication, 'dc1:3,dc2:2');
+  assert.equal(loadConfig({ env: {}, flags: { 'cassandra.replication': 'datacenter1:1' }, cwd: dir }).cassandra.replication, 'datacenter1:1');
+  assert.equal(flagName('cassandra.replication'), 'cassandra-replication');
+  assert.equal(envName('cassandra.replication'), 'TICKSTREAM_CASSANDRA_REPLICATION');
+});
+
+test('a cassandra.replication that is neither a factor nor data center:factor pairs names the key, the value and both forms', () => {
+  for (const [inputs, shown, from] of [
+    [{ flags: { 'cassandra.replication': '0' } }, '"0"', '--cassandra-replication'],
+    [{ env: { TICKSTREAM_CASSANDRA_REPLICATION: 'dc1:3,dc1:2' } }, '"dc1:3,dc1:2"', 'TICKSTREAM_CASSANDRA_REPLICATION'],
+    [{ flags: { 'cassandra.replication': "dc'1:3" } }, `"dc'1:3"`, '--cassandra-replication'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ env: {}, cwd: emptyDir(), ...inputs }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message === `invalid config cassandra.replication=${shown} (from ${from}): expected a replication factor from 1 to 10 (SimpleStrategy), or data centers with their factors such as dc1:3,dc2:3 (NetworkTopologyStrategy; each name 1-64 letters, digits, "_", "-" or ".", given once)` &&
+        !e.message.includes('\n'),
+    );
+  }
+});

@@ -4,6 +4,7 @@ import { ConfigError, StoreUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../store.ts';
 import { storedTradesOf } from '../packed-trades.ts';
+import { DEFAULT_REPLICATION, otherReplicationWarning, parseReplication, REPLICATION_ALLOWED, replicationCql, type KeyspaceReplication } from '../keyspace-replication.ts';
 import { barTtlSeconds } from './bar-ttl.ts';
 import { forEachBounded } from './bounded-fan-out.ts';
 import { storeError } from './driver-errors.ts';
@@ -34,7 +35,10 @@ export interface CassandraStoreOptions {
   /** Most batches in flight during one write. */
   readonly concurrency: number;
   readonly logger?: Logger;
-  /** Replication map used when the first migration creates the keyspace. */
+  /**
+   * How the first migration replicates the keyspace it creates, as `cassandra.replication`
+   * spells it: `3` (SimpleStrategy) or `dc1:3,dc2:3` (NetworkTopologyStrategy). Default 1.
+   */
   readonly replication?: string;
   /** Replaces the built-in migrations (tests). */
   readonly migrations?: readonly CqlMigration[];
@@ -50,11 +54,7 @@ export interface CassandraStoreOptions {
   readonly now?: () => number;
 }
 
-/** Single node, factor 1: what `tickstream stack` runs. See store/README.md for a real cluster. */
-export const LOCAL_REPLICATION = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
-
 const KEYSPACE = /^[a-z][a-z0-9_]{0,47}$/;
-const REPLICATION = /^\{[^;{}]*\}$/;
 /** A day later than any trade: the upper bound when a read has no `before`. */
 const LAST_DAY = '9999-12-31';
 const LAST_DAY_MS = Date.UTC(9999, 11, 31);
@@ -102,7 +102,7 @@ export class CassandraStore implements Store {
   readonly kind = 'cassandra' as const;
   readonly #client: Client;
   readonly #keyspace: string;
-  readonly #replication: string;
+  readonly #replication: KeyspaceReplication;
   readonly #log: Logger;
   readonly #migrations: readonly CqlMigration[];
   readonly #concurrency: number;
@@ -120,10 +120,8 @@ export class CassandraStore implements Store {
 
   constructor(options: CassandraStoreOptions) {
     if (!KEYSPACE.test(options.keyspace)) throw new ConfigError('cassandra.keyspace', options.keyspace, 'a lower-case CQL identifier');
-    const replication = options.replication ?? LOCAL_REPLICATION;
-    if (!REPLICATION.test(replication)) {
-      throw new ConfigError('replication', replication, `a CQL replication map such as ${LOCAL_REPLICATION}`);
-    }
+    const replication = parseReplication(options.replication ?? DEFAULT_REPLICATION);
+    if (replication === undefined) throw new ConfigError('cassandra.replication', options.replication, REPLICATION_ALLOWED);
     if (options.contactPoints.length === 0) throw new ConfigError('cassandra.contactPoints', '', 'at least one host:port');
     this.#keyspace = options.keyspace;
     this.#replication = replication;
@@ -153,9 +151,10 @@ export class CassandraStore implements Store {
 
   async migrate(): Promise<MigrationResult> {
     const client = await this.#connect('migrate');
+    await this.#warnOfOtherReplication(client);
     return applyCqlMigrations(client, this.#migrations, {
       keyspace: this.#keyspace,
-      replication: this.#replication,
+      replication: replicationCql(this.#replication),
       nowMs: this.#now(),
       log: this.#log,
     });
@@ -279,6 +278,20 @@ export class CassandraStore implements Store {
       throw storeError(what, error);
     }
     return this.#client;
+  }
+
+  /** An existing keyspace keeps its replication whatever is configured (the migration says IF NOT EXISTS); say so when they differ. */
+  async #warnOfOtherReplication(client: Client): Promise<void> {
+    let existing: Record<string, string> | undefined;
+    try {
+      const rs = await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [this.#keyspace], { prepare: true, isIdempotent: true });
+      existing = rs.first()?.get('replication') as Record<string, string> | undefined;
+    } catch (error) {
+      throw storeError(`reading the replication of keyspace ${this.#keyspace}`, error);
+    }
+    if (existing === undefined) return;
+    const warning = otherReplicationWarning(this.#keyspace, existing, this.#replication);
+    if (warning !== undefined) this.#log.warn(warning);
   }
 
   /** One partition's rows: a single statement, or an unlogged batch. */
