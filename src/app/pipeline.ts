@@ -288,6 +288,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       if (transport !== undefined) {
         stats.logLag = Math.max(0, transport.unread());
         stats.spoolDepth = transport.spoolDepth();
+        stats.kafkaFetchFailingSince = transport.fetchFailingSince();
       }
     };
     timers.push(setInterval(refresh, 500));

@@ -52,6 +52,8 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
   }
   if (produce && (s.spool_depth > 0 || !process)) parts.push(`spool ${n(s.spool_depth)}`);
   if (s.engine_state === 'waiting') parts.push(`ENGINE WAITING FOR KAFKA ${s.engine_waiting_s}s, source spooled`);
+  const fetchFailing = stats.kafkaFetchFailingSince;
+  if (process && fetchFailing !== undefined) parts.push(`KAFKA NOT ANSWERING ${secondsSince(fetchFailing, nowMs)}s, retrying`);
   const down = storeDown(stats, nowMs);
   if (down !== undefined) parts.push(down);
   if (s.store_errors > 0) parts.push(`store errors ${n(s.store_errors)}`);

@@ -58,3 +58,12 @@ test('a serve role whose reads of the store fail says the store is down, with ho
   stats.storeFailingSince = NOW - 20_000;
   assert.match(statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW }), / · STORE DOWN 20s, retrying, offsets held$/, 'the engine that writes says its offsets are held');
 });
+
+test('an engine whose fetches fail says Kafka is not answering, with how long, and stops saying so once it reads again', () => {
+  const stats = busy();
+  const process = { roles: { produce: false, process: true }, nowMs: NOW };
+  stats.kafkaFetchFailingSince = NOW - 47_000;
+  assert.match(statusLine(stats, undefined, process), / · KAFKA NOT ANSWERING 47s, retrying$/);
+  stats.kafkaFetchFailingSince = undefined;
+  assert.doesNotMatch(statusLine(stats, undefined, process), /KAFKA/);
+});
