@@ -11,7 +11,7 @@ function captured() {
 test('a failure that repeats is logged once with its reason, then reminded at most every 30 s with the attempts and how long, and its end once', () => {
   const { lines, logger } = captured();
   let now = 1_000_000;
-  const outage = new OutageLog(logger, 'store write', { now: () => now });
+  const outage = new OutageLog(logger, 'store write', () => now);
   outage.succeeded();
   assert.deepEqual(lines, [], 'nothing to say while it works');
   for (let i = 0; i < 40; i++) {
