@@ -256,7 +256,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     }
     if (processor === undefined && server !== undefined && store !== undefined) {
       // Without the TS engine here (serve only, or Spark as the engine), new bars and trades are learnt from the store.
-      const feed = new StoreFeed({ store, symbols: config.symbols, intervals: config.intervals, live: server.live, logger: logger.child('feed') });
+      const feed = new StoreFeed({ store, symbols: config.symbols, intervals: config.intervals, live: server.live, logger: logger.child('feed'), stats });
       feed.start();
       parts.feed = feed;
     }
@@ -290,6 +290,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       if (transport !== undefined) {
         stats.logLag = Math.max(0, transport.unread());
         stats.spoolDepth = transport.spoolDepth();
+        stats.kafkaFetchFailingSince = transport.fetchFailingSince();
       }
     };
     timers.push(setInterval(refresh, 500));

@@ -104,6 +104,8 @@ export class Processor implements ConsumerHandler {
   #logId: string | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #early: Promise<void> | undefined;
+  /** The flush the timer started, until it settles. */
+  #timerFlush: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Aborted when close() gives up on the store: every retry ends and nothing more is written or committed. */
@@ -121,8 +123,13 @@ export class Processor implements ConsumerHandler {
   async start(): Promise<void> {
     await this.#o.consumer.start(this);
     this.#timer = setInterval(() => {
-      this.flush().catch((error: unknown) => {
-        this.#log.error('flush failed', { error: error instanceof Error ? error.message : String(error) });
+      // While a flush waits on a store that is down, more ticks would only queue flushes behind
+      // it, to fail all at once when close() gives up.
+      if (this.#timerFlush !== undefined) return;
+      const flush = this.flush().catch((error: unknown) => this.#flushFailed(error));
+      this.#timerFlush = flush;
+      void flush.finally(() => {
+        if (this.#timerFlush === flush) this.#timerFlush = undefined;
       });
     }, this.#o.flushIntervalMs);
     this.#timer.unref();
@@ -196,13 +203,17 @@ export class Processor implements ConsumerHandler {
     if (this.#early !== undefined) await this.#early;
     if (this.#pendingIngestTs.length < this.#maxPending) return;
     const started = this.flush();
-    const early = started.catch((error: unknown) => {
-      this.#log.error('flush failed', { error: error instanceof Error ? error.message : String(error) });
-    });
+    const early = started.catch((error: unknown) => this.#flushFailed(error));
     this.#early = early;
     void early.finally(() => {
       if (this.#early === early) this.#early = undefined;
     });
+  }
+
+  /** A flush that nobody awaits failed. Once close() gave up on the store, close() reports it, once. */
+  #flushFailed(error: unknown): void {
+    if (this.#giveUp.signal.aborted) return;
+    this.#log.error('flush failed', { error: error instanceof Error ? error.message : String(error) });
   }
 
   /** Writes what is pending; calls queue up behind each other. */

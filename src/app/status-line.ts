@@ -19,7 +19,8 @@ export interface StatusLineOptions {
  * Kafka gives (and no latency) for a serve role reading the pipeline from Kafka.
  */
 export function statusLine(stats: PipelineStats, source: SourceStatus | undefined, options: StatusLineOptions = {}): string {
-  const s = snapshotStats(stats, options.nowMs ?? Date.now());
+  const nowMs = options.nowMs ?? Date.now();
+  const s = snapshotStats(stats, nowMs);
   const { produce, process } = options.roles ?? { produce: true, process: true };
   const view = options.view;
   const parts: string[] = [];
@@ -37,6 +38,8 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
       `late ${n(view.late ?? 0)}`,
       `invalid ${n(view.invalid ?? 0)}`,
     );
+    const down = storeDown(stats, nowMs);
+    if (down !== undefined) parts.push(down);
     return parts.join(' · ');
   }
   if (produce) parts.push(`in ${n(s.rates.received_per_s)}/s`);
@@ -50,7 +53,21 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
   if (produce && (s.spool_depth > 0 || !process)) parts.push(`spool ${n(s.spool_depth)}`);
   if (s.engine_state === 'waiting') parts.push(`ENGINE WAITING FOR KAFKA ${s.engine_waiting_s}s, source spooled`);
   if (s.engine_state === 'stopped') parts.push(`ENGINE STOPPED: ${s.engine_stopped ?? 'no new bars'}`);
-  if (s.store_state === 'retrying') parts.push(`STORE DOWN ${s.store_failing_s}s, retrying, offsets held`);
+  const fetchFailing = stats.kafkaFetchFailingSince;
+  if (process && fetchFailing !== undefined) parts.push(`KAFKA NOT ANSWERING ${secondsSince(fetchFailing, nowMs)}s, retrying`);
+  const down = storeDown(stats, nowMs);
+  if (down !== undefined) parts.push(down);
   if (s.store_errors > 0) parts.push(`store errors ${n(s.store_errors)}`);
   return parts.join(' · ');
 }
+
+/** The engine's writes failing hold its offsets; a process that only reads the store (`serve`) has none to hold. */
+function storeDown(stats: PipelineStats, nowMs: number): string | undefined {
+  const writing = stats.storeFailingSince;
+  if (writing !== undefined) return `STORE DOWN ${secondsSince(writing, nowMs)}s, retrying, offsets held`;
+  const reading = stats.storeReadFailingSince;
+  if (reading !== undefined) return `STORE DOWN ${secondsSince(reading, nowMs)}s, retrying`;
+  return undefined;
+}
+
+const secondsSince = (since: number, nowMs: number): number => Math.round((nowMs - since) / 1000);

@@ -1,5 +1,5 @@
 import type { Bar, Interval } from '../domain/index.ts';
-import type { Logger } from '../observability/index.ts';
+import { OutageLog, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { LiveFeed } from '../server/index.ts';
 import type { Store } from '../store/store.ts';
 import { symbolTradesOf } from '../store/index.ts';
@@ -10,6 +10,8 @@ export interface StoreFeedOptions {
   readonly intervals: readonly Interval[];
   readonly live: LiveFeed;
   readonly logger: Logger;
+  /** Where the status line learns that reads of the store fail (`storeReadFailingSince`). */
+  readonly stats?: PipelineStats;
   readonly pollMs?: number;
   /** Newest trades read per symbol and poll. */
   readonly tradesPerPoll?: number;
@@ -28,16 +30,25 @@ export class StoreFeed {
   readonly #seenTrades = new Map<string, Set<string>>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> = Promise.resolve();
+  /** A poll a second against a store that is down: the first failure is told, then a reminder now and then. */
+  readonly #outage: OutageLog;
 
   constructor(options: StoreFeedOptions) {
     this.#o = options;
+    this.#outage = new OutageLog(options.logger, 'store poll');
   }
 
   start(): void {
     this.#timer = setInterval(() => {
-      this.#polling = this.#polling.then(() => this.poll()).catch((error: unknown) => {
-        this.#o.logger.warn('store poll failed', { error: error instanceof Error ? error.message : String(error) });
-      });
+      this.#polling = this.#polling
+        .then(() => this.poll())
+        .then(
+          () => this.#outage.succeeded(),
+          (error: unknown) => this.#outage.failed(error),
+        )
+        .finally(() => {
+          if (this.#o.stats !== undefined) this.#o.stats.storeReadFailingSince = this.#outage.failingSince;
+        });
     }, this.#o.pollMs ?? 1_000);
     this.#timer.unref();
   }

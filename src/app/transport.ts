@@ -33,6 +33,8 @@ export interface Transport {
   readonly late: SideLog<LateEntry>;
   /** Trades kept on disk while Kafka is away; 0 in-process. */
   spoolDepth(): number;
+  /** Since when the engine's consumer has failed to fetch (Kafka not answering); undefined while it reads, and in-process. */
+  fetchFailingSince(): number | undefined;
   /** Flushes and closes the producer, if one was made; the consumer stays open for the engine's last commit. */
   closeProducer(): Promise<void>;
   /** Records the engine has not read yet, or -1 when unknown. */
@@ -65,6 +67,7 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
     deadLetters,
     late,
     spoolDepth: () => 0,
+    fetchFailingSince: () => undefined,
     closeProducer: async () => {},
     unread: () => log.unread(),
     // Appends wait while they are queued, so what is unread is what was appended before.
@@ -129,6 +132,7 @@ function kafkaTransport(config: Config, deps: TransportDeps): Transport {
     deadLetters,
     late,
     spoolDepth: () => producer?.spoolDepth() ?? 0,
+    fetchFailingSince: () => consumer?.fetchFailingSince(),
     closeProducer: async () => {
       await producer?.close();
     },

@@ -3,3 +3,4 @@ export * from './rate-meter.ts';
 export * from './logger.ts';
 export * from './pipeline-stats.ts';
 export * from './duration.ts';
+export * from './outage-log.ts';

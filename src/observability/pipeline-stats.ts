@@ -25,6 +25,10 @@ export class PipelineStats {
   storeErrors = 0;
   /** When the store began failing writes (epoch ms); undefined while writes succeed. */
   storeFailingSince: number | undefined;
+  /** When reads of the store began failing, for a process that only reads it (`serve`); undefined while they succeed. */
+  storeReadFailingSince: number | undefined;
+  /** When the engine's fetches from Kafka began failing (epoch ms); undefined while they succeed. */
+  kafkaFetchFailingSince: number | undefined;
   /** Trades waiting in the producer's spool while the broker is away. */
   spoolDepth = 0;
   /** When this process's engine began waiting for Kafka to start (epoch ms); undefined once it runs, or with no engine here. */

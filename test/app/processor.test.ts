@@ -4,7 +4,7 @@ import { Processor, type ProcessorOptions } from '../../src/app/processor.ts';
 import type { ConsumerHandler, LogRecord, SideLog, TradeLogConsumer } from '../../src/bus/index.ts';
 import { epochMs, offset, parseInterval, price, volume, durationMs, type Interval, type Offset } from '../../src/domain/index.ts';
 import { CheckpointError, StoreUnavailableError } from '../../src/errors.ts';
-import { PipelineStats } from '../../src/observability/index.ts';
+import { createLogger, PipelineStats } from '../../src/observability/index.ts';
 import type { Checkpoint, FlushBatch, Store, SymbolTrades } from '../../src/store/store.ts';
 import { storedTradesOf } from '../../src/store/index.ts';
 import { readCheckpoint } from '../../src/engine/index.ts';
@@ -266,4 +266,24 @@ test('close() writes what was read since the last flush, and nothing for partiti
   assert.deepEqual(consumer.commits, [new Map([[0, offset(2)]]), new Map([[0, offset(3)]])]);
   await processor.close();
   assert.equal(store.writes.length, 2, 'a second close writes nothing');
+});
+
+test('a stop that gives up on a store that stays down says so once: the timer flushes queued behind the failing one log nothing', { timeout: 20_000 }, async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', write: (line) => void lines.push(line) });
+  const { store, consumer, stats, processor } = setup(new RecordingStore(), 300, { flushIntervalMs: 10, logger });
+  await processor.start();
+  store.failNext = Number.MAX_SAFE_INTEGER;
+  await consumer.handler!.records(0, [record(0), record(1)]);
+  const deadline = Date.now() + 10_000;
+  while (stats.storeErrors < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(stats.storeErrors >= 4, 'the timer flush kept retrying the store');
+  await assert.rejects(processor.close(), StoreUnavailableError);
+  await new Promise((r) => setImmediate(r));
+  const errors = lines.filter((l) => / ERROR /.test(l));
+  assert.deepEqual(
+    errors.map((l) => l.replace(/^\S+ ERROR\s+\S+\s+/, '').replace(/ error=.*$/, '')),
+    ['stopped without the final flush'],
+    'one error line, from close()',
+  );
 });

@@ -55,3 +55,23 @@ test('before any bar is stored the latency is a dash, not 0 ms', () => {
   stats.latency.record(7);
   assert.match(statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW }), / · latency p50 7\.0 ms p99 7\.0 ms$/);
 });
+
+test('a serve role whose reads of the store fail says the store is down, with how long, and no offsets held it has none of', () => {
+  const stats = new PipelineStats();
+  const view = { counts_from: 'kafka', kafka_view: { topic: 'market.trades', group: 'g', error: null, age_s: 1 } } as const;
+  const serve = { roles: { produce: false, process: false }, view, nowMs: NOW };
+  assert.doesNotMatch(statusLine(stats, undefined, serve), /STORE/);
+  stats.storeReadFailingSince = NOW - 12_000;
+  assert.match(statusLine(stats, undefined, serve), /^from Kafka · .* · STORE DOWN 12s, retrying$/);
+  stats.storeFailingSince = NOW - 20_000;
+  assert.match(statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW }), / · STORE DOWN 20s, retrying, offsets held$/, 'the engine that writes says its offsets are held');
+});
+
+test('an engine whose fetches fail says Kafka is not answering, with how long, and stops saying so once it reads again', () => {
+  const stats = busy();
+  const process = { roles: { produce: false, process: true }, nowMs: NOW };
+  stats.kafkaFetchFailingSince = NOW - 47_000;
+  assert.match(statusLine(stats, undefined, process), / · KAFKA NOT ANSWERING 47s, retrying$/);
+  stats.kafkaFetchFailingSince = undefined;
+  assert.doesNotMatch(statusLine(stats, undefined, process), /KAFKA/);
+});

@@ -1,7 +1,7 @@
 import { ConnectionPool, Consumer, ListOffsetTimestamps, type ClusterTopicMetadata, type RecordsBatch } from '@platformatic/kafka';
 import { offset as toOffset, type Offset } from '../../domain/index.ts';
 import { CheckpointError, InputError } from '../../errors.ts';
-import { silentLogger, type Logger } from '../../observability/index.ts';
+import { OutageLog, silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type ConsumerHandler, type LogRecord, type SideLog, type TradeLogConsumer } from '../bus.ts';
 import { clientBase, closeClient, messageOf, REQUEST_TIMEOUT_MS, type KafkaConnection } from './kafka-options.ts';
 import { walkRecords } from './record-batches.ts';
@@ -124,12 +124,20 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   /** The topic's partition count when this member last looked; a change asks the group to assign again. */
   #partitionCount: number | undefined;
   #commitFailures = 0;
+  /** Fetches that fail while Kafka is away: the first is told, then a reminder every 30 s, and the recovery. */
+  readonly #fetchOutage: OutageLog;
 
   constructor(options: KafkaTradeConsumerOptions) {
     this.#o = options;
     this.#topic = options.topic ?? TOPICS.trades;
     this.#codec = createTradeCodec(options.format);
     this.#log = options.logger ?? silentLogger;
+    this.#fetchOutage = new OutageLog(this.#log, 'Kafka fetch');
+  }
+
+  /** When fetches began failing (epoch ms), Kafka not answering; undefined while they succeed. */
+  fetchFailingSince(): number | undefined {
+    return this.#fetchOutage.failingSince;
   }
 
   /** Records sent to the dead-letter topic because they were not valid trades. */
@@ -282,11 +290,12 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
         inFlight.delete(answer.leader);
         if (!answer.ok) throw answer.error;
         failures = 0;
+        this.#fetchOutage.succeeded();
       } catch (error) {
         if (this.#closed) return;
         if (error instanceof CheckpointError) throw error;
         failures++;
-        this.#log.warn('fetch failed', { attempt: failures, error: messageOf(error) });
+        this.#fetchOutage.failed(messageOf(error));
         client.clearMetadata();
         await this.#idle(Math.min((this.#o.retryDelayMs ?? 500) * failures, 5_000));
         // Kafka not answering is retried; a log that started over is not.

@@ -1,6 +1,6 @@
 import cassandra, { type Client } from 'cassandra-driver';
 import type { Bar } from '../../domain/index.ts';
-import { ConfigError, StoreUnavailableError } from '../../errors.ts';
+import { ConfigError, StoreUnavailableError, type TickstreamError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../store.ts';
 import { storedTradesOf } from '../packed-trades.ts';
@@ -116,6 +116,8 @@ export class CassandraStore implements Store {
   #connecting: Promise<void> | undefined;
   /** Set by the first connect that succeeds. */
   #connectedOnce = false;
+  /** Whether the last request failed because Cassandra did not answer (a retryable error); the next one that succeeds clears it. */
+  #away = false;
   #closed = false;
 
   constructor(options: CassandraStoreOptions) {
@@ -143,8 +145,10 @@ export class CassandraStore implements Store {
     });
     this.#client.on('log', (level: string, className: string, message: string) => {
       if (level !== 'error' && level !== 'warning') return;
-      // Until a first connect succeeds its failure is the one line that explains it; the driver's own warnings only repeat it.
-      if (this.#connectedOnce) this.#log.warn(`cassandra driver: ${message}`, { from: className });
+      // Until a first connect succeeds, and while Cassandra does not answer, the failure the caller
+      // logs (once, with reminders) explains it; the driver's own warnings only repeat it, several
+      // times a second while it reconnects.
+      if (this.#connectedOnce && !this.#away) this.#log.warn(`cassandra driver: ${message}`, { from: className });
       else this.#log.debug(`cassandra driver: ${message}`, { from: className });
     });
   }
@@ -185,8 +189,9 @@ export class CassandraStore implements Store {
       );
       await forEachBounded(checkpoints, this.#concurrency, (rows) => this.#send(client, rows));
     } catch (error) {
-      throw storeError('write', error);
+      throw this.#failure('write', error);
     }
+    this.#away = false;
   }
 
   async bars(query: BarQuery): Promise<Bar[]> {
@@ -275,7 +280,7 @@ export class CassandraStore implements Store {
     try {
       await this.#connecting;
     } catch (error) {
-      throw storeError(what, error);
+      throw this.#failure(what, error);
     }
     return this.#client;
   }
@@ -292,6 +297,13 @@ export class CassandraStore implements Store {
     if (existing === undefined) return;
     const warning = otherReplicationWarning(this.#keyspace, existing, this.#replication);
     if (warning !== undefined) this.#log.warn(warning);
+  }
+
+  /** The store's error for a failed request; one that can be retried means Cassandra is away. */
+  #failure(what: string, error: unknown): TickstreamError {
+    const failure = storeError(what, error);
+    if (failure.canRetry) this.#away = true;
+    return failure;
   }
 
   /** One partition's rows: a single statement, or an unlogged batch. */
@@ -318,8 +330,9 @@ export class CassandraStore implements Store {
         pageState = rs.pageState ?? undefined;
       } while (pageState !== undefined && out.length < max);
     } catch (error) {
-      throw storeError(what, error);
+      throw this.#failure(what, error);
     }
+    this.#away = false;
     return out;
   }
 
