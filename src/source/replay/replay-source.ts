@@ -16,6 +16,8 @@ export interface ReplayOptions {
   readonly clock?: Clock;
 }
 
+const BOM = '\uFEFF';
+
 /** Most trades (or dead letters) handed to the sink at once. */
 const MAX_BATCH = 1_000;
 
@@ -132,9 +134,11 @@ export class ReplaySource implements TradeSource {
     };
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     try {
-      for await (const line of lines) {
+      for await (const read of lines) {
         if (this.#closing !== undefined) break;
         this.#line++;
+        // Editors on Windows save UTF-8 with a byte order mark, which is not part of the first line's JSON.
+        const line = this.#line === 1 && read.startsWith(BOM) ? read.slice(1) : read;
         if (line.trim() === '') continue;
         const parsed = parseReplayLine(line, epochMs(0));
         if (parsed.trade === undefined) {

@@ -84,6 +84,13 @@ test('a trade that goes back in time is delivered at once, and close stops a slo
   assert.equal(source.status().state, 'closed');
 });
 
+test('a UTF-8 byte order mark at the start of the file is not part of line 1', async (t) => {
+  const { source, c } = await replay(t, writeLines(t, [`\uFEFF${JSON.stringify(record(1))}`, JSON.stringify(record(2))]), 0);
+  await source.finished();
+  assert.deepEqual(c.letters, []);
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 2]);
+});
+
 test('a missing file is a config error that names replay.file', async (t) => {
   const source = new ReplaySource({ file: join(tmpdir(), 'no-such-dir-tickstream', 'x.ndjson'), speed: 0 });
   t.after(() => source.close());
