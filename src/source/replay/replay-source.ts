@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { epochMs, systemClock, type Clock, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { newSourceCounters, type DeadLetter, type SourceCounters, type SourceState, type SourceStatus, type TradeSink, type TradeSource } from '../source.ts';
+import { ndjsonLines } from './ndjson-lines.ts';
 import { parseReplayLine } from './replay-line.ts';
 
 export interface ReplayOptions {
@@ -17,6 +17,9 @@ export interface ReplayOptions {
 }
 
 const BOM = '\uFEFF';
+
+/** Longest line read whole: a trade is well under 1 KiB, and a file with no newlines must not fill memory. */
+export const MAX_LINE_CHARS = 1024 * 1024;
 
 /** Most trades (or dead letters) handed to the sink at once. */
 const MAX_BATCH = 1_000;
@@ -132,11 +135,16 @@ export class ReplaySource implements TradeSource {
         await sink.trades(out);
       }
     };
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
     try {
-      for await (const read of lines) {
+      for await (const read of ndjsonLines(stream, MAX_LINE_CHARS)) {
         if (this.#closing !== undefined) break;
         this.#line++;
+        if (typeof read !== 'string') {
+          const reason = `line ${this.#line}: ${read.length} characters, over the limit of ${MAX_LINE_CHARS}; only its start is kept`;
+          letters.push({ raw: read.head, reason, receivedAt: this.#clock.now(), source: 'replay' });
+          if (letters.length >= MAX_BATCH) await flush();
+          continue;
+        }
         // Editors on Windows save UTF-8 with a byte order mark, which is not part of the first line's JSON.
         const line = this.#line === 1 && read.startsWith(BOM) ? read.slice(1) : read;
         if (line.trim() === '') continue;
@@ -161,8 +169,12 @@ export class ReplaySource implements TradeSource {
         trades.push(parsed.trade);
         if (trades.length >= MAX_BATCH) await flush();
       }
-    } finally {
-      lines.close();
+    } catch (error) {
+      // close() destroys the stream to end a read that waits on it (an idle pipe): that is no failure.
+      if (this.#closing === undefined) {
+        await flush();
+        throw error;
+      }
     }
     // Also when closed early: what was read is handed over, the rest of the file is not.
     await flush();

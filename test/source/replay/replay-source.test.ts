@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { epochMs, tradeViolation, type TradeRecord } from '../../../src/domain/index.ts';
 import { parseReplayLine, ReplaySource } from '../../../src/source/index.ts';
+import { MAX_LINE_CHARS } from '../../../src/source/replay/replay-source.ts';
 import { collector, until } from '../source-helpers.ts';
 
 const T0 = 1_700_000_000_000;
@@ -89,6 +90,16 @@ test('a UTF-8 byte order mark at the start of the file is not part of line 1', a
   await source.finished();
   assert.deepEqual(c.letters, []);
   assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 2]);
+});
+
+test('a line over 1 MiB is dead-lettered with its line number, its length and only its start', async (t) => {
+  const long = `{"symbol":"AAPL","pad":"${'x'.repeat(MAX_LINE_CHARS)}"}`;
+  const { source, c } = await replay(t, writeLines(t, [JSON.stringify(record(1)), long, JSON.stringify(record(3))]), 0);
+  await source.finished();
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 3]);
+  assert.equal(c.letters.length, 1);
+  assert.equal(c.letters[0]!.reason, `line 2: ${long.length} characters, over the limit of ${MAX_LINE_CHARS}; only its start is kept`);
+  assert.equal(c.letters[0]!.raw, long.slice(0, 200));
 });
 
 test('a missing file is a config error that names replay.file', async (t) => {
