@@ -13,9 +13,9 @@ const KEYS = [...PIPELINE_KEYS.filter((k) => !k.startsWith('simulator.') && k !=
 export function replayCommand(): Command {
   const cmd = new Command('replay')
     .description('run the pipeline over an NDJSON file of trades, at ×N speed or as fast as possible')
-    .argument('<file>', 'NDJSON file: one trade per line, {"symbol","price","volume","ts","conditions","source","ingest_ts"} or Finnhub {"s","p","v","t","c"}')
+    .argument('<file>', 'NDJSON file, or - for standard input (a pipe): one trade per line, {"symbol","price","volume","ts","conditions","source","ingest_ts"} or Finnhub {"s","p","v","t","c"}')
     .option('--exit', 'exit once the file is processed instead of serving the dashboard')
-    .addHelpText('after', '\nExamples:\n  tickstream replay trades.ndjson --replay-speed 10\n  tickstream replay trades.ndjson --replay-speed 0 --exit');
+    .addHelpText('after', '\nExamples:\n  tickstream replay trades.ndjson --replay-speed 10\n  tickstream replay trades.ndjson --replay-speed 0 --exit\n  zcat day.ndjson.gz | tickstream replay - --replay-speed 0 --exit');
   addConfigOptions(cmd, KEYS).action(async (file: string, options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
     const logger = createLogger({ level: config.logLevel });
@@ -25,8 +25,9 @@ export function replayCommand(): Command {
     const pipeline = await startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root });
     const source = pipeline.source;
     if (source === undefined) throw new Error('a replay has a source');
+    const input = source instanceof ReplaySource ? source.input : file;
     const speed = config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`;
-    logger.info([`replaying ${file} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
+    logger.info([`replaying ${input} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
     const done = source.finished().then(async () => {
       await pipeline.flush();
       const s = pipeline.stats;
@@ -38,7 +39,7 @@ export function replayCommand(): Command {
     await pipeline.close();
     // With --exit a script reads the exit code: a file that failed partway is not a finished replay.
     const failure = source instanceof ReplaySource ? source.failure : undefined;
-    if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${file} stopped at ${failure}`);
+    if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${input} stopped at ${failure}`);
   });
   return cmd;
 }

@@ -9,13 +9,15 @@ const HEAD_CHARS = 200;
 
 /**
  * Splits text into NDJSON lines at '\n' (a '\r' before it is dropped); a last line without one
- * counts too. A line longer than `maxChars` is read past, keeping only its start and length,
+ * counts too. Yields the lines each chunk completes, together, so that a reader of a pipe knows
+ * when it has all that was written so far. A line longer than `maxChars` is read past, keeping only its start and length,
  * so one runaway line (a file with no newlines) holds at most `maxChars` plus a chunk in memory.
  */
-export async function* ndjsonLines(chunks: AsyncIterable<string>, maxChars: number): AsyncGenerator<string | OverlongLine> {
+export async function* ndjsonLines(chunks: AsyncIterable<string>, maxChars: number): AsyncGenerator<(string | OverlongLine)[]> {
   let pending = '';
   let overlong: { head: string; length: number } | undefined;
   for await (const text of chunks) {
+    const lines: (string | OverlongLine)[] = [];
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
@@ -28,15 +30,16 @@ export async function* ndjsonLines(chunks: AsyncIterable<string>, maxChars: numb
       else pending += text.slice(start, end);
       if (nl === -1) break;
       if (overlong !== undefined) {
-        yield overlong;
+        lines.push(overlong);
         overlong = undefined;
       } else {
-        yield pending.endsWith('\r') ? pending.slice(0, -1) : pending;
+        lines.push(pending.endsWith('\r') ? pending.slice(0, -1) : pending);
         pending = '';
       }
       start = nl + 1;
     }
+    if (lines.length > 0) yield lines;
   }
-  if (overlong !== undefined) yield overlong;
-  else if (pending !== '') yield pending.endsWith('\r') ? pending.slice(0, -1) : pending;
+  if (overlong !== undefined) yield [overlong];
+  else if (pending !== '') yield [pending.endsWith('\r') ? pending.slice(0, -1) : pending];
 }

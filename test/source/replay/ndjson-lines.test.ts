@@ -4,7 +4,7 @@ import { ndjsonLines, type OverlongLine } from '../../../src/source/replay/ndjso
 
 async function split(chunks: readonly string[], maxChars: number): Promise<(string | OverlongLine)[]> {
   const out: (string | OverlongLine)[] = [];
-  for await (const line of ndjsonLines((async function* () { yield* chunks; })(), maxChars)) out.push(line);
+  for await (const lines of ndjsonLines((async function* () { yield* chunks; })(), maxChars)) out.push(...lines);
   return out;
 }
 
@@ -12,6 +12,12 @@ test('lines split at \\n across chunks, \\r\\n included, and a last line without
   assert.deepEqual(await split(['a\r\nb', 'c\n\n', 'd\ne'], 100), ['a', 'bc', '', 'd', 'e']);
   assert.deepEqual(await split(['a\n'], 100), ['a']);
   assert.deepEqual(await split([], 100), []);
+});
+
+test('the lines come in one batch per chunk that completes any, so a reader of a pipe can hand them on', async () => {
+  const batches: string[][] = [];
+  for await (const lines of ndjsonLines((async function* () { yield* ['a\nb', 'c', '\nd\ne\n', 'f']; })(), 100)) batches.push(lines.map(String));
+  assert.deepEqual(batches, [['a'], ['bc', 'd', 'e'], ['f']]);
 });
 
 test('a line over the limit keeps only its start and its length, and the lines after it are read as usual', async () => {
@@ -29,7 +35,7 @@ test('an over-long line is not held whole: only what is kept is', async () => {
   }
   const before = process.memoryUsage().heapUsed;
   const out: (string | OverlongLine)[] = [];
-  for await (const line of ndjsonLines(chunks(), 1024 * 1024)) out.push(line);
+  for await (const lines of ndjsonLines(chunks(), 1024 * 1024)) out.push(...lines);
   assert.deepEqual(out, [{ head: 'x0'.padEnd(200, 'x'), length: 800 * size }]);
   assert.ok(process.memoryUsage().heapUsed - before < 25 * 1024 * 1024, 'heap grew by less than half the line');
 });

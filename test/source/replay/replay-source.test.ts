@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { epochMs, tradeViolation, type TradeRecord } from '../../../src/domain/index.ts';
 import { parseReplayLine, ReplaySource } from '../../../src/source/index.ts';
@@ -100,6 +103,36 @@ test('a line over 1 MiB is dead-lettered with its line number, its length and on
   assert.equal(c.letters.length, 1);
   assert.equal(c.letters[0]!.reason, `line 2: ${long.length} characters, over the limit of ${MAX_LINE_CHARS}; only its start is kept`);
   assert.equal(c.letters[0]!.raw, long.slice(0, 200));
+});
+
+test('- reads standard input, and a close while it waits for input ends the replay without a failure', async (t) => {
+  const stdin = new PassThrough();
+  const source = new ReplaySource({ file: '-', speed: 0, stdin });
+  t.after(() => source.close());
+  const c = collector();
+  await source.start(c.sink);
+  stdin.write(`${JSON.stringify(record(1))}\n${JSON.stringify(record(2)).slice(0, 10)}`);
+  stdin.write(`${JSON.stringify(record(2)).slice(10)}\n`);
+  await until(() => c.trades.length === 2, 'two trades from stdin');
+  assert.match(source.status().detail, /^standard input · line 2/);
+  await source.close();
+  await source.finished();
+  assert.equal(source.failure, undefined);
+  assert.equal(source.status().state, 'closed');
+});
+
+test('a FIFO is read front to back, as a file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-replay-fifo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'trades.fifo');
+  execFileSync('mkfifo', [fifo]);
+  // The writer's open waits for the reader's, and the reader's (in start) for the writer's.
+  const writing = writeFile(fifo, `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n`);
+  const { source, c } = await replay(t, fifo, 0);
+  await writing;
+  await source.finished();
+  assert.equal(source.failure, undefined);
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 2]);
 });
 
 test('a missing file is a config error that names replay.file', async (t) => {

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLEAN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
+
+/** Two trades and a line that is not one. */
+const TRADES = '{"s":"AAPL","p":190.5,"v":10,"t":1700000000000,"c":[]}\nnot json\n{"s":"AAPL","p":190.7,"v":5,"t":1700000001000,"c":[]}\n';
+
+function dataDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-replay-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** `tickstream replay <file> --exit` at full speed, with `input` on its standard input (a pipe). */
+function replayExit(file: string, dir: string, input = ''): { status: number | null; output: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', file, '--exit', '--replay-speed', '0', '--data-dir', dir, '--port', '0'], {
+    cwd: ROOT,
+    env: CLEAN_ENV,
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: r.status, output: r.stdout + r.stderr };
+}
+
+test('replay - reads the trades from standard input', (t) => {
+  const r = replayExit('-', dataDir(t), TRADES);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /replaying standard input at full speed/);
+  assert.match(r.output, /replay finished: 2 trades, 1 invalid/);
+});
+
+test('replay of a path that is a pipe (/dev/stdin behind a shell pipe) reads it without seeking', (t) => {
+  const dir = dataDir(t);
+  const file = join(dir, 'trades.ndjson');
+  writeFileSync(file, TRADES);
+  const script = `cat "$0" | "$1" --import tsx src/cli/main.ts replay /dev/stdin --exit --replay-speed 0 --data-dir "$2" --port 0`;
+  const r = spawnSync('sh', ['-c', script, file, process.execPath, dir], { cwd: ROOT, env: CLEAN_ENV, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /replay finished: 2 trades, 1 invalid/);
+});
