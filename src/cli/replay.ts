@@ -24,22 +24,26 @@ export function replayCommand(): Command {
     const exit = options['exit'] === true;
     const pipeline = await startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root });
     const source = pipeline.source;
-    if (source === undefined) throw new Error('a replay has a source');
-    const input = source instanceof ReplaySource ? source.input : file;
+    if (!(source instanceof ReplaySource)) throw new Error('a replay has a replay source');
     const speed = config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`;
-    logger.info([`replaying ${input} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
-    const done = source.finished().then(async () => {
-      await pipeline.flush();
+    logger.info([`replaying ${source.input} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
+    const counts = (): string => {
       const s = pipeline.stats;
-      logger.info(`replay finished: ${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`);
-      return 'finished' as const;
+      return `${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`;
+    };
+    const done = source.finished().then(async () => {
+      // Stopped by a signal or a read error before the end: said after the close.
+      if (!source.ended) return;
+      await pipeline.flush();
+      logger.info(`replay finished: ${counts()}`);
     });
     if (exit) await Promise.race([done, untilSignal()]);
     else await untilSignal();
     await pipeline.close();
     // With --exit a script reads the exit code: a file that failed partway is not a finished replay.
-    const failure = source instanceof ReplaySource ? source.failure : undefined;
-    if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${input} stopped at ${failure}`);
+    const failure = source.failure;
+    if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${source.input} stopped at ${failure}`);
+    if (!source.ended) logger.info(`replay stopped at line ${source.line} of ${source.input}: ${counts()}`);
   });
   return cmd;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -45,4 +46,29 @@ test('replay of a path that is a pipe (/dev/stdin behind a shell pipe) reads it 
   const r = spawnSync('sh', ['-c', script, file, process.execPath, dir], { cwd: ROOT, env: CLEAN_ENV, encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /replay finished: 2 trades, 1 invalid/);
+});
+
+test('a replay stopped by Ctrl-C before the end of the file says where it stopped, not that it finished', async (t) => {
+  const dir = dataDir(t);
+  const file = join(dir, 'trades.ndjson');
+  // At ×1 the third line waits an hour, after the first two have been handed on.
+  writeFileSync(file, 'not json\n{"s":"AAPL","p":190.5,"v":10,"t":1700000000000,"c":[]}\n{"s":"AAPL","p":190.7,"v":5,"t":1700003600000,"c":[]}\n');
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'replay', file, '--exit', '--replay-speed', '1', '--data-dir', dir, '--port', '0'];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: CLEAN_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = once(child, 'exit');
+  const deadLetters = join(dir, 'market.trades.dlq.ndjson');
+  const deadline = Date.now() + 20_000;
+  while (!(existsSync(deadLetters) && readFileSync(deadLetters, 'utf8') !== '')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the dead letter of line 1 was not written; output: ${output}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGINT');
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 0, output);
+  assert.match(output, new RegExp(`replay stopped at line 3 of ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 trades, 1 invalid`));
+  assert.doesNotMatch(output, /replay finished/);
 });

@@ -50,6 +50,7 @@ export class ReplaySource implements TradeSource {
   #state: SourceState = 'connecting';
   #error: string | undefined;
   #line = 0;
+  #ended = false;
   #stream: Readable | undefined;
   #playing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -86,6 +87,7 @@ export class ReplaySource implements TradeSource {
     this.#playing = this.#play(stream, sink).then(
       () => {
         if (this.#closing === undefined) {
+          this.#ended = true;
           this.#setState('finished', sink);
           this.#logger.info('replay finished', { lines: this.#line, trades: this.counters.received, invalid: this.counters.invalid });
         }
@@ -102,6 +104,16 @@ export class ReplaySource implements TradeSource {
   /** Resolves when every line has been delivered (or the replay was closed or failed). */
   finished(): Promise<void> {
     return this.#done;
+  }
+
+  /** Whether every line was read: false while it plays, and after a close or a failure before the end. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Lines read so far, the one being waited on at ×speed included. */
+  get line(): number {
+    return this.#line;
   }
 
   /** Why reading the file stopped before its end, e.g. `line 1200: EIO: i/o error, read`; undefined while it has not. */

@@ -50,6 +50,7 @@ test('at speed 0 every line is delivered in file order and a bad line is dead-le
   assert.equal(c.letters[1]!.raw, 'garbage');
   assert.deepEqual(source.counters, { ...source.counters, received: 5_000, invalid: 2 });
   assert.equal(source.status().state, 'finished');
+  assert.equal(source.ended, true);
   assert.match(source.status().detail, /line 5003/);
 });
 
@@ -86,6 +87,8 @@ test('a trade that goes back in time is delivered at once, and close stops a slo
   await source.finished();
   assert.equal(c.trades.length, 2);
   assert.equal(source.status().state, 'closed');
+  assert.equal(source.ended, false, 'closed before the end of the file');
+  assert.equal(source.line, 3, 'the line waited on');
 });
 
 test('a UTF-8 byte order mark at the start of the file is not part of line 1', async (t) => {
