@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startRoles } from '../app/index.ts';
+import { sideLogPlaces, startRoles } from '../app/index.ts';
 import { SourceUnavailableError } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
 import { ReplaySource } from '../source/index.ts';
@@ -27,9 +27,12 @@ export function replayCommand(): Command {
     if (!(source instanceof ReplaySource)) throw new Error('a replay has a replay source');
     const speed = config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`;
     logger.info([`replaying ${source.input} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
+    const places = sideLogPlaces(config);
     const counts = (): string => {
       const s = pipeline.stats;
-      return `${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`;
+      const line = `${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`;
+      const where = [...(s.invalid > 0 ? [`invalid lines in ${places.deadLetters}`] : []), ...(s.late > 0 ? [`late trades in ${places.late}`] : [])];
+      return where.length === 0 ? line : `${line}; ${where.join(', ')}`;
     };
     const done = source.finished().then(async () => {
       // Stopped by a signal or a read error before the end: said after the close.

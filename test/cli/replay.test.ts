@@ -38,6 +38,19 @@ test('replay - reads the trades from standard input', (t) => {
   assert.match(r.output, /replay finished: 2 trades, 1 invalid/);
 });
 
+test('replay --exit names where the invalid lines and the late trades were set aside', (t) => {
+  const dir = dataDir(t);
+  const file = join(dir, 'trades.ndjson');
+  // The third trade is two minutes behind the second, far beyond the default lateness.
+  writeFileSync(file, `${TRADES}{"s":"AAPL","p":190.9,"v":1,"t":1700000120000,"c":[]}\n{"s":"AAPL","p":190.1,"v":1,"t":1700000000500,"c":[]}\n`);
+  const r = replayExit(file, dir);
+  assert.equal(r.status, 0, r.output);
+  const finished = /replay finished: .*/.exec(r.output)?.[0] ?? '';
+  assert.equal(finished, `replay finished: 4 trades, 1 invalid, 1 late, ${/(\d+) bar writes/.exec(finished)?.[1]} bar writes; invalid lines in ${join(dir, 'market.trades.dlq.ndjson')}, late trades in ${join(dir, 'market.trades.late.ndjson')}`);
+  const clean = replayExit('-', dataDir(t), TRADES.split('\n')[0]);
+  assert.match(clean.output, /replay finished: 1 trades, 0 invalid, 0 late, \d+ bar writes$/m, 'nothing set aside, nothing named');
+});
+
 test('replay of a path that is a pipe (/dev/stdin behind a shell pipe) reads it without seeking', (t) => {
   const dir = dataDir(t);
   const file = join(dir, 'trades.ndjson');
