@@ -10,8 +10,9 @@ const HEAD_CHARS = 200;
 /**
  * Splits text into NDJSON lines at '\n' (a '\r' before it is dropped); a last line without one
  * counts too. Yields the lines each chunk completes, together, so that a reader of a pipe knows
- * when it has all that was written so far. A line longer than `maxChars` is read past, keeping only its start and length,
- * so one runaway line (a file with no newlines) holds at most `maxChars` plus a chunk in memory.
+ * when it has all that was written so far. A line longer than `maxChars` is read past, keeping
+ * only its start and length, so one runaway line (a file with no newlines) holds at most
+ * `maxChars` plus a chunk in memory.
  */
 export async function* ndjsonLines(chunks: AsyncIterable<string>, maxChars: number): AsyncGenerator<(string | OverlongLine)[]> {
   let pending = '';

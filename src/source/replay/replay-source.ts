@@ -43,7 +43,7 @@ export class ReplaySource implements TradeSource {
   /** The file as a person reads it: its path, or `standard input`. */
   readonly input: string;
   readonly #file: string;
-  readonly #stdin: Readable;
+  readonly #stdin: Readable | undefined;
   readonly #speed: number;
   readonly #logger: Logger;
   readonly #clock: Clock;
@@ -62,7 +62,7 @@ export class ReplaySource implements TradeSource {
   constructor(options: ReplayOptions) {
     this.#file = options.file;
     this.input = options.file === STDIN ? 'standard input' : options.file;
-    this.#stdin = options.stdin ?? process.stdin;
+    this.#stdin = options.stdin;
     this.#speed = options.speed;
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
@@ -80,7 +80,7 @@ export class ReplaySource implements TradeSource {
     if (this.#playing !== undefined || this.#closing !== undefined) return;
     if (this.#file === '') throw new ConfigError('replay.file', '', 'the path of an NDJSON file of trades');
     if (!Number.isFinite(this.#speed) || this.#speed < 0) throw new ConfigError('replay.speed', this.#speed, 'a number >= 0');
-    const stream = this.#file === STDIN ? this.#stdin.setEncoding('utf8') : await openFile(this.#file);
+    const stream = this.#file === STDIN ? (this.#stdin ?? process.stdin).setEncoding('utf8') : await openFile(this.#file);
     this.#stream = stream;
     this.#setState('connected', sink);
     this.#logger.info('replay started', { file: this.input, speed: this.#speed });
