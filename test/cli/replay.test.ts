@@ -41,7 +41,7 @@ test('replay - reads the trades from standard input', (t) => {
 test('replay --exit names where the invalid lines and the late trades were set aside', (t) => {
   const dir = dataDir(t);
   const file = join(dir, 'trades.ndjson');
-  // The third trade is two minutes behind the second, far beyond the default lateness.
+  // The last trade is two minutes behind the one before it, far beyond the default lateness.
   writeFileSync(file, `${TRADES}{"s":"AAPL","p":190.9,"v":1,"t":1700000120000,"c":[]}\n{"s":"AAPL","p":190.1,"v":1,"t":1700000000500,"c":[]}\n`);
   const r = replayExit(file, dir);
   assert.equal(r.status, 0, r.output);
