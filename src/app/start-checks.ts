@@ -1,12 +1,13 @@
 // Checks and wrappers for the start of a process: each turns a failure of its own part (the
 // data dir, the replay file, Kafka's topics, a listener) into one line saying what to change.
-import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import type { Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { ensureTradeTopics, pipelineTopics } from '../bus/index.ts';
 import { findKafkaError, messageOf } from '../bus/kafka/kafka-options.ts';
 import { BusUnavailableError, ConfigError, StartError, TickstreamError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
+import { STDIN } from '../source/index.ts';
 
 /** The data dir holds the embedded store, the engine's checkpoint and the spool; one that cannot be made stops the start. */
 export function makeDataDir(dataDir: string): void {
@@ -35,11 +36,16 @@ function fileReason(error: unknown): string {
 
 /**
  * A replay file that opens but cannot be read (a directory) would only stop the replay with a
- * log line after the rest has started, and `replay --exit` would report an empty replay.
+ * log line after the rest has started, and `replay --exit` would report an empty replay. Only a
+ * regular file or a directory is read from: a pipe (`-`, /dev/stdin, a FIFO) cannot be read at an
+ * offset, a read would take a byte from the replay, and a FIFO's open waits for its writer.
  */
 export function checkReplayFile(file: string): void {
+  if (file === STDIN) return;
   let fd: number | undefined;
   try {
+    const stat = statSync(file);
+    if (!stat.isFile() && !stat.isDirectory()) return;
     fd = openSync(file, 'r');
     readSync(fd, Buffer.alloc(1), 0, 1, 0);
   } catch (error) {

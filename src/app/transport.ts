@@ -52,14 +52,30 @@ export interface TransportDeps {
   readonly onUndecodable?: (count: number) => void;
 }
 
+/** Where a pipeline sets dead letters and late trades aside, for a person to look: `Kafka topic <name>`, or a file path. */
+export interface SideLogPlaces {
+  readonly deadLetters: string;
+  readonly late: string;
+}
+
+/** The embedded profile keeps them as NDJSON files under the data dir; the cluster profile in Kafka topics. */
+export function sideLogPlaces(config: Config, dataDir: string = config.dataDir): SideLogPlaces {
+  if (config.profile === 'cluster') {
+    const topics = pipelineTopics(config.kafka.topic);
+    return { deadLetters: `Kafka topic ${topics.deadLetters}`, late: `Kafka topic ${topics.late}` };
+  }
+  return { deadLetters: join(dataDir, `${TOPICS.deadLetters}.ndjson`), late: join(dataDir, `${TOPICS.late}.ndjson`) };
+}
+
 export function openTransport(config: Config, deps: TransportDeps): Transport {
   return config.profile === 'cluster' ? kafkaTransport(config, deps) : memoryTransport(config, deps);
 }
 
 function memoryTransport(config: Config, deps: { dataDir: string; onError: (error: unknown) => void }): Transport {
   const log = new MemoryLog({ partitions: config.partitions, capacity: config.logCapacity, onError: deps.onError });
-  const deadLetters = new FileSideLog<DeadLetter>(join(deps.dataDir, `${TOPICS.deadLetters}.ndjson`));
-  const late = new FileSideLog<LateEntry>(join(deps.dataDir, `${TOPICS.late}.ndjson`));
+  const files = sideLogPlaces(config, deps.dataDir);
+  const deadLetters = new FileSideLog<DeadLetter>(files.deadLetters);
+  const late = new FileSideLog<LateEntry>(files.late);
   return {
     kind: 'memory',
     producer: log.producer(),

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startRoles } from '../app/index.ts';
+import { sideLogPlaces, startRoles } from '../app/index.ts';
 import { SourceUnavailableError } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
 import { ReplaySource } from '../source/index.ts';
@@ -13,9 +13,9 @@ const KEYS = [...PIPELINE_KEYS.filter((k) => !k.startsWith('simulator.') && k !=
 export function replayCommand(): Command {
   const cmd = new Command('replay')
     .description('run the pipeline over an NDJSON file of trades, at ×N speed or as fast as possible')
-    .argument('<file>', 'NDJSON file: one trade per line, {"symbol","price","volume","ts","conditions","source","ingest_ts"} or Finnhub {"s","p","v","t","c"}')
+    .argument('<file>', 'NDJSON file, or - for standard input (a pipe): one trade per line, {"symbol","price","volume","ts","conditions","source","ingest_ts"} or Finnhub {"s","p","v","t","c"}')
     .option('--exit', 'exit once the file is processed instead of serving the dashboard')
-    .addHelpText('after', '\nExamples:\n  tickstream replay trades.ndjson --replay-speed 10\n  tickstream replay trades.ndjson --replay-speed 0 --exit');
+    .addHelpText('after', '\nExamples:\n  tickstream replay trades.ndjson --replay-speed 10\n  tickstream replay trades.ndjson --replay-speed 0 --exit\n  zcat day.ndjson.gz | tickstream replay - --replay-speed 0 --exit');
   addConfigOptions(cmd, KEYS).action(async (file: string, options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
     const logger = createLogger({ level: config.logLevel });
@@ -24,21 +24,29 @@ export function replayCommand(): Command {
     const exit = options['exit'] === true;
     const pipeline = await startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root });
     const source = pipeline.source;
-    if (source === undefined) throw new Error('a replay has a source');
+    if (!(source instanceof ReplaySource)) throw new Error('a replay has a replay source');
     const speed = config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`;
-    logger.info([`replaying ${file} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
-    const done = source.finished().then(async () => {
-      await pipeline.flush();
+    logger.info([`replaying ${source.input} at ${speed}`, dashboardPart(pipeline.url, root)].filter((p) => p !== undefined).join(' · '));
+    const places = sideLogPlaces(config);
+    const counts = (): string => {
       const s = pipeline.stats;
-      logger.info(`replay finished: ${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`);
-      return 'finished' as const;
+      const line = `${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`;
+      const where = [...(s.invalid > 0 ? [`invalid lines in ${places.deadLetters}`] : []), ...(s.late > 0 ? [`late trades in ${places.late}`] : [])];
+      return where.length === 0 ? line : `${line}; ${where.join(', ')}`;
+    };
+    const done = source.finished().then(async () => {
+      // Stopped by a signal or a read error before the end: said after the close.
+      if (!source.ended) return;
+      await pipeline.flush();
+      logger.info(`replay finished: ${counts()}`);
     });
     if (exit) await Promise.race([done, untilSignal()]);
     else await untilSignal();
     await pipeline.close();
     // With --exit a script reads the exit code: a file that failed partway is not a finished replay.
-    const failure = source instanceof ReplaySource ? source.failure : undefined;
-    if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${file} stopped at ${failure}`);
+    const failure = source.failure;
+    if (failure !== undefined) throw new SourceUnavailableError(`the replay of ${source.input} stopped at ${failure}`);
+    if (!source.ended) logger.info(`replay stopped at line ${source.line} of ${source.input}: ${counts()}`);
   });
   return cmd;
 }

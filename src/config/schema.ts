@@ -171,7 +171,7 @@ export const FIELDS: FieldTable = {
   'simulator.seed': intField({ description: 'seed of the simulated market; the same seed gives the same trades', default: 42, min: 0, max: 2 ** 31 - 1 }),
   'simulator.disorder': durationField({ description: 'largest step back in event time between simulated trades', default: durationMs(250), min: 0, max: DAY_MS }),
   'simulator.batch': intField({ description: 'most trades in one simulated message', default: 50, min: 1, max: 10_000 }),
-  'replay.file': optionalStringField({ description: 'NDJSON file of trades to replay (source=replay)', default: undefined }),
+  'replay.file': optionalStringField({ description: 'NDJSON file of trades to replay (source=replay); - is standard input', default: undefined }),
   'replay.speed': numberField({ description: 'replay speed factor; 0 = as fast as possible', default: 1, min: 0, max: 1_000_000 }),
   'kafka.brokers': hostPortListField({ description: 'Kafka bootstrap servers', default: ['127.0.0.1:9092'] }),
   'kafka.clientId': stringField({ description: 'Kafka client id', default: 'tickstream' }),

@@ -4,5 +4,5 @@ export { parseFinnhubFrame, type ParsedFrame, type FinnhubTrade } from './finnhu
 export { Backoff, type BackoffOptions } from './finnhub/backoff.ts';
 export { SimulatorServer, type SimulatorOptions } from './simulator/simulator-server.ts';
 export { SimulatedMarket, type MarketOptions } from './simulator/market.ts';
-export { ReplaySource, type ReplayOptions } from './replay/replay-source.ts';
+export { ReplaySource, STDIN, type ReplayOptions } from './replay/replay-source.ts';
 export { parseReplayLine, type ReplayLine } from './replay/replay-line.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openTransport } from '../../src/app/transport.ts';
+import { openTransport, sideLogPlaces } from '../../src/app/transport.ts';
 import type { LogRecord } from '../../src/bus/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
@@ -44,4 +44,13 @@ test('in-process log: the engine is behind the log end marked after an append un
   });
   await until(() => !behind(), 'the engine to reach the log end');
   assert.equal(seen.length, input.length, 'every record appended before the mark was read by then');
+});
+
+test('dead letters and late trades are set aside in files under the data dir (embedded) or in Kafka topics (cluster)', (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-transport-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const embedded = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, logLevel: 'silent' } });
+  assert.deepEqual(sideLogPlaces(embedded), { deadLetters: join(dataDir, 'market.trades.dlq.ndjson'), late: join(dataDir, 'market.trades.late.ndjson') });
+  const cluster = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, profile: 'cluster', 'kafka.topic': 'desk.trades', logLevel: 'silent' } });
+  assert.deepEqual(sideLogPlaces(cluster), { deadLetters: 'Kafka topic desk.trades.dlq', late: 'Kafka topic desk.trades.late' });
 });

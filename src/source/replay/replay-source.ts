@@ -1,26 +1,38 @@
 import { once } from 'node:events';
-import { createReadStream, type ReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { epochMs, systemClock, type Clock, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { newSourceCounters, type DeadLetter, type SourceCounters, type SourceState, type SourceStatus, type TradeSink, type TradeSource } from '../source.ts';
+import { ndjsonLines } from './ndjson-lines.ts';
 import { parseReplayLine } from './replay-line.ts';
 
+/** The file name that means standard input, as for cat and most tools. */
+export const STDIN = '-';
+
 export interface ReplayOptions {
-  /** NDJSON, one trade per line. */
+  /** NDJSON, one trade per line; `-` is standard input. */
   readonly file: string;
   /** ×speed over the gaps between event times; 0 = as fast as the sink takes them. */
   readonly speed: number;
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /** What `-` reads; process.stdin unless a test gives another. */
+  readonly stdin?: Readable;
 }
+
+const BOM = '\uFEFF';
+
+/** Longest line read whole: a trade is well under 1 KiB, and a file with no newlines must not fill memory. */
+export const MAX_LINE_CHARS = 1024 * 1024;
 
 /** Most trades (or dead letters) handed to the sink at once. */
 const MAX_BATCH = 1_000;
 
 /**
- * Plays an NDJSON file of trades into the sink, streaming it line by line (never loading it whole).
+ * Plays an NDJSON file of trades into the sink, streaming it line by line (never loading it whole),
+ * front to back without seeking, so a pipe works as well as a file.
  * At ×speed it keeps the gaps between event times, divided by the speed, measured from the first
  * trade; a trade that is early in the file but late in time goes out at once. Bad lines become
  * dead letters that name the line number.
@@ -28,14 +40,18 @@ const MAX_BATCH = 1_000;
 export class ReplaySource implements TradeSource {
   readonly kind = 'replay' as const;
   readonly counters: SourceCounters = newSourceCounters();
+  /** The file as a person reads it: its path, or `standard input`. */
+  readonly input: string;
   readonly #file: string;
+  readonly #stdin: Readable | undefined;
   readonly #speed: number;
   readonly #logger: Logger;
   readonly #clock: Clock;
   #state: SourceState = 'connecting';
   #error: string | undefined;
   #line = 0;
-  #stream: ReadStream | undefined;
+  #ended = false;
+  #stream: Readable | undefined;
   #playing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -45,6 +61,8 @@ export class ReplaySource implements TradeSource {
 
   constructor(options: ReplayOptions) {
     this.#file = options.file;
+    this.input = options.file === STDIN ? 'standard input' : options.file;
+    this.#stdin = options.stdin;
     this.#speed = options.speed;
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
@@ -54,7 +72,7 @@ export class ReplaySource implements TradeSource {
   status(): SourceStatus {
     const pace = this.#speed === 0 ? 'full speed' : `×${this.#speed}`;
     const error = this.#error === undefined ? '' : ` · stopped: ${this.#error}`;
-    return { kind: this.kind, state: this.#state, detail: `${this.#file} · line ${this.#line} · ${pace}${error}` };
+    return { kind: this.kind, state: this.#state, detail: `${this.input} · line ${this.#line} · ${pace}${error}` };
   }
 
   /** Resolves once the file is open; rejects with a ConfigError naming replay.file when it cannot be read. */
@@ -62,20 +80,14 @@ export class ReplaySource implements TradeSource {
     if (this.#playing !== undefined || this.#closing !== undefined) return;
     if (this.#file === '') throw new ConfigError('replay.file', '', 'the path of an NDJSON file of trades');
     if (!Number.isFinite(this.#speed) || this.#speed < 0) throw new ConfigError('replay.speed', this.#speed, 'a number >= 0');
-    const stream = createReadStream(this.#file, { encoding: 'utf8' });
-    try {
-      await once(stream, 'ready');
-    } catch (error) {
-      stream.destroy();
-      const why = error instanceof Error ? error.message : String(error);
-      throw new ConfigError('replay.file', this.#file, `a readable NDJSON file of trades (${why})`);
-    }
+    const stream = this.#file === STDIN ? (this.#stdin ?? process.stdin).setEncoding('utf8') : await openFile(this.#file);
     this.#stream = stream;
     this.#setState('connected', sink);
-    this.#logger.info('replay started', { file: this.#file, speed: this.#speed });
+    this.#logger.info('replay started', { file: this.input, speed: this.#speed });
     this.#playing = this.#play(stream, sink).then(
       () => {
         if (this.#closing === undefined) {
+          this.#ended = true;
           this.#setState('finished', sink);
           this.#logger.info('replay finished', { lines: this.#line, trades: this.counters.received, invalid: this.counters.invalid });
         }
@@ -83,7 +95,7 @@ export class ReplaySource implements TradeSource {
       (error: unknown) => {
         this.#error = error instanceof Error ? error.message : String(error);
         this.#setState('finished', sink);
-        this.#logger.error('replay stopped', { file: this.#file, line: this.#line, error: this.#error });
+        this.#logger.error('replay stopped', { file: this.input, line: this.#line, error: this.#error });
       },
     );
     void this.#playing.finally(() => this.#markDone());
@@ -92,6 +104,16 @@ export class ReplaySource implements TradeSource {
   /** Resolves when every line has been delivered (or the replay was closed or failed). */
   finished(): Promise<void> {
     return this.#done;
+  }
+
+  /** Whether every line was read: false while it plays, and after a close or a failure before the end. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Lines read so far, the one being waited on at ×speed included. */
+  get line(): number {
+    return this.#line;
   }
 
   /** Why reading the file stopped before its end, e.g. `line 1200: EIO: i/o error, read`; undefined while it has not. */
@@ -110,7 +132,7 @@ export class ReplaySource implements TradeSource {
     return this.#closing;
   }
 
-  async #play(stream: ReadStream, sink: TradeSink): Promise<void> {
+  async #play(stream: Readable, sink: TradeSink): Promise<void> {
     let trades: Trade[] = [];
     let letters: DeadLetter[] = [];
     let firstTs: number | undefined;
@@ -130,35 +152,51 @@ export class ReplaySource implements TradeSource {
         await sink.trades(out);
       }
     };
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
     try {
-      for await (const line of lines) {
+      for await (const batch of ndjsonLines(stream, MAX_LINE_CHARS)) {
+        for (const read of batch) {
+          if (this.#closing !== undefined) break;
+          this.#line++;
+          if (typeof read !== 'string') {
+            const reason = `line ${this.#line}: ${read.length} characters, over the limit of ${MAX_LINE_CHARS}; only its start is kept`;
+            letters.push({ raw: read.head, reason, receivedAt: this.#clock.now(), source: 'replay' });
+            if (letters.length >= MAX_BATCH) await flush();
+            continue;
+          }
+          // Editors on Windows save UTF-8 with a byte order mark, which is not part of the first line's JSON.
+          const line = this.#line === 1 && read.startsWith(BOM) ? read.slice(1) : read;
+          if (line.trim() === '') continue;
+          const parsed = parseReplayLine(line, epochMs(0));
+          if (parsed.trade === undefined) {
+            letters.push({ raw: line, reason: `line ${this.#line}: ${parsed.reason}`, receivedAt: this.#clock.now(), source: 'replay' });
+            if (letters.length >= MAX_BATCH) await flush();
+            continue;
+          }
+          if (this.#speed > 0) {
+            if (firstTs === undefined) {
+              firstTs = parsed.trade.ts;
+              wallAtFirst = this.#clock.now();
+            }
+            const waitMs = wallAtFirst + (parsed.trade.ts - firstTs) / this.#speed - this.#clock.now();
+            if (waitMs >= 1) {
+              await flush();
+              await this.#wait(waitMs);
+              if (this.#closing !== undefined) break;
+            }
+          }
+          trades.push(parsed.trade);
+          if (trades.length >= MAX_BATCH) await flush();
+        }
         if (this.#closing !== undefined) break;
-        this.#line++;
-        if (line.trim() === '') continue;
-        const parsed = parseReplayLine(line, epochMs(0));
-        if (parsed.trade === undefined) {
-          letters.push({ raw: line, reason: `line ${this.#line}: ${parsed.reason}`, receivedAt: this.#clock.now(), source: 'replay' });
-          if (letters.length >= MAX_BATCH) await flush();
-          continue;
-        }
-        if (this.#speed > 0) {
-          if (firstTs === undefined) {
-            firstTs = parsed.trade.ts;
-            wallAtFirst = this.#clock.now();
-          }
-          const waitMs = wallAtFirst + (parsed.trade.ts - firstTs) / this.#speed - this.#clock.now();
-          if (waitMs >= 1) {
-            await flush();
-            await this.#wait(waitMs);
-            if (this.#closing !== undefined) break;
-          }
-        }
-        trades.push(parsed.trade);
-        if (trades.length >= MAX_BATCH) await flush();
+        // What a chunk completes is handed on at once: a pipe's writer may write no more for a while.
+        await flush();
       }
-    } finally {
-      lines.close();
+    } catch (error) {
+      // close() destroys the stream to end a read that waits on it (an idle pipe): that is no failure.
+      if (this.#closing === undefined) {
+        await flush();
+        throw error;
+      }
     }
     // Also when closed early: what was read is handed over, the rest of the file is not.
     await flush();
@@ -182,4 +220,17 @@ export class ReplaySource implements TradeSource {
     this.#state = state;
     sink.status?.(this.status());
   }
+}
+
+/** Opens the file (a FIFO waits here for its writer); one that cannot be opened is a ConfigError naming replay.file. */
+async function openFile(file: string): Promise<Readable> {
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  try {
+    await once(stream, 'ready');
+  } catch (error) {
+    stream.destroy();
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ConfigError('replay.file', file, `a readable NDJSON file of trades (${why})`);
+  }
+  return stream;
 }

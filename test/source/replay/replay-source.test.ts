@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { epochMs, tradeViolation, type TradeRecord } from '../../../src/domain/index.ts';
 import { parseReplayLine, ReplaySource } from '../../../src/source/index.ts';
+import { MAX_LINE_CHARS } from '../../../src/source/replay/replay-source.ts';
 import { collector, until } from '../source-helpers.ts';
 
 const T0 = 1_700_000_000_000;
@@ -46,6 +50,7 @@ test('at speed 0 every line is delivered in file order and a bad line is dead-le
   assert.equal(c.letters[1]!.raw, 'garbage');
   assert.deepEqual(source.counters, { ...source.counters, received: 5_000, invalid: 2 });
   assert.equal(source.status().state, 'finished');
+  assert.equal(source.ended, true);
   assert.match(source.status().detail, /line 5003/);
 });
 
@@ -82,6 +87,55 @@ test('a trade that goes back in time is delivered at once, and close stops a slo
   await source.finished();
   assert.equal(c.trades.length, 2);
   assert.equal(source.status().state, 'closed');
+  assert.equal(source.ended, false, 'closed before the end of the file');
+  assert.equal(source.line, 3, 'the line waited on');
+});
+
+test('a UTF-8 byte order mark at the start of the file is not part of line 1', async (t) => {
+  const { source, c } = await replay(t, writeLines(t, [`\uFEFF${JSON.stringify(record(1))}`, JSON.stringify(record(2))]), 0);
+  await source.finished();
+  assert.deepEqual(c.letters, []);
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 2]);
+});
+
+test('a line over 1 MiB is dead-lettered with its line number, its length and only its start', async (t) => {
+  const long = `{"symbol":"AAPL","pad":"${'x'.repeat(MAX_LINE_CHARS)}"}`;
+  const { source, c } = await replay(t, writeLines(t, [JSON.stringify(record(1)), long, JSON.stringify(record(3))]), 0);
+  await source.finished();
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 3]);
+  assert.equal(c.letters.length, 1);
+  assert.equal(c.letters[0]!.reason, `line 2: ${long.length} characters, over the limit of ${MAX_LINE_CHARS}; only its start is kept`);
+  assert.equal(c.letters[0]!.raw, long.slice(0, 200));
+});
+
+test('- reads standard input, and a close while it waits for input ends the replay without a failure', async (t) => {
+  const stdin = new PassThrough();
+  const source = new ReplaySource({ file: '-', speed: 0, stdin });
+  t.after(() => source.close());
+  const c = collector();
+  await source.start(c.sink);
+  stdin.write(`${JSON.stringify(record(1))}\n${JSON.stringify(record(2)).slice(0, 10)}`);
+  stdin.write(`${JSON.stringify(record(2)).slice(10)}\n`);
+  await until(() => c.trades.length === 2, 'two trades from stdin');
+  assert.match(source.status().detail, /^standard input · line 2/);
+  await source.close();
+  await source.finished();
+  assert.equal(source.failure, undefined);
+  assert.equal(source.status().state, 'closed');
+});
+
+test('a FIFO is read front to back, as a file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-replay-fifo-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'trades.fifo');
+  execFileSync('mkfifo', [fifo]);
+  // The writer's open waits for the reader's, and the reader's (in start) for the writer's.
+  const writing = writeFile(fifo, `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n`);
+  const { source, c } = await replay(t, fifo, 0);
+  await writing;
+  await source.finished();
+  assert.equal(source.failure, undefined);
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 2]);
 });
 
 test('a missing file is a config error that names replay.file', async (t) => {
