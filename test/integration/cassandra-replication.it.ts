@@ -1,33 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, test, type TestContext } from 'node:test';
-import cassandra from 'cassandra-driver';
+import { test, type TestContext } from 'node:test';
 import { createStore } from '../../src/app/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import type { Logger } from '../../src/observability/index.ts';
+import { scratchKeyspaces } from './scratch-keyspaces.ts';
 import { ensureStack } from './stack-fixture.ts';
 
 // cassandra.replication from the config to the keyspace, on the stack's real node, in keyspaces of its own dropped at the end.
 const endpoints = await ensureStack(['cassandra']);
-const run = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-const keyspaces: string[] = [];
-let admin: cassandra.Client | undefined;
-
-function freshKeyspace(): string {
-  const name = `market_repl_${run}_${keyspaces.length}`;
-  keyspaces.push(name);
-  return name;
-}
-
-function adminClient(): cassandra.Client {
-  admin ??= new cassandra.Client({ contactPoints: [endpoints!.cassandraContactPoint], localDataCenter: loadConfig({ env: process.env }).cassandra.localDataCenter });
-  return admin;
-}
-
-after(async () => {
-  if (admin === undefined) return;
-  for (const ks of keyspaces) await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
-  await admin.shutdown();
-});
+const keyspaces = scratchKeyspaces('market_repl', endpoints, loadConfig({ env: process.env }).cassandra.localDataCenter);
 
 /** A logger that keeps its warnings. */
 function warningsLogger(): { logger: Logger; warnings: string[] } {
@@ -53,7 +34,7 @@ function configuredStore(t: TestContext, keyspace: string, replication: string, 
 }
 
 async function replicationOf(keyspace: string): Promise<Record<string, string>> {
-  const rs = await adminClient().execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
+  const rs = await keyspaces.admin().execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
   assert.equal(rs.rowLength, 1, `keyspace ${keyspace} exists`);
   return { ...(rs.first().get('replication') as Record<string, string>) };
 }
@@ -63,11 +44,11 @@ if (endpoints === undefined) {
 } else {
   test('cassandra.replication dc:N creates the keyspace with NetworkTopologyStrategy; a store configured otherwise leaves it and warns once', async (t) => {
     // The stack's single node runs SimpleSnitch, whose data center is datacenter1.
-    const local = await adminClient().execute('SELECT data_center FROM system.local');
+    const local = await keyspaces.admin().execute('SELECT data_center FROM system.local');
     const dataCenter = local.first().get('data_center') as string;
     assert.equal(dataCenter, 'datacenter1');
 
-    const keyspace = freshKeyspace();
+    const keyspace = keyspaces.fresh();
     const first = warningsLogger();
     const store = configuredStore(t, keyspace, `${dataCenter}:1`, first.logger);
     assert.deepEqual(await store.migrate(), { applied: ['0001-initial'], current: '0001-initial' });
@@ -88,7 +69,7 @@ if (endpoints === undefined) {
   });
 
   test('cassandra.replication N creates the keyspace with SimpleStrategy and factor N', async (t) => {
-    const keyspace = freshKeyspace();
+    const keyspace = keyspaces.fresh();
     const { logger, warnings } = warningsLogger();
     const store = configuredStore(t, keyspace, '1', logger);
     await store.migrate();

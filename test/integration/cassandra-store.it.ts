@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, test, type TestContext } from 'node:test';
-import cassandra from 'cassandra-driver';
+import { test, type TestContext } from 'node:test';
 import type { Bar, EpochMs, Offset, Price, Volume } from '../../src/domain/index.ts';
 import { MigrationError, StoreUnavailableError } from '../../src/errors.ts';
 import { CassandraStore, type CassandraStoreOptions } from '../../src/store/cassandra/cassandra-store.ts';
@@ -10,28 +9,13 @@ import type { StoredTrade } from '../../src/store/store.ts';
 import { storeContract } from '../contract/store.contract.ts';
 import { freePort } from '../support/free-port.ts';
 import { relay } from '../support/tcp-relay.ts';
+import { scratchKeyspaces } from './scratch-keyspaces.ts';
 import { ensureStack, integrationConfig } from './stack-fixture.ts';
 
 // Cassandra comes from the stack launcher; each store gets a keyspace of its own, dropped at the end.
 const endpoints = await ensureStack(['cassandra']);
 const config = integrationConfig();
-const run = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-const keyspaces: string[] = [];
-let admin: cassandra.Client | undefined;
-
-function freshKeyspace(): string {
-  const name = `market_it_${run}_${keyspaces.length}`;
-  keyspaces.push(name);
-  return name;
-}
-
-function adminClient(): cassandra.Client {
-  admin ??= new cassandra.Client({
-    contactPoints: [endpoints!.cassandraContactPoint],
-    localDataCenter: config.cassandra.localDataCenter,
-  });
-  return admin;
-}
+const keyspaces = scratchKeyspaces('market_it', endpoints, config.cassandra.localDataCenter);
 
 function storeOptions(extra: Partial<CassandraStoreOptions> = {}): CassandraStoreOptions {
   return {
@@ -39,7 +23,7 @@ function storeOptions(extra: Partial<CassandraStoreOptions> = {}): CassandraStor
     localDataCenter: config.cassandra.localDataCenter,
     concurrency: config.cassandra.concurrency,
     ...extra,
-    keyspace: extra.keyspace ?? freshKeyspace(),
+    keyspace: extra.keyspace ?? keyspaces.fresh(),
   };
 }
 
@@ -48,13 +32,6 @@ function cassandraStore(t: TestContext, extra: Partial<CassandraStoreOptions> = 
   t.after(() => store.close());
   return store;
 }
-
-after(async () => {
-  if (endpoints === undefined || keyspaces.length === 0) return;
-  const client = adminClient();
-  for (const ks of keyspaces) await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => {});
-  await client.shutdown();
-});
 
 /** Calls op until it resolves, or throws its last error once the deadline has passed. */
 async function eventually<T>(op: () => Promise<T>, deadlineMs: number): Promise<T> {
@@ -103,29 +80,29 @@ if (endpoints === undefined) {
 
   test('cassandra store: migrations are recorded with name, time and checksum, and a second run applies nothing', async (t) => {
     const store = cassandraStore(t, { now: () => T0 });
-    const keyspace = keyspaces.at(-1)!;
+    const keyspace = keyspaces.last();
     assert.deepEqual(await store.migrate(), { applied: ['0001-initial'], current: '0001-initial' });
     assert.deepEqual(await store.migrate(), { applied: [], current: '0001-initial' });
     const other = cassandraStore(t, { keyspace });
     assert.deepEqual(await other.migrate(), { applied: [], current: '0001-initial' });
 
-    const rs = await adminClient().execute(`SELECT version, name, applied_at, checksum FROM ${keyspace}.schema_migrations`);
+    const rs = await keyspaces.admin().execute(`SELECT version, name, applied_at, checksum FROM ${keyspace}.schema_migrations`);
     assert.equal(rs.rowLength, 1);
     const row = rs.first();
     assert.equal(row.get('version'), 1);
     assert.equal(row.get('name'), 'initial');
     assert.equal((row.get('applied_at') as Date).getTime(), T0);
     assert.match(row.get('checksum') as string, /^[0-9a-f]{64}$/);
-    const tables = await adminClient().execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [keyspace], { prepare: true });
+    const tables = await keyspaces.admin().execute('SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?', [keyspace], { prepare: true });
     assert.deepEqual(tables.rows.map((r) => r.get('table_name') as string).sort(), ['bars', 'checkpoints', 'schema_migrations', 'trade_days', 'trades']);
-    const replication = await adminClient().execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
+    const replication = await keyspaces.admin().execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], { prepare: true });
     assert.equal((replication.first().get('replication') as Record<string, string>)['replication_factor'], '1');
   });
 
   test('cassandra store: a failed migration names itself and the server message, stays unrecorded, and runs once fixed', async (t) => {
     const broken = { version: 2, name: 'add-notes', cql: 'CREATE TABLE IF NOT EXISTS {{keyspace}}.notes (id int PRIMARY KEY);\nCREAT TABLE oops (a int PRIMARY KEY);' };
     const store = cassandraStore(t, { migrations: [initial, broken] });
-    const keyspace = keyspaces.at(-1)!;
+    const keyspace = keyspaces.last();
     await assert.rejects(store.migrate(), (error: unknown) => {
       assert.ok(error instanceof MigrationError);
       assert.match(error.message, /migration 0002-add-notes failed at statement 2 of 2 \(CREAT TABLE oops/);
@@ -133,7 +110,7 @@ if (endpoints === undefined) {
       assert.equal(error.canRetry, false);
       return true;
     });
-    const recorded = await adminClient().execute(`SELECT version FROM ${keyspace}.schema_migrations`);
+    const recorded = await keyspaces.admin().execute(`SELECT version FROM ${keyspace}.schema_migrations`);
     assert.deepEqual(recorded.rows.map((r) => r.get('version') as number), [1]);
 
     const fixed = { ...broken, cql: 'CREATE TABLE IF NOT EXISTS {{keyspace}}.notes (id int PRIMARY KEY);\nCREATE TABLE IF NOT EXISTS {{keyspace}}.oops (a int PRIMARY KEY);' };
@@ -143,7 +120,7 @@ if (endpoints === undefined) {
 
   test('cassandra store: a migration edited after it was applied is refused', async (t) => {
     const store = cassandraStore(t);
-    const keyspace = keyspaces.at(-1)!;
+    const keyspace = keyspaces.last();
     await store.migrate();
     const edited = cassandraStore(t, { keyspace, migrations: [{ ...initial, cql: `${initial.cql}\n-- an edit` }] });
     await assert.rejects(edited.migrate(), (error: unknown) => {
@@ -155,7 +132,7 @@ if (endpoints === undefined) {
 
   test('cassandra store: bars are written with the TTL of their interval', async (t) => {
     const store = cassandraStore(t);
-    const keyspace = keyspaces.at(-1)!;
+    const keyspace = keyspaces.last();
     await store.migrate();
     await store.write({
       trades: [],
@@ -163,7 +140,7 @@ if (endpoints === undefined) {
       checkpoints: [],
     });
     const ttlOf = async (interval: string): Promise<number | null> => {
-      const rs = await adminClient().execute(`SELECT TTL(close) AS ttl FROM ${keyspace}.bars WHERE symbol = ? AND interval = ?`, ['AAPL', interval], { prepare: true });
+      const rs = await keyspaces.admin().execute(`SELECT TTL(close) AS ttl FROM ${keyspace}.bars WHERE symbol = ? AND interval = ?`, ['AAPL', interval], { prepare: true });
       assert.equal(rs.rowLength, 1);
       return rs.first().get('ttl') as number | null;
     };
