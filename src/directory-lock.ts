@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { StartError } from '../../errors.ts';
+import { StartError } from './errors.ts';
 
 const LOCK_FILE = 'lock';
 /** The holder touches its lock this often; a lock not touched for STALE_MS is left over. */
