@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   TICKSTREAM_CHECKPOINT_INVALID: 'A saved engine checkpoint could not be read, or no longer matches the log (the topic was created again).',
   TICKSTREAM_STACK_PREREQUISITE_MISSING: 'Java 17 or Maven, needed by the local stack, is not installed.',
   TICKSTREAM_STACK_START_FAILED: 'A stack service (Kafka, Cassandra, Spark) did not become healthy.',
-  TICKSTREAM_START_FAILED: 'A server of this process could not listen on its host and port, or the data dir could not be made or is in use by another producer.',
+  TICKSTREAM_START_FAILED: 'A server of this process could not listen on its host and port, or the data dir could not be made or is in use by another producer or embedded engine.',
   TICKSTREAM_SPARK_FAILED: 'Spark Connect returned an error or a streaming query failed.',
   TICKSTREAM_CLOSED: 'The component was already closed.',
 } as const;
@@ -101,7 +101,7 @@ export class StackStartError extends TickstreamError {
   }
 }
 
-/** This process could not start one of its own parts: a listener's host:port, the data dir (or its spool, held by another producer). */
+/** This process could not start one of its own parts: a listener's host:port, the data dir (or its spool, or its embedded engine's directory, held by another process). */
 export class StartError extends TickstreamError {
   constructor(message: string, options: TickstreamErrorOptions = {}) {
     super('TICKSTREAM_START_FAILED', message, options);

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { KafkaConsole, pipelineTopics } from '../bus/index.ts';
 import type { Bar } from '../domain/index.ts';
+import type { DirectoryLock } from '../directory-lock.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, PipelineStats, type Logger } from '../observability/index.ts';
 import { checkListenerPorts, checkReplayFile, ensureTopics, ensureTopicsOrWait, listening, makeDataDir, type Listener, type TopicWait } from './start-checks.ts';
@@ -9,6 +10,7 @@ import type { Store, SymbolTrades } from '../store/store.ts';
 import { createHttpServer, createMetricsServer, type HttpServer, type MetricsServer } from '../server/index.ts';
 import type { SourceStatus, TradeSource } from '../source/source.ts';
 import { AppendWindow } from './append-window.ts';
+import { lockEngine } from './engine-lock.ts';
 import { producingSink } from './producing-sink.ts';
 import { KafkaView } from './kafka-view.ts';
 import { Processor } from './processor.ts';
@@ -108,6 +110,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   const stats = new PipelineStats();
   const dataDir = resolve(config.dataDir);
   makeDataDir(dataDir);
+  // The TS engine's id keys its checkpoints in the store, and the lock an embedded engine holds.
+  const identity = engineIdentity(config, config.profile === 'cluster', options.source !== undefined);
   const parts: Parts = { timers: [] };
   const timers = parts.timers;
   let failure: unknown;
@@ -121,6 +125,10 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   };
 
   try {
+    // Before anything writes: two embedded engines under one id would resume from the same
+    // checkpoint and save over each other's. Engines of the cluster profile share a consumer
+    // group, which gives each partition to one of them, and a serve role only reads.
+    if (roles.process && !sparkEngine && config.profile !== 'cluster') parts.engineLock = lockEngine(dataDir, identity.engineId);
     const store = roles.process || roles.serve ? await openStore(config, { logger: logger.child('store') }) : undefined;
     parts.store = store;
 
@@ -231,7 +239,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     } else if (roles.process && transport !== undefined && store !== undefined) {
       const live = server?.live;
       processor = new Processor({
-        ...engineIdentity(config, transport.kind === 'kafka', options.source !== undefined),
+        ...identity,
         engine: { intervals: config.intervals, lateness: config.lateness },
         store,
         consumer: transport.consumer(),
@@ -347,6 +355,8 @@ interface Parts {
   kafkaConsole?: KafkaConsole | undefined;
   kafkaView?: KafkaView | undefined;
   appendWindow?: AppendWindow;
+  /** The embedded engine's directory, held from before the store opens until everything else is closed. */
+  engineLock?: DirectoryLock;
 }
 
 /**
@@ -355,9 +365,18 @@ interface Parts {
  * the server, the transport and the store. The in-process log ends with the process, so the
  * engine reads it to the end first; Kafka keeps what the engine has not read (and the spool
  * what Kafka has not taken) for the next start, so on Kafka the engine stores what it has
- * read and stops, however long a backlog is ahead of it.
+ * read and stops, however long a backlog is ahead of it. The embedded engine's lock goes last,
+ * however the rest went, so that a next engine starts only once nothing of this one writes.
  */
 async function closeParts(parts: Parts): Promise<void> {
+  try {
+    await stopParts(parts);
+  } finally {
+    parts.engineLock?.release();
+  }
+}
+
+async function stopParts(parts: Parts): Promise<void> {
   parts.closing = true;
   for (const t of parts.timers) clearInterval(t);
   parts.topicWait?.close();

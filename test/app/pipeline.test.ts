@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { startPipeline, startRoles, type Pipeline } from '../../src/app/index.ts';
 import type { Bar } from '../../src/domain/index.ts';
 import { loadConfig, type Config, type ConfigKey } from '../../src/config/index.ts';
+import { StartError } from '../../src/errors.ts';
 import { FinnhubClient } from '../../src/source/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import { problems, sourceLabel } from '../../web/src/alerts.ts';
@@ -171,4 +172,84 @@ test('a replay starts its engine empty: after a live run and replayed again, its
       await store.close();
     }
   }
+});
+
+/** The error a start that should fail fails with; a set that starts is closed again, so that the test fails rather than hangs. */
+async function startFailure(start: () => Promise<{ close(): Promise<void> }>): Promise<unknown> {
+  try {
+    const set = await start();
+    await set.close();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** The line a start on `dataDir` fails with while the engine `engineId` of this process runs there. */
+const inUseBy = (dataDir: string, engineId: string): string =>
+  `${dataDir} is in use by the ${engineId} engine of this process: give each one its own --data-dir (or delete ${join(dataDir, 'engines', engineId, 'lock')} if no tickstream runs there)`;
+
+test('a second embedded engine on one data dir is refused with one line naming it while the first goes on; once the first has closed, a new one starts', { timeout: 60_000 }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-engine-lock-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  // A slow market: fewer trades to check at the end.
+  const cfg = config(dataDir, { 'simulator.rate': '2000' });
+  const first = await startPipeline(cfg);
+  t.after(() => first.close());
+  await until(() => first.stats.tradesStored > 200, 'the first engine to store trades');
+
+  const refused = await startFailure(() => startPipeline(cfg));
+  assert.ok(refused instanceof StartError, `refused with a StartError, not ${String(refused)}`);
+  assert.equal(refused.message, inUseBy(dataDir, 'embedded'));
+  // A serve role only reads: it takes no lock, and runs beside the engine.
+  const serve = await startRoles(cfg, { produce: false, process: false, serve: true });
+  await serve.close();
+  // A replay's engine has an id of its own: one runs beside the live engine, a second one is refused.
+  const file = join(dataDir, 'day.ndjson');
+  writeFileSync(file, `${JSON.stringify({ symbol: 'IBM', price: 160, volume: 1, ts: Date.UTC(2024, 0, 2), conditions: [], source: 'replay', ingest_ts: Date.UTC(2024, 0, 2) })}\n`);
+  const replayCfg = config(dataDir, { source: 'replay', 'replay.file': file, 'replay.speed': '0', symbols: 'IBM' });
+  const replay = await startRoles(replayCfg, { produce: true, process: true, serve: false });
+  t.after(() => replay.close());
+  await replay.source?.finished();
+  const secondReplay = await startFailure(() => startRoles(replayCfg, { produce: true, process: true, serve: false }));
+  assert.ok(secondReplay instanceof StartError, `refused with a StartError, not ${String(secondReplay)}`);
+  assert.equal(secondReplay.message, inUseBy(dataDir, 'replay'));
+  await replay.close();
+  const refusedAt = first.stats.tradesStored;
+  await until(() => first.stats.tradesStored > refusedAt + 200, 'the first engine to go on storing trades');
+  const stopped = await Promise.race([first.engineStopped.then(() => true), Promise.resolve(false)]);
+  assert.equal(stopped, false, 'the first engine runs');
+  await first.close();
+
+  const second = await startPipeline(cfg);
+  t.after(() => second.close());
+  await until(() => second.stats.tradesStored > 200, 'the next engine to store trades');
+  await second.close();
+  const store = openSqliteStore({ path: join(dataDir, 'tickstream.db') });
+  t.after(() => store.close());
+  const stored = await assertBarsMatchTrades(store, SYMBOLS, cfg.intervals);
+  assert.equal(stored, first.stats.tradesStored + second.stats.tradesStored);
+});
+
+test('an embedded engine whose start fails after it took its lock gives the lock back', { timeout: 60_000 }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-engine-lock-failed-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const cfg = config(dataDir);
+  // The store cannot open a database where a directory has its name.
+  mkdirSync(join(dataDir, 'tickstream.db'));
+  const failed = await startFailure(() => startPipeline(cfg));
+  assert.ok(failed instanceof Error && !(failed instanceof StartError), `the store's error, not ${String(failed)}`);
+  rmSync(join(dataDir, 'tickstream.db'), { recursive: true });
+  const pipeline = await startPipeline(cfg);
+  t.after(() => pipeline.close());
+  await until(() => pipeline.stats.tradesStored > 0, 'trades stored');
+});
+
+test('an engine of the cluster profile takes no lock in the data dir: its consumer group shares the partitions out', { timeout: 60_000 }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-engine-lock-cluster-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const brokers = `127.0.0.1:${await freePort()}`;
+  // Kafka is not there, so the process role stops at start, after the point where an embedded engine takes its lock.
+  await assert.rejects(startRoles(config(dataDir, { profile: 'cluster', store: 'sqlite', 'kafka.brokers': brokers }), { produce: false, process: true, serve: false }), /did not answer/);
+  assert.equal(existsSync(join(dataDir, 'engines')), false);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,11 +73,14 @@ function assertOneLine(r: { status: number | null; stderr: string }, status: num
   assert.match(lines[0] ?? '', pattern);
 }
 
+/** A status line showing trades in the spool. */
+const SPOOLING = / · spool [1-9]/;
+
 /**
  * Starts tickstream with `args` (without the caller's TICKSTREAM_* settings) and waits, up to 30 s,
- * for its status line to show trades in the spool; `stderr()` is what it has printed so far.
+ * until what it has printed matches `ready`; `stderr()` is what it has printed so far.
  */
-async function spooling(t: TestContext, args: string[]): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
+async function startedUntil(t: TestContext, args: string[], ready: RegExp): Promise<{ child: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
@@ -85,7 +88,7 @@ async function spooling(t: TestContext, args: string[]): Promise<{ child: ChildP
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
-  while (!/ · spool [1-9]/.test(text) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!ready.test(text) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   return { child, stderr: () => text, exited };
 }
 
@@ -100,7 +103,7 @@ test('run starts while Kafka does not answer: the dashboard serves, the source i
   const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
   const args = ['run', '--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--status-interval', '1s'];
-  const { child, stderr, exited } = await spooling(t, args);
+  const { child, stderr, exited } = await startedUntil(t, args, SPOOLING);
   assert.match(stderr(), new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
   assert.match(stderr(), /the engine starts once Kafka answers/, stderr());
   assert.match(stderr(), / · processed 0\/s · .* · spool [1-9]\d* · ENGINE WAITING FOR KAFKA \d+s, source spooled/, stderr());
@@ -118,7 +121,7 @@ test('produce starts while Kafka does not answer, spools the source, and stops c
   const brokers = `127.0.0.1:${await freePort()}`;
   const dataDir = tempDir(t);
   const args = ['produce', '--profile', 'cluster', '--kafka-brokers', brokers, '--data-dir', dataDir, '--simulator-port', '0', '--status-interval', '1s'];
-  const { child, stderr, exited } = await spooling(t, args);
+  const { child, stderr, exited } = await startedUntil(t, args, SPOOLING);
   assert.match(stderr(), new RegExp(`WARN .*Kafka at ${brokers} did not answer \\(creating the trade topics\\): .*ECONNREFUSED.*; trades go to the spool until it answers`));
   assert.match(stderr(), / · spool [1-9]/, stderr());
   // The banner names what this process does: no dashboard, so no counts read from Kafka.
@@ -196,6 +199,22 @@ test('replay --exit serves nothing: it finishes while the HTTP port is in use', 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout + r.stderr, /replay finished: 2 trades, 0 invalid/);
   assert.doesNotMatch(r.stdout + r.stderr, /http listening|dashboard http/);
+});
+
+test('a second run on one data dir stops with one line naming the data dir and the process whose engine holds it, and the first goes on', { timeout: 60_000 }, async (t) => {
+  const dataDir = tempDir(t);
+  const args = ['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--simulator-rate', '200'];
+  const { child, stderr, exited } = await startedUntil(t, args, /tickstream running/);
+  assert.match(stderr(), /tickstream running/);
+
+  const second = tickstream(args);
+  const lock = join(dataDir, 'engines', 'embedded', 'lock');
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assertOneLine(second, 1, new RegExp(`^tickstream: ${escape(dataDir)} is in use by the embedded engine of process ${child.pid} on ${escape(hostname())}: give each one its own --data-dir \\(or delete ${escape(lock)} if no tickstream runs there\\)$`));
+  assert.equal(child.exitCode, null, 'the first run goes on');
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr());
+  assert.ok(!existsSync(lock), 'a clean stop gives the lock back');
 });
 
 test('two listeners of one process on one port stop the start with one line naming both keys', (t) => {

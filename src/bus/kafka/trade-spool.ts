@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ClosedError, StartError } from '../../errors.ts';
 import { replaceFile } from '../../replace-file.ts';
-import { lockDirectory, type DirectoryLock } from './directory-lock.ts';
+import { lockDirectory, type DirectoryLock } from '../../directory-lock.ts';
 
 /** One encoded record waiting for Kafka: the key (symbol) and the value (Avro or JSON trade). */
 export interface SpooledRecord {

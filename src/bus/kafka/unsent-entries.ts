@@ -1,7 +1,7 @@
 import { rmdirSync } from 'node:fs';
 import { appendFile, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lockIfFree, lockOwnDirectory, type DirectoryLock } from './directory-lock.ts';
+import { lockIfFree, lockOwnDirectory, type DirectoryLock } from '../../directory-lock.ts';
 
 const WHAT = 'the side-topic entries Kafka has not taken';
 

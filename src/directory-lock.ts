@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { StartError } from '../../errors.ts';
+import { StartError } from './errors.ts';
 
 const LOCK_FILE = 'lock';
 /** The holder touches its lock this often; a lock not touched for STALE_MS is left over. */
@@ -27,17 +27,18 @@ const self = (): Holder => ({ host: hostname(), pid: process.pid, started: Math.
 /**
  * Takes `dir` for this process: creates `<dir>/lock` naming it, and fails with one line if a
  * live process holds it already (this one included). `what` names the user of the directory
- * in that line. The holder touches the lock every few seconds. A lock left over is taken over:
- * on this host, one whose process has gone (or is another program now, or is this pid started
- * again, as in a restarted container); from another host sharing the directory, one not
- * touched for 30 s.
+ * in that line, and `inUse` the directory the line says is in use (`dir` unless given: a
+ * lock deep in the data dir names the data dir the user chose). The holder touches the lock
+ * every few seconds. A lock left over is taken over: on this host, one whose process has gone
+ * (or is another program now, or is this pid started again, as in a restarted container);
+ * from another host sharing the directory, one not touched for 30 s.
  */
-export function lockDirectory(dir: string, what: string): DirectoryLock {
+export function lockDirectory(dir: string, what: string, inUse: string = dir): DirectoryLock {
   const taken = tryLock(dir, what);
   if (!('holder' in taken)) return taken;
   const { holder } = taken;
   const who = holder.host === hostname() && holder.pid === process.pid ? 'this process' : `process ${holder.pid} on ${holder.host}`;
-  throw new StartError(`${dir} is in use by ${what} of ${who}: give each one its own --data-dir (or delete ${join(dir, LOCK_FILE)} if no tickstream runs there)`);
+  throw new StartError(`${inUse} is in use by ${what} of ${who}: give each one its own --data-dir (or delete ${join(dir, LOCK_FILE)} if no tickstream runs there)`);
 }
 
 /**

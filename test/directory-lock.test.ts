@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { lockDirectory, removeIfStill } from '../../../src/bus/kafka/directory-lock.ts';
+import { lockDirectory, removeIfStill } from '../src/directory-lock.ts';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-lock-'));

@@ -2,7 +2,7 @@
 // stdin, tries to take the lock of the directory in argv[2], says `took` or `refused: …`, and
 // holds what it took until its stdin ends.
 import { createInterface } from 'node:readline';
-import { lockIfFree } from '../../../src/bus/kafka/directory-lock.ts';
+import { lockIfFree } from '../src/directory-lock.ts';
 
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: lock-contender.ts <dir>');
