@@ -91,10 +91,11 @@ export function enumField<const V extends string>(spec: Spec<V> & { values: read
 export function durationField(spec: Spec<DurationMs> & { min: number; max: number }): Field<DurationMs> {
   return {
     ...spec,
-    allowed: `a duration such as 500ms, 10s, 1m (from ${spec.min}ms to ${spec.max}ms)`,
+    allowed: `a duration with a unit such as 500ms, 10s, 1m (from ${spec.min}ms to ${spec.max}ms)`,
     parse: (raw) => {
-      // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit.
-      const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? (raw.trim() === '0' ? 0 : parseDuration(raw)) : undefined;
+      // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit,
+      // in the file as in flags and the environment, so that `"lateness": 10` is not read as 10 ms.
+      const ms = raw === 0 ? 0 : typeof raw === 'string' ? (raw.trim() === '0' ? 0 : parseDuration(raw)) : undefined;
       return ms !== undefined && Number.isInteger(ms) && ms >= spec.min && ms <= spec.max ? (ms as DurationMs) : invalid;
     },
     show: (v) => durationLabel(v),

@@ -97,6 +97,22 @@ test('a bare 0 stays out of range where a duration must be positive, and other u
   assert.throws(() => load({ flags: { intervals: '0' } }), configError(/intervals="0"/));
 });
 
+test('a duration in the config file needs a unit as in flags: a bare number other than 0 is refused, not read as ms', () => {
+  const dir = emptyDir();
+  for (const [json, message] of [
+    [{ lateness: 10 }, /^invalid config lateness=10 \(from numbers\.json\): expected a duration with a unit such as 500ms, 10s, 1m \(from 0ms to 86400000ms\)$/],
+    [{ simulator: { disorder: 250 } }, /^invalid config simulator\.disorder=250 \(from numbers\.json\): expected a duration with a unit/],
+    [{ kafka: { retention: 86_400_000 } }, /^invalid config kafka\.retention=86400000 \(from numbers\.json\)/],
+    [{ flushInterval: 0 }, /^invalid config flushInterval=0 \(from numbers\.json\): expected .*\(from 1ms to 3600000ms\)$/],
+  ] as const) {
+    writeFileSync(join(dir, 'numbers.json'), JSON.stringify(json));
+    assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'numbers.json' }), configError(message), JSON.stringify(json));
+  }
+  writeFileSync(join(dir, 'zero.json'), JSON.stringify({ lateness: 0, statusInterval: 0, simulator: { disorder: '250ms' }, flushInterval: '2s' }));
+  const c = loadConfig({ env: {}, cwd: dir, file: 'zero.json' });
+  assert.deepEqual([c.lateness, c.statusInterval, c.simulator.disorder, c.flushInterval], [0, 0, 250, 2_000]);
+});
+
 test('a host:port list rejects a port outside 1 to 65535 at load, naming the key, the value and the range', () => {
   const load = (inputs: Parameters<typeof loadConfig>[0] & object): unknown => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
   assert.throws(
