@@ -13,6 +13,8 @@ export interface Field<T> {
   parse(raw: unknown): T | typeof invalid;
   /** How the default is shown in docs. */
   show(value: T): string;
+  /** Says what is wrong with a value `parse` refused, where `allowed` alone does not (`5s is given twice`). */
+  refusal?(raw: unknown): string | undefined;
   /** Secrets are never printed, logged or served. */
   readonly secret?: boolean;
   /** Environment variables read besides TICKSTREAM_<KEY>. */
@@ -158,17 +160,36 @@ export function urlField(spec: Spec<string> & { schemes: readonly string[]; patt
   };
 }
 
+/**
+ * The first interval of `items` that names a length given before it, as the refusal says it:
+ * `5s is given twice`, or `1m and 60s are the same interval`.
+ */
+function repeatedInterval(items: readonly string[]): string | undefined {
+  const seen = new Map<number, string>();
+  for (const item of items) {
+    const ms = parseInterval(item)?.ms;
+    if (ms === undefined) continue;
+    const first = seen.get(ms);
+    if (first !== undefined) return first === item ? `${item} is given twice` : `${first} and ${item} are the same interval`;
+    seen.set(ms, item);
+  }
+  return undefined;
+}
+
 export function intervalsField(spec: Spec<readonly Interval[]> & { max: number }): Field<readonly Interval[]> {
   return {
     ...spec,
-    allowed: `a comma-separated list of durations such as 5s,1m, each from 1ms to ${durationLabel(spec.max)}`,
+    allowed: `a comma-separated list of different durations such as 5s,1m, each from 1ms to ${durationLabel(spec.max)}`,
     parse: (raw) => {
       const items = splitList(raw);
-      if (items === undefined || items.length === 0) return invalid;
+      if (items === undefined || items.length === 0 || repeatedInterval(items) !== undefined) return invalid;
       const parsed = items.map(parseInterval);
       if (parsed.some((x) => x === undefined || x.ms > spec.max)) return invalid;
-      const unique = new Map((parsed as Interval[]).map((i) => [i.ms, i]));
-      return Object.freeze([...unique.values()].sort((a, b) => a.ms - b.ms));
+      return Object.freeze((parsed as Interval[]).sort((a, b) => a.ms - b.ms));
+    },
+    refusal: (raw) => {
+      const items = splitList(raw);
+      return items === undefined ? undefined : repeatedInterval(items);
     },
     show: (v) => v.map((i) => i.label).join(','),
   };

@@ -169,7 +169,7 @@ test('a URL in a bad value is printed without its credentials', () => {
 });
 
 test('bar intervals stop at one day, and the error says so', () => {
-  const c = loadConfig({ env: {}, cwd: emptyDir(), flags: { intervals: '5s,1d,24h' } });
+  const c = loadConfig({ env: {}, cwd: emptyDir(), flags: { intervals: '1d,5s' } });
   assert.deepEqual(c.intervals.map((i) => i.label), ['5s', '1d']);
   for (const intervals of ['5s,200000000d', '86400001ms', '25h', '2d']) {
     assert.throws(
@@ -179,6 +179,18 @@ test('bar intervals stop at one day, and the error says so', () => {
     );
   }
   assert.throws(() => loadConfig({ env: { TICKSTREAM_INTERVALS: '1m,48h' }, cwd: emptyDir() }), configError(/from TICKSTREAM_INTERVALS.*to 1d/));
+});
+
+test('a list of intervals that names one length twice is refused, naming the key and the repeated interval', () => {
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'twice.json'), JSON.stringify({ intervals: ['1m', '5s', '60s'] }));
+  const cases: [Parameters<typeof loadConfig>[0] & object, RegExp][] = [
+    [{ flags: { intervals: '5s,5s' } }, /^invalid config intervals="5s,5s" \(from --intervals\): expected a comma-separated list of different durations such as 5s,1m, each from 1ms to 1d \(5s is given twice\)$/],
+    [{ flags: { intervals: '5s,1m,60s' } }, /^invalid config intervals="5s,1m,60s" \(from --intervals\): expected .* \(1m and 60s are the same interval\)$/],
+    [{ env: { TICKSTREAM_INTERVALS: '1d,24h' } }, /^invalid config intervals="1d,24h" \(from TICKSTREAM_INTERVALS\): expected .* \(1d and 24h are the same interval\)$/],
+    [{ file: 'twice.json' }, /^invalid config intervals=1m,5s,60s \(from twice\.json\): expected .* \(1m and 60s are the same interval\)$/],
+  ];
+  for (const [inputs, message] of cases) assert.throws(() => loadConfig({ env: {}, cwd: dir, ...inputs }), configError(message), String(message));
 });
 
 test('a flag a command spells its own way is named that way in errors', () => {
