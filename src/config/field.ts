@@ -43,12 +43,30 @@ export function optionalStringField(spec: Spec<string | undefined>): Field<strin
   };
 }
 
+const INTEGER_TEXT = /^-?\d+$/;
+const DECIMAL_TEXT = /^-?(?:\d+|\d*\.\d+)$/;
+
+/**
+ * Numbers are read from text as plain decimals (`8`, `-3`; `0.5` where a fraction is allowed),
+ * around blanks: not `0x10`, `0b1`, `0o7`, `1e3`, `Infinity` or blank text, all of which Number() takes.
+ */
+export function parseInteger(text: string): number | undefined {
+  const t = text.trim();
+  return INTEGER_TEXT.test(t) ? Number(t) : undefined;
+}
+
+/** As parseInteger, with a fraction allowed: `0.5`, `.5`, `10`. */
+export function parseDecimal(text: string): number | undefined {
+  const t = text.trim();
+  return DECIMAL_TEXT.test(t) ? Number(t) : undefined;
+}
+
 export function intField(spec: Spec<number> & { min: number; max: number }): Field<number> {
   return {
     ...spec,
     allowed: `an integer from ${spec.min} to ${spec.max}`,
     parse: (raw) => {
-      const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      const n = typeof raw === 'string' ? parseInteger(raw) : raw;
       return typeof n === 'number' && Number.isInteger(n) && n >= spec.min && n <= spec.max ? n : invalid;
     },
     show: String,
@@ -60,7 +78,7 @@ export function numberField(spec: Spec<number> & { min: number; max: number }): 
     ...spec,
     allowed: `a number from ${spec.min} to ${spec.max}`,
     parse: (raw) => {
-      const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      const n = typeof raw === 'string' ? parseDecimal(raw) : raw;
       return typeof n === 'number' && Number.isFinite(n) && n >= spec.min && n <= spec.max ? n : invalid;
     },
     show: String,

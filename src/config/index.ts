@@ -4,3 +4,4 @@ export { flagName, flagOf, COMMAND_FLAGS } from './command-flags.ts';
 export { redactConfig, maskUrl } from './redact.ts';
 export { FIELDS as CONFIG_FIELDS } from './schema.ts';
 export { configReferenceMarkdown, type CommandFlags } from './reference.ts';
+export { parseDecimal, parseInteger } from './field.ts';

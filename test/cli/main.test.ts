@@ -213,7 +213,7 @@ test('a data dir that is a file, or below one, stops with one line naming it', (
 });
 
 test('stack logs -n takes a whole number of lines; anything else is one line from the parser and exit code 2, as for bad config', () => {
-  for (const lines of ['abc', '-5', '1.5']) {
+  for (const lines of ['abc', '-5', '1.5', '0x10', '1e2', ' ']) {
     const r = tickstream(['stack', 'logs', 'kafka', '-n', lines]);
     assert.equal(r.status, 2, r.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

@@ -113,6 +113,26 @@ test('a duration in the config file needs a unit as in flags: a bare number othe
   assert.deepEqual([c.lateness, c.statusInterval, c.simulator.disorder, c.flushInterval], [0, 0, 250, 2_000]);
 });
 
+test('numbers are plain decimals: hex, binary, octal, exponent and blank forms are refused for integers and fractions alike', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object) => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  for (const text of ['0x10', '0X10', '0b1', '0o7', '1e3', '1E3', 'Infinity', '1_000', ' ', '', '+', '.', '1.', '- 1']) {
+    assert.throws(
+      () => load({ flags: { 'replay.speed': text } }),
+      configError(new RegExp(`^invalid config replay\\.speed=${JSON.stringify(text).replace(/[.+]/g, '\\$&')} \\(from --replay-speed\\): expected a number from 0 to 1000000$`)),
+      `--replay-speed ${JSON.stringify(text)}`,
+    );
+    assert.throws(() => load({ env: { TICKSTREAM_SIMULATOR_RATE: text } }), configError(/^invalid config simulator\.rate=/), `simulator.rate ${JSON.stringify(text)}`);
+    assert.throws(() => load({ flags: { port: text } }), configError(/^invalid config port=/), `--port ${JSON.stringify(text)}`);
+  }
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'hex.json'), JSON.stringify({ replay: { speed: '0x10' } }));
+  assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'hex.json' }), configError(/^invalid config replay\.speed="0x10" \(from hex\.json\)/));
+  const speeds = ['10', '0', '0.5', '.5', ' 2.25 ', '1000000'].map((text) => load({ flags: { 'replay.speed': text } }).replay.speed);
+  assert.deepEqual(speeds, [10, 0, 0.5, 0.5, 2.25, 1_000_000]);
+  assert.equal(load({ env: { TICKSTREAM_REPLAY_SPEED: '2.5' } }).replay.speed, 2.5);
+  assert.equal(load({ flags: { port: ' 9001' } }).port, 9001);
+});
+
 test('a host:port list rejects a port outside 1 to 65535 at load, naming the key, the value and the range', () => {
   const load = (inputs: Parameters<typeof loadConfig>[0] & object): unknown => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
   assert.throws(
