@@ -180,6 +180,18 @@ test('an HTTP port in use stops run, serve and replay with one line naming host:
   }
 });
 
+test('a simulator port in use stops run and simulate with one line naming host:port and the flag that chose it', async (t) => {
+  const port = await portInUse(t);
+  const inUse = (flag: string): RegExp =>
+    new RegExp(`^tickstream: the simulator could not listen on 127\\.0\\.0\\.1:${port}: address already in use \\(another tickstream running\\? choose a port with ${flag}\\)$`);
+  assertOneLine(tickstream(['run', '--simulator-port', String(port), '--port', '0', '--data-dir', tempDir(t), '--log-level', 'silent']), 1, inUse('--simulator-port'));
+  assertOneLine(tickstream(['simulate', '--port', String(port), '--log-level', 'silent']), 1, inUse('--port'));
+  // run's --host is the HTTP server's: the simulator's host comes from the environment or the file.
+  const badHost = ['--simulator-port', '0', '--port', '0', '--data-dir', tempDir(t), '--log-level', 'silent'];
+  assertOneLine(tickstream(['run', ...badHost], { TICKSTREAM_SIMULATOR_HOST: '999.999.999.999' }), 1, /^tickstream: the simulator could not listen on 999\.999\.999\.999:0: .*choose a host with TICKSTREAM_SIMULATOR_HOST\)$/);
+  assertOneLine(tickstream(['simulate', '--host', '999.999.999.999', '--port', '0']), 1, /^tickstream: the simulator could not listen on 999\.999\.999\.999:0: .*choose a host with --host\)$/);
+});
+
 test('replay --exit serves nothing: it finishes while the HTTP port is in use', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);
