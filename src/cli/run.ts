@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { maskUrl, redactConfig } from '../config/index.ts';
+import { maskUrl, shownConfig } from '../config/index.ts';
 import { startPipeline } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
@@ -23,7 +23,7 @@ Examples:
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
     const logger = createLogger({ level: config.logLevel });
-    logger.debug('config', Object.fromEntries(Object.entries(redactConfig(config)).map(([k, v]) => [k, JSON.stringify(v)])));
+    logger.debug('config', shownConfig(config));
     const root = webRoot();
     const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: root });
     const why =

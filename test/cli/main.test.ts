@@ -224,6 +224,18 @@ test('a data dir that is a file, or below one, stops with one line naming it', (
   }
 });
 
+test('at debug level the config line prints each value once, as the README shows it, with secrets masked', (t) => {
+  // A data dir that is a file stops the start right after the config line: nothing listens.
+  const file = join(tempDir(t), 'afile');
+  writeFileSync(file, '');
+  const r = tickstream(['run', '--log-level', 'debug', '--data-dir', file, '--port', '0', '--simulator-port', '0'], { FINNHUB_TOKEN: 'sk_live_SECRET123' });
+  const line = r.stderr.split('\n').find((l) => / DEBUG +tickstream +config /.test(l)) ?? '';
+  for (const part of [' profile=embedded ', ' source=finnhub ', ' intervals=5s,1m ', ' lateness=10s ', ' port=0 ', ' finnhub.token=*** ', ' replay.file=(unset) ', ' kafka.brokers=127.0.0.1:9092 ']) {
+    assert.ok(line.includes(part), `${part.trim()} in ${line || r.stderr}`);
+  }
+  assert.doesNotMatch(line, /\\"|SECRET/);
+});
+
 test('stack logs -n takes a whole number of lines; anything else is one line from the parser and exit code 2, as for bad config', () => {
   for (const lines of ['abc', '-5', '1.5', '0x10', '1e2', ' ']) {
     const r = tickstream(['stack', 'logs', 'kafka', '-n', lines]);
