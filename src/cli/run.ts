@@ -35,6 +35,10 @@ Examples:
     logger.info(
       `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
     );
+    // Taken rather than refused: a deployment's scripts may give every command one set of settings.
+    if (config.metricsPort !== 0) {
+      logger.warn(`metricsPort ${config.metricsPort} is ignored: run serves /metrics on its HTTP port`, { url: `${pipeline.url}/metrics` });
+    }
     await runUntilStopped(pipeline, logger, 'stopping: flushing bars and saving the checkpoint');
   });
   return cmd;

@@ -192,6 +192,28 @@ test('a simulator port in use stops run and simulate with one line naming host:p
   assertOneLine(tickstream(['simulate', '--host', '999.999.999.999', '--port', '0']), 1, /^tickstream: the simulator could not listen on 999\.999\.999\.999:0: .*choose a host with --host\)$/);
 });
 
+test('run takes --metrics-port but opens no listener there: its --help and a warning say it serves /metrics on its HTTP port', { timeout: 60_000 }, async (t) => {
+  const help = tickstream(['run', '--help']).stdout.replace(/\s+/g, ' ');
+  assert.match(help, /--metrics-port <value> port of the \/metrics listener of a produce or process role, .* a command that serves the dashboard \(run, serve\) answers \/metrics on its HTTP port \(--port\) and ignores this/);
+  const metricsPort = await freePort();
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
+  const args = ['run', '--metrics-port', String(metricsPort), '--port', '0', '--simulator-port', '0', '--data-dir', tempDir(t), '--status-interval', '0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const warning = new RegExp(`WARN .*metricsPort ${metricsPort} is ignored: run serves /metrics on its HTTP port url=(http://127\\.0\\.0\\.1:\\d+/metrics)`);
+  const deadline = Date.now() + 30_000;
+  while (!warning.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const url = warning.exec(stderr)?.[1];
+  assert.ok(url !== undefined, stderr);
+  assert.equal((await fetch(url)).status, 200, 'the HTTP port answers /metrics');
+  await assert.rejects(fetch(`http://127.0.0.1:${metricsPort}/metrics`), 'nothing listens on the metrics port');
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+});
+
 test('replay --exit serves nothing: it finishes while the HTTP port is in use', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);
