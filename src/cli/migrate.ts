@@ -22,8 +22,9 @@ export function migrateCommand(): Command {
     .addHelpText(
       'after',
       `
-Prints one line per migration applied, then the version the store is at. Running it again
-applies nothing. A failed migration stops with its name and the server's message.
+Prints one line per migration applied, then the version the store is at.
+Running it again applies nothing. A failed migration stops with its name and the
+server's message.
 Examples:
   tickstream migrate
   tickstream migrate --profile cluster

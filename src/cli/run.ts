@@ -14,7 +14,8 @@ export function runCommand(): Command {
     .addHelpText(
       'after',
       `
-Without FINNHUB_TOKEN the built-in simulator is the source; with it, real Finnhub trades.
+Without FINNHUB_TOKEN the built-in simulator is the source; with it, real
+Finnhub trades.
 Examples:
   tickstream run
   tickstream run --symbols AAPL,MSFT --intervals 5s,1m,1h --port 9000

@@ -22,7 +22,8 @@ export function simulateCommand(): Command {
     .addHelpText(
       'after',
       `
-Any Finnhub client can connect to it; tickstream does with --source finnhub --finnhub-url <url>.
+Any Finnhub client can connect to it; tickstream does with --source finnhub
+--finnhub-url <url>.
 Examples:
   tickstream simulate
   tickstream simulate --port 9001 --rate 5000 --seed 7 --symbols AAPL,BINANCE:BTCUSDT`,

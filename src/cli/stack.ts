@@ -82,15 +82,16 @@ export function stackCommand(): Command {
       'after',
       `
 Examples:
-  tickstream stack up              start Kafka, Cassandra and Spark (the first run fetches them with Maven)
+  tickstream stack up              start Kafka, Cassandra and Spark (the first
+                                   run fetches them with Maven)
   tickstream stack up kafka
   tickstream stack status
   tickstream stack logs cassandra -n 100 -f
   tickstream stack logs spark-connect
   tickstream stack down
 
-Jars are cached in $XDG_CACHE_HOME/tickstream (default ~/.cache/tickstream); configs, data,
-pid files and logs live in <dataDir>/stack/<service>/.`,
+Jars are cached in $XDG_CACHE_HOME/tickstream (default ~/.cache/tickstream);
+configs, data, pid files and logs live in <dataDir>/stack/<service>/.`,
     )
     .addCommand(up)
     .addCommand(down)

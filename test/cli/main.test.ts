@@ -44,6 +44,19 @@ test('every command has --help', () => {
   }
 });
 
+test('every command\'s --help wraps alike, at 80 columns when not on a terminal, whatever the width of its flags', () => {
+  const commands = [[], ['run'], ['simulate'], ['replay'], ['produce'], ['process'], ['serve'], ['migrate'], ['spark'], ['spark', 'status'], ['spark', 'stop']];
+  commands.push(['stack'], ['stack', 'up'], ['stack', 'down'], ['stack', 'status'], ['stack', 'logs']);
+  for (const command of commands) {
+    const r = tickstream([...command, '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    // Past the column may stand only a word longer than it (the default symbols), alone on its line,
+    // or an example command, which is copied whole.
+    const long = r.stdout.split('\n').filter((line) => line.length > 80 && !/^ *\S+$/.test(line) && !/^ {2}(\S+=\S+ )?tickstream /.test(line));
+    assert.deepEqual(long, [], `tickstream ${command.join(' ')} --help`);
+  }
+});
+
 test('the embedded profile refuses to split its in-process log across processes', () => {
   const r = tickstream(['produce']);
   assert.equal(r.status, 2);
