@@ -47,8 +47,8 @@ const INTEGER_TEXT = /^-?\d+$/;
 const DECIMAL_TEXT = /^-?(?:\d+|\d*\.\d+)$/;
 
 /**
- * Numbers are read from text as plain decimals (`8`, `-3`; `0.5` where a fraction is allowed),
- * around blanks: not `0x10`, `0b1`, `0o7`, `1e3`, `Infinity` or blank text, all of which Number() takes.
+ * A whole number written as a plain decimal (`8`, `-3`, blanks around it ignored); undefined for
+ * `0x10`, `0b1`, `0o7`, `1e3`, `Infinity` or blank text, all of which Number() would take.
  */
 export function parseInteger(text: string): number | undefined {
   const t = text.trim();
