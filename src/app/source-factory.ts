@@ -1,8 +1,9 @@
-import type { Config } from '../config/index.ts';
+import { envName, flagOf, type Config } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { FinnhubClient, ReplaySource, SimulatorServer } from '../source/index.ts';
 import type { TradeSource as TradeSourceName } from '../domain/index.ts';
 import type { TradeSource } from '../source/source.ts';
+import { listening } from './start-checks.ts';
 
 export interface OpenedSource {
   readonly source: TradeSource;
@@ -35,7 +36,9 @@ export async function openSource(config: Config, deps: { logger: Logger }): Prom
         symbols: config.symbols,
         logger: deps.logger.child('simulator'),
       });
-      await simulator.start();
+      // simulator.host has no flag beside the HTTP server's --host: only the environment or the file sets it.
+      const { host, port } = config.simulator;
+      await listening('the simulator', host, port, flagOf('simulator.port'), () => simulator.start(), envName('simulator.host'));
       const client = new FinnhubClient({
         url: simulator.url,
         symbols: config.symbols,

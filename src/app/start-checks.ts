@@ -169,12 +169,13 @@ export function checkListenerPorts(listeners: readonly Listener[]): void {
 /**
  * Starts a listener of this process; a port in use or a host that does not resolve stops the
  * start with one line naming host:port and the flag to change, instead of the socket's error.
+ * `hostFlag` is what chooses the host, where that is not --host (the simulator of `run`).
  */
-export async function listening<T>(what: string, host: string, port: number, portFlag: string, listen: () => Promise<T>): Promise<T> {
+export async function listening<T>(what: string, host: string, port: number, portFlag: string, listen: () => Promise<T>, hostFlag = '--host'): Promise<T> {
   try {
     return await listen();
   } catch (error) {
-    const reason = listenReason(error, portFlag);
+    const reason = listenReason(error, portFlag, hostFlag);
     if (reason === undefined) throw error;
     const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     throw new StartError(`${what} could not listen on ${where}: ${reason}`, { cause: error });
@@ -182,7 +183,7 @@ export async function listening<T>(what: string, host: string, port: number, por
 }
 
 /** Why binding failed, or undefined when the error is not the socket's (e.g. the store's, while seeding). */
-function listenReason(error: unknown, portFlag: string): string | undefined {
+function listenReason(error: unknown, portFlag: string, hostFlag: string): string | undefined {
   if (!(error instanceof Error) || error instanceof TickstreamError) return undefined;
   const { code, syscall } = error as NodeJS.ErrnoException;
   if (syscall !== 'listen' && syscall !== 'bind' && syscall !== 'getaddrinfo') return undefined;
@@ -192,10 +193,10 @@ function listenReason(error: unknown, portFlag: string): string | undefined {
     case 'EACCES':
       return `permission denied (ports below 1024 need privileges; choose a port with ${portFlag})`;
     case 'EADDRNOTAVAIL':
-      return 'no interface of this machine has that address (choose a host with --host)';
+      return `no interface of this machine has that address (choose a host with ${hostFlag})`;
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return 'the host name does not resolve (choose a host with --host)';
+      return `the host name does not resolve (choose a host with ${hostFlag})`;
     default:
       return error.message;
   }

@@ -37,12 +37,19 @@ const program = new Command('tickstream')
   .addCommand(sparkCommand())
   .addCommand(stackCommand());
 
-/** Every command throws its parse errors here instead of exiting 1 itself: bad usage exits 2, as bad config does. */
-const throwParseErrors = (command: Command): void => {
+/**
+ * Every command throws its parse errors here instead of exiting 1 itself: bad usage exits 2, as bad
+ * config does. And every command's help wraps alike, at the terminal's width (80 when not a terminal):
+ * commander leaves descriptions unwrapped where the column beside the flags is narrower than its
+ * default 40, so a command listing a long flag (run's --spark-max-offsets-per-trigger) printed
+ * 230-column lines while produce, which lists fewer, wrapped at 80.
+ */
+const configureCommand = (command: Command): void => {
   command.exitOverride();
-  command.commands.forEach(throwParseErrors);
+  command.configureHelp({ minWidthToWrap: 20 });
+  command.commands.forEach(configureCommand);
 };
-throwParseErrors(program);
+configureCommand(program);
 
 try {
   await program.parseAsync(process.argv);

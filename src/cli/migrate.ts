@@ -23,10 +23,11 @@ export function migrateCommand(): Command {
     .addHelpText(
       'after',
       `
-Prints one line per migration applied, then the version the store is at. Running it again
-applies nothing. A failed migration stops with its name and the server's message.
---cassandra-replication applies when the keyspace is created; an existing keyspace keeps its
-replication, and a warning says so when it differs.
+Prints one line per migration applied, then the version the store is at.
+Running it again applies nothing. A failed migration stops with its name and the
+server's message. --cassandra-replication applies when the keyspace is created;
+an existing keyspace keeps its replication, and a warning says so when it differs.
+
 Examples:
   tickstream migrate
   tickstream migrate --profile cluster

@@ -29,7 +29,7 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
   const keys = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
   const cmd = new Command(name)
     .description(description)
-    .addHelpText('after', `\nSettings this role does not read are taken but not listed (tickstream run --help lists them all).\n\nExamples:\n${examples}`);
+    .addHelpText('after', `\nSettings this role does not read are taken but not listed (tickstream run --help\nlists them all).\n\nExamples:\n${examples}`);
   addConfigOptions(cmd, keys, unlistedFor(roles)).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, keys);
     const logger = createLogger({ level: config.logLevel });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { maskUrl, redactConfig } from '../config/index.ts';
+import { maskUrl, shownConfig } from '../config/index.ts';
 import { startPipeline } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
@@ -14,7 +14,8 @@ export function runCommand(): Command {
     .addHelpText(
       'after',
       `
-Without FINNHUB_TOKEN the built-in simulator is the source; with it, real Finnhub trades.
+Without FINNHUB_TOKEN the built-in simulator is the source; with it, real
+Finnhub trades.
 Examples:
   tickstream run
   tickstream run --symbols AAPL,MSFT --intervals 5s,1m,1h --port 9000
@@ -23,7 +24,7 @@ Examples:
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
     const logger = createLogger({ level: config.logLevel });
-    logger.debug('config', Object.fromEntries(Object.entries(redactConfig(config)).map(([k, v]) => [k, JSON.stringify(v)])));
+    logger.debug('config', shownConfig(config));
     const root = webRoot();
     const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: root });
     const why =
@@ -35,6 +36,10 @@ Examples:
     logger.info(
       `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
     );
+    // Taken rather than refused: a deployment's scripts may give every command one set of settings.
+    if (config.metricsPort !== 0) {
+      logger.warn(`metricsPort ${config.metricsPort} is ignored: run serves /metrics on its HTTP port`, { url: `${pipeline.url}/metrics` });
+    }
     await runUntilStopped(pipeline, logger, 'stopping: flushing bars and saving the checkpoint');
   });
   return cmd;

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { COMMAND_FLAGS, CONFIG_FIELDS, type ConfigKey } from '../config/index.ts';
+import { listening } from '../app/index.ts';
+import { COMMAND_FLAGS, CONFIG_FIELDS, flagOf, type ConfigKey } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { SimulatorServer } from '../source/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
@@ -21,7 +22,8 @@ export function simulateCommand(): Command {
     .addHelpText(
       'after',
       `
-Any Finnhub client can connect to it; tickstream does with --source finnhub --finnhub-url <url>.
+Any Finnhub client can connect to it; tickstream does with --source finnhub
+--finnhub-url <url>.
 Examples:
   tickstream simulate
   tickstream simulate --port 9001 --rate 5000 --seed 7 --symbols AAPL,BINANCE:BTCUSDT`,
@@ -50,7 +52,7 @@ Examples:
       symbols: config.symbols,
       logger: logger.child('simulator'),
     });
-    await simulator.start();
+    await listening('the simulator', s.host, s.port, flagOf('simulator.port', 'simulate'), () => simulator.start(), flagOf('simulator.host', 'simulate'));
     const rate = s.rate === 0 ? 'as fast as clients read' : `${s.rate} trades/s`;
     process.stdout.write(`simulator listening on ${simulator.url} · ${rate} · seed ${s.seed} · ${config.symbols.length} symbols\n`);
     const signal = await untilSignal();

@@ -1,5 +1,5 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import type { ConfigKey } from '../config/index.ts';
+import { parseInteger, type ConfigKey } from '../config/index.ts';
 import { renderStatusTable, SERVICE_NAMES, SERVICES, stackDown, stackLogs, stackStatus, stackUp, type ServiceTarget, type StackOptions } from '../stack/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 import { untilSignal } from './signals.ts';
@@ -60,8 +60,8 @@ export function stackCommand(): Command {
       ]),
     )
     .addOption(new Option('-n, --lines <n>', 'how many lines').default('50', '50').argParser((v) => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of lines, 0 or more.');
+      const n = parseInteger(v);
+      if (n === undefined || n < 0) throw new InvalidArgumentError('expected a whole number of lines, 0 or more.');
       return String(n);
     }))
     .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C'))
@@ -82,15 +82,16 @@ export function stackCommand(): Command {
       'after',
       `
 Examples:
-  tickstream stack up              start Kafka, Cassandra and Spark (the first run fetches them with Maven)
+  tickstream stack up              start Kafka, Cassandra and Spark (the first
+                                   run fetches them with Maven)
   tickstream stack up kafka
   tickstream stack status
   tickstream stack logs cassandra -n 100 -f
   tickstream stack logs spark-connect
   tickstream stack down
 
-Jars are cached in $XDG_CACHE_HOME/tickstream (default ~/.cache/tickstream); configs, data,
-pid files and logs live in <dataDir>/stack/<service>/.`,
+Jars are cached in $XDG_CACHE_HOME/tickstream (default ~/.cache/tickstream);
+configs, data, pid files and logs live in <dataDir>/stack/<service>/.`,
     )
     .addCommand(up)
     .addCommand(down)

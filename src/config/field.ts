@@ -13,6 +13,8 @@ export interface Field<T> {
   parse(raw: unknown): T | typeof invalid;
   /** How the default is shown in docs. */
   show(value: T): string;
+  /** Says what is wrong with a value `parse` refused, where `allowed` alone does not (`5s is given twice`). */
+  refusal?(raw: unknown): string | undefined;
   /** Secrets are never printed, logged or served. */
   readonly secret?: boolean;
   /** Environment variables read besides TICKSTREAM_<KEY>. */
@@ -57,12 +59,30 @@ export function optionalStringField(spec: Spec<string | undefined>): Field<strin
   };
 }
 
+const INTEGER_TEXT = /^-?\d+$/;
+const DECIMAL_TEXT = /^-?(?:\d+|\d*\.\d+)$/;
+
+/**
+ * A whole number written as a plain decimal (`8`, `-3`, blanks around it ignored); undefined for
+ * `0x10`, `0b1`, `0o7`, `1e3`, `Infinity` or blank text, all of which Number() would take.
+ */
+export function parseInteger(text: string): number | undefined {
+  const t = text.trim();
+  return INTEGER_TEXT.test(t) ? Number(t) : undefined;
+}
+
+/** As parseInteger, with a fraction allowed: `0.5`, `.5`, `10`. */
+export function parseDecimal(text: string): number | undefined {
+  const t = text.trim();
+  return DECIMAL_TEXT.test(t) ? Number(t) : undefined;
+}
+
 export function intField(spec: Spec<number> & { min: number; max: number }): Field<number> {
   return {
     ...spec,
     allowed: `an integer from ${spec.min} to ${spec.max}`,
     parse: (raw) => {
-      const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      const n = typeof raw === 'string' ? parseInteger(raw) : raw;
       return typeof n === 'number' && Number.isInteger(n) && n >= spec.min && n <= spec.max ? n : invalid;
     },
     show: String,
@@ -74,7 +94,7 @@ export function numberField(spec: Spec<number> & { min: number; max: number }): 
     ...spec,
     allowed: `a number from ${spec.min} to ${spec.max}`,
     parse: (raw) => {
-      const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      const n = typeof raw === 'string' ? parseDecimal(raw) : raw;
       return typeof n === 'number' && Number.isFinite(n) && n >= spec.min && n <= spec.max ? n : invalid;
     },
     show: String,
@@ -107,10 +127,11 @@ export function enumField<const V extends string>(spec: Spec<V> & { values: read
 export function durationField(spec: Spec<DurationMs> & { min: number; max: number }): Field<DurationMs> {
   return {
     ...spec,
-    allowed: `a duration such as 500ms, 10s, 1m (from ${spec.min}ms to ${spec.max}ms)`,
+    allowed: `a duration with a unit such as 500ms, 10s, 1m (from ${spec.min}ms to ${spec.max}ms)`,
     parse: (raw) => {
-      // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit.
-      const ms = typeof raw === 'number' ? raw : typeof raw === 'string' ? (raw.trim() === '0' ? 0 : parseDuration(raw)) : undefined;
+      // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit,
+      // in the file as in flags and the environment, so that `"lateness": 10` is not read as 10 ms.
+      const ms = raw === 0 ? 0 : typeof raw === 'string' ? (raw.trim() === '0' ? 0 : parseDuration(raw)) : undefined;
       return ms !== undefined && Number.isInteger(ms) && ms >= spec.min && ms <= spec.max ? (ms as DurationMs) : invalid;
     },
     show: (v) => durationLabel(v),
@@ -173,17 +194,36 @@ export function urlField(spec: Spec<string> & { schemes: readonly string[]; patt
   };
 }
 
+/**
+ * The first interval of `items` that names a length given before it, as the refusal says it:
+ * `5s is given twice`, or `1m and 60s are the same interval`.
+ */
+function repeatedInterval(items: readonly string[]): string | undefined {
+  const seen = new Map<number, string>();
+  for (const item of items) {
+    const ms = parseInterval(item)?.ms;
+    if (ms === undefined) continue;
+    const first = seen.get(ms);
+    if (first !== undefined) return first === item ? `${item} is given twice` : `${first} and ${item} are the same interval`;
+    seen.set(ms, item);
+  }
+  return undefined;
+}
+
 export function intervalsField(spec: Spec<readonly Interval[]> & { max: number }): Field<readonly Interval[]> {
   return {
     ...spec,
-    allowed: `a comma-separated list of durations such as 5s,1m, each from 1ms to ${durationLabel(spec.max)}`,
+    allowed: `a comma-separated list of different durations such as 5s,1m, each from 1ms to ${durationLabel(spec.max)}`,
     parse: (raw) => {
       const items = splitList(raw);
-      if (items === undefined || items.length === 0) return invalid;
+      if (items === undefined || items.length === 0 || repeatedInterval(items) !== undefined) return invalid;
       const parsed = items.map(parseInterval);
       if (parsed.some((x) => x === undefined || x.ms > spec.max)) return invalid;
-      const unique = new Map((parsed as Interval[]).map((i) => [i.ms, i]));
-      return Object.freeze([...unique.values()].sort((a, b) => a.ms - b.ms));
+      return Object.freeze((parsed as Interval[]).sort((a, b) => a.ms - b.ms));
+    },
+    refusal: (raw) => {
+      const items = splitList(raw);
+      return items === undefined ? undefined : repeatedInterval(items);
     },
     show: (v) => v.map((i) => i.label).join(','),
   };

@@ -44,7 +44,10 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
 
   const set = (key: ConfigKey, raw: unknown, source: string): void => {
     const parsed = field(key).parse(raw);
-    if (parsed === invalid) throw new ConfigError(key, shownValue(field(key), raw), field(key).allowed, source);
+    if (parsed === invalid) {
+      const why = field(key).refusal?.(raw);
+      throw new ConfigError(key, shownValue(field(key), raw), why === undefined ? field(key).allowed : `${field(key).allowed} (${why})`, source);
+    }
     values.set(key, parsed);
   };
 

@@ -50,3 +50,9 @@ export function redactConfig(config: Config): Record<string, unknown> {
   }
   return out;
 }
+
+/** The config as text for the log, each value once and as the README shows it (`5s,1m`, `10s`), secrets masked. */
+export function shownConfig(config: Config): Record<string, string> {
+  const redacted = redactConfig(config);
+  return Object.fromEntries(Object.entries(redacted).map(([key, value]) => [key, (FIELDS[key as ConfigKey].show as (v: unknown) => string)(value)]));
+}

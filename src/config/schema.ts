@@ -45,7 +45,7 @@ export interface Config {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
-  /** Port of the metrics-only listener of a produce or process role without the HTTP server; 0 = none. */
+  /** Port of the metrics-only listener of a produce or process role without the HTTP server; 0 = none. A command with the dashboard ignores it. */
   readonly metricsPort: number;
   readonly intervals: readonly Interval[];
   readonly lateness: DurationMs;
@@ -151,7 +151,12 @@ export const FIELDS: FieldTable = {
   dataDir: stringField({ description: 'state directory: SQLite file, checkpoints, stack data and logs', default: './.tickstream' }),
   host: stringField({ description: 'address the HTTP server binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),
   port: intField({ description: 'HTTP port of the dashboard and API', default: 8080, min: 0, max: 65535 }),
-  metricsPort: intField({ description: 'port of the /metrics listener of a produce or process role that runs without the dashboard (the serve role has /metrics on its own port); 0 = none', default: 0, min: 0, max: 65535 }),
+  metricsPort: intField({
+    description: 'port of the /metrics listener of a produce or process role, which serve no dashboard; 0 = none; a command that serves the dashboard (run, serve) answers /metrics on its HTTP port (--port) and ignores this',
+    default: 0,
+    min: 0,
+    max: 65535,
+  }),
   intervals: intervalsField({
     description: 'bar intervals, tumbling and aligned to the UTC epoch',
     default: [parseInterval('5s'), parseInterval('1m')] as Interval[],

@@ -44,6 +44,19 @@ test('every command has --help', () => {
   }
 });
 
+test('every command\'s --help wraps alike, at 80 columns when not on a terminal, whatever the width of its flags', () => {
+  const commands = [[], ['run'], ['simulate'], ['replay'], ['produce'], ['process'], ['serve'], ['migrate'], ['spark'], ['spark', 'status'], ['spark', 'stop']];
+  commands.push(['stack'], ['stack', 'up'], ['stack', 'down'], ['stack', 'status'], ['stack', 'logs']);
+  for (const command of commands) {
+    const r = tickstream([...command, '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    // Past the column may stand only a word longer than it (the default symbols), alone on its line,
+    // or an example command, which is copied whole.
+    const long = r.stdout.split('\n').filter((line) => line.length > 80 && !/^ *\S+$/.test(line) && !/^ {2}(\S+=\S+ )?tickstream /.test(line));
+    assert.deepEqual(long, [], `tickstream ${command.join(' ')} --help`);
+  }
+});
+
 test('the embedded profile refuses to split its in-process log across processes', () => {
   const r = tickstream(['produce']);
   assert.equal(r.status, 2);
@@ -190,6 +203,40 @@ test('an HTTP port in use stops run, serve and replay with one line naming host:
   }
 });
 
+test('a simulator port in use stops run and simulate with one line naming host:port and the flag that chose it', async (t) => {
+  const port = await portInUse(t);
+  const inUse = (flag: string): RegExp =>
+    new RegExp(`^tickstream: the simulator could not listen on 127\\.0\\.0\\.1:${port}: address already in use \\(another tickstream running\\? choose a port with ${flag}\\)$`);
+  assertOneLine(tickstream(['run', '--simulator-port', String(port), '--port', '0', '--data-dir', tempDir(t), '--log-level', 'silent']), 1, inUse('--simulator-port'));
+  assertOneLine(tickstream(['simulate', '--port', String(port), '--log-level', 'silent']), 1, inUse('--port'));
+  // run's --host is the HTTP server's: the simulator's host comes from the environment or the file.
+  const badHost = ['--simulator-port', '0', '--port', '0', '--data-dir', tempDir(t), '--log-level', 'silent'];
+  assertOneLine(tickstream(['run', ...badHost], { TICKSTREAM_SIMULATOR_HOST: '999.999.999.999' }), 1, /^tickstream: the simulator could not listen on 999\.999\.999\.999:0: .*choose a host with TICKSTREAM_SIMULATOR_HOST\)$/);
+  assertOneLine(tickstream(['simulate', '--host', '999.999.999.999', '--port', '0']), 1, /^tickstream: the simulator could not listen on 999\.999\.999\.999:0: .*choose a host with --host\)$/);
+});
+
+test('run takes --metrics-port but opens no listener there: its --help and a warning say it serves /metrics on its HTTP port', { timeout: 60_000 }, async (t) => {
+  const help = tickstream(['run', '--help']).stdout.replace(/\s+/g, ' ');
+  assert.match(help, /--metrics-port <value> port of the \/metrics listener of a produce or process role, .* a command that serves the dashboard \(run, serve\) answers \/metrics on its HTTP port \(--port\) and ignores this/);
+  const metricsPort = await freePort();
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
+  const args = ['run', '--metrics-port', String(metricsPort), '--port', '0', '--simulator-port', '0', '--data-dir', tempDir(t), '--status-interval', '0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const warning = new RegExp(`WARN .*metricsPort ${metricsPort} is ignored: run serves /metrics on its HTTP port url=(http://127\\.0\\.0\\.1:\\d+/metrics)`);
+  const deadline = Date.now() + 30_000;
+  while (!warning.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const url = warning.exec(stderr)?.[1];
+  assert.ok(url !== undefined, stderr);
+  assert.equal((await fetch(url)).status, 200, 'the HTTP port answers /metrics');
+  await assert.rejects(fetch(`http://127.0.0.1:${metricsPort}/metrics`), 'nothing listens on the metrics port');
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr);
+});
+
 test('replay --exit serves nothing: it finishes while the HTTP port is in use', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);
@@ -238,8 +285,20 @@ test('a data dir that is a file, or below one, stops with one line naming it', (
   }
 });
 
+test('at debug level the config line prints each value once, as the README shows it, with secrets masked', (t) => {
+  // A data dir that is a file stops the start right after the config line: nothing listens.
+  const file = join(tempDir(t), 'afile');
+  writeFileSync(file, '');
+  const r = tickstream(['run', '--log-level', 'debug', '--data-dir', file, '--port', '0', '--simulator-port', '0'], { FINNHUB_TOKEN: 'sk_live_SECRET123' });
+  const line = r.stderr.split('\n').find((l) => / DEBUG +tickstream +config /.test(l)) ?? '';
+  for (const part of [' profile=embedded ', ' source=finnhub ', ' intervals=5s,1m ', ' lateness=10s ', ' port=0 ', ' finnhub.token=*** ', ' replay.file=(unset) ', ' kafka.brokers=127.0.0.1:9092 ']) {
+    assert.ok(line.includes(part), `${part.trim()} in ${line || r.stderr}`);
+  }
+  assert.doesNotMatch(line, /\\"|SECRET/);
+});
+
 test('stack logs -n takes a whole number of lines; anything else is one line from the parser and exit code 2, as for bad config', () => {
-  for (const lines of ['abc', '-5', '1.5']) {
+  for (const lines of ['abc', '-5', '1.5', '0x10', '1e2', ' ']) {
     const r = tickstream(['stack', 'logs', 'kafka', '-n', lines]);
     assert.equal(r.status, 2, r.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');

@@ -97,6 +97,42 @@ test('a bare 0 stays out of range where a duration must be positive, and other u
   assert.throws(() => load({ flags: { intervals: '0' } }), configError(/intervals="0"/));
 });
 
+test('a duration in the config file needs a unit as in flags: a bare number other than 0 is refused, not read as ms', () => {
+  const dir = emptyDir();
+  for (const [json, message] of [
+    [{ lateness: 10 }, /^invalid config lateness=10 \(from numbers\.json\): expected a duration with a unit such as 500ms, 10s, 1m \(from 0ms to 86400000ms\)$/],
+    [{ simulator: { disorder: 250 } }, /^invalid config simulator\.disorder=250 \(from numbers\.json\): expected a duration with a unit/],
+    [{ kafka: { retention: 86_400_000 } }, /^invalid config kafka\.retention=86400000 \(from numbers\.json\)/],
+    [{ flushInterval: 0 }, /^invalid config flushInterval=0 \(from numbers\.json\): expected .*\(from 1ms to 3600000ms\)$/],
+  ] as const) {
+    writeFileSync(join(dir, 'numbers.json'), JSON.stringify(json));
+    assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'numbers.json' }), configError(message), JSON.stringify(json));
+  }
+  writeFileSync(join(dir, 'zero.json'), JSON.stringify({ lateness: 0, statusInterval: 0, simulator: { disorder: '250ms' }, flushInterval: '2s' }));
+  const c = loadConfig({ env: {}, cwd: dir, file: 'zero.json' });
+  assert.deepEqual([c.lateness, c.statusInterval, c.simulator.disorder, c.flushInterval], [0, 0, 250, 2_000]);
+});
+
+test('numbers are plain decimals: hex, binary, octal, exponent and blank forms are refused for integers and fractions alike', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object) => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  for (const text of ['0x10', '0X10', '0b1', '0o7', '1e3', '1E3', 'Infinity', '1_000', ' ', '', '+', '.', '1.', '- 1']) {
+    assert.throws(
+      () => load({ flags: { 'replay.speed': text } }),
+      configError(new RegExp(`^invalid config replay\\.speed=${JSON.stringify(text).replace(/[.+]/g, '\\$&')} \\(from --replay-speed\\): expected a number from 0 to 1000000$`)),
+      `--replay-speed ${JSON.stringify(text)}`,
+    );
+    assert.throws(() => load({ env: { TICKSTREAM_SIMULATOR_RATE: text } }), configError(/^invalid config simulator\.rate=/), `simulator.rate ${JSON.stringify(text)}`);
+    assert.throws(() => load({ flags: { port: text } }), configError(/^invalid config port=/), `--port ${JSON.stringify(text)}`);
+  }
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'hex.json'), JSON.stringify({ replay: { speed: '0x10' } }));
+  assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'hex.json' }), configError(/^invalid config replay\.speed="0x10" \(from hex\.json\)/));
+  const speeds = ['10', '0', '0.5', '.5', ' 2.25 ', '1000000'].map((text) => load({ flags: { 'replay.speed': text } }).replay.speed);
+  assert.deepEqual(speeds, [10, 0, 0.5, 0.5, 2.25, 1_000_000]);
+  assert.equal(load({ env: { TICKSTREAM_REPLAY_SPEED: '2.5' } }).replay.speed, 2.5);
+  assert.equal(load({ flags: { port: ' 9001' } }).port, 9001);
+});
+
 test('a host:port list rejects a port outside 1 to 65535 at load, naming the key, the value and the range', () => {
   const load = (inputs: Parameters<typeof loadConfig>[0] & object): unknown => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
   assert.throws(
@@ -153,7 +189,7 @@ test('a URL in a bad value is printed without its credentials', () => {
 });
 
 test('bar intervals stop at one day, and the error says so', () => {
-  const c = loadConfig({ env: {}, cwd: emptyDir(), flags: { intervals: '5s,1d,24h' } });
+  const c = loadConfig({ env: {}, cwd: emptyDir(), flags: { intervals: '1d,5s' } });
   assert.deepEqual(c.intervals.map((i) => i.label), ['5s', '1d']);
   for (const intervals of ['5s,200000000d', '86400001ms', '25h', '2d']) {
     assert.throws(
@@ -163,6 +199,18 @@ test('bar intervals stop at one day, and the error says so', () => {
     );
   }
   assert.throws(() => loadConfig({ env: { TICKSTREAM_INTERVALS: '1m,48h' }, cwd: emptyDir() }), configError(/from TICKSTREAM_INTERVALS.*to 1d/));
+});
+
+test('a list of intervals that names one length twice is refused, naming the key and the repeated interval', () => {
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'twice.json'), JSON.stringify({ intervals: ['1m', '5s', '60s'] }));
+  const cases: [Parameters<typeof loadConfig>[0] & object, RegExp][] = [
+    [{ flags: { intervals: '5s,5s' } }, /^invalid config intervals="5s,5s" \(from --intervals\): expected a comma-separated list of different durations such as 5s,1m, each from 1ms to 1d \(5s is given twice\)$/],
+    [{ flags: { intervals: '5s,1m,60s' } }, /^invalid config intervals="5s,1m,60s" \(from --intervals\): expected .* \(1m and 60s are the same interval\)$/],
+    [{ env: { TICKSTREAM_INTERVALS: '1d,24h' } }, /^invalid config intervals="1d,24h" \(from TICKSTREAM_INTERVALS\): expected .* \(1d and 24h are the same interval\)$/],
+    [{ file: 'twice.json' }, /^invalid config intervals=1m,5s,60s \(from twice\.json\): expected .* \(1m and 60s are the same interval\)$/],
+  ];
+  for (const [inputs, message] of cases) assert.throws(() => loadConfig({ env: {}, cwd: dir, ...inputs }), configError(message), String(message));
 });
 
 test('a flag a command spells its own way is named that way in errors', () => {

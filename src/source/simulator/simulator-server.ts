@@ -1,5 +1,4 @@
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { SourceUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import { parseClientMessage, tradeFrame, type FinnhubTrade } from '../finnhub/finnhub-protocol.ts';
 import { SimulatedMarket } from './market.ts';
@@ -59,21 +58,18 @@ export class SimulatorServer {
     return this.#url;
   }
 
+  /**
+   * Rejects with the socket's own error (EADDRINUSE, ENOTFOUND, ...) when it cannot listen: the
+   * caller knows which setting chose the host and port, and names it (see app's `listening`).
+   */
   async start(): Promise<void> {
     if (this.#wss !== undefined) return;
     const { host, port } = this.#options;
     const wss = new WebSocketServer({ host, port, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        wss.once('listening', resolve);
-        wss.once('error', reject);
-      });
-    } catch (error) {
-      throw new SourceUnavailableError(`the simulator could not listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-        canRetry: false,
-      });
-    }
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
     this.#wss = wss;
     wss.on('error', (error: Error) => this.#logger.error('server error', { error: error.message }));
     wss.on('connection', (ws: WebSocket) => this.#accept(ws));
