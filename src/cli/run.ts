@@ -16,6 +16,7 @@ export function runCommand(): Command {
       `
 Without FINNHUB_TOKEN the built-in simulator is the source; with it, real
 Finnhub trades.
+
 Examples:
   tickstream run
   tickstream run --symbols AAPL,MSFT --intervals 5s,1m,1h --port 9000

@@ -24,6 +24,7 @@ export function simulateCommand(): Command {
       `
 Any Finnhub client can connect to it; tickstream does with --source finnhub
 --finnhub-url <url>.
+
 Examples:
   tickstream simulate
   tickstream simulate --port 9001 --rate 5000 --seed 7 --symbols AAPL,BINANCE:BTCUSDT`,

@@ -41,6 +41,7 @@ test('every command has --help', () => {
     const r = tickstream([command, '--help']);
     assert.equal(r.status, 0, `${command} --help: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`Usage: tickstream ${command}`));
+    assert.doesNotMatch(r.stdout, /[^\n]\nExamples:/, `${command} --help: a blank line before its examples`);
   }
 });
 
