@@ -26,7 +26,8 @@ export function migrateCommand(): Command {
 Prints one line per migration applied, then the version the store is at.
 Running it again applies nothing. A failed migration stops with its name and the
 server's message. --cassandra-replication applies when the keyspace is created;
-an existing keyspace keeps its replication, and a warning says so when it differs.
+an existing keyspace keeps its replication, and a warning says so when it
+differs.
 
 Examples:
   tickstream migrate
