@@ -411,10 +411,10 @@ async function stopParts(parts: Parts): Promise<void> {
  * first line at every start, so its engine (id `replay`, apart from a live run's) starts empty:
  * the same file replayed again gives the same offsets, trades and bars, which the store upserts.
  */
-function engineIdentity(config: Config, kafka: boolean, sourceGiven: boolean): { engineId: string; resume: boolean } {
+function engineIdentity(config: Config, kafka: boolean, sourceGiven: boolean): { engineId: string; resume: boolean; freshStart?: string } {
   if (kafka) return { engineId: config.kafka.groupId, resume: true };
   if (!sourceGiven && sourceKindOf(config) === 'replay') return { engineId: 'replay', resume: false };
-  return { engineId: 'embedded', resume: true };
+  return { engineId: 'embedded', resume: true, freshStart: `start with another --data-dir than ${config.dataDir}` };
 }
 
 function injected(source: TradeSource): OpenedSource {

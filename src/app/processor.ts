@@ -42,6 +42,8 @@ export interface ProcessorOptions {
    * watermark the last start reached.
    */
   readonly resume?: boolean;
+  /** How a user starts this engine afresh, for the line that says its checkpoint cannot be read (default: a new consumer group). */
+  readonly freshStart?: string;
   readonly engine: EngineOptions;
   readonly store: Store;
   readonly consumer: TradeLogConsumer;
@@ -141,7 +143,7 @@ export class Processor implements ConsumerHandler {
     const resume = new Map<number, Offset>();
     for (const p of partitions) {
       const cp = saved.get(p);
-      const checkpoint = cp === undefined ? undefined : readCheckpoint(cp.state);
+      const checkpoint = cp === undefined ? undefined : this.#readCheckpoint(p, cp.state);
       // Offsets of a log that was deleted and created again point at other records in the new one:
       // resuming would skip as many new records as counted, with nothing said.
       if (checkpoint?.log !== undefined && logId !== undefined && checkpoint.log !== logId) {
@@ -154,6 +156,17 @@ export class Processor implements ConsumerHandler {
     }
     if (resume.size > 0) this.#log.info('resumed from checkpoint', { partitions: resume.size });
     return resume;
+  }
+
+  /** A saved checkpoint, or a CheckpointError that says whose it is and how to start afresh. */
+  #readCheckpoint(partition: number, text: string): ReturnType<typeof readCheckpoint> {
+    try {
+      return readCheckpoint(text);
+    } catch (error) {
+      if (!(error instanceof CheckpointError)) throw error;
+      const fresh = this.#o.freshStart ?? 'start with a new --kafka-group-id to read the topic from its start';
+      throw new CheckpointError(`the checkpoint of partition ${partition} for ${this.#o.engineId} cannot be read (${error.message}); ${fresh}`, { cause: error });
+    }
   }
 
   async revoked(partitions: readonly number[]): Promise<void> {

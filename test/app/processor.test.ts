@@ -193,6 +193,26 @@ test('a checkpoint saved on a log that was created again is not resumed: the sta
   });
 });
 
+test('a checkpoint that cannot be read stops the start with one line naming the partition, the engine and how to start afresh', async () => {
+  const first = setup();
+  await first.processor.start();
+  await first.consumer.handler!.records(0, [record(0), record(1)]);
+  await first.processor.close();
+  const saved = first.store.saved.get(0)!;
+  first.store.saved.set(0, { ...saved, state: saved.state.replace(/"priceVolume":[^,}]+/, '"priceVolume":null') });
+  for (const [more, fresh] of [
+    [{}, 'start with a new --kafka-group-id to read the topic from its start'],
+    [{ freshStart: 'start with another --data-dir than ./.tickstream' }, 'start with another --data-dir than ./.tickstream'],
+  ] as const) {
+    const next = setup(first.store, undefined, more);
+    await assert.rejects(next.processor.start(), (error: unknown) => {
+      assert.ok(error instanceof CheckpointError);
+      assert.equal(error.message, `the checkpoint of partition 0 for test cannot be read (checkpoint windows[0].priceVolume must be a finite number, got null); ${fresh}`);
+      return true;
+    });
+  }
+});
+
 test('a checkpoint from before log ids were saved is resumed, and saved with the id from then on', async () => {
   const first = setup();
   await first.processor.start();
