@@ -1,10 +1,13 @@
 import { Admin } from '@platformatic/kafka';
 import cassandra from 'cassandra-driver';
 import { connect } from 'node:net';
+import type { ConfigKey } from '../config/index.ts';
 
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
+  /** The config key whose value chooses this port, for the line that says it is taken. */
+  readonly key?: ConfigKey;
 }
 
 export const endpointText = (e: Endpoint): string => `${e.host}:${e.port}`;

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import type { Config } from '../config/index.ts';
+import { flagOf, type Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
@@ -120,9 +120,8 @@ async function upOne(
 
   for (const endpoint of proc.endpoints(config)) {
     if (await portOpen(endpoint, 500)) {
-      throw new StackStartError(
-        `${proc.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or change the port in config`,
-      );
+      const choose = endpoint.key === undefined ? 'change the port in config' : `choose another port with ${flagOf(endpoint.key)} (${endpoint.key})`;
+      throw new StackStartError(`${proc.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or ${choose}`);
     }
   }
 

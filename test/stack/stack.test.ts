@@ -66,7 +66,7 @@ test('up without Java fails with the one-line prerequisite message before fetchi
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => error instanceof StackPrerequisiteError && /Java 17/.test(error.message));
 });
 
-test('up refuses a port that another program already holds', async (t) => {
+test('up refuses a port that another program already holds, naming the flag and key that choose it', async (t) => {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
@@ -74,7 +74,10 @@ test('up refuses a port that another program already holds', async (t) => {
   const opts = options(t, { 'kafka.brokers': `127.0.0.1:${port}` }, { runCommand: async () => assert.fail('prerequisites are not checked first') });
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
     assert.ok(error instanceof StackStartError);
-    assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+    assert.equal(
+      error.message,
+      `kafka: 127.0.0.1:${port} is already in use by a process tickstream did not start; stop it, or choose another port with --kafka-brokers (kafka.brokers)`,
+    );
     return true;
   });
 });

@@ -189,8 +189,8 @@ async function prepare(context: ServiceContext): Promise<ProcessLaunch> {
 function endpoints(config: Config): readonly Endpoint[] {
   const nativePort = portOf(config.cassandra.contactPoints[0], 9042);
   return [
-    { host: LOOPBACK, port: nativePort },
-    { host: LOOPBACK, port: storagePortFor(nativePort) },
+    { host: LOOPBACK, port: nativePort, key: 'cassandra.contactPoints' },
+    { host: LOOPBACK, port: storagePortFor(nativePort), key: 'cassandra.contactPoints' },
   ];
 }
 

@@ -191,8 +191,8 @@ async function prepare(context: ServiceContext): Promise<ProcessLaunch> {
 function endpoints(config: Config): readonly Endpoint[] {
   const port = portOf(config.kafka.brokers[0], 9092);
   return [
-    { host: LOOPBACK, port },
-    { host: LOOPBACK, port: port + 1 },
+    { host: LOOPBACK, port, key: 'kafka.brokers' },
+    { host: LOOPBACK, port: port + 1, key: 'kafka.brokers' },
   ];
 }
 

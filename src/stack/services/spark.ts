@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from '../../config/index.ts';
+import type { Config, ConfigKey } from '../../config/index.ts';
 import { DEFAULT_SPARK_CONNECT_PORT, parseConnectionString } from '../../spark/index.ts';
 import type { Endpoint } from '../health.ts';
 import type { Env } from '../prerequisites.ts';
@@ -280,15 +280,15 @@ function launch(context: ServiceContext, dirs: readonly string[], args: (s: Spar
   return Promise.resolve({ args: args(settings), env: sparkEnvironment(settings) });
 }
 
-const loopback = (port: number): Endpoint => ({ host: LOOPBACK, port });
-const masterUiOf = (config: Config): Endpoint => loopback(sparkSettings(config).masterUiPort);
+const loopback = (port: number, key: ConfigKey): Endpoint => ({ host: LOOPBACK, port, key });
+const masterUiOf = (config: Config): Endpoint => loopback(sparkSettings(config).masterUiPort, 'spark.masterUiPort');
 
 const master: StackProcess = {
   name: 'spark-master',
   mainClass: SPARK_MASTER_CLASS,
   startTimeoutMs: 60_000,
   stopGraceMs: 20_000,
-  endpoints: (config) => [loopback(sparkSettings(config).masterPort), masterUiOf(config)],
+  endpoints: (config) => [loopback(sparkSettings(config).masterPort, 'spark.masterPort'), masterUiOf(config)],
   prepare: (context) => launch(context, [], masterArgs),
   async probe(config) {
     const state = await fetchMasterState(masterUiOf(config));
@@ -307,7 +307,8 @@ function workerProcess(index: number): StackProcess {
     mainClass: SPARK_WORKER_CLASS,
     startTimeoutMs: 60_000,
     stopGraceMs: 30_000,
-    endpoints: (config) => [loopback(settingsOf(config).port), loopback(settingsOf(config).uiPort)],
+    // The workers take the ports after the master's.
+    endpoints: (config) => [loopback(settingsOf(config).port, 'spark.masterPort'), loopback(settingsOf(config).uiPort, 'spark.masterUiPort')],
     prepare: (context) => {
       const w = settingsOf(context.config);
       const local = join(w.dir, 'local');
@@ -327,7 +328,7 @@ function workerProcess(index: number): StackProcess {
   };
 }
 
-const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort);
+const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort, 'spark.connectUrl');
 
 /** What Spark logs once a UI is bound: on its port or, when that was taken, on one after it. */
 const UI_BOUND = /Successfully started service 'SparkUI' on port (\d+)\./g;
