@@ -4,9 +4,11 @@ import type { ServiceDefinition } from './service.ts';
 /** A port that two processes of the stack (or one process, twice) would listen on. */
 export interface PortCollision {
   readonly port: number;
-  /** The process that has the port first, in start order. */
+  /** The process that has the port first, in start order, with the key that gives it the port. */
   readonly first: string;
   readonly second: string;
+  readonly firstKey?: string;
+  readonly secondKey?: string;
 }
 
 /**
@@ -15,14 +17,14 @@ export interface PortCollision {
  * binds loopback except Spark Connect, which binds every interface.
  */
 export function findPortCollisions(services: readonly ServiceDefinition[], config: Config): readonly PortCollision[] {
-  const owners = new Map<number, string>();
+  const owners = new Map<number, { name: string; key: string | undefined }>();
   const collisions: PortCollision[] = [];
   for (const service of services) {
     for (const proc of service.processes) {
-      for (const { port } of proc.endpoints(config)) {
+      for (const { port, key } of proc.endpoints(config)) {
         const first = owners.get(port);
-        if (first === undefined) owners.set(port, proc.name);
-        else collisions.push({ port, first, second: proc.name });
+        if (first === undefined) owners.set(port, { name: proc.name, key });
+        else collisions.push({ port, first: first.name, second: proc.name, ...(first.key === undefined ? {} : { firstKey: first.key }), ...(key === undefined ? {} : { secondKey: key }) });
       }
     }
   }
@@ -31,8 +33,11 @@ export function findPortCollisions(services: readonly ServiceDefinition[], confi
 
 /** One line: which processes would share which port, and what to do about it. */
 export function describePortCollisions(collisions: readonly PortCollision[]): string {
+  const keyed = (name: string, key: string | undefined): string => (key === undefined ? name : `${name} (${key})`);
   const each = collisions.map((c) =>
-    c.first === c.second ? `${c.first} would listen on port ${c.port} twice` : `${c.first} and ${c.second} would both listen on port ${c.port}`,
+    c.first === c.second
+      ? `${keyed(c.first, c.firstKey)} would listen on port ${c.port} twice`
+      : `${keyed(c.first, c.firstKey)} and ${keyed(c.second, c.secondKey)} would both listen on port ${c.port}`,
   );
   return `the stack's ports collide: ${each.join('; ')}; change one of them in config (\`tickstream stack status\` lists each process's ports)`;
 }

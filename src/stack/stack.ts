@@ -224,7 +224,7 @@ export async function stackStatus(options: StackOptions): Promise<StatusRow[]> {
       const pid = livePid(record);
       const ports = proc.endpoints(options.config).map((e) => e.port);
       if (pid === undefined) {
-        const detail = record ? `stale pid file (pid ${record.pid} is gone)` : 'not started';
+        const detail = record ? `stale pid file (pid ${record.pid} is gone)` : 'not running';
         return { service: proc.name, ports, pid: undefined, health: 'stopped', version: service.release.version, detail };
       }
       const moved = portsMoved(record, proc, options.config);

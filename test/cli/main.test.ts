@@ -410,5 +410,5 @@ test('stack up with two processes on one port stops with one line naming both an
   // Held by the test, so that a start that got past the check would stop at Kafka's port in use.
   const port = await portInUse(t);
   const r = tickstream(['stack', 'up', 'kafka', '--data-dir', tempDir(t), '--kafka-brokers', `127.0.0.1:${port}`, '--spark-connect-url', `sc://127.0.0.1:${port}`]);
-  assertOneLine(r, 1, new RegExp(`^tickstream: the stack's ports collide: kafka and spark-connect would both listen on port ${port}; change one of them in config`));
+  assertOneLine(r, 1, new RegExp(`^tickstream: the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; change one of them in config`));
 });

@@ -93,7 +93,7 @@ test('a broker that dies during start is reported with its last log lines and th
     assert.match(error.message, /full log: .*kafka\.log$/);
     return true;
   });
-  assert.equal((await stackStatus(options)).find((r) => r.service === 'kafka')?.detail, 'not started', 'the failed run left no pid file');
+  assert.equal((await stackStatus(options)).find((r) => r.service === 'kafka')?.detail, 'not running', 'the failed run left no pid file');
 });
 
 test('stack up cassandra: CQL answers release_version 5.0.x', async (t) => {

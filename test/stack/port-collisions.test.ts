@@ -14,26 +14,26 @@ test('the default ports of every process of the stack are all different', () => 
 
 test('a Spark port on Kafka\u2019s broker or controller port is a collision with kafka', () => {
   assert.deepEqual(collisionsOf({ 'spark.masterUiPort': '9092' }), [
-    { port: 9092, first: 'kafka', second: 'spark-master' },
-    { port: 9093, first: 'kafka', second: 'spark-worker-1' },
+    { port: 9092, first: 'kafka', second: 'spark-master', firstKey: 'kafka.brokers', secondKey: 'spark.masterUiPort' },
+    { port: 9093, first: 'kafka', second: 'spark-worker-1', firstKey: 'kafka.brokers', secondKey: 'spark.masterUiPort' },
   ]);
-  assert.deepEqual(collisionsOf({ 'spark.connectUrl': 'sc://spark-host:9093' }), [{ port: 9093, first: 'kafka', second: 'spark-connect' }]);
+  assert.deepEqual(collisionsOf({ 'spark.connectUrl': 'sc://spark-host:9093' }), [{ port: 9093, first: 'kafka', second: 'spark-connect', firstKey: 'kafka.brokers', secondKey: 'spark.connectUrl' }]);
 });
 
 test('a worker port landing on Cassandra\u2019s CQL or storage port is a collision with cassandra', () => {
-  assert.deepEqual(collisionsOf({ 'spark.masterPort': '9041' }), [{ port: 9042, first: 'cassandra', second: 'spark-worker-1' }]);
-  assert.deepEqual(collisionsOf({ 'spark.masterPort': '6998' }), [{ port: 7000, first: 'cassandra', second: 'spark-worker-2' }]);
+  assert.deepEqual(collisionsOf({ 'spark.masterPort': '9041' }), [{ port: 9042, first: 'cassandra', second: 'spark-worker-1', firstKey: 'cassandra.contactPoints', secondKey: 'spark.masterPort' }]);
+  assert.deepEqual(collisionsOf({ 'spark.masterPort': '6998' }), [{ port: 7000, first: 'cassandra', second: 'spark-worker-2', firstKey: 'cassandra.contactPoints', secondKey: 'spark.masterPort' }]);
 });
 
 test('Kafka\u2019s controller port, the broker port + 1, counts: a broker just below Cassandra collides with it', () => {
-  assert.deepEqual(collisionsOf({ 'kafka.brokers': '127.0.0.1:9041' }), [{ port: 9042, first: 'kafka', second: 'cassandra' }]);
+  assert.deepEqual(collisionsOf({ 'kafka.brokers': '127.0.0.1:9041' }), [{ port: 9042, first: 'kafka', second: 'cassandra', firstKey: 'kafka.brokers', secondKey: 'cassandra.contactPoints' }]);
 });
 
 test('one process given the same port twice is named once', () => {
   assert.deepEqual(collisionsOf({ 'spark.masterPort': '17000', 'spark.masterUiPort': '17000' }), [
-    { port: 17000, first: 'spark-master', second: 'spark-master' },
-    { port: 17001, first: 'spark-worker-1', second: 'spark-worker-1' },
-    { port: 17002, first: 'spark-worker-2', second: 'spark-worker-2' },
+    { port: 17000, first: 'spark-master', second: 'spark-master', firstKey: 'spark.masterPort', secondKey: 'spark.masterUiPort' },
+    { port: 17001, first: 'spark-worker-1', second: 'spark-worker-1', firstKey: 'spark.masterPort', secondKey: 'spark.masterUiPort' },
+    { port: 17002, first: 'spark-worker-2', second: 'spark-worker-2', firstKey: 'spark.masterPort', secondKey: 'spark.masterUiPort' },
   ]);
 });
 
@@ -62,11 +62,11 @@ test('a port is checked across every process of every service given, and each re
   ]);
 });
 
-test('the message is one line naming both processes and the port, and what to do', () => {
+test('the message is one line naming both processes with the keys that give them the port, and what to do', () => {
   const text = describePortCollisions(collisionsOf({ 'spark.masterUiPort': '9092' }));
   assert.equal(
     text,
-    "the stack's ports collide: kafka and spark-master would both listen on port 9092; kafka and spark-worker-1 would both listen on port 9093; change one of them in config (`tickstream stack status` lists each process's ports)",
+    "the stack's ports collide: kafka (kafka.brokers) and spark-master (spark.masterUiPort) would both listen on port 9092; kafka (kafka.brokers) and spark-worker-1 (spark.masterUiPort) would both listen on port 9093; change one of them in config (`tickstream stack status` lists each process's ports)",
   );
   assert.match(describePortCollisions([{ port: 17000, first: 'spark-master', second: 'spark-master' }]), /: spark-master would listen on port 17000 twice;/);
   assert.ok(!text.includes('\n'));

@@ -49,6 +49,7 @@ test('with nothing started, status shows every process stopped and down has noth
     ['spark-connect', 'stopped', undefined],
   ]);
   assert.equal(rows[0]?.version, '4.4.0');
+  assert.equal(rows[0]?.detail, 'not running');
   assert.deepEqual(rows.find((r) => r.service === 'spark-master')?.ports, [7077, 8081]);
   assert.deepEqual((await stackDown('all', opts)).map((r) => [r.process, r.outcome]), [
     ['spark-connect', 'not-running'],
@@ -91,7 +92,7 @@ test('up refuses a config in which two processes of the stack share a port, befo
   // Only Kafka is started, but Spark's planned ports count: the services share the machine.
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
     assert.ok(error instanceof StackStartError);
-    assert.match(error.message, new RegExp(`^the stack's ports collide: kafka and spark-connect would both listen on port ${port}; `));
+    assert.match(error.message, new RegExp(`^the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; `));
     assert.ok(!error.message.includes('\n'), 'one line');
     return true;
   });
