@@ -1,5 +1,5 @@
 import type { PipelineStats } from '../observability/index.ts';
-import { formatDuration, snapshotStats } from '../observability/index.ts';
+import { formatDuration, secondsSince, snapshotStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
 import type { KafkaViewStats } from './kafka-view.ts';
 
@@ -69,5 +69,3 @@ function storeDown(stats: PipelineStats, nowMs: number): string | undefined {
   if (reading !== undefined) return `STORE DOWN ${secondsSince(reading, nowMs)}s, retrying`;
   return undefined;
 }
-
-const secondsSince = (since: number, nowMs: number): number => Math.round((nowMs - since) / 1000);

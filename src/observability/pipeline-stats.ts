@@ -81,7 +81,7 @@ export interface StatsSnapshot {
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
 
 /** Whole seconds from `since` (epoch ms) to now; 0 when nothing is under way. */
-const secondsSince = (since: number | undefined, nowMs: number): number => (since === undefined ? 0 : Math.round((nowMs - since) / 1000));
+export const secondsSince = (since: number | undefined, nowMs: number): number => (since === undefined ? 0 : Math.round((nowMs - since) / 1000));
 
 export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapshot {
   return {

@@ -152,15 +152,18 @@ export class ReplaySource implements TradeSource {
         await sink.trades(out);
       }
     };
+    /** A line that is no trade: a dead letter naming its line number. */
+    const setAside = async (raw: string, reason: string): Promise<void> => {
+      letters.push({ raw, reason: `line ${this.#line}: ${reason}`, receivedAt: this.#clock.now(), source: 'replay' });
+      if (letters.length >= MAX_BATCH) await flush();
+    };
     try {
       for await (const batch of ndjsonLines(stream, MAX_LINE_CHARS)) {
         for (const read of batch) {
           if (this.#closing !== undefined) break;
           this.#line++;
           if (typeof read !== 'string') {
-            const reason = `line ${this.#line}: ${read.length} characters, over the limit of ${MAX_LINE_CHARS}; only its start is kept`;
-            letters.push({ raw: read.head, reason, receivedAt: this.#clock.now(), source: 'replay' });
-            if (letters.length >= MAX_BATCH) await flush();
+            await setAside(read.head, `${read.length} characters, over the limit of ${MAX_LINE_CHARS}; only its start is kept`);
             continue;
           }
           // Editors on Windows save UTF-8 with a byte order mark, which is not part of the first line's JSON.
@@ -168,8 +171,7 @@ export class ReplaySource implements TradeSource {
           if (line.trim() === '') continue;
           const parsed = parseReplayLine(line, epochMs(0));
           if (parsed.trade === undefined) {
-            letters.push({ raw: line, reason: `line ${this.#line}: ${parsed.reason}`, receivedAt: this.#clock.now(), source: 'replay' });
-            if (letters.length >= MAX_BATCH) await flush();
+            await setAside(line, parsed.reason);
             continue;
           }
           if (this.#speed > 0) {
