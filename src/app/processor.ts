@@ -69,6 +69,12 @@ export interface ProcessorOptions {
   readonly logger?: Logger;
 }
 
+/** What one flush writes for a partition. */
+interface PartitionWrite {
+  readonly bars: readonly Bar[];
+  readonly checkpoint: Checkpoint;
+}
+
 interface PartitionSlot {
   state: PartitionState;
   /** Next offset to read: the offset saved with the state. */
@@ -223,6 +229,13 @@ export class Processor implements ConsumerHandler {
     });
   }
 
+  /** The partitions of a pending write that this reader no longer holds. */
+  #moved(parts: readonly PartitionWrite[]): number[] {
+    const holds = this.#o.consumer.holds?.bind(this.#o.consumer);
+    if (holds === undefined) return [];
+    return parts.map((w) => w.checkpoint.partition).filter((p) => !holds(p));
+  }
+
   /** A flush that nobody awaits failed. Once close() gave up on the store, close() reports it, once. */
   #flushFailed(error: unknown): void {
     if (this.#giveUp.signal.aborted) return;
@@ -242,19 +255,13 @@ export class Processor implements ConsumerHandler {
     // dropped from memory: nothing is written after that point.
     if (this.#giveUp.signal.aborted) throw new StoreUnavailableError('the processor stopped writing: the store kept failing while it closed');
     const started = performance.now();
-    const bars: Bar[] = [];
-    const checkpoints: Checkpoint[] = [];
-    const commit = new Map<number, Offset>();
+    let parts: PartitionWrite[] = [];
     for (const [p, slot] of this.#slots) {
       if (!slot.touched) continue;
-      for (const bar of flushPartition(slot.state, this.#o.engine).bars) bars.push(bar);
-      checkpoints.push({
-        engineId: this.#o.engineId,
-        partition: p,
-        offset: slot.nextOffset as Offset,
-        state: serializePartitionState(slot.state, this.#logId),
+      parts.push({
+        bars: flushPartition(slot.state, this.#o.engine).bars,
+        checkpoint: { engineId: this.#o.engineId, partition: p, offset: slot.nextOffset as Offset, state: serializePartitionState(slot.state, this.#logId) },
       });
-      commit.set(p, slot.nextOffset as Offset);
       slot.touched = false;
     }
     const trades = this.#pending;
@@ -263,13 +270,28 @@ export class Processor implements ConsumerHandler {
     if (trades !== undefined) this.#pending = [];
     this.#pendingIngestTs = [];
     this.#late = [];
-    if (checkpoints.length === 0 && ingestTs.length === 0) return;
+    if (parts.length === 0 && ingestTs.length === 0) return;
 
     const stats = this.#o.stats;
     const packedTrades = this.#packer?.take();
-    const batch: FlushBatch = packedTrades !== undefined ? { packedTrades, bars, checkpoints } : { trades: trades ?? [], bars, checkpoints };
+    const batchOf = (list: readonly PartitionWrite[]): FlushBatch => {
+      const bars = list.flatMap((w) => w.bars);
+      const checkpoints = list.map((w) => w.checkpoint);
+      return packedTrades !== undefined ? { packedTrades, bars, checkpoints } : { trades: trades ?? [], bars, checkpoints };
+    };
+    let batch = batchOf(parts);
     await retryForever(
       async () => {
+        // The group may have given a partition to another member while the store refused
+        // writes: that member resumes from the checkpoint stored before, and this write landing
+        // after its own would put older bars and an older checkpoint over them. The trades
+        // still go: they are stored by their offset, so the new owner's copies are the same rows.
+        const moved = this.#moved(parts);
+        if (moved.length > 0) {
+          parts = parts.filter((w) => !moved.includes(w.checkpoint.partition));
+          batch = batchOf(parts);
+          this.#log.warn('partitions went to another member before the store took their bars; their bars and checkpoint are left to the new owner', { partitions: moved.join(',') });
+        }
         const t0 = performance.now();
         try {
           await this.#o.store.write(batch);
@@ -286,7 +308,9 @@ export class Processor implements ConsumerHandler {
       { signal: this.#giveUp.signal },
     );
     if (late.length > 0) await retryForever(() => this.#o.late.append(late), this.#log, 'late-trade log append', { signal: this.#giveUp.signal });
-    await retryForever(() => this.#o.consumer.commit(commit), this.#log, 'offset commit', { signal: this.#giveUp.signal });
+    const commit = new Map(parts.map((w) => [w.checkpoint.partition, w.checkpoint.offset]));
+    if (commit.size > 0) await retryForever(() => this.#o.consumer.commit(commit), this.#log, 'offset commit', { signal: this.#giveUp.signal });
+    const bars = batch.bars;
 
     const now = this.#clock.now();
     recordLatencies(stats.latency, now, ingestTs);

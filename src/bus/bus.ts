@@ -44,6 +44,13 @@ export interface TradeLogConsumer {
   commit(offsets: ReadonlyMap<number, Offset>): Promise<void>;
   /** Records not yet read, per assigned partition. */
   lag(): ReadonlyMap<number, number>;
+  /**
+   * Whether this reader still holds the partition as far as it has heard: false as soon as the
+   * group has given it to another member, before `revoked` reaches the handler. A write held
+   * up until then (a store that was down) must not save that partition's bars and checkpoint
+   * over what the new owner writes. Absent for a log with one reader, which always holds it.
+   */
+  holds?(partition: number): boolean;
   close(): Promise<void>;
 }
 

@@ -62,6 +62,11 @@ class RecordingConsumer implements TradeLogConsumer {
   lag(): ReadonlyMap<number, number> {
     return new Map();
   }
+  /** The partitions the group gives this reader; undefined: all. */
+  held: ReadonlySet<number> | undefined;
+  holds(partition: number): boolean {
+    return this.held?.has(partition) ?? true;
+  }
   async close(): Promise<void> {}
 }
 
@@ -260,6 +265,41 @@ test('a rebalance under way stores what was read, with its checkpoint and commit
   assert.equal(store.writes.length, 1);
   assert.equal(store.saved.get(0)?.offset, 3, 'the checkpoint another member would resume from is current');
   assert.deepEqual(consumer.commits, [new Map([[0, offset(3)]])]);
+  await processor.close();
+});
+
+test('a partition the group gives another member while the store is down gets no bars, checkpoint or commit from the write held up; its trades still go', async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'warn', write: (line) => void lines.push(line) });
+  const { store, consumer, stats, processor } = setup(new RecordingStore(), undefined, { logger });
+  await processor.start();
+  await consumer.handler!.records(0, [record(0), record(1)]);
+  const msft = [0, 1, 2].map((i): LogRecord => ({ ...record(i), partition: 1, trade: { ...record(i).trade, symbol: 'MSFT' } }));
+  await consumer.handler!.records(1, msft);
+  store.failNext = Number.MAX_SAFE_INTEGER;
+  const flushed = processor.flush();
+  const deadline = Date.now() + 5_000;
+  while (stats.storeErrors < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  // The join completes while the write waits: partition 1 now belongs to another member.
+  consumer.held = new Set([0]);
+  store.failNext = 0;
+  await flushed;
+  assert.equal(store.writes.length, 1);
+  const written = store.writes[0]!;
+  assert.deepEqual(
+    written.checkpoints.map((c) => c.partition),
+    [0],
+  );
+  assert.deepEqual([...new Set(written.bars.map((b) => b.symbol))], ['AAPL'], 'no bar of the moved partition');
+  assert.deepEqual(
+    storedTradesOf(written).map((t) => `${t.trade.symbol}:${t.seq}`).sort(),
+    ['AAPL:0', 'AAPL:1', 'MSFT:0', 'MSFT:1', 'MSFT:2'],
+  );
+  assert.deepEqual(consumer.commits, [new Map([[0, offset(2)]])]);
+  assert.ok(
+    lines.some((l) => l.includes('left to the new owner') && l.includes('partitions=1')),
+    lines.join('\n'),
+  );
   await processor.close();
 });
 

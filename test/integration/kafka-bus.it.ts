@@ -621,6 +621,40 @@ test('two consumers in one group split the partitions, and one takes over when t
   assertExactlyOnce([...a.seen, ...b.seen].sort((x, y) => x.offset - y.offset), [...first, ...second]);
 });
 
+test('a member knows at once that the group gave a partition to another, while its handler is still busy with the revoke', async (t) => {
+  const topic = await freshTopic(t, 'holds');
+  const group = `it-holds-${run}`;
+  let release = (): void => {};
+  const busy = new Promise<void>((r) => (release = r));
+  // Registered before the consumers' own, so that a failed assertion does not leave close() waiting on the revoke.
+  t.after(() => release());
+  const a = collector();
+  // As a processor whose flush waits on a store that is down: the revoke is not done until it is.
+  const stuck: ConsumerHandler = {
+    ...a.handler,
+    revoked: async (partitions) => {
+      await busy;
+      await a.handler.revoked(partitions);
+    },
+  };
+  const ca = consumer(t, topic, group);
+  await ca.start(stuck);
+  await until(() => a.owned.size === PARTITIONS, 'the whole assignment');
+  for (let p = 0; p < PARTITIONS; p++) assert.ok(ca.holds(p), `partition ${p} held before anyone else joins`);
+
+  const b = collector();
+  const cb = consumer(t, topic, group);
+  await cb.start(b.handler);
+  await until(() => b.owned.size > 0, 'the second member to get partitions');
+  for (const p of b.owned) {
+    assert.ok(a.owned.has(p), `the first member's revoke of partition ${p} is still under way`);
+    assert.ok(!ca.holds(p), `the first member no longer holds partition ${p}`);
+  }
+  for (const p of a.owned) if (!b.owned.has(p)) assert.ok(ca.holds(p), `partition ${p} stays with the first member`);
+  release();
+  await until(() => a.owned.size + b.owned.size === PARTITIONS, 'the revoke to finish');
+});
+
 test('a broker restart mid-stream loses nothing and duplicates nothing', async (t) => {
   const topic = await freshTopic(t, 'restart');
   const input = seededTrades(2_000, 6);

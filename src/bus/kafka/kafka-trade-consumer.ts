@@ -112,6 +112,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   #handler: ConsumerHandler | undefined;
   /** The assignment the group gave last; applied by the loop between deliveries. */
   #target: readonly number[] | undefined;
+  /** The partitions of the group's last assignment, known before the loop applies it. */
+  #held: ReadonlySet<number> | undefined;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #closed = false;
@@ -149,6 +151,10 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     return this.#commitFailures;
   }
 
+  holds(partition: number): boolean {
+    return this.#held?.has(partition) ?? true;
+  }
+
   /** Partitions this member reads now. */
   assignment(): number[] {
     return [...this.#positions.keys()].sort((a, b) => a - b);
@@ -176,6 +182,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     client.on('consumer:group:join', (payload) => {
       const mine = payload.assignments?.find((a) => a.topic === this.#topic)?.partitions ?? [];
       this.#target = [...mine].sort((a, b) => a - b);
+      this.#held = new Set(mine);
       this.#log.info('group assignment', { generation: payload.generationId ?? null, partitions: this.#target.join(',') });
       this.#wake?.();
     });
@@ -192,6 +199,7 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
     client.topics.track(this.#topic);
     await client.joinGroup({});
     this.#target ??= (client.assignments ?? []).find((a) => a.topic === this.#topic)?.partitions ?? [];
+    this.#held ??= new Set(this.#target);
     await this.#applyAssignment(client, handler);
     this.#loop = this.#run(client, fetchPool, handler).catch((error: unknown) => {
       this.#failed = true;
