@@ -292,7 +292,7 @@ export class CassandraStore implements Store {
       const rs = await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [this.#keyspace], { prepare: true, isIdempotent: true });
       existing = rs.first()?.get('replication') as Record<string, string> | undefined;
     } catch (error) {
-      throw storeError(`reading the replication of keyspace ${this.#keyspace}`, error);
+      throw this.#failure(`reading the replication of keyspace ${this.#keyspace}`, error);
     }
     if (existing === undefined) return;
     const warning = otherReplicationWarning(this.#keyspace, existing, this.#replication);
