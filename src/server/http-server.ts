@@ -9,7 +9,7 @@ import { smallestInterval, toBarRecord, type Bar, type EpochMs, type Interval } 
 import { TickstreamError } from '../errors.ts';
 import { silentLogger, snapshotStats, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
-import type { Store, SymbolTrades } from '../store/store.ts';
+import { pagesForward, type Store, type SymbolTrades } from '../store/store.ts';
 import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
 import { clientError, frameworkError, pathOf, replyError, routeMethods } from './http-errors.ts';
@@ -217,20 +217,22 @@ function range(from: EpochMs | undefined, to: EpochMs | undefined): { from?: Epo
 /**
  * Rolled-up bars: reads the source interval over the windows of the target that start in
  * [from, to), whole, and merges them. `limit` target bars need at most limit·ratio source
- * bars; with fewer (gaps) the oldest window may be cut, and it is the one dropped.
+ * bars; with fewer (gaps) the window at the far end of the read may be cut, and it is the one
+ * dropped: the newest on a page forward (from without to), else the oldest.
  */
 async function rolledUp(store: Store, plan: RollupPlan, symbol: string, from: EpochMs | undefined, to: EpochMs | undefined, limit: number): Promise<Bar[]> {
   const size = plan.target.ms;
   const alignUp = (t: EpochMs): EpochMs => (Math.ceil(t / size) * size) as EpochMs;
   const ratio = size / plan.source.ms;
-  const source = await store.bars({
+  const query = {
     symbol,
     interval: plan.source.label,
     ...range(from === undefined ? undefined : alignUp(from), to === undefined ? undefined : alignUp(to)),
     limit: limit * ratio,
-  });
-  const bars = rollupBars(source, plan.target);
-  return bars.length > limit ? bars.slice(bars.length - limit) : bars;
+  };
+  const bars = rollupBars(await store.bars(query), plan.target);
+  if (bars.length <= limit) return bars;
+  return pagesForward(query) ? bars.slice(0, limit) : bars.slice(bars.length - limit);
 }
 
 /**

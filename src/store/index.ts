@@ -5,6 +5,7 @@ import { SqliteWorkerStore } from './sqlite/sqlite-worker-store.ts';
 import type { Store } from './store.ts';
 
 export type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, SymbolTrades, TradeQuery } from './store.ts';
+export { pagesForward } from './store.ts';
 export { storedTradesOf, symbolTradesOf, symbolTradesOfPacked, tradeCountOf, TradePacker, type PackedTrades } from './packed-trades.ts';
 
 export interface OpenSqliteStoreOptions {

@@ -51,8 +51,20 @@ export interface BarQuery {
   readonly from?: EpochMs;
   /** Exclusive upper bound on window_start. */
   readonly to?: EpochMs;
-  /** The newest `limit` bars in the range are returned, in ascending window_start. */
+  /**
+   * How many bars, in ascending window_start: the oldest `limit` from `from` when `from` comes
+   * without `to` (a page forward), else the newest `limit` in the range (see pagesForward).
+   */
   readonly limit: number;
+}
+
+/**
+ * Whether a bar query asks for the oldest bars of its range rather than the newest: `from`
+ * without `to` is a page forward, as a reader of history asks for the bars after the last
+ * ones they have; `to`, or no bound at all, reads back from the newest.
+ */
+export function pagesForward<Q extends { readonly from?: EpochMs; readonly to?: EpochMs }>(query: Q): query is Q & { readonly from: EpochMs } {
+  return query.from !== undefined && query.to === undefined;
 }
 
 export interface TradeQuery {

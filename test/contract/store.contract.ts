@@ -67,6 +67,36 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.deepEqual(await store.bars({ symbol: 'NOPE', interval: '1m', limit: 1000 }), []);
   });
 
+  test(`${name} store: with from and no to, bars are the oldest limit from from, and pages go forward across days`, async (t) => {
+    const store = await fresh(t);
+    // Hourly bars over three UTC midnights, every ninth hour missing.
+    const start = Date.UTC(2024, 2, 1, 20);
+    const all = Array.from({ length: 60 }, (_, i) => bar('MSFT', '1h', start + i * HOUR)).filter((_, i) => i % 9 !== 4);
+    await store.write({ trades: [], bars: [...all].reverse().concat(bar('MSFT', '1m', start), bar('AAPL', '1h', start + HOUR)), checkpoints: [] });
+
+    const from = (start + 4 * HOUR) as EpochMs;
+    const to = (start + 30 * HOUR) as EpochMs;
+    const atOrAfter = all.filter((b) => b.windowStart >= from);
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1h', from, limit: 3 }), atOrAfter.slice(0, 3));
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1h', from, limit: 1000 }), atOrAfter);
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1h', from: (start + 60 * HOUR) as EpochMs, limit: 3 }), []);
+    // With to, or with neither, the newest limit as before.
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1h', from, to, limit: 3 }), atOrAfter.filter((b) => b.windowStart < to).slice(-3));
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1h', to, limit: 3 }), all.filter((b) => b.windowStart < to).slice(-3));
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '1h', limit: 3 }), all.slice(-3));
+
+    // Each page from the last bar's window_start + 1 reads every bar once, in order.
+    for (const limit of [1, 4, 7]) {
+      const paged: Bar[] = [];
+      let page = await store.bars({ symbol: 'MSFT', interval: '1h', from: 0 as EpochMs, limit });
+      for (let i = 0; page.length > 0 && i < 100; i++) {
+        paged.push(...page);
+        page = await store.bars({ symbol: 'MSFT', interval: '1h', from: (page.at(-1)!.windowStart + 1) as EpochMs, limit });
+      }
+      assert.deepEqual(paged, all, `pages of ${limit}`);
+    }
+  });
+
   test(`${name} store: bar numbers round-trip exactly, vwap null stays null and integers stay integers`, async (t) => {
     const store = await fresh(t);
     const zeroVolume: Bar = { ...bar('BINANCE:BTCUSDT', '5s', T0), volume: 0, vwap: null };
@@ -221,6 +251,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
 const T0 = Date.UTC(2024, 0, 2, 14, 30);
 const MIN = 60_000;
+const HOUR = 3_600_000;
 
 function tradeRun(symbol: string, start: number, count: number, stepMs = 250): StoredTrade[] {
   return Array.from({ length: count }, (_, i) => ({

@@ -265,7 +265,7 @@ if (endpoints === undefined) {
       assert.ok(zeroVolume[0]!.trade_count > 0);
     });
 
-    test('GET /api/bars: from, to and limit select the newest limit bars in [from, to), on every interval', async () => {
+    test('GET /api/bars: from and to select the newest limit bars in [from, to), from alone the oldest limit from from, on every interval', async () => {
       const symbol = 'BINANCE:BTCUSDT';
       // Unaligned bounds: a roll-up keeps the windows that start in [from, to).
       const from = T0 + 17 * MIN + 2_500;
@@ -278,10 +278,27 @@ if (endpoints === undefined) {
         assert.deepEqual(await q(`&from=${from}&to=${to}&limit=5000`), inRange, `${interval.label}: [from, to)`);
         const limit = Math.max(1, inRange.length - 1);
         assert.deepEqual(await q(`&from=${from}&to=${to}&limit=${limit}`), inRange.slice(-limit), `${interval.label}: the newest ${limit}`);
-        assert.deepEqual(await q(`&from=${from}`), all.filter((b) => b.window_start >= from).slice(-500), `${interval.label}: from only, default limit 500`);
+        assert.deepEqual(await q(`&from=${from}`), all.filter((b) => b.window_start >= from).slice(0, 500), `${interval.label}: from only, the oldest 500 (default limit)`);
         assert.deepEqual(await q(`&to=${to}&limit=3`), all.filter((b) => b.window_start < to).slice(-3), `${interval.label}: to only`);
       }
       assert.deepEqual(await getJson(base, '/api/bars?symbol=NVDA&interval=15m'), [], 'a symbol without bars has none');
+    });
+
+    test('GET /api/bars: pages forward from the last window_start + 1 read every bar once, across midnight and gaps, on every interval', async () => {
+      for (const symbol of REPLAY_SYMBOLS) {
+        for (const interval of ALL_INTERVALS) {
+          const path = `/api/bars?symbol=${encodeURIComponent(symbol)}&interval=${interval.label}`;
+          const all = await getJson<BarRecord[]>(base, `${path}&limit=5000`);
+          const limit = Math.max(1, Math.floor(all.length / 7));
+          const paged: BarRecord[] = [];
+          let page = await getJson<BarRecord[]>(base, `${path}&from=0&limit=${limit}`);
+          for (let i = 0; page.length > 0 && i < 20; i++) {
+            paged.push(...page);
+            page = await getJson<BarRecord[]>(base, `${path}&from=${page.at(-1)!.window_start + 1}&limit=${limit}`);
+          }
+          assert.deepEqual(paged, all, `${symbol} ${interval.label} in pages of ${limit}`);
+        }
+      }
     });
 
     test('GET /api/symbols: each symbol with its last trade, session open and sparkline', async () => {

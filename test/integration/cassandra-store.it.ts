@@ -165,6 +165,17 @@ if (endpoints === undefined) {
     assert.equal((await store.checkpoints('e')).get(1)?.offset, 600);
   });
 
+  test('cassandra store: a page forward reads oldest first through several driver pages and across midnight', async (t) => {
+    const store = cassandraStore(t, { pageSize: 4 });
+    await store.migrate();
+    const midnight = Date.UTC(2024, 0, 3);
+    const bars = Array.from({ length: 30 }, (_, i) => bar('AAPL', '5s', midnight + (i - 15) * 5_000, 5_000));
+    await store.write({ trades: [], bars, checkpoints: [] });
+    assert.deepEqual(await store.bars({ symbol: 'AAPL', interval: '5s', from: (midnight - 60_000) as EpochMs, limit: 10 }), bars.slice(3, 13));
+    assert.deepEqual(await store.bars({ symbol: 'AAPL', interval: '5s', from: (midnight - 60_000) as EpochMs, to: midnight as EpochMs, limit: 10 }), bars.slice(5, 15));
+    assert.deepEqual(await store.bars({ symbol: 'AAPL', interval: '5s', limit: 10 }), bars.slice(20));
+  });
+
   test('cassandra store: latest trades walk back through at most maxTradeDays day partitions', async (t) => {
     const store = cassandraStore(t, { maxTradeDays: 2 });
     await store.migrate();

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseInterval, toBarRecord, type Bar } from '../../src/domain/index.ts';
+import { parseInterval, toBarRecord, type Bar, type BarRecord } from '../../src/domain/index.ts';
 import { rollupBars } from '../../src/server/index.ts';
 import { symbolTradesOf } from '../../src/store/index.ts';
 import type { StoredTrade, TradeQuery } from '../../src/store/store.ts';
@@ -90,6 +90,61 @@ test('GET /api/bars rolls 5m, 15m and 1h up from 1m bars, newest limit, whole wi
   assert.deepEqual(hour.map((b) => [b.interval, b.window_start]), [['1h', T0], ['1h', T0 + 60 * MIN], ['1h', T0 + 120 * MIN]]);
   const quarter = (await server.app.inject('/api/bars?symbol=MSFT&interval=15m&limit=2')).json() as { window_end: number }[];
   assert.deepEqual(quarter.map((b) => b.window_end), [T0 + 120 * MIN, T0 + 135 * MIN]);
+});
+
+test('GET /api/bars with from and no to pages forward: the oldest limit from from, oldest first', async (t) => {
+  const { server, store } = serverFor(t);
+  const bars = Array.from({ length: 20 }, (_, i) => bar('AAPL', '1m', MIN, T0 + i * MIN, 100 + i));
+  await store.write({ trades: [], bars, checkpoints: [] });
+  const starts = async (query: string): Promise<number[]> =>
+    ((await server.app.inject(`/api/bars?symbol=AAPL&interval=1m${query}`)).json() as BarRecord[]).map((b) => b.window_start);
+  const minutes = (...m: number[]): number[] => m.map((i) => T0 + i * MIN);
+
+  assert.deepEqual(await starts(`&from=${T0 + 5 * MIN}&limit=3`), minutes(5, 6, 7));
+  assert.deepEqual(await starts(`&from=${T0 + 5 * MIN + 1}&limit=3`), minutes(6, 7, 8));
+  assert.deepEqual(await starts(`&from=${T0 + 5 * MIN}&to=${T0 + 15 * MIN}&limit=3`), minutes(12, 13, 14), 'with to: the newest in the range');
+  assert.deepEqual(await starts(`&to=${T0 + 15 * MIN}&limit=3`), minutes(12, 13, 14));
+  assert.deepEqual(await starts('&limit=3'), minutes(17, 18, 19));
+
+  // from = the last window_start + 1 each time reads every bar once.
+  const paged: number[] = [];
+  let page = await starts('&from=0&limit=6');
+  for (let i = 0; page.length > 0 && i < 10; i++) {
+    paged.push(...page);
+    page = await starts(`&from=${page.at(-1)! + 1}&limit=6`);
+  }
+  assert.deepEqual(paged, bars.map((b) => b.windowStart));
+});
+
+test('GET /api/bars pages roll-ups forward: whole windows from from, across gaps, up to a last window still forming', async (t) => {
+  const { server, store } = serverFor(t);
+  // 128 minutes with minutes 12-13 and 40-49 missing: the last hour has 8 minutes so far.
+  const ones = Array.from({ length: 128 }, (_, i) => bar('MSFT', '1m', MIN, T0 + i * MIN, 300 + (i % 17))).filter(
+    (b) => !(b.windowStart >= T0 + 12 * MIN && b.windowStart < T0 + 14 * MIN) && !(b.windowStart >= T0 + 40 * MIN && b.windowStart < T0 + 50 * MIN),
+  );
+  await store.write({ trades: [], bars: ones, checkpoints: [] });
+  const rolled = (label: string): BarRecord[] => rollupBars(ones, parseInterval(label)!).map(toBarRecord);
+  const get = async (interval: string, query: string): Promise<BarRecord[]> =>
+    (await server.app.inject(`/api/bars?symbol=MSFT&interval=${interval}${query}`)).json() as BarRecord[];
+
+  // Fifteen 1m bars from T0+10m reach into the window at T0+25m: it is cut, and not served.
+  const five = rolled('5m');
+  assert.deepEqual(await get('5m', `&from=${T0 + 7 * MIN}&limit=3`), five.filter((b) => b.window_start >= T0 + 10 * MIN).slice(0, 3));
+  const hours = await get('1h', `&from=${T0 + 1}`);
+  assert.deepEqual(hours, rolled('1h').slice(1));
+  assert.deepEqual(hours.map((b) => [b.window_start, b.trade_count]), [[T0 + 60 * MIN, 60 * 4], [T0 + 120 * MIN, 8 * 4]], 'the forming hour as far as it goes');
+
+  for (const interval of ['5m', '15m', '1h']) {
+    for (const limit of [1, 3]) {
+      const paged: BarRecord[] = [];
+      let page = await get(interval, `&from=0&limit=${limit}`);
+      for (let i = 0; page.length > 0 && i < 100; i++) {
+        paged.push(...page);
+        page = await get(interval, `&from=${page.at(-1)!.window_start + 1}&limit=${limit}`);
+      }
+      assert.deepEqual(paged, rolled(interval), `${interval} in pages of ${limit}`);
+    }
+  }
 });
 
 test('a 400 lists the served intervals shortest first, the rolled-up ones among the engine\'s', async (t) => {

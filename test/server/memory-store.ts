@@ -1,7 +1,7 @@
 import type { Bar } from '../../src/domain/index.ts';
 import { StoreUnavailableError } from '../../src/errors.ts';
 import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../../src/store/store.ts';
-import { storedTradesOf } from '../../src/store/index.ts';
+import { pagesForward, storedTradesOf } from '../../src/store/index.ts';
 
 /** A Store in memory for the server's unit tests; `failing = true` makes every call reject as a broken store would. */
 export class MemoryStore implements Store {
@@ -30,7 +30,7 @@ export class MemoryStore implements Store {
     const matching = [...this.#bars.values()]
       .filter((b) => b.symbol === q.symbol && b.interval === q.interval && b.windowStart >= from && b.windowStart < to)
       .sort((a, b) => a.windowStart - b.windowStart);
-    return matching.slice(Math.max(0, matching.length - q.limit));
+    return pagesForward(q) ? matching.slice(0, q.limit) : matching.slice(Math.max(0, matching.length - q.limit));
   }
 
   async trades(q: TradeQuery): Promise<StoredTrade[]> {

@@ -41,12 +41,12 @@ function toLog(rows: readonly { dt: number; price: number; volume: number }[], t
   }));
 }
 
-/** GET /api/bars over `stored`: the newest `limit` bars of the interval with window_start in [from, to), ascending. */
+/** GET /api/bars over `stored`: bars of the interval with window_start in [from, to), ascending; the oldest `limit` with from and no to, else the newest. */
 function serveBars(stored: readonly BarRecord[], q: { interval: string; from?: number; to?: number; limit: number }): BarRecord[] {
   const inRange = stored
     .filter((b) => b.interval === q.interval && b.window_start >= (q.from ?? -Infinity) && b.window_start < (q.to ?? Infinity))
     .sort((a, b) => a.window_start - b.window_start);
-  return inRange.slice(Math.max(0, inRange.length - q.limit));
+  return q.from !== undefined && q.to === undefined ? inRange.slice(0, q.limit) : inRange.slice(Math.max(0, inRange.length - q.limit));
 }
 
 const close = (a: number | null, b: number | null): boolean =>

@@ -2,7 +2,7 @@ import cassandra, { type Client } from 'cassandra-driver';
 import type { Bar } from '../../domain/index.ts';
 import { ConfigError, StoreUnavailableError, type TickstreamError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
-import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../store.ts';
+import { pagesForward, type BarQuery, type Checkpoint, type FlushBatch, type MigrationResult, type Store, type StoredTrade, type TradeQuery } from '../store.ts';
 import { storedTradesOf } from '../packed-trades.ts';
 import { DEFAULT_REPLICATION, otherReplicationWarning, parseReplication, REPLICATION_ALLOWED, replicationCql, type KeyspaceReplication } from '../keyspace-replication.ts';
 import { barTtlSeconds } from './bar-ttl.ts';
@@ -79,6 +79,7 @@ interface Statements {
   readonly insertBar: string;
   readonly insertCheckpoint: string;
   readonly selectBars: string;
+  readonly selectBarsFrom: string;
   readonly selectTradeDays: string;
   readonly selectTrades: string;
   readonly selectTradeSymbols: string;
@@ -197,6 +198,10 @@ export class CassandraStore implements Store {
   async bars(query: BarQuery): Promise<Bar[]> {
     if (query.limit <= 0) return [];
     const client = await this.#connect('read bars');
+    if (pagesForward(query)) {
+      const rows = await this.#select(client, 'read bars', this.#q.selectBarsFrom, [query.symbol, query.interval, query.from, query.limit], query.limit);
+      return rows.map(barFromRow);
+    }
     const rows = await this.#select(
       client,
       'read bars',
@@ -367,6 +372,9 @@ function statements(ks: string): Statements {
     insertBar: insert('bars', BAR_COLUMNS, ' USING TTL ?'),
     insertCheckpoint: insert('checkpoints', CHECKPOINT_COLUMNS),
     selectBars: `SELECT ${barSelect} FROM ${ks}.bars WHERE symbol = ? AND interval = ? AND window_start >= ? AND window_start < ? LIMIT ?`,
+    // Against the clustering order, so oldest first. A (symbol, interval) is one partition for all
+    // time, not one a day: a page forward never has to cross into another partition.
+    selectBarsFrom: `SELECT ${barSelect} FROM ${ks}.bars WHERE symbol = ? AND interval = ? AND window_start >= ? ORDER BY window_start ASC LIMIT ?`,
     selectTradeDays: `SELECT day FROM ${ks}.trade_days WHERE symbol = ? AND day <= ? LIMIT ?`,
     selectTrades: `SELECT ${tradeSelect} FROM ${ks}.trades WHERE symbol = ? AND day = ? AND (ts, seq) < (?, ?) LIMIT ?`,
     selectTradeSymbols: `SELECT DISTINCT symbol FROM ${ks}.trade_days`,

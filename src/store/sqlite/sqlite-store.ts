@@ -4,7 +4,7 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import type { Bar } from '../../domain/index.ts';
 import { StoreUnavailableError, TickstreamError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
-import type { BarQuery, Checkpoint, FlushBatch, MigrationResult, Store, StoredTrade, TradeQuery } from '../store.ts';
+import { pagesForward, type BarQuery, type Checkpoint, type FlushBatch, type MigrationResult, type Store, type StoredTrade, type TradeQuery } from '../store.ts';
 import { ChunkedUpsert } from './chunked-upsert.ts';
 import { applyMigrations, type Migration } from './migrate.ts';
 import { MIGRATIONS } from './migrations/index.ts';
@@ -51,6 +51,7 @@ interface Statements {
   readonly bars: ChunkedUpsert;
   readonly checkpoints: ChunkedUpsert;
   readonly barsRange: Statement<[string, string, number, number, number], BarRow>;
+  readonly barsFrom: Statement<[string, string, number, number], BarRow>;
   readonly tradesBefore: Statement<[string, string, number, number, number], TradeRow>;
   readonly checkpointsOf: Statement<[string], CheckpointRow>;
   readonly symbols: Statement<[], { symbol: string }>;
@@ -145,6 +146,7 @@ export class SqliteStore implements Store {
 
   async bars(query: BarQuery): Promise<Bar[]> {
     return this.#run('read bars', (_db, s) => {
+      if (pagesForward(query)) return s.barsFrom.all(query.symbol, query.interval, query.from, query.limit).map(barFromRow);
       const rows = s.barsRange.all(
         query.symbol,
         query.interval,
@@ -222,6 +224,11 @@ export class SqliteStore implements Store {
         `SELECT symbol, interval, window_start, window_end, open, high, low, close, volume, vwap, avg_price, trade_count
          FROM bars WHERE symbol = ? AND interval = ? AND window_start >= ? AND window_start < ?
          ORDER BY window_start DESC LIMIT ?`,
+      ),
+      barsFrom: db.prepare(
+        `SELECT symbol, interval, window_start, window_end, open, high, low, close, volume, vwap, avg_price, trade_count
+         FROM bars WHERE symbol = ? AND interval = ? AND window_start >= ?
+         ORDER BY window_start LIMIT ?`,
       ),
       // day is derived from ts, so (day, ts, seq) descending is newest first and follows the primary key.
       tradesBefore: db.prepare(
