@@ -13,9 +13,28 @@ const KEYS = [...PIPELINE_KEYS.filter((k) => !k.startsWith('simulator.') && k !=
 export function replayCommand(): Command {
   const cmd = new Command('replay')
     .description('run the pipeline over an NDJSON file of trades, at ×N speed or as fast as possible')
-    .argument('<file>', 'NDJSON file, or - for standard input (a pipe): one trade per line, {"symbol","price","volume","ts","conditions","source","ingest_ts"} or Finnhub {"s","p","v","t","c"}')
+    .argument('<file>', 'NDJSON file, or - for standard input (a pipe): one trade or one Finnhub message per line, as below')
     .option('--exit', 'exit once the file is processed instead of serving the dashboard')
-    .addHelpText('after', '\nExamples:\n  tickstream replay trades.ndjson --replay-speed 10\n  tickstream replay trades.ndjson --replay-speed 0 --exit\n  zcat day.ndjson.gz | tickstream replay - --replay-speed 0 --exit');
+    .addHelpText(
+      'after',
+      `
+A line holds one of these, and a file may mix them:
+  {"symbol","price","volume","ts","conditions","source","ingest_ts"}
+      a trade record as tickstream writes it (source and ingest_ts are replaced)
+  {"s","p","v","t","c"}
+      a Finnhub trade
+  {"type":"trade","data":[{"s","p","v","t","c"}, ...]}
+      a Finnhub trade message as captured from the WebSocket feed: each of its
+      trades is replayed at its own time, and a bad one is set aside alone
+  {"type":"ping"}
+      a Finnhub ping, skipped
+Any other line is set aside as invalid, with its line number.
+
+Examples:
+  tickstream replay trades.ndjson --replay-speed 10
+  tickstream replay trades.ndjson --replay-speed 0 --exit
+  zcat day.ndjson.gz | tickstream replay - --replay-speed 0 --exit`,
+    );
   addConfigOptions(cmd, KEYS).action(async (file: string, options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
     const logger = createLogger({ level: config.logLevel });

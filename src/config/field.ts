@@ -144,15 +144,27 @@ function splitList(raw: unknown): string[] | undefined {
   return undefined;
 }
 
-export function listField(spec: Spec<readonly string[]> & { item: (text: string) => boolean; itemAllowed: string; min?: number }): Field<readonly string[]> {
+/**
+ * A list of text items; `distinct` refuses one given twice (a slip in `--symbols AAPL,MSFT,AAPL`),
+ * where other lists fold it.
+ */
+export function listField(
+  spec: Spec<readonly string[]> & { item: (text: string) => boolean; itemAllowed: string; min?: number; distinct?: boolean },
+): Field<readonly string[]> {
   const min = spec.min ?? 1;
+  const repeated = (items: readonly string[]): string | undefined =>
+    spec.distinct === true ? repeatedItem(items, (item) => (spec.item(item) ? item : undefined), 'item') : undefined;
   return {
     ...spec,
-    allowed: `a comma-separated list of ${spec.itemAllowed} (at least ${min})`,
+    allowed: `a comma-separated list of ${spec.distinct === true ? 'different ' : ''}${spec.itemAllowed} (at least ${min})`,
     parse: (raw) => {
       const items = splitList(raw);
-      if (items === undefined || items.length < min || !items.every(spec.item)) return invalid;
+      if (items === undefined || items.length < min || !items.every(spec.item) || repeated(items) !== undefined) return invalid;
       return Object.freeze([...new Set(items)]);
+    },
+    refusal: (raw) => {
+      const items = splitList(raw);
+      return items === undefined ? undefined : repeated(items);
     },
     show: (v) => v.join(','),
   };
@@ -195,20 +207,23 @@ export function urlField(spec: Spec<string> & { schemes: readonly string[]; patt
 }
 
 /**
- * The first interval of `items` that names a length given before it, as the refusal says it:
- * `5s is given twice`, or `1m and 60s are the same interval`.
+ * The first item of `items` whose `key` is that of an item given before it, as the refusal says
+ * it: `5s is given twice`, or `1m and 60s are the same interval` for two spellings of one value.
+ * An item without a key (one not allowed at all) is left to the rest of the check.
  */
-function repeatedInterval(items: readonly string[]): string | undefined {
-  const seen = new Map<number, string>();
+function repeatedItem(items: readonly string[], key: (item: string) => string | number | undefined, what: string): string | undefined {
+  const seen = new Map<string | number, string>();
   for (const item of items) {
-    const ms = parseInterval(item)?.ms;
-    if (ms === undefined) continue;
-    const first = seen.get(ms);
-    if (first !== undefined) return first === item ? `${item} is given twice` : `${first} and ${item} are the same interval`;
-    seen.set(ms, item);
+    const k = key(item);
+    if (k === undefined) continue;
+    const first = seen.get(k);
+    if (first !== undefined) return first === item ? `${item} is given twice` : `${first} and ${item} are the same ${what}`;
+    seen.set(k, item);
   }
   return undefined;
 }
+
+const repeatedInterval = (items: readonly string[]): string | undefined => repeatedItem(items, (item) => parseInterval(item)?.ms, 'interval');
 
 export function intervalsField(spec: Spec<readonly Interval[]> & { max: number }): Field<readonly Interval[]> {
   return {

@@ -147,6 +147,7 @@ export const FIELDS: FieldTable = {
     default: ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'TSLA', 'BINANCE:BTCUSDT', 'BINANCE:ETHUSDT', 'OANDA:EUR_USD'],
     item: (s) => SYMBOL_PATTERN.test(s),
     itemAllowed: 'symbols such as AAPL or BINANCE:BTCUSDT',
+    distinct: true,
   }),
   dataDir: stringField({ description: 'state directory: SQLite file, checkpoints, stack data and logs', default: './.tickstream' }),
   host: stringField({ description: 'address the HTTP server binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),

@@ -30,6 +30,20 @@ test('a bad flag value stops with exit code 2 and one line naming the key, the v
   assert.match(lines[0] ?? '', /lateness="soon".*--lateness.*duration/);
 });
 
+test('a symbol given twice stops run and simulate with exit code 2 and one line naming the flag or variable and the symbol', (t) => {
+  const twice = /^tickstream: invalid config symbols="AAPL,MSFT,AAPL" \(from (--symbols|TICKSTREAM_SYMBOLS)\): expected a comma-separated list of different symbols .* \(AAPL is given twice\)$/;
+  // Past the config, a data dir that is a file and a host that does not resolve stop either start at once: nothing listens.
+  const file = join(tempDir(t), 'afile');
+  writeFileSync(file, 'not a directory');
+  const run = ['run', '--data-dir', file, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
+  const simulate = ['simulate', '--host', '999.999.999.999', '--port', '0', '--log-level', 'silent'];
+  assertOneLine(tickstream([...run, '--symbols', 'AAPL,MSFT,AAPL']), 2, twice);
+  assertOneLine(tickstream([...simulate, '--symbols', 'AAPL,MSFT,AAPL']), 2, twice);
+  const fromEnv = tickstream(simulate, { TICKSTREAM_SYMBOLS: 'AAPL,MSFT,AAPL' });
+  assertOneLine(fromEnv, 2, twice);
+  assert.match(fromEnv.stderr, /from TICKSTREAM_SYMBOLS/);
+});
+
 test('an unknown TICKSTREAM_ variable is rejected by name', () => {
   const r = tickstream(['run'], { TICKSTREAM_PORTT: '1' });
   assert.equal(r.status, 2);

@@ -51,6 +51,19 @@ test('replay --exit names where the invalid lines and the late trades were set a
   assert.match(clean.output, /replay finished: 1 trades, 0 invalid, 0 late, \d+ bar writes$/m, 'nothing set aside, nothing named');
 });
 
+test('replay takes Finnhub frames as captured from the feed, mixed with trade lines: each trade of a frame, no ping, a bad trade set aside alone', (t) => {
+  const dir = dataDir(t);
+  const file = join(dir, 'capture.ndjson');
+  const frame = '{"type":"trade","data":[{"s":"AAPL","p":190.5,"v":10,"t":1700000000000,"c":["1"]},{"s":"AAPL","p":-1,"v":1,"t":1700000000100},{"s":"MSFT","p":370.1,"v":3,"t":1700000000200,"c":[]}]}';
+  writeFileSync(file, `{"type":"ping"}\n${frame}\n{"type":"ping"}\n{"symbol":"MSFT","price":370.2,"volume":1,"ts":1700000001000,"conditions":[]}\n`);
+  const r = replayExit(file, dir);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /replay finished: 3 trades, 1 invalid, 0 late/);
+  const letters = readFileSync(join(dir, 'market.trades.dlq.ndjson'), 'utf8').trim().split('\n');
+  assert.equal(letters.length, 1, letters.join('\n'));
+  assert.match(letters[0] ?? '', /line 2: invalid trade: price must be a finite number > 0/);
+});
+
 test('replay of a path that is a pipe (/dev/stdin behind a shell pipe) reads it without seeking', (t) => {
   const dir = dataDir(t);
   const file = join(dir, 'trades.ndjson');

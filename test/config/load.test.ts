@@ -213,6 +213,23 @@ test('a list of intervals that names one length twice is refused, naming the key
   for (const [inputs, message] of cases) assert.throws(() => loadConfig({ env: {}, cwd: dir, ...inputs }), configError(message), String(message));
 });
 
+test('a list of symbols that names one twice is refused, naming the key, where it came from and the repeated symbol', () => {
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'twice.json'), JSON.stringify({ symbols: ['BINANCE:BTCUSDT', 'AAPL', 'BINANCE:BTCUSDT'] }));
+  const cases: [Parameters<typeof loadConfig>[0] & object, RegExp][] = [
+    [
+      { flags: { symbols: 'AAPL,MSFT,AAPL' } },
+      /^invalid config symbols="AAPL,MSFT,AAPL" \(from --symbols\): expected a comma-separated list of different symbols such as AAPL or BINANCE:BTCUSDT \(at least 1\) \(AAPL is given twice\)$/,
+    ],
+    [{ flags: { symbols: 'AAPL, MSFT,MSFT ' }, command: 'simulate' }, /^invalid config symbols="AAPL, MSFT,MSFT " \(from --symbols\): expected .* \(MSFT is given twice\)$/],
+    [{ env: { TICKSTREAM_SYMBOLS: 'MSFT,MSFT' } }, /^invalid config symbols="MSFT,MSFT" \(from TICKSTREAM_SYMBOLS\): expected .* \(MSFT is given twice\)$/],
+    [{ file: 'twice.json' }, /^invalid config symbols=BINANCE:BTCUSDT,AAPL,BINANCE:BTCUSDT \(from twice\.json\): expected .* \(BINANCE:BTCUSDT is given twice\)$/],
+    // Not a symbol at all: the rule for symbols says what is wrong, not the repeat.
+    [{ flags: { symbols: 'BRK B,BRK B' } }, /^invalid config symbols="BRK B,BRK B" \(from --symbols\): expected a comma-separated list of different symbols such as AAPL or BINANCE:BTCUSDT \(at least 1\)$/],
+  ];
+  for (const [inputs, message] of cases) assert.throws(() => loadConfig({ env: {}, cwd: dir, ...inputs }), configError(message), String(message));
+});
+
 test('a flag a command spells its own way is named that way in errors', () => {
   const load = (command?: string): unknown => loadConfig({ env: {}, cwd: emptyDir(), flags: { 'simulator.port': '99999' }, ...(command === undefined ? {} : { command }) });
   assert.throws(() => load('simulate'), configError(/^invalid config simulator\.port="99999" \(from --port\): expected an integer from 0 to 65535$/));

@@ -88,8 +88,9 @@ export function seededInput(dir: string, symbols: readonly string[], partSizes: 
   writeFileSync(file, `${lines.join('\n')}\n`);
   const trades = lines.map((line) => {
     const parsed = parseReplayLine(line, epochMs(0));
-    if (parsed.trade === undefined) throw new Error(`seeded line did not parse: ${parsed.reason}`);
-    return parsed.trade;
+    const trade = parsed.trades[0];
+    if (trade === undefined) throw new Error(`seeded line did not parse: ${parsed.invalid[0]?.reason}`);
+    return trade;
   });
   return { file, parts, trades };
 }

@@ -51,8 +51,9 @@ function seededTrades(count: number): Trade[] {
     if (t === undefined) throw new Error('the market has no symbols');
     const line = JSON.stringify({ symbol: t.s, price: t.p, volume: t.v, ts: t.t, conditions: t.c ?? [] });
     const parsed = parseReplayLine(line, epochMs(START_TS));
-    if (parsed.trade === undefined) throw new Error(`seeded line did not parse: ${parsed.reason}`);
-    trades.push(parsed.trade);
+    const trade = parsed.trades[0];
+    if (trade === undefined) throw new Error(`seeded line did not parse: ${parsed.invalid[0]?.reason}`);
+    trades.push(trade);
   }
   return trades;
 }

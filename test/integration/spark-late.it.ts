@@ -38,8 +38,9 @@ function tempDir(t: TestContext): string {
 
 function trade(symbol: string, ts: number, price: number): Trade {
   const parsed = parseReplayLine(JSON.stringify({ symbol, price, volume: 1, ts, conditions: [] }), epochMs(Date.now()));
-  if (parsed.trade === undefined) throw new Error(`test trade did not parse: ${parsed.reason}`);
-  return parsed.trade;
+  const trade = parsed.trades[0];
+  if (trade === undefined) throw new Error(`test trade did not parse: ${parsed.invalid[0]?.reason}`);
+  return trade;
 }
 
 /** `count` trades alternating over the symbols, `stepMs` of event time apart from `fromTs`. */

@@ -101,6 +101,14 @@ export function parseFinnhubFrame(text: string, receivedAt: EpochMs, source: Tra
   } catch (error) {
     return { type: 'invalid', letter: { raw: text, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}`, receivedAt, source } };
   }
+  return parseFinnhubMessage(text, message, receivedAt, source);
+}
+
+/**
+ * What `parseFinnhubFrame` makes of a frame already parsed from JSON, for a reader that had to look
+ * inside it first (a replay line); `text` is the frame as read, the raw payload of its dead letter.
+ */
+export function parseFinnhubMessage(text: string, message: unknown, receivedAt: EpochMs, source: TradeSourceName): ParsedFrame {
   if (validTradeMessage.Check(message)) {
     const data = message.data;
     const trades: Trade[] = [];

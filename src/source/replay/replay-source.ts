@@ -12,7 +12,7 @@ import { parseReplayLine } from './replay-line.ts';
 export const STDIN = '-';
 
 export interface ReplayOptions {
-  /** NDJSON, one trade per line; `-` is standard input. */
+  /** NDJSON, one trade or one Finnhub message per line; `-` is standard input. */
   readonly file: string;
   /** ×speed over the gaps between event times; 0 = as fast as the sink takes them. */
   readonly speed: number;
@@ -24,18 +24,18 @@ export interface ReplayOptions {
 
 const BOM = '\uFEFF';
 
-/** Longest line read whole: a trade is well under 1 KiB, and a file with no newlines must not fill memory. */
+/** Longest line read whole: a trade is well under 1 KiB, a Finnhub frame of a thousand trades under 100 KiB, and a file with no newlines must not fill memory. */
 export const MAX_LINE_CHARS = 1024 * 1024;
 
 /** Most trades (or dead letters) handed to the sink at once. */
 const MAX_BATCH = 1_000;
 
 /**
- * Plays an NDJSON file of trades into the sink, streaming it line by line (never loading it whole),
- * front to back without seeking, so a pipe works as well as a file.
- * At ×speed it keeps the gaps between event times, divided by the speed, measured from the first
- * trade; a trade that is early in the file but late in time goes out at once. Bad lines become
- * dead letters that name the line number.
+ * Plays an NDJSON file of trades, or of Finnhub messages as captured from the feed, into the sink,
+ * streaming it line by line (never loading it whole), front to back without seeking, so a pipe
+ * works as well as a file. At ×speed it keeps the gaps between event times, divided by the speed,
+ * measured from the first trade; a trade that is early in the file but late in time goes out at
+ * once. Bad lines, and bad trades of a Finnhub frame, become dead letters that name the line number.
  */
 export class ReplaySource implements TradeSource {
   readonly kind = 'replay' as const;
@@ -170,24 +170,24 @@ export class ReplaySource implements TradeSource {
           const line = this.#line === 1 && read.startsWith(BOM) ? read.slice(1) : read;
           if (line.trim() === '') continue;
           const parsed = parseReplayLine(line, epochMs(0));
-          if (parsed.trade === undefined) {
-            await setAside(line, parsed.reason);
-            continue;
-          }
-          if (this.#speed > 0) {
-            if (firstTs === undefined) {
-              firstTs = parsed.trade.ts;
-              wallAtFirst = this.#clock.now();
+          for (const part of parsed.invalid) await setAside(part.raw, part.reason);
+          // Each trade of a Finnhub frame keeps its own time: a frame may span more than a millisecond.
+          for (const trade of parsed.trades) {
+            if (this.#speed > 0) {
+              if (firstTs === undefined) {
+                firstTs = trade.ts;
+                wallAtFirst = this.#clock.now();
+              }
+              const waitMs = wallAtFirst + (trade.ts - firstTs) / this.#speed - this.#clock.now();
+              if (waitMs >= 1) {
+                await flush();
+                await this.#wait(waitMs);
+                if (this.#closing !== undefined) break;
+              }
             }
-            const waitMs = wallAtFirst + (parsed.trade.ts - firstTs) / this.#speed - this.#clock.now();
-            if (waitMs >= 1) {
-              await flush();
-              await this.#wait(waitMs);
-              if (this.#closing !== undefined) break;
-            }
+            trades.push(trade);
+            if (trades.length >= MAX_BATCH) await flush();
           }
-          trades.push(parsed.trade);
-          if (trades.length >= MAX_BATCH) await flush();
         }
         if (this.#closing !== undefined) break;
         // What a chunk completes is handed on at once: a pipe's writer may write no more for a while.

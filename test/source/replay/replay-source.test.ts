@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { epochMs, tradeViolation, type TradeRecord } from '../../../src/domain/index.ts';
-import { parseReplayLine, ReplaySource } from '../../../src/source/index.ts';
+import { parseFinnhubFrame, parseReplayLine, ReplaySource } from '../../../src/source/index.ts';
+import { tradeFrame, type FinnhubTrade } from '../../../src/source/finnhub/finnhub-protocol.ts';
 import { MAX_LINE_CHARS } from '../../../src/source/replay/replay-source.ts';
 import { collector, until } from '../source-helpers.ts';
 
@@ -15,6 +16,12 @@ const T0 = 1_700_000_000_000;
 
 function record(i: number, ts = T0 + i): TradeRecord {
   return { symbol: i % 2 === 0 ? 'AAPL' : 'BINANCE:BTCUSDT', price: 100 + i / 100, volume: i % 5, ts, conditions: i % 3 === 0 ? ['1', '12'] : [], source: 'simulator', ingest_ts: T0 };
+}
+
+/** The Finnhub trade of record(i), as the feed sends it inside a `trade` frame. */
+function finnhub(i: number, ts = T0 + i): FinnhubTrade {
+  const r = record(i, ts);
+  return { s: r.symbol, p: r.price, v: r.volume, t: r.ts, c: r.conditions };
 }
 
 function writeLines(t: TestContext, lines: readonly string[]): string {
@@ -89,6 +96,54 @@ test('a trade that goes back in time is delivered at once, and close stops a slo
   assert.equal(source.status().state, 'closed');
   assert.equal(source.ended, false, 'closed before the end of the file');
   assert.equal(source.line, 3, 'the line waited on');
+});
+
+test('a Finnhub trade frame line yields each of its trades, a ping line is skipped, and a bad trade of a frame is dead-lettered alone', async (t) => {
+  const badTrade = '{"s":"AAPL","p":-1,"v":1,"t":1700000000003}';
+  const mixed = `{"type":"trade","data":[${JSON.stringify(finnhub(2))},${badTrade},${JSON.stringify(finnhub(4))}]}`;
+  const lines = [JSON.stringify(record(1)), '{"type":"ping"}', mixed, tradeFrame([finnhub(5), finnhub(6)]), '{"type":"trade","data":{}}', JSON.stringify(record(7))];
+  const { source, c } = await replay(t, writeLines(t, lines), 0);
+  await source.finished();
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0 + 1, T0 + 2, T0 + 4, T0 + 5, T0 + 6, T0 + 7]);
+  assert.ok(c.trades.every((tr) => tr.source === 'replay' && tradeViolation(tr) === undefined));
+  assert.deepEqual(c.trades[4]!.conditions, ['1', '12'], 'the conditions of a trade of a frame');
+  // The live source's dead letter of the same frame: the one bad trade, with the same reason.
+  const live = parseFinnhubFrame(mixed, epochMs(0), 'finnhub');
+  assert.ok(live.type === 'trade' && live.invalid.length === 1);
+  assert.deepEqual(
+    c.letters.map((l) => [l.raw, l.reason]),
+    [
+      [badTrade, `line 3: ${live.invalid[0]!.reason}`],
+      ['{"type":"trade","data":{}}', 'line 5: invalid trade message: data must be array'],
+    ],
+  );
+  assert.match(c.letters[0]!.reason, /^line 3: invalid trade: price must be a finite number > 0/);
+  assert.deepEqual(source.counters, { ...source.counters, received: 6, invalid: 2 });
+  assert.match(source.status().detail, /line 6/);
+});
+
+test('replay keeps the event-time gaps between the trades of one Finnhub frame at ×speed', async (t) => {
+  // One frame over 600 ms of event time: at ×2 its trades go out one by one over about 300 ms.
+  const frame = tradeFrame([0, 200, 400, 600].map((ms, i) => finnhub(i, T0 + ms)));
+  const { source, c } = await replay(t, writeLines(t, ['{"type":"ping"}', frame]), 2);
+  const started = Date.now();
+  await until(() => c.trades.length > 0, 'first trade');
+  await source.finished();
+  const took = Date.now() - started;
+  assert.equal(c.trades.length, 4);
+  assert.ok(took >= 250, `×2 over a frame of 600 ms took ${took} ms`);
+  assert.ok(took < 5_000, `×2 over a frame of 600 ms took ${took} ms`);
+  assert.equal(new Set(c.trades.map((tr) => tr.ingestTs)).size, 4, 'each trade of the frame delivered at its own time');
+});
+
+test('close while a trade of a Finnhub frame is waited on delivers none of the frame\'s later trades', async (t) => {
+  const { source, c } = await replay(t, writeLines(t, [tradeFrame([finnhub(0, T0), finnhub(1, T0 + 3_600_000), finnhub(2, T0 + 3_600_001)])]), 1);
+  await until(() => c.trades.length === 1, 'the first trade of the frame');
+  await source.close();
+  await source.finished();
+  assert.deepEqual(c.trades.map((tr) => tr.ts), [T0]);
+  assert.equal(source.ended, false);
+  assert.equal(source.line, 1);
 });
 
 test('a UTF-8 byte order mark at the start of the file is not part of line 1', async (t) => {
@@ -171,18 +226,43 @@ const LINES: [name: string, line: string, reason: RegExp | undefined][] = [
   ['an array', '[1]', /not a JSON object/],
   ['an unrelated object', '{"hello":1}', /neither a trade record/],
   ['a Finnhub trade with a null price', '{"s":"AAPL","p":null,"v":2,"t":7}', /p must be number/],
+  ['a Finnhub trade frame whose data is no list', '{"type":"trade","data":{}}', /^invalid trade message: data must be array$/],
+  ['a Finnhub error message', '{"type":"error","msg":"Invalid API key"}', /^a Finnhub error message, which holds no trades: Invalid API key$/],
+  ['a Finnhub message of another type', '{"type":"news","data":[]}', /^a Finnhub message of type "news", which holds no trades$/],
+  ['an object of no known kind', '{"typo":"trade"}', /^neither a trade record .*, a Finnhub trade .* nor a Finnhub message/],
 ];
 
 for (const [name, line, reason] of LINES) {
   test(`replay line: ${name}`, () => {
     const parsed = parseReplayLine(line, epochMs(9));
     if (reason === undefined) {
-      assert.equal(parsed.reason, undefined);
-      assert.equal(parsed.trade?.source, 'replay');
-      assert.equal(parsed.trade?.ingestTs, 9);
+      assert.deepEqual(parsed.invalid, []);
+      assert.equal(parsed.trades.length, 1);
+      assert.equal(parsed.trades[0]?.source, 'replay');
+      assert.equal(parsed.trades[0]?.ingestTs, 9);
     } else {
-      assert.equal(parsed.trade, undefined);
-      assert.match(parsed.reason ?? '', reason);
+      assert.deepEqual(parsed.trades, []);
+      assert.equal(parsed.invalid.length, 1);
+      assert.equal(parsed.invalid[0]?.raw, line);
+      assert.match(parsed.invalid[0]?.reason ?? '', reason);
     }
   });
 }
+
+test('replay line: a Finnhub trade frame is read as the live source reads it, each bad trade rejected alone', () => {
+  const bad = ['{"s":"AAPL","p":-1,"v":1,"t":1700000000003}', '{"s":"BRK B","p":1,"v":1,"t":1700000000004}', '{"s":"AAPL","p":1,"v":1,"t":1700000000}'];
+  const line = `{"type":"trade","data":[${JSON.stringify(finnhub(1))},${bad.join(',')},${JSON.stringify(finnhub(2))}]}`;
+  const parsed = parseReplayLine(line, epochMs(9));
+  const live = parseFinnhubFrame(line, epochMs(9), 'replay');
+  assert.equal(live.type, 'trade');
+  if (live.type !== 'trade') return;
+  assert.deepEqual(parsed.trades, live.trades);
+  assert.deepEqual(parsed.trades.map((tr) => [tr.ts, tr.source, tr.ingestTs]), [[T0 + 1, 'replay', 9], [T0 + 2, 'replay', 9]]);
+  assert.deepEqual(parsed.invalid.map((p) => p.raw), bad);
+  assert.deepEqual(parsed.invalid.map((p) => p.reason), live.invalid.map((l) => l.reason));
+  assert.match(parsed.invalid[2]!.reason, /seconds\? ts is in milliseconds/);
+});
+
+test('replay line: a Finnhub ping and an empty trade frame hold nothing, and nothing wrong', () => {
+  for (const line of ['{"type":"ping"}', '{"type":"trade","data":[]}']) assert.deepEqual(parseReplayLine(line, epochMs(9)), { trades: [], invalid: [] }, line);
+});
