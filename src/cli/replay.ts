@@ -50,7 +50,7 @@ Examples:
     const counts = (): string => {
       const s = pipeline.stats;
       const line = `${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`;
-      const where = [...(s.invalid > 0 ? [`invalid lines in ${places.deadLetters}`] : []), ...(s.late > 0 ? [`late trades in ${places.late}`] : [])];
+      const where = [...(s.invalid > 0 ? [`invalid records in ${places.deadLetters}`] : []), ...(s.late > 0 ? [`late trades in ${places.late}`] : [])];
       return where.length === 0 ? line : `${line}; ${where.join(', ')}`;
     };
     const done = source.finished().then(async () => {

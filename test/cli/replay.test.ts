@@ -46,7 +46,7 @@ test('replay --exit names where the invalid lines and the late trades were set a
   const r = replayExit(file, dir);
   assert.equal(r.status, 0, r.output);
   const finished = /replay finished: .*/.exec(r.output)?.[0] ?? '';
-  assert.equal(finished, `replay finished: 4 trades, 1 invalid, 1 late, ${/(\d+) bar writes/.exec(finished)?.[1]} bar writes; invalid lines in ${join(dir, 'market.trades.dlq.ndjson')}, late trades in ${join(dir, 'market.trades.late.ndjson')}`);
+  assert.equal(finished, `replay finished: 4 trades, 1 invalid, 1 late, ${/(\d+) bar writes/.exec(finished)?.[1]} bar writes; invalid records in ${join(dir, 'market.trades.dlq.ndjson')}, late trades in ${join(dir, 'market.trades.late.ndjson')}`);
   const clean = replayExit('-', dataDir(t), TRADES.split('\n')[0]);
   assert.match(clean.output, /replay finished: 1 trades, 0 invalid, 0 late, \d+ bar writes$/m, 'nothing set aside, nothing named');
 });
