@@ -108,6 +108,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   checkListenerPorts(listeners);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const stats = new PipelineStats();
+  // Unknown until the Spark job has run a micro-batch (also while it waits for Kafka to start).
+  if (sparkEngine) stats.logLag = null;
   const dataDir = resolve(config.dataDir);
   makeDataDir(dataDir);
   // The TS engine's id keys its checkpoints in the store, and the lock an embedded engine holds.
@@ -296,7 +298,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         stats.reconnects = opened.source.counters.reconnects;
       }
       if (transport !== undefined) {
-        stats.logLag = Math.max(0, transport.unread());
+        // The Spark engine's lag is measured by its processor, at each status check.
+        if (!sparkEngine) stats.logLag = Math.max(0, transport.unread());
         stats.spoolDepth = transport.spoolDepth();
         stats.kafkaFetchFailingSince = transport.fetchFailingSince();
       }

@@ -4,7 +4,7 @@ import type { TradeRecord } from '../domain/index.ts';
 import { CheckpointError } from '../errors.ts';
 import { replaceFile } from '../replace-file.ts';
 import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
-import type { StreamingQueryProgress } from '../spark/index.ts';
+import { kafkaOffsets, type StreamingQueryProgress } from '../spark/index.ts';
 import type { LateEntry } from './processor.ts';
 
 /** Offsets [from, to) of one partition of a topic: what one micro-batch read there. */
@@ -176,37 +176,13 @@ export function offsetRanges(p: StreamingQueryProgress): OffsetRange[] {
   for (const source of sources) {
     if (typeof source !== 'object' || source === null) continue;
     const s = source as Record<string, unknown>;
-    const start = offsetsOf(s['startOffset']);
-    for (const [topic, ends] of offsetsOf(s['endOffset'])) {
+    const start = kafkaOffsets(s['startOffset']) ?? new Map<string, Map<number, number>>();
+    for (const [topic, ends] of kafkaOffsets(s['endOffset']) ?? []) {
       for (const [partition, to] of ends) {
         const from = start.get(topic)?.get(partition) ?? 0;
         if (to > from) out.push({ topic, partition, from, to });
       }
     }
-  }
-  return out;
-}
-
-function offsetsOf(value: unknown): Map<string, Map<number, number>> {
-  let v = value;
-  // Some servers send the offsets as a JSON string rather than an object.
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(v) as unknown;
-    } catch {
-      return new Map();
-    }
-  }
-  const out = new Map<string, Map<number, number>>();
-  if (typeof v !== 'object' || v === null) return out;
-  for (const [topic, parts] of Object.entries(v)) {
-    if (typeof parts !== 'object' || parts === null) continue;
-    const m = new Map<number, number>();
-    for (const [k, offset] of Object.entries(parts)) {
-      const partition = Number(k);
-      if (Number.isInteger(partition) && typeof offset === 'number' && offset >= 0) m.set(partition, offset);
-    }
-    out.set(topic, m);
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { KafkaConsole, KafkaSideLog, pipelineTopics, TRADE_SCHEMA_URL, type Side
 import type { Config } from '../config/index.ts';
 import { smallestInterval, type TradeRecord } from '../domain/index.ts';
 import { ConfigError } from '../errors.ts';
-import { silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
+import { OutageLog, silentLogger, type Logger, type PipelineStats } from '../observability/index.ts';
 import { ensureTopics } from './start-checks.ts';
 import {
   activeBarJobQueries,
@@ -22,6 +22,7 @@ import {
 import { barTtlSeconds, openCassandraStore } from '../store/index.ts';
 import type { LateEntry } from './processor.ts';
 import { SparkLateTap, type LateReplayReport, type OffsetRange, type RangeRecord } from './spark-late-tap.ts';
+import { sparkLogLag } from './spark-log-lag.ts';
 
 /** The bar job's settings from the config: the micro-batch trigger is `flushInterval`, the TS engine's flush period. */
 export function sparkBarJobOptions(config: Config, overrides: Partial<BarJobOptions> = {}): BarJobOptions {
@@ -196,6 +197,7 @@ export class SparkProcessor {
   #lateTap: SparkLateTap | undefined;
   #lateLog: SideLog<LateEntry> | undefined;
   #reader: KafkaConsole | undefined;
+  readonly #lagOutage: OutageLog;
   readonly #lastBatch = new Map<string, number>();
   /** The query runs (`name/runId`) already reported as stopped from elsewhere: said once, not at every check. */
   readonly #stoppedElsewhere = new Set<string>();
@@ -213,6 +215,7 @@ export class SparkProcessor {
     this.#config = config;
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
+    this.#lagOutage = new OutageLog(this.#log, 'reading the log end of the trades topic for the log lag');
     this.#job = sparkBarJobOptions(config, options.job);
     const smallest = smallestInterval(this.#job.intervals);
     this.#lateQuery = smallest === undefined ? undefined : barQueryName(smallest.label);
@@ -234,6 +237,8 @@ export class SparkProcessor {
   }
 
   async start(): Promise<void> {
+    // Unknown until the trades query has finished a micro-batch: 0 would say it is caught up.
+    if (this.#options.stats !== undefined) this.#options.stats.logLag = null;
     await this.#prepare();
     this.#lateTap = this.#openLateTap();
     this.#client = connect(this.#config, { ...this.#options, logger: this.#log });
@@ -312,9 +317,12 @@ export class SparkProcessor {
     if (this.#client === undefined || this.#closing !== undefined) return;
     let failed = false;
     const reports: SparkQueryReport[] = [];
+    // The trades query's last progress (null: none yet); undefined when the job has no trades query.
+    let tradesLast: StreamingQueryProgress | null | undefined;
     for (const query of this.#queries) {
       const recent = await query.recentProgress();
       const last = recent.at(-1) ?? null;
+      if (query.name === TRADES_QUERY) tradesLast = last;
       this.#count(query, recent);
       if (query.name === this.#lateQuery) await this.#replayLate(query.id, recent);
       const status = await query.status();
@@ -344,6 +352,7 @@ export class SparkProcessor {
       }
     }
     this.#latest = reports;
+    if (tradesLast !== undefined) await this.#measureLag(tradesLast);
     if (this.#options.stats !== undefined && reports.length > 0 && reports.every((r) => !r.active) && !failed) {
       // A stop is an operator's choice (`tickstream spark stop`), so the queries are not restarted; but the process must not look healthy.
       this.#options.stats.engineStopped = 'the Spark queries were stopped from elsewhere (tickstream spark stop); start this process again to restart them';
@@ -353,6 +362,29 @@ export class SparkProcessor {
       // Attaches to the queries still running and starts the failed ones from their checkpoints.
       this.#queries = await startBarJob(this.#client, this.#job);
       this.#log.info('spark job restarted', { queries: this.#queries.map((q) => q.name).join(',') });
+    }
+  }
+
+  /**
+   * Sets the log lag from the trades query's last progress (also once the query has stopped:
+   * what it left unread is still lag). Without a progress, or while Kafka does not answer, the
+   * lag is unknown; a failure is logged as an outage and never ends the check.
+   */
+  async #measureLag(progress: StreamingQueryProgress | null): Promise<void> {
+    const stats = this.#options.stats;
+    const reader = this.#reader;
+    if (stats === undefined || reader === undefined) return;
+    if (progress === null) {
+      stats.logLag = null;
+      return;
+    }
+    try {
+      const log = await reader.logBounds(this.#job.topic);
+      stats.logLag = log === undefined ? null : sparkLogLag(progress, this.#job.topic, log);
+      this.#lagOutage.succeeded();
+    } catch (error) {
+      stats.logLag = null;
+      this.#lagOutage.failed(error);
     }
   }
 

@@ -4,6 +4,8 @@ import type { SourceStatus } from '../source/source.ts';
 import type { KafkaViewStats } from './kafka-view.ts';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+/** A lag not known (yet) is `-`, never 0: nothing would look caught up that may be far behind. */
+const lagOf = (lag: number | null | undefined): string => `lag ${lag === null || lag === undefined ? '-' : n(lag)}`;
 
 export interface StatusLineOptions {
   /** The roles this process runs; each prints its own part (all of them when not given, as `run` does). */
@@ -30,11 +32,10 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
     const age = view.kafka_view.age_s;
     parts.push(error === null ? 'from Kafka' : `from Kafka, NOT ANSWERING (last reading ${age === null ? 'none' : `${age}s ago`})`);
     const rates = view.rates ?? s.rates;
-    const lag = view.log_lag;
     parts.push(
       `in ${n(rates.received_per_s)}/s`,
       `processed ${n(rates.processed_per_s)}/s`,
-      `lag ${lag === null || lag === undefined ? '-' : n(lag)}`,
+      lagOf(view.log_lag),
       `late ${n(view.late ?? 0)}`,
       `invalid ${n(view.invalid ?? 0)}`,
     );
@@ -43,7 +44,7 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
     return parts.join(' · ');
   }
   if (produce) parts.push(`in ${n(s.rates.received_per_s)}/s`);
-  if (process) parts.push(`processed ${n(s.rates.processed_per_s)}/s`, `bars ${n(s.rates.bars_per_s)}/s`, `lag ${n(s.log_lag)}`, `late ${n(s.late)}`);
+  if (process) parts.push(`processed ${n(s.rates.processed_per_s)}/s`, `bars ${n(s.rates.bars_per_s)}/s`, lagOf(s.log_lag), `late ${n(s.late)}`);
   parts.push(`invalid ${n(s.invalid)}`);
   if (process) {
     // No bar stored yet (the engine starting, or waiting for Kafka): no latency to show, not 0 ms.

@@ -35,8 +35,11 @@ export class PipelineStats {
   engineWaitingSince: number | undefined;
   /** Why this process's engine makes no more bars while the process runs on (its Spark queries were stopped from elsewhere). */
   engineStopped: string | undefined;
-  /** Records not yet read by the engine, summed over partitions. */
-  logLag = 0;
+  /**
+   * Records of the trades topic not yet processed by the engine, summed over partitions; null
+   * while unknown (the Spark engine before its first micro-batch, or Kafka not answering).
+   */
+  logLag: number | null = 0;
   /** ingest → bar stored, per trade. */
   readonly latency = new LatencyHistogram();
   readonly flushDuration = new LatencyHistogram();
@@ -72,7 +75,8 @@ export interface StatsSnapshot {
   engine_waiting_s: number;
   /** Why the engine is stopped; only with `engine_state: 'stopped'`. */
   engine_stopped?: string;
-  log_lag: number;
+  /** null while unknown (see PipelineStats.logLag). */
+  log_lag: number | null;
   rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };
   flush_ms: { p50: number; p99: number };

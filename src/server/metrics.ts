@@ -62,17 +62,24 @@ export function createMetrics(sources: MetricsSources): Registry {
       },
     });
   }
-  const gauge = (name: string, help: string, read: () => number): void => {
+  /** null leaves the gauge without a sample: a value not known is not reported as 0. */
+  const gauge = (name: string, help: string, read: () => number | null): void => {
     new Gauge({
       name,
       help,
       registers: [registry],
       collect() {
-        this.set(read());
+        const value = read();
+        if (value === null) this.remove();
+        else this.set(value);
       },
     });
   };
-  gauge('tickstream_log_lag', 'Records not yet read by the engine, summed over partitions.', () => stats.logLag);
+  gauge(
+    'tickstream_log_lag',
+    "Records of the trades topic not yet processed by the engine, summed over partitions: the TS engine counts from the offsets its consumer group has committed, the Spark engine from the end offsets of its trades query's last micro-batch. No sample while unknown (Spark before its first micro-batch, or Kafka not answering).",
+    () => stats.logLag,
+  );
   gauge('tickstream_spool_depth', "Trades in the producer's spool while the broker is away.", () => stats.spoolDepth);
   gauge('tickstream_engine_waiting', "1 while this process's engine waits for Kafka to answer before it starts, else 0.", () => (stats.engineWaitingSince === undefined ? 0 : 1));
   gauge('tickstream_uptime_seconds', 'Seconds since the pipeline started.', () => (Date.now() - stats.startedAt) / 1000);

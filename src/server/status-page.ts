@@ -7,7 +7,8 @@ const escape = (text: string): string =>
 /**
  * What the page shows: the `/api/stats` body, that is the snapshot with what `extraStats` puts
  * over it. A serve role reading the pipeline from Kafka puts its counts over its own idle ones
- * (`counts_from: "kafka"`, see src/app/kafka-view.ts), with a lag that may be unknown.
+ * (`counts_from: "kafka"`, see src/app/kafka-view.ts). The lag may be unknown (null) there, and
+ * under the Spark engine before its first micro-batch.
  */
 export type StatusStats = Omit<StatsSnapshot, 'log_lag'> & {
   readonly source: SourceStatus;

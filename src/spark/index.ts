@@ -4,6 +4,7 @@ export { alias, cast, col, expr, fn, lit, literal, star, window } from './expres
 export {
   StreamingQuery,
   StreamingQueryManager,
+  kafkaOffsets,
   parseProgress,
   type ActiveQuery,
   type StreamingQueryException,

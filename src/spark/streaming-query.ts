@@ -108,6 +108,36 @@ export function parseProgress(text: string): StreamingQueryProgress {
   };
 }
 
+/**
+ * The offsets of a Kafka source in a progress (its `startOffset`, `endOffset` or
+ * `latestOffset`), by topic and partition: JSON such as `{"market.trades":{"0":120,"1":98}}`,
+ * which some servers send as a string rather than an object. undefined when the value is not
+ * such offsets (absent, not JSON, or an offset that is not a whole number ≥ 0).
+ */
+export function kafkaOffsets(value: unknown): Map<string, Map<number, number>> | undefined {
+  let v = value;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out = new Map<string, Map<number, number>>();
+  for (const [topic, parts] of Object.entries(v)) {
+    if (typeof parts !== 'object' || parts === null || Array.isArray(parts)) return undefined;
+    const m = new Map<number, number>();
+    for (const [k, offset] of Object.entries(parts)) {
+      const partition = Number(k);
+      if (!Number.isInteger(partition) || partition < 0 || !Number.isSafeInteger(offset) || (offset as number) < 0) return undefined;
+      m.set(partition, offset as number);
+    }
+    out.set(topic, m);
+  }
+  return out;
+}
+
 function queryId(id: Partial<StreamingQueryInstanceId> | undefined, what: string): StreamingQueryInstanceId {
   if (!id?.id || !id.run_id) throw new SparkError(`${what}: the server's answer carries no query id`);
   return { id: id.id, run_id: id.run_id };

@@ -46,6 +46,14 @@ test('an engine that makes no more bars says so with why', () => {
   assert.match(statusLine(stats, source, { nowMs: NOW }), / · ENGINE STOPPED: the Spark queries were stopped from elsewhere$/);
 });
 
+test('a lag not known (the Spark engine before its first micro-batch) is a dash, not 0', () => {
+  const stats = busy();
+  stats.logLag = null;
+  assert.match(statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW }), / · lag - · /);
+  stats.logLag = 0;
+  assert.match(statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW }), / · lag 0 · /);
+});
+
 test('before any bar is stored the latency is a dash, not 0 ms', () => {
   const stats = new PipelineStats();
   stats.engineWaitingSince = NOW - 3_000;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { Processor, type LateEntry } from '../../src/app/index.ts';
+import { statusLine } from '../../src/app/status-line.ts';
 import { sparkJobStatus, SparkProcessor, sparkSessionIdFile } from '../../src/app/spark-processor.ts';
 import { KafkaConsole, KafkaTradeConsumer, type SideLog, type UndecodableRecord } from '../../src/bus/index.ts';
 import type { Config } from '../../src/config/index.ts';
@@ -74,8 +75,10 @@ interface Fixture {
   readonly keyspaceB: string;
 }
 
-async function fixture(t: TestContext, stack: StackEndpoints): Promise<Fixture> {
-  const f = { stack, topic: `it.spark.trades.${RUN}`, barsTopic: `it.spark.bars.${RUN}`, keyspaceA: `it_spark_a_${RUN}`, keyspaceB: `it_spark_b_${RUN}` };
+/** The topics and keyspaces of one test: `tag` keeps them apart from the other tests' of the run. */
+async function fixture(t: TestContext, stack: StackEndpoints, tag = ''): Promise<Fixture> {
+  const id = tag === '' ? RUN : `${tag}_${RUN}`;
+  const f = { stack, topic: `it.spark.trades.${id}`, barsTopic: `it.spark.bars.${id}`, keyspaceA: `it_spark_a_${id}`, keyspaceB: `it_spark_b_${id}` };
   const kafka = new KafkaConsole({ brokers: [stack.kafkaBrokers], clientId: 'tickstream-it' });
   await kafka.createTopic({ name: f.topic, partitions: PARTITIONS });
   t.after(async () => {
@@ -252,4 +255,37 @@ test('Spark and the TS engine store the same final bars of one seeded input; the
   const tsBars = await storedBars(storeB, SYMBOLS, tsConfig.intervals);
   assertSameBars(sparkBars, tsBars, 'Spark vs TS engine');
   assert.deepEqual(sparkTrades, await storedTrades(storeB, SYMBOLS), 'both engines store the same trades with the same offsets');
+});
+
+test('the log lag is what the trades query has not processed: unknown before its first batch, 0 once caught up, and every trade appended after its queries were stopped', { timeout: 600_000 }, async (t) => {
+  const stack = await ensureStack(['kafka', 'cassandra', 'spark']);
+  if (!stack) return t.skip('Java or Maven missing');
+  const f = await fixture(t, stack, 'lag');
+  const dataDir = tempDir(t, 'lag');
+  const c = config(f, dataDir, f.keyspaceA);
+  const input = seededTrades(600);
+  const before = input.slice(0, 400);
+  const after = input.slice(400);
+  await produce(f, dataDir, before);
+
+  const stats = new PipelineStats();
+  const processor = new SparkProcessor(c, { job: { topic: f.topic, barsTopic: f.barsTopic }, statusIntervalMs: 250, stats });
+  t.after(() => processor.close());
+  await processor.start();
+  assert.equal(snapshotStats(stats).log_lag, null, 'before the first status check the lag is unknown, not 0');
+  await until(() => stats.logLag === 0 && stats.processed >= before.length, 'the job to catch up with the topic (lag 0)', SETTLE_MS, 100);
+  assert.equal(stats.processed, before.length, 'the job processed what the topic held');
+
+  const elsewhere = new SparkConnectClient({ url: c.spark.connectUrl, sessionIdFile: sparkSessionIdFile(c) });
+  try {
+    await stopBarJob(elsewhere);
+  } finally {
+    elsewhere.close();
+  }
+  await until(() => stats.engineStopped !== undefined, 'the processor to see its queries stopped', 30_000, 100);
+  await produce(f, dataDir, after);
+  // Nothing else writes to the test's topic: the lag is exactly what was appended since.
+  await until(() => stats.logLag === after.length, `the lag to reach the ${after.length} trades appended`, 30_000, 100);
+  assert.equal(snapshotStats(stats).log_lag, after.length, '/api/stats says so');
+  assert.match(statusLine(stats, undefined, { roles: { produce: false, process: true } }), new RegExp(` · lag ${after.length} · `), 'and the status line');
 });

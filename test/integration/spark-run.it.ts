@@ -108,6 +108,7 @@ async function sparkRunMatchesEmbedded(t: TestContext, name: string, prefix: str
     const waiting = await readStats();
     assert.equal(waiting.engine_state, 'waiting', 'the stats say the Spark job waits for Kafka');
     assert.deepEqual(waiting.spark?.queries ?? [], [], 'no query of the job is driven yet');
+    assert.equal(waiting.log_lag, null, 'the lag is unknown while the job waits, not 0');
     await way.restore();
   }
   await source.finished();
@@ -136,6 +137,7 @@ async function sparkRunMatchesEmbedded(t: TestContext, name: string, prefix: str
   assert.deepEqual(stats.spark?.late_replay, { unreplayed: 0, mismatches: 0, unseen: 0 }, '/api/stats carries the late replay, with nothing amiss');
   assert.equal(stats.engine_state, 'ok', 'the Spark job runs');
   assert.equal(stats.spool_depth, 0, 'the spool is empty');
+  assert.equal(typeof stats.log_lag, 'number', 'the lag is known once the job has run micro-batches');
   assert.equal(stats.late, 0, 'no trade of the seeded input is late');
   for (const symbol of symbols) {
     for (const interval of intervals) {

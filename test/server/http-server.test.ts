@@ -300,6 +300,13 @@ test('/ is a plain status page when the dashboard is not built', async (t) => {
   assert.match(res.body, /href="api\/bars\?symbol=AAPL&amp;interval=5s"/);
 });
 
+test('a log lag not known is null in /api/stats and a dash on the plain status page', async (t) => {
+  const { server, stats } = serverFor(t, { webRoot: join(tmpdir(), 'no-such-dashboard-dir') });
+  stats.logLag = null;
+  assert.equal((await server.app.inject('/api/stats')).json<{ log_lag: unknown }>().log_lag, null);
+  assert.match((await server.app.inject('/')).body, /<td>log lag<\/td><td>–<\/td>/);
+});
+
 test("a serve role's plain status page gives the counts it reads from Kafka, not its own idle ones", async (t) => {
   const extra = {
     counts_from: 'kafka',

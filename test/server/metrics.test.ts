@@ -153,6 +153,17 @@ test('the metrics-only listener serves the pipeline metrics in Prometheus text',
   assert.match(await (await fetch(url)).text(), /^tickstream_engine_waiting 1$/m, 'an engine waiting for Kafka reads 1');
 });
 
+test('a log lag not known leaves tickstream_log_lag without a sample instead of reading 0', async (t) => {
+  const { url, stats } = await metricsServer(t);
+  stats.logLag = 250;
+  assert.match(await (await fetch(url)).text(), /^tickstream_log_lag 250$/m);
+  stats.logLag = null;
+  const body = await (await fetch(url)).text();
+  assert.match(body, /^# TYPE tickstream_log_lag gauge$/m, 'the metric is still described');
+  assert.doesNotMatch(body, /^tickstream_log_lag /m);
+  assert.deepEqual(lintExposition(body), []);
+});
+
 test('the listener answers 404 off /metrics, 405 to other methods and ok on /healthz (503 once the engine is stopped)', async (t) => {
   const { url, stats } = await metricsServer(t);
   assert.equal((await fetch(url.replace('/metrics', '/'))).status, 404);

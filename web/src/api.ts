@@ -24,7 +24,7 @@ export interface StatsWire {
   invalid: number;
   late: number;
   reconnects: number;
-  /** null when the counts come from Kafka and the engine's group has committed nothing yet. */
+  /** null when unknown: the counts come from Kafka and the engine's group has committed nothing yet, or the Spark engine has run no batch yet (or Kafka does not answer it). */
   log_lag: number | null;
   /** `retrying` while the store refuses writes. */
   store_state?: 'ok' | 'retrying';

@@ -41,7 +41,7 @@ const PLOTS: readonly PlotSpec[] = [
     id: 'lag',
     title: 'Log lag',
     series: [{ label: 'records', color: (p) => p.accent, value: (s) => s.log_lag }],
-    readout: (s) => (s.log_lag !== null ? `${formatQuantity(s.log_lag)} records` : s.kafka_view?.group === null ? "in Spark's checkpoint" : 'no offsets committed'),
+    readout: (s) => (s.log_lag !== null ? `${formatQuantity(s.log_lag)} records` : lagUnknown(s)),
   },
   {
     id: 'latency',
@@ -53,6 +53,13 @@ const PLOTS: readonly PlotSpec[] = [
     readout: (s) => (fromKafka(s) ? 'measured by the process role' : `${formatMs(s.latency_ms.p50)} · ${formatMs(s.latency_ms.p99)}`),
   },
 ];
+
+/** Why there is no lag to show: a serve role's view from Kafka, or the Spark engine of this process before its first batch. */
+function lagUnknown(s: StatsWire): string {
+  const view = s.kafka_view;
+  if (view === undefined) return 'unknown: no Spark batch yet, or Kafka not answering';
+  return view.group === null ? "in Spark's checkpoint" : 'no offsets committed';
+}
 
 /** True when the server only serves and reads the pipeline's counts from Kafka (no latency of its own). */
 function fromKafka(s: StatsWire): boolean {

@@ -120,3 +120,10 @@ export interface KafkaProgress {
   /** End minus committed, summed over those partitions; null when the group has committed none. */
   readonly lag: number | null;
 }
+
+/** KafkaConsole.logBounds(): one partition's first offset still in the log and the offset its next record gets. */
+export interface KafkaLogBounds {
+  readonly partition: number;
+  readonly start: number;
+  readonly end: number;
+}

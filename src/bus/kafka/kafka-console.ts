@@ -19,6 +19,7 @@ import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
   KafkaGroupPartition,
+  KafkaLogBounds,
   KafkaMadeTopic,
   KafkaMessage,
   KafkaMessageQuery,
@@ -182,6 +183,26 @@ export class KafkaConsole {
         }
       }
       return { endOffsets, committed: done, lag: done === null ? null : lag };
+    });
+  }
+
+  /**
+   * The start and end offsets of every partition of one topic, by partition; undefined when
+   * there is no such topic. A reading taken at every status check (the Spark engine's log lag),
+   * so it asks for nothing else.
+   */
+  async logBounds(topic: string): Promise<KafkaLogBounds[] | undefined> {
+    return this.#call(`reading the offsets of ${topic}`, async () => {
+      if (!(await this.#exists(topic))) return undefined;
+      // Fresh metadata: partitions added to the topic since the last reading count too.
+      const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true, autocreateTopics: false });
+      const wanted = everyPartition(metadata, [topic]);
+      const [starts, ends] = await Promise.all([this.#offsets(wanted, EARLIEST), this.#offsets(wanted, LATEST)]);
+      return [...(wanted.get(topic) ?? [])].map((partition) => ({
+        partition,
+        start: starts.get(topic)?.get(partition) ?? 0,
+        end: ends.get(topic)?.get(partition) ?? 0,
+      }));
     });
   }
 
