@@ -30,6 +30,16 @@ function writeReplay(dir: string): string {
   return file;
 }
 
+/** Keeps the last texts drawn on any canvas in window.__drawn, from the first script on: the chart's labels are not in the DOM. */
+const TEXT_PROBE = `
+  window.__drawn = [];
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    if (window.__drawn.push(String(text)) > 500) window.__drawn.shift();
+    return fillText.call(this, text, ...rest);
+  };
+`;
+
 async function getJson<T>(url: string, path: string): Promise<T> {
   const res = await fetch(new URL(path, url));
   assert.ok(res.ok, `${path}: ${res.status}`);
@@ -183,6 +193,38 @@ describe('rolled-up candles over a replay of old trades', () => {
     assert.match(await page.locator('.legend-time').innerText(), /^2001-09-\d{2} \d{2}:\d{2}:\d{2}$/);
     assert.ok(legend.includes(`O ${formatPrice(forming.open)}`), `the candle opens where its window does: ${legend}`);
     assert.ok(legend.includes(`V ${formatQuantity(forming.volume + EXTRA_VOLUME)}`), `the candle holds every minute of its window: ${legend}`);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the crosshair label on the time axis shows the bar time as the legend does, in a locale with another date order too', async (t) => {
+    const url = dashboard.pipeline.url;
+    await until(async () => (await getJson<{ source?: { state: string } }>(url, '/api/stats')).source?.state === 'finished', 'the end of the replay');
+    await dashboard.pipeline.flush();
+    const context = await dashboard.browser.newContext({ locale: 'en-US' });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.addInitScript({ content: TEXT_PROBE });
+    await page.goto(`${url}#symbol=AAPL&interval=5s`);
+    await page.waitForFunction(chartHasInk, 0.01, { timeout: WAIT_MS });
+    const plot = await plotBox(page);
+    const labels: { legend: string; crosshair: string[] }[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.evaluate('window.__drawn.length = 0');
+      await page.mouse.move(plot.x + plot.width * (0.5 + (0.45 * i) / 11), plot.y + plot.height / 2);
+      await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+      // The crosshair's time label is the one text drawn with a date and a clock; the axis' tick labels have one or the other.
+      const drawn = (await page.evaluate('window.__drawn')) as string[];
+      const crosshair = drawn.filter((text) => /\d{2}:\d{2}:\d{2}$/.test(text) && text.length > 8);
+      labels.push({ legend: await page.locator('.legend-time').innerText(), crosshair });
+    }
+    const hovered = labels.filter((l) => l.crosshair.length > 0);
+    assert.ok(hovered.length > 0, `the cursor went over a bar: ${JSON.stringify(labels)}`);
+    for (const { legend, crosshair } of hovered) {
+      assert.match(legend, /^2001-09-\d{2} \d{2}:\d{2}:\d{2}$/);
+      assert.deepEqual([...new Set(crosshair)], [legend], 'the crosshair label reads as the legend does');
+    }
     assert.deepEqual(errors, []);
   });
 

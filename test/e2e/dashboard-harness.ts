@@ -108,13 +108,13 @@ export interface Watched {
 }
 
 /**
- * Opens a page on the dashboard, recording anything that goes wrong, and waits for the watchlist to list
- * `symbols` symbols; closed after the test. `initScript` runs in the page before its own scripts.
+ * Opens a page on the dashboard, at `hash` when given, recording anything that goes wrong, and waits for the
+ * watchlist to list `symbols` symbols; closed after the test. `initScript` runs in the page before its own scripts.
  */
 export async function openDashboard(
   t: TestContext,
   d: Dashboard,
-  options: { viewport?: { width: number; height: number }; symbols: number; initScript?: string },
+  options: { viewport?: { width: number; height: number }; symbols: number; initScript?: string; hash?: string },
 ): Promise<Watched> {
   const context = await d.browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 720 }, colorScheme: 'light' });
   t.after(() => context.close());
@@ -135,7 +135,7 @@ export async function openDashboard(
     const url = r.url();
     if (!url.startsWith(origin) && !url.startsWith('data:')) foreign.push(url);
   });
-  await page.goto(d.pipeline.url);
+  await page.goto(`${d.pipeline.url}${options.hash ?? ''}`);
   await page.locator('.watchlist li').nth(options.symbols - 1).waitFor({ timeout: WAIT_MS });
   return { page, errors, foreign };
 }

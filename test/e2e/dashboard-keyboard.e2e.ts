@@ -217,6 +217,26 @@ describe('dashboard from the keyboard and the address bar', () => {
     assert.equal(await page.locator('#chart').getAttribute('data-interval'), '5m');
   });
 
+  test('an address naming a symbol or interval the dashboard lacks says so on the banner and is corrected to what shows', async (t) => {
+    const { page, errors } = await openDashboard(t, dashboard, { symbols: CHECK_SYMBOLS.length, hash: '#symbol=AAPX&interval=2m' });
+    const [first] = CHECK_SYMBOLS;
+    await page.locator(`#chart[data-symbol="${first}"][data-interval="5s"]`).waitFor({ timeout: WAIT_MS });
+    await page.locator('#banner', { hasText: `Symbol AAPX and interval 2m from the address not found; showing ${first} · 5s` }).waitFor({ timeout: WAIT_MS });
+    assert.equal(new URL(page.url()).hash, `#symbol=${first}&interval=5s`);
+
+    // Edited in the open tab: the part it has is followed, the other keeps what shows.
+    await page.evaluate(`location.hash = '#symbol=MSFT&interval=7m'`);
+    await page.locator('#chart[data-symbol="MSFT"][data-interval="5s"]').waitFor({ timeout: WAIT_MS });
+    await page.locator('#banner', { hasText: 'Interval 7m from the address not found; showing 5s' }).waitFor({ timeout: WAIT_MS });
+    await until(async () => new URL(page.url()).hash === '#symbol=MSFT&interval=5s', 'the corrected address');
+
+    await page.evaluate(`location.hash = '#symbol=OLD&interval=1m'`);
+    await page.locator('#chart[data-symbol="MSFT"][data-interval="1m"]').waitFor({ timeout: WAIT_MS });
+    await page.locator('#banner', { hasText: 'Symbol OLD from the address not found; showing MSFT' }).waitFor({ timeout: WAIT_MS });
+    await until(async () => new URL(page.url()).hash === '#symbol=MSFT&interval=1m', 'the corrected address');
+    assert.deepEqual(errors, []);
+  });
+
   test('while the server is down the source badge, the rates, the prices and the chart legend show they are stale, until fresh stats arrive', async (t) => {
     const proxy = await startOutageProxy(dashboard.pipeline.url);
     t.after(() => proxy.close());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StatsWire } from '../../web/src/api.ts';
-import { problems, statsAreStale } from '../../web/src/alerts.ts';
+import { addressNotice, problems, statsAreStale } from '../../web/src/alerts.ts';
 
 const stats = (over: Partial<StatsWire> = {}): StatsWire => ({
   uptime_s: 10,
@@ -85,4 +85,13 @@ test("a serve role whose reading of Kafka fails says so with the reading's age; 
   assert.deepEqual(at(view(null, 0)), []);
   assert.deepEqual(at(view('Kafka did not answer: ECONNREFUSED', 7)), ["Kafka not answering the pipeline's counts (last reading 7 s ago): Kafka did not answer: ECONNREFUSED"]);
   assert.deepEqual(at(view('Kafka did not answer: ECONNREFUSED', null)), ["Kafka not answering the pipeline's counts (no reading yet): Kafka did not answer: ECONNREFUSED"]);
+});
+
+test('an address naming a symbol or interval that is not here gets one line naming it and what shows instead', () => {
+  const shown = { symbol: 'AAPL', interval: '5s' };
+  assert.equal(addressNotice({ symbol: 'AAPX' }, shown), 'Symbol AAPX from the address not found; showing AAPL');
+  assert.equal(addressNotice({ symbol: 'AAPL', interval: '2m' }, shown), 'Interval 2m from the address not found; showing 5s');
+  assert.equal(addressNotice({ symbol: 'AAPX', interval: '2m' }, shown), 'Symbol AAPX and interval 2m from the address not found; showing AAPL · 5s');
+  assert.equal(addressNotice({ symbol: 'AAPL', interval: '5s' }, shown), undefined, 'shown as named');
+  assert.equal(addressNotice({}, shown), undefined, 'an address naming nothing');
 });

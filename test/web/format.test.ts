@@ -16,3 +16,18 @@ test("a bar of today shows its time only; one of another day puts the date in fr
 test('the tape time has milliseconds, 24-hour', () => {
   assert.equal(formatClockMs(local(2026, 12, 5, 13, 4, 5, 7)), '13:04:05.007');
 });
+
+test("the bar time is the viewer's wall clock and date, and today is the viewer's day, not UTC's", (t) => {
+  const zone = process.env['TZ'];
+  t.after(() => {
+    if (zone === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = zone;
+  });
+  process.env['TZ'] = 'Asia/Tokyo';
+  const bar = Date.UTC(2001, 8, 9, 1, 45, 0);
+  assert.equal(formatBarTime(bar, Date.UTC(2001, 8, 9, 14, 0, 0)), '10:45:00', 'the same day in Tokyo, at 23:00');
+  assert.equal(formatBarTime(bar, Date.UTC(2001, 8, 9, 15, 0, 0)), '2001-09-09 10:45:00', 'the next day in Tokyo, though the same in UTC');
+  process.env['TZ'] = 'America/New_York';
+  assert.equal(formatBarTime(bar, Date.UTC(2001, 8, 9, 1, 50, 0)), '21:45:00', 'the evening of the 8th in New York, the 9th in UTC');
+  assert.equal(formatBarTime(bar, Date.UTC(2001, 8, 9, 4, 5, 0)), '2001-09-08 21:45:00', 'past midnight in New York, the same UTC day');
+});

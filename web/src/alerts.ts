@@ -104,6 +104,25 @@ export function problems(h: HealthInputs): string[] {
   return out;
 }
 
+/** A chart as the address names it (#symbol=AAPL&interval=5m); either part may be missing. */
+export interface Selection {
+  readonly symbol?: string;
+  readonly interval?: string;
+}
+
+/**
+ * The banner's line for an address that names a symbol or interval the dashboard does not have (a typo, an old
+ * bookmark): what was not found and what shows instead; undefined when the address shows as it names it.
+ */
+export function addressNotice(wanted: Selection, shown: Required<Selection>): string | undefined {
+  const symbol = wanted.symbol !== undefined && wanted.symbol !== shown.symbol;
+  const interval = wanted.interval !== undefined && wanted.interval !== shown.interval;
+  if (symbol && interval) return `Symbol ${wanted.symbol} and interval ${wanted.interval} from the address not found; showing ${shown.symbol} · ${shown.interval}`;
+  if (symbol) return `Symbol ${wanted.symbol} from the address not found; showing ${shown.symbol}`;
+  if (interval) return `Interval ${wanted.interval} from the address not found; showing ${shown.interval}`;
+  return undefined;
+}
+
 /** The Spark engine's late replay counts; undefined under the TS engine. */
 function lateReplayOf(s: StatsWire): LateReplayWire | undefined {
   const r = s.spark?.late_replay;

@@ -33,15 +33,16 @@ export function formatRate(perSecond: number): string {
 
 const pad = (n: number, width = 2): string => n.toString().padStart(width, '0');
 
-/** Local wall-clock time, 24-hour, for the chart's legend and time axis. */
+/** Local wall-clock time, 24-hour, for the chart's bar times and time axis. */
 export function formatClock(epochMs: number): string {
   const d = new Date(epochMs);
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 /**
- * A bar's start for the chart's legend: the local time for a bar of today, with the local date in front
- * (2001-09-09 01:45:00) for a bar of another day, so history scrolled back past midnight says which day it is.
+ * A bar's start for the chart's legend and its crosshair's label on the time axis alike: the local time for a bar
+ * of today, with the local date in front (2001-09-09 01:45:00) for a bar of another day, so history scrolled back
+ * past midnight says which day it is. Local means the viewer's zone, for the date and for what today is.
  */
 export function formatBarTime(epochMs: number, nowMs: number = Date.now()): string {
   const d = new Date(epochMs);

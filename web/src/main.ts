@@ -1,6 +1,6 @@
 import './styles.css';
 import { parseInterval, type Interval } from '../../src/domain/interval.ts';
-import { problems, sourceLabel, sourceTone, statsAreStale, streamStalledMs } from './alerts.ts';
+import { addressNotice, problems, sourceLabel, sourceTone, statsAreStale, streamStalledMs, type Selection } from './alerts.ts';
 import { api, type IntervalLists, type SourceStatus, type StatsWire } from './api.ts';
 import { FrameBatcher } from './frame-batcher.ts';
 import { HealthPlots } from './health.ts';
@@ -18,6 +18,8 @@ const TAPE_HISTORY = 100;
 const HELLO_WAIT_MS = 1_500;
 /** Stats frames kept for the banner's "recently" checks (about one a second). */
 const STATS_HISTORY = 30;
+/** How long an error or a notice stays on the banner. */
+const NOTICE_MS = 10_000;
 
 function element<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -35,11 +37,11 @@ function toIntervals(labels: readonly string[]): Interval[] {
 }
 
 /** Selection kept in the address (#symbol=AAPL&interval=1m) so a reload or a shared link shows the same chart. */
-function readSelection(): { symbol?: string; interval?: string } {
+function readSelection(): Selection {
   const params = new URLSearchParams(location.hash.slice(1));
-  const symbol = params.get('symbol');
-  const interval = params.get('interval');
-  return { ...(symbol === null ? {} : { symbol }), ...(interval === null ? {} : { interval }) };
+  const symbol = params.get('symbol') ?? '';
+  const interval = params.get('interval') ?? '';
+  return { ...(symbol === '' ? {} : { symbol }), ...(interval === '' ? {} : { interval }) };
 }
 
 function writeSelection(symbol: string, interval: string): void {
@@ -69,7 +71,8 @@ class Dashboard {
   #source: SourceStatus | undefined;
   readonly #stats: { atMs: number; stats: StatsWire }[] = [];
   #streamOpenedAtMs = 0;
-  #lastError = '';
+  /** An error or a notice on the banner beside what is wrong now; empty for none. */
+  #notice = '';
   /** The source badge and the rates show stats that may no longer be current. */
   #stale = false;
 
@@ -112,6 +115,7 @@ class Dashboard {
     // comes in a frame. Its hello is awaited for a moment only: a slower one reloads what was shown.
     const hello = this.#openStream();
     await Promise.race([hello, new Promise((resolve) => setTimeout(resolve, HELLO_WAIT_MS))]);
+    if (symbol !== undefined && interval !== undefined) this.#noteAddress(wanted, symbol, interval);
     if (symbol !== undefined) await this.select(symbol);
     window.addEventListener('hashchange', () => void this.#followAddress());
 
@@ -154,7 +158,7 @@ class Dashboard {
     }
   }
 
-  /** The address edited in an open tab: shows the symbol and interval it names; a part the dashboard lacks is ignored. */
+  /** The address edited in an open tab: shows the symbol and interval it names; a part the dashboard lacks keeps what shows. */
   async #followAddress(): Promise<void> {
     // The Kafka console owns the address while it shows.
     if (isKafkaRoute()) return;
@@ -162,6 +166,7 @@ class Dashboard {
     const symbol = wanted.symbol !== undefined && this.#watchlist.symbols.includes(wanted.symbol) ? wanted.symbol : this.#chart.symbol;
     const interval = this.#intervals.find((i) => i.label === wanted.interval) ?? this.#interval;
     if (symbol === '' || interval === undefined) return;
+    this.#noteAddress(wanted, symbol, interval);
     if (symbol !== this.#chart.symbol) {
       this.#interval = interval;
       this.#markActiveInterval();
@@ -171,6 +176,12 @@ class Dashboard {
     } else {
       writeSelection(symbol, interval.label);
     }
+  }
+
+  /** Names on the banner what the address asked for that is not here, and what shows instead. */
+  #noteAddress(wanted: Selection, symbol: string, interval: Interval): void {
+    const notice = addressNotice(wanted, { symbol, interval: interval.label });
+    if (notice !== undefined) this.#notify(notice);
   }
 
   #setIntervals(lists: IntervalLists): void {
@@ -297,7 +308,7 @@ class Dashboard {
     const health = { stream: this.#streamState, streamOpenedAtMs: this.#streamOpenedAtMs, source: this.#source, history: this.#stats, nowMs: Date.now() };
     const issues = problems(health);
     const live = this.#streamState === 'open' && streamStalledMs(health) === undefined;
-    if (this.#lastError !== '') issues.push(this.#lastError);
+    if (this.#notice !== '') issues.push(this.#notice);
     this.#banner.hidden = issues.length === 0;
     this.#banner.textContent = issues.join(' · ');
     const stale = statsAreStale(health);
@@ -323,13 +334,18 @@ class Dashboard {
 
   #reportError(e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
-    this.#lastError = message;
     console.warn(message);
+    this.#notify(message);
+  }
+
+  /** Puts `message` on the banner for NOTICE_MS, unless another replaces it first. */
+  #notify(message: string): void {
+    this.#notice = message;
     this.#renderStatus();
-    // The message stays on the banner until the next successful status check clears it.
+    // The status renders every second: the message goes with the first render after its time.
     setTimeout(() => {
-      if (this.#lastError === message) this.#lastError = '';
-    }, 10_000);
+      if (this.#notice === message) this.#notice = '';
+    }, NOTICE_MS);
   }
 }
 

@@ -76,7 +76,8 @@ export class PriceChart {
     this.#chart = createChart(chartBox, {
       autoSize: true,
       layout: { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', fontSize: 11 },
-      localization: { timeFormatter: (t: Time) => `${new Date(toMs(t)).toLocaleDateString()} ${formatClock(toMs(t))}` },
+      // The crosshair's label on the time axis reads as the legend does.
+      localization: { timeFormatter: (t: Time) => formatBarTime(toMs(t)) },
       timeScale: {
         timeVisible: true,
         secondsVisible: true,

@@ -19,6 +19,8 @@ const SPARK_H = 22;
  * the keyboard as in a single-select listbox: one tab stop, the arrow keys, Home and End move the selection.
  */
 export class Watchlist {
+  /** The box that scrolls the list: its container. */
+  readonly #scroller: HTMLElement;
   readonly #list: HTMLUListElement;
   readonly #rows = new Map<string, Row>();
   /** Symbols whose row must be redrawn in the next frame. */
@@ -31,6 +33,7 @@ export class Watchlist {
   constructor(container: HTMLElement, palette: Palette, onSelect: (symbol: string) => void) {
     this.#palette = palette;
     this.#onSelect = onSelect;
+    this.#scroller = container;
     this.#list = document.createElement('ul');
     this.#list.className = 'watchlist';
     this.#list.setAttribute('role', 'listbox');
@@ -47,8 +50,12 @@ export class Watchlist {
       const next = symbol === undefined ? undefined : this.#keyTarget(symbol, e.key);
       if (next === undefined) return;
       e.preventDefault();
-      this.#rows.get(next)?.el.focus();
+      const row = this.#rows.get(next)?.el;
+      // focus() would centre the row, in the list and in the page. The selection scrolls the list the least instead,
+      // and the page moves only when the focused row would be out of sight.
+      row?.focus({ preventScroll: true });
       if (next !== this.#selected) this.#onSelect(next);
+      row?.scrollIntoView({ block: 'nearest' });
     });
   }
 
@@ -110,13 +117,29 @@ export class Watchlist {
     }
   }
 
+  /** Marks `symbol` as selected; a newly selected row is scrolled into the list's view. */
   select(symbol: string): void {
+    const changed = symbol !== this.#selected;
     this.#selected = symbol;
     for (const [s, row] of this.#rows) {
       row.el.classList.toggle('selected', s === symbol);
       row.el.setAttribute('aria-selected', String(s === symbol));
     }
     this.#moveTabStop();
+    if (changed) this.#reveal(symbol);
+  }
+
+  /**
+   * Scrolls the list, and nothing around it, the least that shows `symbol`'s row whole. scrollIntoView would
+   * move the page too: at phone width the list sits below the chart, and a bookmark would open scrolled past it.
+   */
+  #reveal(symbol: string): void {
+    const row = this.#rows.get(symbol);
+    if (row === undefined) return;
+    const view = this.#scroller.getBoundingClientRect();
+    const box = row.el.getBoundingClientRect();
+    if (box.top < view.top) this.#scroller.scrollTop -= view.top - box.top;
+    else if (box.bottom > view.bottom) this.#scroller.scrollTop += Math.min(box.bottom - view.bottom, box.top - view.top);
   }
 
   /** The list is one tab stop: the selected row, else the first. */
