@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import { maskUrl } from '../../config/index.ts';
 import { systemClock, type Clock, type EpochMs, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
-import { silentLogger, type Logger } from '../../observability/index.ts';
+import { formatDuration, silentLogger, type Logger } from '../../observability/index.ts';
 import {
   newSourceCounters,
   type DeadLetter,
@@ -31,12 +31,21 @@ export interface FinnhubClientOptions {
   readonly stableMs?: number;
   /** No frame for this long while not paused → the connection is presumed dead and replaced (default 60 s; the server pings). */
   readonly idleTimeoutMs?: number;
+  /**
+   * With `source: 'finnhub'`, how long after the first connection the client names the symbols
+   * that have had no trade yet, once (default 2 min; 0 = never): Finnhub answers a symbol it does
+   * not know, or one whose market is closed, with silence.
+   */
+  readonly quietSymbolsAfterMs?: number;
 }
 
 /** Bounds one frame; Finnhub's batches are a few kB. */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_GRACE_MS = 1_000;
+const QUIET_SYMBOLS_AFTER_MS = 120_000;
+/** How many quiet symbols the warning names before `and N more`. */
+const QUIET_SYMBOLS_NAMED = 10;
 
 /**
  * The Finnhub WebSocket client, also used against the simulator (same protocol, same code path).
@@ -70,6 +79,10 @@ export class FinnhubClient implements TradeSource {
   /** Deliveries run one after another, in arrival order; `#backlog` counts the ones not finished. */
   #delivery: Promise<void> = Promise.resolve();
   #backlog = 0;
+  /** The subscribed symbols that have had no trade yet; emptied as trades arrive, then no more work. */
+  readonly #untraded: Set<string>;
+  readonly #quietAfterMs: number;
+  #quietTimer: NodeJS.Timeout | undefined;
 
   constructor(options: FinnhubClientOptions) {
     this.kind = options.source;
@@ -88,6 +101,8 @@ export class FinnhubClient implements TradeSource {
     this.#url = url.toString();
     this.#token = url.searchParams.get('token') ?? undefined;
     this.#symbols = [...new Set(options.symbols)];
+    this.#untraded = new Set(this.#symbols);
+    this.#quietAfterMs = options.source === 'finnhub' ? (options.quietSymbolsAfterMs ?? QUIET_SYMBOLS_AFTER_MS) : 0;
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
     this.#backoff = new Backoff({ ...options.backoff, ...(options.random === undefined ? {} : { random: options.random }) });
@@ -124,6 +139,7 @@ export class FinnhubClient implements TradeSource {
   async #shutdown(): Promise<void> {
     clearTimeout(this.#reconnectTimer);
     clearInterval(this.#idleTimer);
+    clearTimeout(this.#quietTimer);
     const ws = this.#ws;
     if (ws !== undefined && ws.readyState !== WebSocket.CLOSED) {
       if (ws.readyState === WebSocket.OPEN) for (const symbol of this.#symbols) ws.send(unsubscribeMessage(symbol));
@@ -165,7 +181,31 @@ export class FinnhubClient implements TradeSource {
     this.#setState('connected', `${this.#displayUrl} · ${this.#symbols.length} symbols`);
     this.#logger.info('connected', { url: this.#displayUrl, symbols: this.#symbols.length, source: this.kind });
     this.#watchIdle(ws);
+    if (this.#quietTimer === undefined && this.#quietAfterMs > 0) this.#checkQuietIn(this.#quietAfterMs);
     this.#settleStart();
+  }
+
+  /** Names, once, the symbols without a trade after `ms` more; while not connected then, looks again a period later. */
+  #checkQuietIn(ms: number): void {
+    this.#quietTimer = setTimeout(() => {
+      if (this.#closing !== undefined || this.#untraded.size === 0) return;
+      if (this.#state !== 'connected') return this.#checkQuietIn(this.#quietAfterMs);
+      const waited = formatDuration(this.#quietAfterMs);
+      if (this.#untraded.size === this.#symbols.length) {
+        this.#logger.warn(
+          `no trade for any symbol ${waited} after subscribing: US stocks trade only while their market is open (9:30 to 16:00 New York time, Monday to Friday); crypto symbols such as BINANCE:BTCUSDT trade at all hours`,
+          { symbols: this.#symbols.length },
+        );
+        return;
+      }
+      const quiet = [...this.#untraded];
+      const named = quiet.slice(0, QUIET_SYMBOLS_NAMED).join(', ') + (quiet.length > QUIET_SYMBOLS_NAMED ? ` and ${quiet.length - QUIET_SYMBOLS_NAMED} more` : '');
+      this.#logger.warn(
+        `no trade for ${named} ${waited} after subscribing, while the other symbols traded: Finnhub sends nothing for a symbol it does not know, so check the spelling and case (AAPL, BINANCE:BTCUSDT, OANDA:EUR_USD)`,
+        { quiet: quiet.length, symbols: this.#symbols.length },
+      );
+    }, ms);
+    this.#quietTimer.unref();
   }
 
   #frame(ws: WebSocket, data: RawData): void {
@@ -174,6 +214,7 @@ export class FinnhubClient implements TradeSource {
     const frame = parseFinnhubFrame(rawText(data), receivedAt, this.kind);
     switch (frame.type) {
       case 'trade':
+        if (this.#untraded.size > 0) for (const trade of frame.trades) this.#untraded.delete(trade.symbol);
         if (frame.trades.length > 0 || frame.invalid.length > 0) this.#deliver(ws, frame.trades, frame.invalid);
         break;
       case 'invalid':

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { epochMs, tradeViolation } from '../../../src/domain/index.ts';
+import { createLogger } from '../../../src/observability/index.ts';
 import { FinnhubClient, SimulatedMarket } from '../../../src/source/index.ts';
 import { freePort } from '../../support/free-port.ts';
 import { collector, recordingServer, startClient, startSimulator, until } from '../source-helpers.ts';
@@ -150,4 +151,40 @@ test('backoff grows over quick drops and starts over after a stable connection (
   assert.match(await dropAndReconnect(), /attempt 3 in 40 ms/);
   now += 10_000;
   assert.match(await dropAndReconnect(), /attempt 1 in 10 ms/);
+});
+
+/** A Finnhub trade frame of one trade per symbol. */
+function tradeFrame(symbols: readonly string[]): string {
+  return JSON.stringify({ type: 'trade', data: symbols.map((s, i) => ({ s, p: 100 + i, v: 1, t: Date.now(), c: [] })) });
+}
+
+async function quietClient(t: TestContext, symbols: readonly string[], send: readonly string[] | undefined): Promise<string[]> {
+  const server = await recordingServer(t);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'warn', write: (line) => void lines.push(line) });
+  const c = collector();
+  const client = new FinnhubClient({ url: server.url, symbols, source: 'finnhub', logger, quietSymbolsAfterMs: 300 });
+  t.after(() => client.close());
+  await client.start(c.sink);
+  await until(() => server.sockets.length === 1, 'the connection');
+  if (send !== undefined) {
+    server.sockets[0]!.send(tradeFrame(send));
+    await until(() => c.trades.length === send.length, 'the trades');
+  }
+  await new Promise((r) => setTimeout(r, 600));
+  return lines;
+}
+
+test('symbols without a trade a while after subscribing are named once: Finnhub is silent about a symbol it does not know', async (t) => {
+  const lines = await quietClient(t, ['AAPL', 'AAPX', 'MSFT', 'msft'], ['AAPL', 'MSFT']);
+  const warnings = lines.filter((l) => l.includes('no trade for'));
+  assert.equal(warnings.length, 1, lines.join('\n'));
+  assert.match(warnings[0]!, /no trade for AAPX, msft 300 ms after subscribing, while the other symbols traded: .*check the spelling and case/);
+});
+
+test('no trade for any symbol says the market may be closed; every symbol trading says nothing', async (t) => {
+  const none = await quietClient(t, ['AAPL', 'MSFT'], undefined);
+  assert.equal(none.filter((l) => /no trade for any symbol 300 ms after subscribing: US stocks trade only while their market is open/.test(l)).length, 1, none.join('\n'));
+  const all = await quietClient(t, ['AAPL', 'MSFT'], ['MSFT', 'AAPL']);
+  assert.deepEqual(all.filter((l) => l.includes('no trade')), []);
 });
