@@ -17,6 +17,11 @@ export interface SourceStatus {
   readonly state: SourceState;
   /** Human-readable detail: the URL (never the token), the reconnect attempt, the last error. */
   readonly detail: string;
+  /**
+   * Subscribed symbols that have had no trade since a while after subscribing (the Finnhub source
+   * only): a symbol Finnhub does not know, or whose market is closed, gets nothing. Absent when none.
+   */
+  readonly quiet?: readonly string[];
 }
 
 /** Counters every source keeps; the pipeline's stats read them. */

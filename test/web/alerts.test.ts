@@ -95,3 +95,13 @@ test('an address naming a symbol or interval that is not here gets one line nami
   assert.equal(addressNotice({ symbol: 'AAPL', interval: '5s' }, shown), undefined, 'shown as named');
   assert.equal(addressNotice({}, shown), undefined, 'an address naming nothing');
 });
+
+test('subscribed symbols that get no trades are named on the banner, at most five of them', () => {
+  const history = [{ atMs: 0, stats: stats() }];
+  const at = (quiet: string[]) => problems({ stream: 'open', source: { kind: 'finnhub', state: 'connected', detail: '', quiet }, history, nowMs: 0 });
+  assert.deepEqual(at([]), []);
+  const two = at(['AAPX', 'msft']);
+  assert.equal(two.length, 1);
+  assert.match(two[0]!, /^No trade yet for AAPX, msft since subscribing: .*check the spelling and case/);
+  assert.match(at(['A', 'B', 'C', 'D', 'E', 'F', 'G'])[0]!, /No trade yet for A, B, C, D, E and 2 more since/);
+});

@@ -56,6 +56,15 @@ export function statsAreStale(h: HealthInputs): boolean {
   return h.stream !== 'open' || newest.atMs < (h.streamOpenedAtMs ?? 0) || streamStalledMs(h) !== undefined;
 }
 
+/** How many quiet symbols the banner names before `and N more`. */
+const QUIET_NAMED = 5;
+
+/** The banner's line for subscribed symbols that get no trades. */
+export function quietSymbolsLine(quiet: readonly string[]): string {
+  const named = quiet.slice(0, QUIET_NAMED).join(', ') + (quiet.length > QUIET_NAMED ? ` and ${quiet.length - QUIET_NAMED} more` : '');
+  return `No trade yet for ${named} since subscribing: Finnhub sends nothing for a symbol it does not know (check the spelling and case) or whose market is closed`;
+}
+
 /** What is wrong right now, one line each; empty when all is well. */
 export function problems(h: HealthInputs): string[] {
   const out: string[] = [];
@@ -66,6 +75,7 @@ export function problems(h: HealthInputs): string[] {
   if (s !== undefined && sourceTone(s) === 'bad') {
     out.push(`Source ${s.state}${s.detail === '' ? '' : `: ${s.detail}`}`);
   }
+  if (s?.quiet !== undefined && s.quiet.length > 0) out.push(quietSymbolsLine(s.quiet));
   const newest = h.history[h.history.length - 1];
   if (newest?.stats.store_state === 'retrying') {
     out.push(`Store refusing writes for ${newest.stats.store_failing_s ?? 0} s; retrying, offsets held, nothing lost`);

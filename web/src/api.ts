@@ -15,6 +15,8 @@ export interface SourceStatus {
   kind: 'finnhub' | 'simulator' | 'replay';
   state: SourceState;
   detail: string;
+  /** Subscribed symbols without a trade a while after subscribing (Finnhub only); absent when none. */
+  quiet?: string[];
 }
 
 /** The fields of the stats snapshot the dashboard reads (GET /api/stats, `stats` stream event). */

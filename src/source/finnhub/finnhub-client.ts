@@ -83,6 +83,8 @@ export class FinnhubClient implements TradeSource {
   readonly #untraded: Set<string>;
   readonly #quietAfterMs: number;
   #quietTimer: NodeJS.Timeout | undefined;
+  /** Whether the quiet symbols were named: from then on the status lists them until they trade. */
+  #quietNamed = false;
 
   constructor(options: FinnhubClientOptions) {
     this.kind = options.source;
@@ -113,7 +115,8 @@ export class FinnhubClient implements TradeSource {
   }
 
   status(): SourceStatus {
-    return { kind: this.kind, state: this.#state, detail: this.#detail };
+    const quiet = this.#quietNamed && this.#untraded.size > 0 ? { quiet: [...this.#untraded] } : {};
+    return { kind: this.kind, state: this.#state, detail: this.#detail, ...quiet };
   }
 
   /** Resolves once the first connection attempt has settled (open or failed); reconnecting goes on in the background. */
@@ -190,6 +193,8 @@ export class FinnhubClient implements TradeSource {
     this.#quietTimer = setTimeout(() => {
       if (this.#closing !== undefined || this.#untraded.size === 0) return;
       if (this.#state !== 'connected') return this.#checkQuietIn(this.#quietAfterMs);
+      this.#quietNamed = true;
+      this.#sink?.status?.(this.status());
       const waited = formatDuration(this.#quietAfterMs);
       if (this.#untraded.size === this.#symbols.length) {
         this.#logger.warn(
@@ -214,7 +219,7 @@ export class FinnhubClient implements TradeSource {
     const frame = parseFinnhubFrame(rawText(data), receivedAt, this.kind);
     switch (frame.type) {
       case 'trade':
-        if (this.#untraded.size > 0) for (const trade of frame.trades) this.#untraded.delete(trade.symbol);
+        if (this.#untraded.size > 0) this.#traded(frame.trades);
         if (frame.trades.length > 0 || frame.invalid.length > 0) this.#deliver(ws, frame.trades, frame.invalid);
         break;
       case 'invalid':
@@ -236,6 +241,13 @@ export class FinnhubClient implements TradeSource {
         throw new Error(`unhandled frame ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Crosses the frame's symbols off the quiet ones; once they were named, a symbol that trades at last leaves the status. */
+  #traded(trades: readonly Trade[]): void {
+    let changed = false;
+    for (const trade of trades) if (this.#untraded.delete(trade.symbol)) changed = true;
+    if (changed && this.#quietNamed) this.#sink?.status?.(this.status());
   }
 
   /** Hands a frame's trades and dead letters to the sink in order; the socket stays paused until the sink has taken them. */

@@ -158,7 +158,11 @@ function tradeFrame(symbols: readonly string[]): string {
   return JSON.stringify({ type: 'trade', data: symbols.map((s, i) => ({ s, p: 100 + i, v: 1, t: Date.now(), c: [] })) });
 }
 
-async function quietClient(t: TestContext, symbols: readonly string[], send: readonly string[] | undefined): Promise<string[]> {
+async function quietClient(
+  t: TestContext,
+  symbols: readonly string[],
+  send: readonly string[] | undefined,
+): Promise<{ lines: string[]; client: FinnhubClient; c: ReturnType<typeof collector>; sendTrades: (symbols: readonly string[]) => void }> {
   const server = await recordingServer(t);
   const lines: string[] = [];
   const logger = createLogger({ level: 'warn', write: (line) => void lines.push(line) });
@@ -172,19 +176,30 @@ async function quietClient(t: TestContext, symbols: readonly string[], send: rea
     await until(() => c.trades.length === send.length, 'the trades');
   }
   await new Promise((r) => setTimeout(r, 600));
-  return lines;
+  return { lines, client, c, sendTrades: (more) => server.sockets[0]!.send(tradeFrame(more)) };
 }
 
 test('symbols without a trade a while after subscribing are named once: Finnhub is silent about a symbol it does not know', async (t) => {
-  const lines = await quietClient(t, ['AAPL', 'AAPX', 'MSFT', 'msft'], ['AAPL', 'MSFT']);
+  const { lines, client, c, sendTrades } = await quietClient(t, ['AAPL', 'AAPX', 'MSFT', 'msft'], ['AAPL', 'MSFT']);
   const warnings = lines.filter((l) => l.includes('no trade for'));
   assert.equal(warnings.length, 1, lines.join('\n'));
   assert.match(warnings[0]!, /no trade for AAPX, msft 300 ms after subscribing, while the other symbols traded: .*check the spelling and case/);
+  // The status (the dashboard's banner) lists them until they trade.
+  assert.deepEqual(client.status().quiet, ['AAPX', 'msft']);
+  assert.deepEqual(c.statuses.at(-1)?.quiet, ['AAPX', 'msft']);
+  sendTrades(['AAPX']);
+  await until(() => c.statuses.at(-1)?.quiet?.length === 1, 'the status without AAPX');
+  assert.deepEqual(client.status().quiet, ['msft']);
+  sendTrades(['msft']);
+  await until(() => client.status().quiet === undefined, 'no quiet symbol left');
+  assert.equal(c.statuses.at(-1)?.quiet, undefined);
 });
 
 test('no trade for any symbol says the market may be closed; every symbol trading says nothing', async (t) => {
-  const none = await quietClient(t, ['AAPL', 'MSFT'], undefined);
+  const { lines: none, client } = await quietClient(t, ['AAPL', 'MSFT'], undefined);
+  assert.deepEqual(client.status().quiet, ['AAPL', 'MSFT']);
   assert.equal(none.filter((l) => /no trade for any symbol 300 ms after subscribing: US stocks trade only while their market is open/.test(l)).length, 1, none.join('\n'));
   const all = await quietClient(t, ['AAPL', 'MSFT'], ['MSFT', 'AAPL']);
-  assert.deepEqual(all.filter((l) => l.includes('no trade')), []);
+  assert.deepEqual(all.lines.filter((l) => l.includes('no trade')), []);
+  assert.equal(all.client.status().quiet, undefined);
 });
