@@ -1,3 +1,4 @@
+import { someNamed } from '../../src/observability/some-named.ts';
 import type { LateReplayWire, SourceStatus, StatsWire, StreamState } from './api.ts';
 
 /** Invalid or late trades counted within this window raise the banner. */
@@ -61,8 +62,7 @@ const QUIET_NAMED = 5;
 
 /** The banner's line for subscribed symbols that get no trades. */
 export function quietSymbolsLine(quiet: readonly string[]): string {
-  const named = quiet.slice(0, QUIET_NAMED).join(', ') + (quiet.length > QUIET_NAMED ? ` and ${quiet.length - QUIET_NAMED} more` : '');
-  return `No trade yet for ${named} since subscribing: Finnhub sends nothing for a symbol it does not know (check the spelling and case) or whose market is closed`;
+  return `No trade yet for ${someNamed(quiet, QUIET_NAMED)} since subscribing: Finnhub sends nothing for a symbol it does not know (check the spelling and case) or whose market is closed`;
 }
 
 /** What is wrong right now, one line each; empty when all is well. */

@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import { maskUrl } from '../../config/index.ts';
 import { systemClock, type Clock, type EpochMs, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
-import { formatDuration, silentLogger, type Logger } from '../../observability/index.ts';
+import { formatDuration, silentLogger, someNamed, type Logger } from '../../observability/index.ts';
 import {
   newSourceCounters,
   type DeadLetter,
@@ -204,7 +204,7 @@ export class FinnhubClient implements TradeSource {
         return;
       }
       const quiet = [...this.#untraded];
-      const named = quiet.slice(0, QUIET_SYMBOLS_NAMED).join(', ') + (quiet.length > QUIET_SYMBOLS_NAMED ? ` and ${quiet.length - QUIET_SYMBOLS_NAMED} more` : '');
+      const named = someNamed(quiet, QUIET_SYMBOLS_NAMED);
       this.#logger.warn(
         `no trade for ${named} ${waited} after subscribing, while the other symbols traded: Finnhub sends nothing for a symbol it does not know, so check the spelling and case (AAPL, BINANCE:BTCUSDT, OANDA:EUR_USD)`,
         { quiet: quiet.length, symbols: this.#symbols.length },
