@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
-import { Admin } from '@platformatic/kafka';
+import { Admin, Producer } from '@platformatic/kafka';
 import {
   KafkaConsole,
   KafkaSideLog,
@@ -284,3 +284,24 @@ test('trades spooled while their topic is missing drain in sends the broker acce
   const info = await until(async () => kafka.topic(topic), (i) => i?.partitions[0]?.end_offset === sent.length, 'every spooled trade in the topic');
   assert.equal(info?.partitions[0]?.messages, sent.length);
 });
+
+test('records near the size of a fetch: "the newest N" are the newest N, and a page holds all it asks for', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.large.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console' });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  // 600 KB that does not compress: one such record is all a fetch of 1 MiB a partition brings.
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  for (let i = 0; i < 30; i++) {
+    await producer.send({ messages: [{ topic, partition: 0, key: Buffer.from(`k${i}`), value: Buffer.concat([Buffer.from(`${i}:`), randomBytes(600_000)]) }] });
+  }
+  const newest = (await kafka.messages({ topic, partition: 0, limit: 25 }))!;
+  assert.deepEqual(newest.map((m) => m.offset), Array.from({ length: 25 }, (_, i) => 5 + i), 'offsets 5 to 29, not the first 20 of them');
+  assert.equal(newest.at(-1)?.key, 'k29');
+  const all = (await kafka.messages({ topic, partition: 0, offset: 0, limit: 30 }))!;
+  assert.equal(all.length, 30);
+});
+

@@ -378,7 +378,10 @@ export class KafkaConsole {
     const out: KafkaMessage[] = [];
     let next = BigInt(from);
     const stop = BigInt(Math.min(end, from + limit));
-    for (let round = 0; round < FETCH_ROUNDS && next < stop; round++) {
+    // A fetch brings at least one record unless the partition stalls (then the loop stops): with
+    // records near 1 MiB that is one a fetch, so the bound grows with the limit. A fixed 20 showed
+    // the oldest 20 of "the newest 100" such records, with nothing to say the page was cut short.
+    for (let round = 0; round < limit + FETCH_ROUNDS && next < stop; round++) {
       const before = next;
       next = await this.#fetchInto(topic, topicId, leader, partition, next, stop, out);
       if (next === before) break;
