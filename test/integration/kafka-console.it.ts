@@ -305,3 +305,23 @@ test('records near the size of a fetch: "the newest N" are the newest N, and a p
   assert.equal(all.length, 30);
 });
 
+test('header keys and values that are no text are base64 and say so; text ones say text', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.headers.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console' });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  const headers = new Map<Buffer, Buffer>([
+    [Buffer.from('trace'), Buffer.from('AQI=')],
+    [Buffer.from([0xff, 0x00]), Buffer.from([0x01, 0x02])],
+  ]);
+  await producer.send({ messages: [{ topic, partition: 0, value: Buffer.from('x'), headers }] });
+  const [message] = (await kafka.messages({ topic, partition: 0, offset: 0, limit: 1 }))!;
+  assert.deepEqual(message?.headers, [
+    { key: 'trace', key_format: 'text', value: 'AQI=', value_format: 'text' },
+    { key: '/wA=', key_format: 'binary', value: 'AQI=', value_format: 'binary' },
+  ], 'the text "AQI=" and the bytes 01 02 are told apart');
+});

@@ -443,7 +443,11 @@ export class KafkaConsole {
         timestamp: Number(timestamp),
         key: key?.text ?? null,
         key_format: key?.format ?? null,
-        headers: r.headers.map(([k, v]) => ({ key: k === null ? '' : (textOrBase64(k).text), value: v === null ? null : textOrBase64(v).text })),
+        headers: r.headers.map(([k, v]) => {
+          const name = k === null ? { text: '', format: 'text' as const } : textOrBase64(k);
+          const value = v === null ? null : textOrBase64(v);
+          return { key: name.text, key_format: name.format, value: value?.text ?? null, value_format: value?.format ?? null };
+        }),
         ...this.#decodeValue(topic, r.value),
       });
     });
