@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
-import { Admin, Producer } from '@platformatic/kafka';
+import { Admin, Consumer, MessagesStreamModes, Producer } from '@platformatic/kafka';
 import {
   KafkaConsole,
   KafkaSideLog,
@@ -324,4 +324,43 @@ test('header keys and values that are no text are base64 and say so; text ones s
     { key: 'trace', key_format: 'text', value: 'AQI=', value_format: 'text' },
     { key: '/wA=', key_format: 'binary', value: 'AQI=', value_format: 'binary' },
   ], 'the text "AQI=" and the bytes 01 02 are told apart');
+});
+
+test('a group of the consumer protocol (KIP-848, the default of Kafka 4 clients) is listed with its state, members, assignment and lag', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.kip848.${run}`;
+  const groupId = `it-console-kip848-${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console' });
+  t.after(async () => {
+    const admin = new Admin({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers] });
+    await admin.deleteGroups({ groups: [groupId] }).catch(() => {});
+    await admin.close();
+  });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 2 });
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  for (let i = 0; i < 5; i++) await producer.send({ messages: [{ topic, partition: 0, value: Buffer.from(String(i)) }] });
+
+  const consumer = new Consumer({ clientId: 'it-kip848', groupId, bootstrapBrokers: [...brokers], groupProtocol: 'consumer', autocommit: false });
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
+  t.after(async () => {
+    await stream.close();
+    await consumer.close(true);
+  });
+  let seen = 0;
+  stream.on('data', (m: { offset: bigint; commit: () => unknown }) => {
+    if (++seen === 2) void m.commit();
+  });
+  const mine = await until(
+    async () => (await kafka.groups()).find((g) => g.group_id === groupId),
+    (g) => g?.state === 'STABLE' && g.members.length === 1 && g.partitions.length === 1,
+    'the group, stable, with its member and a committed offset',
+  );
+  assert.equal(mine?.protocol_type, 'consumer');
+  assert.equal(mine?.members[0]?.client_id, 'it-kip848');
+  assert.deepEqual(mine?.members[0]?.assignments, [{ topic, partitions: [0, 1] }]);
+  assert.deepEqual(mine?.partitions, [{ topic, partition: 0, committed: 2, end: 5, lag: 3 }]);
+  assert.equal(mine?.lag, 3);
 });

@@ -4,8 +4,11 @@ import {
   ConfigSources,
   Consumer,
   createAPI,
+  FindCoordinatorKeyTypes,
   Writer,
   type ClusterMetadata,
+  type Group,
+  type GroupMember,
   type Reader,
   type RecordsBatch,
 } from '@platformatic/kafka';
@@ -115,13 +118,19 @@ export class KafkaConsole {
 
   async groups(): Promise<KafkaGroupInfo[]> {
     return this.#call('listing consumer groups', async () => {
-      const listed = await this.#admin.listGroups();
+      // Both protocols: a Kafka 4 client joins with the consumer protocol (KIP-848) by default,
+      // and the client lists only classic groups unless asked; such a group was missing.
+      const listed = await this.#admin.listGroups({ types: ['classic', 'consumer'] });
       const ids = [...listed.keys()].sort();
       if (ids.length === 0) return [];
-      const [described, committed] = await Promise.all([
-        this.#admin.describeGroups({ groups: ids }),
+      const modern = ids.filter((id) => listed.get(id)?.groupType === 'consumer');
+      const classic = ids.filter((id) => listed.get(id)?.groupType !== 'consumer');
+      const [classicDescribed, modernDescribed, committed] = await Promise.all([
+        classic.length === 0 ? new Map<string, Group>() : this.#admin.describeGroups({ groups: classic }),
+        this.#describeConsumerGroups(modern),
         this.#admin.listConsumerGroupOffsets({ groups: ids }),
       ]);
+      const described = new Map<string, Group>([...classicDescribed, ...modernDescribed]);
       const wanted = new Map<string, Set<number>>();
       for (const g of committed) for (const t of g.topics) for (const p of t.partitions) add(wanted, t.name, p.partitionIndex);
       const ends = await this.#offsets(wanted, LATEST);
@@ -466,6 +475,28 @@ export class KafkaConsole {
     return plainValue(bytes);
   }
 
+  /**
+   * Consumer-protocol groups (KIP-848) described with ConsumerGroupDescribe, in the shape the
+   * classic DescribeGroups gives (which answers DEAD for them), asked of each group's coordinator.
+   */
+  async #describeConsumerGroups(ids: readonly string[]): Promise<Map<string, Group>> {
+    const out = new Map<string, Group>();
+    if (ids.length === 0) return out;
+    const coordinators = await this.#admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [...ids] });
+    const byNode = new Map<string, { host: string; port: number; ids: string[] }>();
+    for (const c of coordinators) {
+      const at = `${c.host}:${c.port}`;
+      const entry = byNode.get(at) ?? { host: c.host, port: c.port, ids: [] };
+      entry.ids.push(c.key);
+      byNode.set(at, entry);
+    }
+    for (const { host, port, ids: some } of byNode.values()) {
+      const connection = await this.#admin.connections.get({ host, port });
+      for (const g of await consumerGroupDescribe.async(connection, some)) out.set(g.id, g);
+    }
+    return out;
+  }
+
   /** The cluster's finalized metadata.version, from the features ApiVersions v3+ sends in tagged fields. */
   async #metadataVersion(broker: { host: string; port: number } | undefined): Promise<number | null> {
     if (broker === undefined) return null;
@@ -508,6 +539,70 @@ const apiVersionsFeatures = createAPI<[clientSoftwareName: string, clientSoftwar
   },
   true,
   false,
+);
+
+/** A topic's partitions in a ConsumerGroupDescribe assignment (a struct with tagged fields of its own). */
+function readAssignment(reader: Reader): Map<string, { topic: string; partitions: number[] }> {
+  const assignments = new Map<string, { topic: string; partitions: number[] }>();
+  reader.readArray((r) => {
+    r.readUUID();
+    const topic = r.readString();
+    assignments.set(topic, { topic, partitions: r.readArray((p) => p.readInt32(), true, false) });
+  });
+  reader.readTaggedFields();
+  return assignments;
+}
+
+/**
+ * ConsumerGroupDescribe v0 (KIP-848). The client ships a parser for it that reads the members'
+ * subscribed topic names, an array, as one string, and so misreads every member after it.
+ */
+const consumerGroupDescribe = createAPI<[groupIds: readonly string[]], Group[]>(
+  69,
+  0,
+  (groupIds: readonly string[]) =>
+    Writer.create()
+      .appendArray([...groupIds], (w, id) => w.appendString(id), true, false)
+      .appendBoolean(false)
+      .appendTaggedFields(),
+  (_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader) => {
+    reader.readInt32();
+    return reader.readArray((r): Group => {
+      const errorCode = r.readInt16();
+      r.readNullableString();
+      const id = r.readString();
+      const state = r.readString();
+      r.readInt32();
+      r.readInt32();
+      const assignor = r.readString();
+      const members = new Map<string, GroupMember>();
+      r.readArray((m) => {
+        const memberId = m.readString();
+        const groupInstanceId = m.readNullableString();
+        m.readNullableString();
+        m.readInt32();
+        const clientId = m.readString();
+        const clientHost = m.readString();
+        m.readArray((t) => t.readString(), true, false);
+        m.readNullableString();
+        const assignments = readAssignment(m);
+        readAssignment(m);
+        members.set(memberId, { id: memberId, groupInstanceId, clientId, clientHost, assignments });
+      });
+      r.readInt32();
+      // A group gone meanwhile answers GROUP_ID_NOT_FOUND: shown as dead, as DescribeGroups shows it.
+      const gone = errorCode !== 0;
+      return {
+        id,
+        // "Stable", "NotReady": the names ListGroups and DescribeGroups give, STABLE, NOT_READY.
+        state: (gone ? 'DEAD' : state.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()) as Group['state'],
+        protocolType: 'consumer',
+        protocol: gone ? '' : assignor,
+        members: gone ? new Map() : members,
+        authorizedOperations: 0,
+      };
+    });
+  },
 );
 
 /**
