@@ -87,7 +87,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
   // Deleting a topic of the pipeline says what it stops; cancelled here, the topic stays.
   await page.locator('[data-action="delete-topic"]').click();
   const pipelineDialog = page.locator('dialog.kafka-dialog');
-  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /topic of the pipeline.*engine stops.*--kafka-group-id.*producer keeps its trades in its spool/);
+  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /topic of the pipeline.*engine waits while it is gone.*stops once it is created again.*--kafka-group-id.*producer keeps its trades in its spool/);
   await pipelineDialog.locator('button', { hasText: 'Cancel' }).click();
   await pipelineDialog.waitFor({ state: 'detached' });
   assert.ok(await kafka.topic(TOPICS.trades), 'market.trades is still there');
