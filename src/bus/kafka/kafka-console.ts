@@ -110,7 +110,7 @@ export class KafkaConsole {
   /** undefined when there is no such topic. */
   async topic(name: string): Promise<KafkaTopicInfo | undefined> {
     return this.#call(`describing topic ${name}`, async () => {
-      if (!(await this.#exists(name))) return undefined;
+      if (!(await this.#exists(name, 'describes'))) return undefined;
       const [topic] = await this.#describe([name]);
       return topic;
     });
@@ -220,7 +220,7 @@ export class KafkaConsole {
     if (q.offset !== undefined && q.timestamp !== undefined) throw new InputError('give offset or timestamp, not both');
     const limit = Math.max(1, Math.min(MESSAGE_LIMIT, Math.trunc(q.limit)));
     return this.#call(`reading ${q.topic}`, async () => {
-      if (!(await this.#exists(q.topic))) return undefined;
+      if (!(await this.#exists(q.topic, 'reads'))) return undefined;
       const metadata = await this.#admin.metadata({ topics: [q.topic], forceUpdate: true });
       const topic = metadata.topics.get(q.topic);
       if (topic === undefined) return undefined;
@@ -263,7 +263,7 @@ export class KafkaConsole {
   /** false when there is no such topic. */
   async deleteTopic(name: string): Promise<boolean> {
     return this.#call(`deleting topic ${name}`, async () => {
-      if (!(await this.#exists(name))) return false;
+      if (!(await this.#exists(name, 'deletes'))) return false;
       try {
         await this.#admin.deleteTopics({ topics: [name] });
         await this.#settle(name, false);
@@ -310,8 +310,18 @@ export class KafkaConsole {
     }
   }
 
-  async #exists(name: string): Promise<boolean> {
-    return (await this.#admin.listTopics({ includeInternals: true })).includes(name);
+  /**
+   * Whether the topic exists. With `refusing`, one of Kafka's internal topics is an InputError:
+   * the client's metadata leaves them out (so it read as "no topic"), and Kafka 4 deletes
+   * __consumer_offsets when asked, with every group's committed offsets.
+   */
+  async #exists(name: string, refusing?: 'describes' | 'reads' | 'deletes'): Promise<boolean> {
+    const all = await this.#admin.listTopics({ includeInternals: true });
+    if (!all.includes(name)) return false;
+    if (refusing !== undefined && !(await this.#admin.listTopics({ includeInternals: false })).includes(name)) {
+      throw new InputError(`${name} is one of Kafka's internal topics (consumer group offsets, transaction state); the console does not ${refusing === 'deletes' ? 'delete' : 'show'} it`);
+    }
+    return true;
   }
 
   async #describe(names: readonly string[]): Promise<KafkaTopicInfo[]> {
