@@ -364,3 +364,23 @@ test('a group of the consumer protocol (KIP-848, the default of Kafka 4 clients)
   assert.deepEqual(mine?.partitions, [{ topic, partition: 0, committed: 2, end: 5, lag: 3 }]);
   assert.equal(mine?.lag, 3);
 });
+
+test('a page holds at most the byte budget: "the newest" keeps the newest that fit, a page from an offset ends early', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.budget.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', messageBytes: 1_000_000 });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  for (let i = 0; i < 10; i++) await producer.send({ messages: [{ topic, partition: 0, value: Buffer.from(String(i).repeat(300_000)) }] });
+  const offsets = (ms: KafkaMessage[] | undefined): number[] => (ms ?? []).map((m) => m.offset);
+  assert.deepEqual(offsets(await kafka.messages({ topic, partition: 0, limit: 10 })), [7, 8, 9], 'the newest three: a fourth would pass 1 MB');
+  assert.deepEqual(offsets(await kafka.messages({ topic, partition: 0, offset: 0, limit: 10 })), [0, 1, 2], 'from offset 0, as many as fit');
+  assert.deepEqual(offsets(await kafka.messages({ topic, partition: 0, offset: 3, limit: 2 })), [3, 4], 'a page under the budget is whole');
+  const tiny = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', messageBytes: 1_000 });
+  t.after(() => tiny.close());
+  assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, limit: 5 })), [9], 'one record larger than the budget still shows');
+  assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, offset: 4, limit: 5 })), [4]);
+});

@@ -42,10 +42,18 @@ export interface KafkaConsoleOptions extends KafkaConnection {
   readonly topics?: PipelineTopics;
   /** More topics whose values are trades (Avro, or JSON for debugging). */
   readonly tradeTopics?: readonly string[];
+  /** Most bytes of keys and values one page of the message browser holds (MESSAGE_BYTES unless given). */
+  readonly messageBytes?: number;
   readonly logger?: Logger;
 }
 
 export const MESSAGE_LIMIT = 100;
+/**
+ * Most bytes of keys and values (as sent: text, or base64) in one page of the message browser:
+ * 100 records near 1 MiB, base64, would be a reply of 130 MB. "The newest" keeps the newest that
+ * fit; a page from an offset or a time ends early, and the next page starts after its last.
+ */
+export const MESSAGE_BYTES = 32 * 1024 * 1024;
 const FETCH_ROUNDS = 20;
 const SETTLE_MS = 5_000;
 const EARLIEST = -2n;
@@ -66,6 +74,7 @@ export class KafkaConsole {
   readonly #connection: KafkaConnection;
   readonly #topics: PipelineTopics;
   readonly #tradeTopics: ReadonlySet<string>;
+  readonly #messageBytes: number;
   readonly #codecs: readonly TradeCodec[];
   readonly #log: Logger;
   readonly #admin: Admin;
@@ -76,6 +85,7 @@ export class KafkaConsole {
     this.#connection = options;
     this.#topics = options.topics ?? TOPICS;
     this.#tradeTopics = new Set([this.#topics.trades, ...(options.tradeTopics ?? [])]);
+    this.#messageBytes = options.messageBytes ?? MESSAGE_BYTES;
     this.#codecs = [createTradeCodec('avro'), createTradeCodec('json')];
     this.#log = options.logger ?? silentLogger;
     this.#admin = new Admin(clientBase(options, 'console'));
@@ -242,7 +252,7 @@ export class KafkaConsole {
       }
       from = Math.max(from, start);
       if (from >= end) return [];
-      return this.#read(q.topic, topic.id, leader, q.partition, from, end, limit);
+      return this.#read(q.topic, topic.id, leader, q.partition, from, end, limit, q.offset === undefined && q.timestamp === undefined);
     });
   }
 
@@ -393,16 +403,34 @@ export class KafkaConsole {
     }
   }
 
-  async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number): Promise<KafkaMessage[]> {
-    const out: KafkaMessage[] = [];
+  async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number, newest: boolean): Promise<KafkaMessage[]> {
+    let out: KafkaMessage[] = [];
     let next = BigInt(from);
     const stop = BigInt(Math.min(end, from + limit));
+    const budget = this.#messageBytes;
+    let bytes = 0;
     // A fetch brings at least one record unless the partition stalls (then the loop stops): with
     // records near 1 MiB that is one a fetch, so the bound grows with the limit. A fixed 20 showed
     // the oldest 20 of "the newest 100" such records, with nothing to say the page was cut short.
     for (let round = 0; round < limit + FETCH_ROUNDS && next < stop; round++) {
       const before = next;
-      next = await this.#fetchInto(topic, topicId, leader, partition, next, stop, out);
+      const fetched: KafkaMessage[] = [];
+      next = await this.#fetchInto(topic, topicId, leader, partition, next, stop, fetched);
+      for (const m of fetched) bytes += messageBytes(m);
+      out.push(...fetched);
+      if (bytes > budget && out.length > 1) {
+        if (!newest) {
+          // From an offset or a time: the page ends where the budget does (at least one record).
+          let keep = 0;
+          let kept = 0;
+          while (keep < out.length && (keep === 0 || kept + messageBytes(out[keep]!) <= budget)) kept += messageBytes(out[keep++]!);
+          return out.slice(0, keep);
+        }
+        // The newest: drop the oldest until the rest fit (the last record always stays).
+        let drop = 0;
+        while (bytes > budget && drop < out.length - 1) bytes -= messageBytes(out[drop++]!);
+        out = out.slice(drop);
+      }
       if (next === before) break;
     }
     return out;
@@ -628,6 +656,12 @@ export function releaseOf(metadataVersion: number): string | null {
   let found: string | null = null;
   for (const [level, release] of RELEASES) if (metadataVersion >= level) found = release;
   return found;
+}
+
+/** The bytes of a message's key and value as the reply carries them (a decoded value as its JSON). */
+function messageBytes(m: KafkaMessage): number {
+  const value = typeof m.value === 'string' ? m.value.length : m.value === null ? 0 : (JSON.stringify(m.value)?.length ?? 0);
+  return value + (m.key?.length ?? 0);
 }
 
 /** Every partition of each named topic, by topic (none for a topic the metadata does not hold). */
