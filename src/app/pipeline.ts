@@ -299,7 +299,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       }
       if (transport !== undefined) {
         // The Spark engine's lag is measured by its processor, at each status check.
-        if (!sparkEngine) stats.logLag = Math.max(0, transport.unread());
+        if (!sparkEngine) stats.logLag = tsEngineLogLag(transport);
         stats.spoolDepth = transport.spoolDepth();
         stats.kafkaFetchFailingSince = transport.fetchFailingSince();
       }
@@ -433,3 +433,13 @@ async function waitForDrain(transport: Transport, failed: () => unknown, timeout
   }
 }
 
+
+/**
+ * The TS engine's log lag: the records between its group's committed offsets and the log ends
+ * its last fetch saw. Unknown (null: `lag -`, no /metrics sample) while its fetches fail, since
+ * the log end then is unknown too; the last count, however small, would say the engine keeps up
+ * while the producer's spool grows.
+ */
+export function tsEngineLogLag(transport: Pick<Transport, 'unread' | 'fetchFailingSince'>): number | null {
+  return transport.fetchFailingSince() === undefined ? Math.max(0, transport.unread()) : null;
+}

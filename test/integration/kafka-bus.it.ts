@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -504,6 +505,35 @@ test('entries kept by a process that is gone are sent by the next one as soon as
   t.after(() => side.close());
   await waitUntil(async () => (await topicValues(brokers, topic)).length >= 2 && !existsSync(left), 'the left entries on the topic', 15_000);
   assert.deepEqual(((await topicValues(brokers, topic)) as { n: number }[]).map((e) => e.n).sort(), [7, 8]);
+});
+
+test('a dead letter too large for one Kafka message is cut to fit, and the dead letters after it are not held up behind it', async (t) => {
+  const topic = await freshTopic(t, 'side-oversized');
+  const unsent = new UnsentDir(tempDir(t));
+  t.after(() => unsent.close());
+  const logged: LogEntry[] = [];
+  const side = new KafkaSideLog<{ raw?: string; reason: string }>({
+    brokers,
+    clientId: 'tickstream-it',
+    topic,
+    retryDelayMs: 100,
+    fallbackAfterMs: 500,
+    unsent,
+    logger: recordingLogger(logged),
+  });
+  t.after(() => side.close());
+  // Random bytes, which lz4 cannot shrink: whole, the entry is 1.2 MB, past the broker's 1 MiB.
+  const raw = randomBytes(900_000).toString('base64');
+  await side.append([{ raw, reason: 'not an Avro Trade (900000 bytes): truncated buffer' }]);
+  await side.append([{ reason: 'record has no value' }]);
+  const kept = readdirSync(unsent.dir).filter((f) => f !== 'lock');
+  assert.deepEqual(kept, [], 'nothing kept on disk: Kafka took both');
+  const values = (await topicValues(brokers, topic)) as { raw?: string; reason: string; truncated?: Record<string, number> }[];
+  assert.deepEqual(values.map((v) => v.reason).sort(), ['not an Avro Trade (900000 bytes): truncated buffer', 'record has no value']);
+  const cut = values.find((v) => v.raw !== undefined)!;
+  assert.deepEqual(cut.truncated, { raw: raw.length });
+  assert.ok(raw.startsWith(cut.raw!));
+  assert.ok(logged.some((e) => e.level === 'warn' && e.message.includes('too large for one Kafka message were cut')), JSON.stringify(logged));
 });
 
 test('partitions added under a running consumer are assigned and read, with a warning that symbols moved', async (t) => {

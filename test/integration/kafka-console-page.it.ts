@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Admin, Producer } from '@platformatic/kafka';
 import { buildWeb } from '../../scripts/build-web.ts';
 import { startRoles } from '../../src/app/index.ts';
 import { KafkaConsole, KafkaTradeProducer, TOPICS } from '../../src/bus/index.ts';
@@ -10,6 +11,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
 import { openDashboard, startDashboard, WAIT_MS, type Dashboard, type InPage } from '../e2e/dashboard-harness.ts';
 import { serverFor, SYMBOLS } from '../server/fixtures.ts';
+import { until } from '../support/until.ts';
 import { ensureStack, integrationConfig } from './stack-fixture.ts';
 
 // The console page in Chromium, against the stack's broker. The page is served by an HTTP
@@ -85,7 +87,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
   // Deleting a topic of the pipeline says what it stops; cancelled here, the topic stays.
   await page.locator('[data-action="delete-topic"]').click();
   const pipelineDialog = page.locator('dialog.kafka-dialog');
-  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /topic of the pipeline.*engine stops.*--kafka-group-id.*producer keeps its trades in its spool/);
+  assert.match(await pipelineDialog.locator('.kafka-warning').innerText(), /topic of the pipeline.*engine waits while it is gone.*stops once it is created again.*--kafka-group-id.*producer keeps its trades in its spool/);
   await pipelineDialog.locator('button', { hasText: 'Cancel' }).click();
   await pipelineDialog.waitFor({ state: 'detached' });
   assert.ok(await kafka.topic(TOPICS.trades), 'market.trades is still there');
@@ -176,6 +178,66 @@ test('the console lists market.trades with its partitions, creates a topic, show
 
   assert.deepEqual(errors, [], 'no console errors, page errors or failed requests');
   assert.deepEqual(foreign, [], 'nothing fetched from elsewhere');
+});
+
+test('the message browser says why a page is empty or begins past the offset asked for, and marks bytes shown as base64', async (t) => {
+  const d = dashboard;
+  if (d === undefined) return t.skip('no Java or Maven for the stack');
+  const topic = `it.page.browse.${run}`;
+  const admin = new Admin({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers] });
+  t.after(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.close();
+  });
+  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  const headers = new Map([[Buffer.from('trace'), Buffer.from('abc')], [Buffer.from([0xff, 0x00]), Buffer.from([0x01, 0x02])]]);
+  for (const value of ['gone', 'kept', 'last']) {
+    await until(async () => (await producer.send({ messages: [{ topic, partition: 0, key: Buffer.from([0x00, 0xff]), value: Buffer.from(value), headers }] }).then(() => true, () => false)), 'the new topic takes a record');
+  }
+  await admin.deleteRecords({ topics: [{ name: topic, partitions: [{ partition: 0, offset: 1n }] }] });
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-browse-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-page' });
+  t.after(() => kafka.close());
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
+  const { outDir } = await buildWeb();
+  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
+  const url = await server.start();
+  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(`${url}#/kafka/topic/${encodeURIComponent(topic)}`);
+  const results = page.locator('.kafka-messages');
+  const browse = async (partition: string, from: 'newest' | 'offset', offset = ''): Promise<void> => {
+    await page.locator('select[name="partition"]').selectOption(partition);
+    await page.locator('select[name="from"]').selectOption(from);
+    if (from === 'offset') await page.locator('input[name="offset"]').fill(offset);
+    await page.locator('form.kafka-browse button[type="submit"]').click();
+    await page.locator('.kafka-messages table, .kafka-messages .kafka-note').first().waitFor();
+  };
+  await page.locator('.kafka-messages table').waitFor();
+
+  await browse('1', 'newest');
+  assert.equal(await results.innerText(), 'Partition 1 holds no messages.');
+  await browse('0', 'offset', '100');
+  assert.equal(await results.innerText(), 'No messages from offset 100: it is past the end of partition 0; its offsets run from 1 to 2.');
+  await browse('0', 'offset', '0');
+  assert.equal(await results.locator('.kafka-note').innerText(), 'Offsets before 1 are no longer in partition 0 (removed by retention or deleted); showing from 1.');
+  const rows = results.locator('.kafka-message-table tbody tr');
+  assert.equal(await rows.count(), 2);
+  const first = rows.first();
+  assert.equal(await first.locator('.kafka-key').innerText(), 'base64 AP8=', 'a key of bytes is marked as base64');
+  const lines = await first.locator('.kafka-header').allInnerTexts();
+  assert.deepEqual(lines.map((l) => l.replace(/\s+/g, ' ')), ['trace: abc', 'base64 /wA=: base64 AQI='], 'header bytes are marked, text is not');
+
+  // "from offset" with no offset is not sent as "newest": the field is required.
+  await page.locator('input[name="offset"]').fill('');
+  await page.locator('form.kafka-browse button[type="submit"]').click();
+  assert.equal(await page.locator('input[name="offset"]').evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing), true);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(foreign, []);
 });
 
 test("a serve role's dashboard shows the pipeline as Kafka sees it: where the counts come from, and no latency of its own", async (t) => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test, type TestContext } from 'node:test';
-import { Admin } from '@platformatic/kafka';
+import { Admin, Consumer, MessagesStreamModes, Producer } from '@platformatic/kafka';
 import {
   KafkaConsole,
   KafkaSideLog,
@@ -283,4 +283,104 @@ test('trades spooled while their topic is missing drain in sends the broker acce
   await until(async () => producer.spoolDepth(), (depth) => depth === 0, 'the spool to drain', 60_000);
   const info = await until(async () => kafka.topic(topic), (i) => i?.partitions[0]?.end_offset === sent.length, 'every spooled trade in the topic');
   assert.equal(info?.partitions[0]?.messages, sent.length);
+});
+
+test('records near the size of a fetch: "the newest N" are the newest N, and a page holds all it asks for', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.large.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console' });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  // 600 KB that does not compress: one such record is all a fetch of 1 MiB a partition brings.
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  for (let i = 0; i < 30; i++) {
+    await producer.send({ messages: [{ topic, partition: 0, key: Buffer.from(`k${i}`), value: Buffer.concat([Buffer.from(`${i}:`), randomBytes(600_000)]) }] });
+  }
+  const newest = (await kafka.messages({ topic, partition: 0, limit: 25 }))!;
+  assert.deepEqual(newest.map((m) => m.offset), Array.from({ length: 25 }, (_, i) => 5 + i), 'offsets 5 to 29, not the first 20 of them');
+  assert.equal(newest.at(-1)?.key, 'k29');
+  const all = (await kafka.messages({ topic, partition: 0, offset: 0, limit: 30 }))!;
+  assert.equal(all.length, 30);
+});
+
+test('header keys and values that are no text are base64 and say so; text ones say text', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.headers.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console' });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  const headers = new Map<Buffer, Buffer>([
+    [Buffer.from('trace'), Buffer.from('AQI=')],
+    [Buffer.from([0xff, 0x00]), Buffer.from([0x01, 0x02])],
+  ]);
+  await producer.send({ messages: [{ topic, partition: 0, value: Buffer.from('x'), headers }] });
+  const [message] = (await kafka.messages({ topic, partition: 0, offset: 0, limit: 1 }))!;
+  assert.deepEqual(message?.headers, [
+    { key: 'trace', key_format: 'text', value: 'AQI=', value_format: 'text' },
+    { key: '/wA=', key_format: 'binary', value: 'AQI=', value_format: 'binary' },
+  ], 'the text "AQI=" and the bytes 01 02 are told apart');
+});
+
+test('a group of the consumer protocol (KIP-848, the default of Kafka 4 clients) is listed with its state, members, assignment and lag', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.kip848.${run}`;
+  const groupId = `it-console-kip848-${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console' });
+  t.after(async () => {
+    const admin = new Admin({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers] });
+    await admin.deleteGroups({ groups: [groupId] }).catch(() => {});
+    await admin.close();
+  });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 2 });
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  for (let i = 0; i < 5; i++) await producer.send({ messages: [{ topic, partition: 0, value: Buffer.from(String(i)) }] });
+
+  const consumer = new Consumer({ clientId: 'it-kip848', groupId, bootstrapBrokers: [...brokers], groupProtocol: 'consumer', autocommit: false });
+  const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
+  t.after(async () => {
+    await stream.close();
+    await consumer.close(true);
+  });
+  let seen = 0;
+  stream.on('data', (m: { offset: bigint; commit: () => unknown }) => {
+    if (++seen === 2) void m.commit();
+  });
+  const mine = await until(
+    async () => (await kafka.groups()).find((g) => g.group_id === groupId),
+    (g) => g?.state === 'STABLE' && g.members.length === 1 && g.partitions.length === 1,
+    'the group, stable, with its member and a committed offset',
+  );
+  assert.equal(mine?.protocol_type, 'consumer');
+  assert.equal(mine?.members[0]?.client_id, 'it-kip848');
+  assert.deepEqual(mine?.members[0]?.assignments, [{ topic, partitions: [0, 1] }]);
+  assert.deepEqual(mine?.partitions, [{ topic, partition: 0, committed: 2, end: 5, lag: 3 }]);
+  assert.equal(mine?.lag, 3);
+});
+
+test('a page holds at most the byte budget: "the newest" keeps the newest that fit, a page from an offset ends early', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.budget.${run}`;
+  dropAfter(t, topic);
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', messageBytes: 1_000_000 });
+  t.after(() => kafka.close());
+  await kafka.createTopic({ name: topic, partitions: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  for (let i = 0; i < 10; i++) await producer.send({ messages: [{ topic, partition: 0, value: Buffer.from(String(i).repeat(300_000)) }] });
+  const offsets = (ms: KafkaMessage[] | undefined): number[] => (ms ?? []).map((m) => m.offset);
+  assert.deepEqual(offsets(await kafka.messages({ topic, partition: 0, limit: 10 })), [7, 8, 9], 'the newest three: a fourth would pass 1 MB');
+  assert.deepEqual(offsets(await kafka.messages({ topic, partition: 0, offset: 0, limit: 10 })), [0, 1, 2], 'from offset 0, as many as fit');
+  assert.deepEqual(offsets(await kafka.messages({ topic, partition: 0, offset: 3, limit: 2 })), [3, 4], 'a page under the budget is whole');
+  const tiny = new KafkaConsole({ brokers, clientId: 'tickstream-it-console', messageBytes: 1_000 });
+  t.after(() => tiny.close());
+  assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, limit: 5 })), [9], 'one record larger than the budget still shows');
+  assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, offset: 4, limit: 5 })), [4]);
 });

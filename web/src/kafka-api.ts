@@ -1,12 +1,14 @@
 import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
+  KafkaHeader,
   KafkaMessage,
+  KafkaPartitionInfo,
   KafkaTopicInfo,
 } from '../../src/bus/kafka/kafka-console-wire.ts';
 import { ApiError } from './api.ts';
 
-export type { KafkaClusterInfo, KafkaGroupInfo, KafkaMessage, KafkaTopicInfo };
+export type { KafkaClusterInfo, KafkaGroupInfo, KafkaHeader, KafkaMessage, KafkaPartitionInfo, KafkaTopicInfo };
 
 export interface MessageQuery {
   partition: number;

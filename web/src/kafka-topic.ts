@@ -1,4 +1,4 @@
-import { kafkaApi, type KafkaMessage, type KafkaTopicInfo, type MessageQuery } from './kafka-api.ts';
+import { kafkaApi, type KafkaHeader, type KafkaMessage, type KafkaPartitionInfo, type KafkaTopicInfo, type MessageQuery } from './kafka-api.ts';
 import { formatBytes, formatCount, formatTimestamp, h, table } from './kafka-dom.ts';
 
 export const MESSAGE_LIMIT = { default: 20, max: 100 } as const;
@@ -87,9 +87,12 @@ function messageBrowser(topic: KafkaTopicInfo, hooks: TopicViewHooks): HTMLEleme
     h('label', {}, 'show ', limit),
     h('button', { type: 'submit' }, 'Load'),
   );
+  // The field of the start chosen is required: left empty, "from offset" showed the newest instead, without a word.
   from.addEventListener('change', () => {
     offset.hidden = from.value !== 'offset';
     time.hidden = from.value !== 'timestamp';
+    offset.required = !offset.hidden;
+    time.required = !time.hidden;
   });
 
   const load = async (): Promise<void> => {
@@ -99,8 +102,11 @@ function messageBrowser(topic: KafkaTopicInfo, hooks: TopicViewHooks): HTMLEleme
     results.replaceChildren(h('p', { class: 'muted' }, 'loading…'));
     try {
       const messages = await kafkaApi.messages(topic.name, q);
+      // Nothing there: say why, from the partition's offsets now (the page's may be old).
+      const now = messages.length === 0 ? await kafkaApi.topic(topic.name).catch(() => topic) : topic;
       if (!hooks.current()) return;
-      results.replaceChildren(messageTable(messages));
+      const bounds = now.partitions.find((p) => p.partition === q.partition);
+      results.replaceChildren(...messageResults(messages, q, bounds));
       hooks.report(undefined);
     } catch (e) {
       results.replaceChildren();
@@ -119,19 +125,62 @@ function clamp(n: number, min: number, max: number): number {
   return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.trunc(n))) : min;
 }
 
+/** The messages, or why there are none; and a note when the first one shown is past the offset asked for. */
+function messageResults(messages: readonly KafkaMessage[], q: MessageQuery, bounds: KafkaPartitionInfo | undefined): HTMLElement[] {
+  const note = (text: string, className = 'muted'): HTMLElement => h('p', { class: `${className} kafka-note` }, text);
+  if (messages.length === 0) return [note(emptyReason(q, bounds), 'muted empty')];
+  const first = messages[0]!.offset;
+  const skipped =
+    q.offset !== undefined && first > q.offset
+      ? note(
+          bounds !== undefined && q.offset < bounds.start_offset
+            ? `Offsets before ${formatCount(bounds.start_offset)} are no longer in partition ${q.partition} (removed by retention or deleted); showing from ${formatCount(first)}.`
+            : `No message at offsets ${formatCount(q.offset)} to ${formatCount(first - 1)} (compacted away, or transaction markers); showing from ${formatCount(first)}.`,
+        )
+      : undefined;
+  return skipped === undefined ? [messageTable(messages)] : [skipped, messageTable(messages)];
+}
+
+function emptyReason(q: MessageQuery, bounds: KafkaPartitionInfo | undefined): string {
+  const where = `partition ${q.partition}`;
+  if (bounds === undefined) return `No messages in ${where}.`;
+  const start = bounds.start_offset;
+  const end = bounds.end_offset;
+  if (end <= start) return `Partition ${q.partition} holds no messages${end > 0 ? ` (its ${formatCount(end)} earlier ones were removed)` : ''}.`;
+  const range = `its offsets run from ${formatCount(start)} to ${formatCount(end - 1)}`;
+  if (q.offset !== undefined && q.offset >= end) return `No messages from offset ${formatCount(q.offset)}: it is past the end of ${where}; ${range}.`;
+  if (q.timestamp !== undefined) return `No messages at or after ${formatTimestamp(q.timestamp)} in ${where}: its newest message is older (${range}).`;
+  return `No messages there (${range}).`;
+}
+
 function messageTable(messages: readonly KafkaMessage[]): HTMLElement {
-  if (messages.length === 0) return h('p', { class: 'muted empty' }, 'No messages there.');
   return table(
     'kafka-message-table',
     ['Offset', 'Timestamp', 'Key', 'Headers', 'Value'],
     messages.map((m) => [
       formatCount(m.offset),
       formatTimestamp(m.timestamp),
-      m.key === null ? h('span', { class: 'muted' }, 'null') : h('span', { class: m.key_format === 'binary' ? 'mono muted' : 'mono', title: m.key_format ?? '' }, m.key),
-      m.headers.length === 0 ? '' : h('span', { class: 'mono' }, m.headers.map((x) => `${x.key}=${x.value ?? 'null'}`).join('\n')),
+      m.key === null ? h('span', { class: 'muted' }, 'null') : encoded(m.key, m.key_format ?? 'text', 'kafka-key'),
+      m.headers.length === 0 ? '' : h('div', { class: 'kafka-headers' }, ...m.headers.map(headerLine)),
       h('div', { class: 'kafka-value' }, h('span', { class: `format format-${m.value_format}` }, m.value_format), h('pre', {}, valueText(m))),
     ]),
     [0],
+  );
+}
+
+/** Text as it is; bytes that are no UTF-8 text as base64, marked so ("AQI=" the text is not "AQI=" the bytes 01 02). */
+function encoded(text: string, format: 'text' | 'binary', className: string): HTMLElement {
+  if (format === 'text') return h('span', { class: `mono ${className}` }, text);
+  return h('span', { class: `mono muted ${className}`, title: 'bytes that are no UTF-8 text, shown as base64' }, h('span', { class: 'format' }, 'base64'), ' ', text);
+}
+
+function headerLine(x: KafkaHeader): HTMLElement {
+  return h(
+    'div',
+    { class: 'kafka-header' },
+    encoded(x.key, x.key_format, 'kafka-header-key'),
+    h('span', { class: 'muted' }, ': '),
+    x.value === null ? h('span', { class: 'muted' }, 'null') : encoded(x.value, x.value_format ?? 'text', 'kafka-header-value'),
   );
 }
 
@@ -147,7 +196,7 @@ function pipelineNote(role: KafkaTopicInfo['role']): HTMLElement | undefined {
   switch (role) {
     case 'trades':
       return note(
-        'This is the topic of the pipeline. A running engine stops when it goes, and reads the topic created again only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
+        'This is the topic of the pipeline. A running engine waits while it is gone (its status line says KAFKA NOT ANSWERING), and stops once it is created again: it reads the new topic only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
       );
     case 'dead_letters':
     case 'late':

@@ -76,13 +76,21 @@ export interface KafkaGroupInfo {
 /** How a record value is shown: a trade codec's decoding, JSON, text, base64 bytes, or a tombstone (`null`). */
 export type KafkaValueFormat = 'avro' | 'json' | 'text' | 'binary' | 'null';
 
+export interface KafkaHeader {
+  key: string;
+  key_format: 'text' | 'binary';
+  value: string | null;
+  value_format: 'text' | 'binary' | null;
+}
+
 export interface KafkaMessage {
   partition: number;
   offset: number;
   timestamp: number;
   key: string | null;
   key_format: 'text' | 'binary' | null;
-  headers: { key: string; value: string | null }[];
+  /** Each header's key and value as text, or as base64 where `key_format` / `value_format` is "binary" (a null value has a null format). */
+  headers: KafkaHeader[];
   value_format: KafkaValueFormat;
   /** A trade record or parsed JSON; text as is; binary as base64. */
   value: unknown;

@@ -4,8 +4,11 @@ import {
   ConfigSources,
   Consumer,
   createAPI,
+  FindCoordinatorKeyTypes,
   Writer,
   type ClusterMetadata,
+  type Group,
+  type GroupMember,
   type Reader,
   type RecordsBatch,
 } from '@platformatic/kafka';
@@ -39,10 +42,18 @@ export interface KafkaConsoleOptions extends KafkaConnection {
   readonly topics?: PipelineTopics;
   /** More topics whose values are trades (Avro, or JSON for debugging). */
   readonly tradeTopics?: readonly string[];
+  /** Most bytes of keys and values one page of the message browser holds (MESSAGE_BYTES unless given). */
+  readonly messageBytes?: number;
   readonly logger?: Logger;
 }
 
 export const MESSAGE_LIMIT = 100;
+/**
+ * Most bytes of keys and values (as sent: text, or base64) in one page of the message browser:
+ * 100 records near 1 MiB, base64, would be a reply of 130 MB. "The newest" keeps the newest that
+ * fit; a page from an offset or a time ends early, and the next page starts after its last.
+ */
+export const MESSAGE_BYTES = 32 * 1024 * 1024;
 const FETCH_ROUNDS = 20;
 const SETTLE_MS = 5_000;
 const EARLIEST = -2n;
@@ -63,6 +74,7 @@ export class KafkaConsole {
   readonly #connection: KafkaConnection;
   readonly #topics: PipelineTopics;
   readonly #tradeTopics: ReadonlySet<string>;
+  readonly #messageBytes: number;
   readonly #codecs: readonly TradeCodec[];
   readonly #log: Logger;
   readonly #admin: Admin;
@@ -73,6 +85,7 @@ export class KafkaConsole {
     this.#connection = options;
     this.#topics = options.topics ?? TOPICS;
     this.#tradeTopics = new Set([this.#topics.trades, ...(options.tradeTopics ?? [])]);
+    this.#messageBytes = options.messageBytes ?? MESSAGE_BYTES;
     this.#codecs = [createTradeCodec('avro'), createTradeCodec('json')];
     this.#log = options.logger ?? silentLogger;
     this.#admin = new Admin(clientBase(options, 'console'));
@@ -107,7 +120,7 @@ export class KafkaConsole {
   /** undefined when there is no such topic. */
   async topic(name: string): Promise<KafkaTopicInfo | undefined> {
     return this.#call(`describing topic ${name}`, async () => {
-      if (!(await this.#exists(name))) return undefined;
+      if (!(await this.#exists(name, 'describes'))) return undefined;
       const [topic] = await this.#describe([name]);
       return topic;
     });
@@ -115,13 +128,19 @@ export class KafkaConsole {
 
   async groups(): Promise<KafkaGroupInfo[]> {
     return this.#call('listing consumer groups', async () => {
-      const listed = await this.#admin.listGroups();
+      // Both protocols: a Kafka 4 client joins with the consumer protocol (KIP-848) by default,
+      // and the client lists only classic groups unless asked; such a group was missing.
+      const listed = await this.#admin.listGroups({ types: ['classic', 'consumer'] });
       const ids = [...listed.keys()].sort();
       if (ids.length === 0) return [];
-      const [described, committed] = await Promise.all([
-        this.#admin.describeGroups({ groups: ids }),
+      const modern = ids.filter((id) => listed.get(id)?.groupType === 'consumer');
+      const classic = ids.filter((id) => listed.get(id)?.groupType !== 'consumer');
+      const [classicDescribed, modernDescribed, committed] = await Promise.all([
+        classic.length === 0 ? new Map<string, Group>() : this.#admin.describeGroups({ groups: classic }),
+        this.#describeConsumerGroups(modern),
         this.#admin.listConsumerGroupOffsets({ groups: ids }),
       ]);
+      const described = new Map<string, Group>([...classicDescribed, ...modernDescribed]);
       const wanted = new Map<string, Set<number>>();
       for (const g of committed) for (const t of g.topics) for (const p of t.partitions) add(wanted, t.name, p.partitionIndex);
       const ends = await this.#offsets(wanted, LATEST);
@@ -211,7 +230,7 @@ export class KafkaConsole {
     if (q.offset !== undefined && q.timestamp !== undefined) throw new InputError('give offset or timestamp, not both');
     const limit = Math.max(1, Math.min(MESSAGE_LIMIT, Math.trunc(q.limit)));
     return this.#call(`reading ${q.topic}`, async () => {
-      if (!(await this.#exists(q.topic))) return undefined;
+      if (!(await this.#exists(q.topic, 'reads'))) return undefined;
       const metadata = await this.#admin.metadata({ topics: [q.topic], forceUpdate: true });
       const topic = metadata.topics.get(q.topic);
       if (topic === undefined) return undefined;
@@ -233,7 +252,7 @@ export class KafkaConsole {
       }
       from = Math.max(from, start);
       if (from >= end) return [];
-      return this.#read(q.topic, topic.id, leader, q.partition, from, end, limit);
+      return this.#read(q.topic, topic.id, leader, q.partition, from, end, limit, q.offset === undefined && q.timestamp === undefined);
     });
   }
 
@@ -254,7 +273,7 @@ export class KafkaConsole {
   /** false when there is no such topic. */
   async deleteTopic(name: string): Promise<boolean> {
     return this.#call(`deleting topic ${name}`, async () => {
-      if (!(await this.#exists(name))) return false;
+      if (!(await this.#exists(name, 'deletes'))) return false;
       try {
         await this.#admin.deleteTopics({ topics: [name] });
         await this.#settle(name, false);
@@ -301,8 +320,18 @@ export class KafkaConsole {
     }
   }
 
-  async #exists(name: string): Promise<boolean> {
-    return (await this.#admin.listTopics({ includeInternals: true })).includes(name);
+  /**
+   * Whether the topic exists. With `refusing`, one of Kafka's internal topics is an InputError:
+   * the client's metadata leaves them out (so it read as "no topic"), and Kafka 4 deletes
+   * __consumer_offsets when asked, with every group's committed offsets.
+   */
+  async #exists(name: string, refusing?: 'describes' | 'reads' | 'deletes'): Promise<boolean> {
+    const all = await this.#admin.listTopics({ includeInternals: true });
+    if (!all.includes(name)) return false;
+    if (refusing !== undefined && !(await this.#admin.listTopics({ includeInternals: false })).includes(name)) {
+      throw new InputError(`${name} is one of Kafka's internal topics (consumer group offsets, transaction state); the console does not ${refusing === 'deletes' ? 'delete' : 'show'} it`);
+    }
+    return true;
   }
 
   async #describe(names: readonly string[]): Promise<KafkaTopicInfo[]> {
@@ -374,13 +403,34 @@ export class KafkaConsole {
     }
   }
 
-  async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number): Promise<KafkaMessage[]> {
-    const out: KafkaMessage[] = [];
+  async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number, newest: boolean): Promise<KafkaMessage[]> {
+    let out: KafkaMessage[] = [];
     let next = BigInt(from);
     const stop = BigInt(Math.min(end, from + limit));
-    for (let round = 0; round < FETCH_ROUNDS && next < stop; round++) {
+    const budget = this.#messageBytes;
+    let bytes = 0;
+    // A fetch brings at least one record unless the partition stalls (then the loop stops): with
+    // records near 1 MiB that is one a fetch, so the bound grows with the limit. A fixed 20 showed
+    // the oldest 20 of "the newest 100" such records, with nothing to say the page was cut short.
+    for (let round = 0; round < limit + FETCH_ROUNDS && next < stop; round++) {
       const before = next;
-      next = await this.#fetchInto(topic, topicId, leader, partition, next, stop, out);
+      const fetched: KafkaMessage[] = [];
+      next = await this.#fetchInto(topic, topicId, leader, partition, next, stop, fetched);
+      for (const m of fetched) bytes += messageBytes(m);
+      out.push(...fetched);
+      if (bytes > budget && out.length > 1) {
+        if (!newest) {
+          // From an offset or a time: the page ends where the budget does (at least one record).
+          let keep = 0;
+          let kept = 0;
+          while (keep < out.length && (keep === 0 || kept + messageBytes(out[keep]!) <= budget)) kept += messageBytes(out[keep++]!);
+          return out.slice(0, keep);
+        }
+        // The newest: drop the oldest until the rest fit (the last record always stays).
+        let drop = 0;
+        while (bytes > budget && drop < out.length - 1) bytes -= messageBytes(out[drop++]!);
+        out = out.slice(drop);
+      }
       if (next === before) break;
     }
     return out;
@@ -440,7 +490,11 @@ export class KafkaConsole {
         timestamp: Number(timestamp),
         key: key?.text ?? null,
         key_format: key?.format ?? null,
-        headers: r.headers.map(([k, v]) => ({ key: k === null ? '' : (textOrBase64(k).text), value: v === null ? null : textOrBase64(v).text })),
+        headers: r.headers.map(([k, v]) => {
+          const name = k === null ? { text: '', format: 'text' as const } : textOrBase64(k);
+          const value = v === null ? null : textOrBase64(v);
+          return { key: name.text, key_format: name.format, value: value?.text ?? null, value_format: value?.format ?? null };
+        }),
         ...this.#decodeValue(topic, r.value),
       });
     });
@@ -457,6 +511,28 @@ export class KafkaConsole {
       }
     }
     return plainValue(bytes);
+  }
+
+  /**
+   * Consumer-protocol groups (KIP-848) described with ConsumerGroupDescribe, in the shape the
+   * classic DescribeGroups gives (which answers DEAD for them), asked of each group's coordinator.
+   */
+  async #describeConsumerGroups(ids: readonly string[]): Promise<Map<string, Group>> {
+    const out = new Map<string, Group>();
+    if (ids.length === 0) return out;
+    const coordinators = await this.#admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [...ids] });
+    const byNode = new Map<string, { host: string; port: number; ids: string[] }>();
+    for (const c of coordinators) {
+      const at = `${c.host}:${c.port}`;
+      const entry = byNode.get(at) ?? { host: c.host, port: c.port, ids: [] };
+      entry.ids.push(c.key);
+      byNode.set(at, entry);
+    }
+    for (const { host, port, ids: some } of byNode.values()) {
+      const connection = await this.#admin.connections.get({ host, port });
+      for (const g of await consumerGroupDescribe.async(connection, some)) out.set(g.id, g);
+    }
+    return out;
   }
 
   /** The cluster's finalized metadata.version, from the features ApiVersions v3+ sends in tagged fields. */
@@ -503,6 +579,70 @@ const apiVersionsFeatures = createAPI<[clientSoftwareName: string, clientSoftwar
   false,
 );
 
+/** A topic's partitions in a ConsumerGroupDescribe assignment (a struct with tagged fields of its own). */
+function readAssignment(reader: Reader): Map<string, { topic: string; partitions: number[] }> {
+  const assignments = new Map<string, { topic: string; partitions: number[] }>();
+  reader.readArray((r) => {
+    r.readUUID();
+    const topic = r.readString();
+    assignments.set(topic, { topic, partitions: r.readArray((p) => p.readInt32(), true, false) });
+  });
+  reader.readTaggedFields();
+  return assignments;
+}
+
+/**
+ * ConsumerGroupDescribe v0 (KIP-848). The client ships a parser for it that reads the members'
+ * subscribed topic names, an array, as one string, and so misreads every member after it.
+ */
+const consumerGroupDescribe = createAPI<[groupIds: readonly string[]], Group[]>(
+  69,
+  0,
+  (groupIds: readonly string[]) =>
+    Writer.create()
+      .appendArray([...groupIds], (w, id) => w.appendString(id), true, false)
+      .appendBoolean(false)
+      .appendTaggedFields(),
+  (_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader) => {
+    reader.readInt32();
+    return reader.readArray((r): Group => {
+      const errorCode = r.readInt16();
+      r.readNullableString();
+      const id = r.readString();
+      const state = r.readString();
+      r.readInt32();
+      r.readInt32();
+      const assignor = r.readString();
+      const members = new Map<string, GroupMember>();
+      r.readArray((m) => {
+        const memberId = m.readString();
+        const groupInstanceId = m.readNullableString();
+        m.readNullableString();
+        m.readInt32();
+        const clientId = m.readString();
+        const clientHost = m.readString();
+        m.readArray((t) => t.readString(), true, false);
+        m.readNullableString();
+        const assignments = readAssignment(m);
+        readAssignment(m);
+        members.set(memberId, { id: memberId, groupInstanceId, clientId, clientHost, assignments });
+      });
+      r.readInt32();
+      // A group gone meanwhile answers GROUP_ID_NOT_FOUND: shown as dead, as DescribeGroups shows it.
+      const gone = errorCode !== 0;
+      return {
+        id,
+        // "Stable", "NotReady": the names ListGroups and DescribeGroups give, STABLE, NOT_READY.
+        state: (gone ? 'DEAD' : state.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()) as Group['state'],
+        protocolType: 'consumer',
+        protocol: gone ? '' : assignor,
+        members: gone ? new Map() : members,
+        authorizedOperations: 0,
+      };
+    });
+  },
+);
+
 /**
  * metadata.version feature levels and the Kafka release that introduced them (Kafka's
  * MetadataVersion enum); a cluster reports the release its metadata is finalized at.
@@ -516,6 +656,12 @@ export function releaseOf(metadataVersion: number): string | null {
   let found: string | null = null;
   for (const [level, release] of RELEASES) if (metadataVersion >= level) found = release;
   return found;
+}
+
+/** The bytes of a message's key and value as the reply carries them (a decoded value as its JSON). */
+function messageBytes(m: KafkaMessage): number {
+  const value = typeof m.value === 'string' ? m.value.length : m.value === null ? 0 : (JSON.stringify(m.value)?.length ?? 0);
+  return value + (m.key?.length ?? 0);
 }
 
 /** Every partition of each named topic, by topic (none for a topic the metadata does not hold). */

@@ -4,6 +4,7 @@ import { BusUnavailableError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
 import type { SideLog } from '../bus.ts';
 import { ACKS_ALL, clientBase, closeClient, messageOf, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
+import { MAX_SEND_BYTES } from './kafka-trade-producer.ts';
 import { UnsentEntries, type UnsentDir } from './unsent-entries.ts';
 
 export interface KafkaSideLogOptions extends KafkaConnection {
@@ -23,8 +24,14 @@ export interface KafkaSideLogOptions extends KafkaConnection {
   readonly logger?: Logger;
 }
 
-/** Entries a send carries when the kept ones are sent. */
-const RESEND_BATCH = 500;
+/** Most entries one send carries. */
+const SEND_BATCH = 500;
+/**
+ * Most bytes of one entry's JSON. A longer one (a dead letter of a huge record or frame) has its
+ * longest text cut (fitEntry): sent whole, it would pass the broker's 1 MiB message.max.bytes, a
+ * refusal no retry cures, and the entries kept behind it would wait for ever.
+ */
+export const MAX_ENTRY_BYTES = 256 * 1024;
 
 /**
  * A side topic with JSON values. Entries are few, so there is no spool. With an `unsent` directory, an
@@ -68,7 +75,7 @@ export class KafkaSideLog<T> implements SideLog<T> {
 
   append(entries: readonly T[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
-    const done = this.#append(entries.map((e) => JSON.stringify(e)));
+    const done = this.#append(this.#fit(entries.map((e) => JSON.stringify(e))));
     this.#pending.add(done);
     void done.then(
       () => this.#pending.delete(done),
@@ -79,26 +86,48 @@ export class KafkaSideLog<T> implements SideLog<T> {
 
   async #append(values: readonly string[]): Promise<void> {
     const unsent = this.#unsent;
-    if (unsent !== undefined && this.#away) return this.#keep(unsent, values, 'Kafka is away');
-    const messages = values.map((v) => ({ topic: this.topic, value: Buffer.from(v, 'utf8') }));
     const giveUpAt = unsent === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.#fallbackAfterMs;
+    const chunks = sends(values);
+    for (let i = 0; i < chunks.length; i++) {
+      const kept = await this.#sendChunk(chunks[i]!, giveUpAt);
+      // Kafka did not take this part in time: it and the parts after it are kept, in order.
+      if (kept !== undefined) return this.#keep(unsent!, chunks.slice(i).flat(), kept);
+    }
+  }
+
+  /** Sends one part of an append, retrying; the reason it was not sent when it is to be kept instead (only with an unsent dir). */
+  async #sendChunk(values: readonly string[], giveUpAt: number): Promise<string | undefined> {
+    const unsent = this.#unsent;
+    if (unsent !== undefined && this.#away) return 'Kafka is away';
+    const messages = values.map((v) => ({ topic: this.topic, value: Buffer.from(v, 'utf8') }));
     for (let attempt = 1; ; attempt++) {
       if (this.#closed) {
-        if (unsent !== undefined) return this.#keep(unsent, values, 'the log closed');
+        if (unsent !== undefined) return 'the log closed';
         throw new BusUnavailableError(`${this.topic} closed with ${values.length} entries not written`);
       }
       // Another append found Kafka away meanwhile: this one is kept behind it rather than waiting.
-      if (unsent !== undefined && this.#away) return this.#keep(unsent, values, 'Kafka is away');
+      if (unsent !== undefined && this.#away) return 'Kafka is away';
       try {
         await this.#client.send({ messages });
-        return;
+        return undefined;
       } catch (error) {
-        if (unsent !== undefined && (this.#closed || Date.now() >= giveUpAt)) return this.#keep(unsent, values, messageOf(error));
+        if (unsent !== undefined && (this.#closed || Date.now() >= giveUpAt)) return messageOf(error);
         if (this.#closed) continue;
         this.#log.warn('side topic write failed; retrying', { topic: this.topic, attempt, error: messageOf(error) });
         await pause(Math.min(this.#retryDelayMs * attempt, 10 * this.#retryDelayMs), this.#closing.signal);
       }
     }
+  }
+
+  /** The entries, each cut to MAX_ENTRY_BYTES; says so when one was. */
+  #fit(values: readonly string[]): string[] {
+    const out = values.map((v) => fitEntry(v));
+    const cut = out.filter((v, i) => v !== values[i]).length;
+    if (cut > 0) {
+      const largest = Math.max(...values.map((v) => Buffer.byteLength(v, 'utf8')));
+      this.#log.warn(`entries of ${this.topic} too large for one Kafka message were cut to ${MAX_ENTRY_BYTES / 1024} KiB; "truncated" names each cut field and its length before`, { entries: cut, largest_bytes: largest });
+    }
+    return out;
   }
 
   async #keep(unsent: UnsentEntries, values: readonly string[], why: string): Promise<void> {
@@ -145,9 +174,9 @@ export class KafkaSideLog<T> implements SideLog<T> {
       }
       try {
         for (const file of files) {
-          for (let i = 0; i < file.values.length; i += RESEND_BATCH) {
-            const messages = file.values.slice(i, i + RESEND_BATCH).map((v) => ({ topic: this.topic, value: Buffer.from(v, 'utf8') }));
-            await this.#client.send({ messages });
+          // Entries kept by an earlier version may be too large for one message: cut them as append does.
+          for (const part of sends(this.#fit(file.values))) {
+            await this.#client.send({ messages: part.map((v) => ({ topic: this.topic, value: Buffer.from(v, 'utf8') })) });
           }
           await unsent.sent(file);
           const torn = file.torn === 0 ? {} : { torn_lines_dropped: file.torn };
@@ -181,4 +210,60 @@ export class KafkaSideLog<T> implements SideLog<T> {
     await Promise.allSettled(this.#pending);
     await this.#resender;
   }
+}
+
+/** The values in order, in sends of at most SEND_BATCH entries and MAX_SEND_BYTES (at least one entry each). */
+export function sends(values: readonly string[]): string[][] {
+  const out: string[][] = [];
+  let part: string[] = [];
+  let bytes = 0;
+  for (const v of values) {
+    const size = Buffer.byteLength(v, 'utf8');
+    if (part.length > 0 && (part.length >= SEND_BATCH || bytes + size > MAX_SEND_BYTES)) {
+      out.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(v);
+    bytes += size;
+  }
+  if (part.length > 0) out.push(part);
+  return out;
+}
+
+/** Characters kept of a text field at the least, so a cut field still shows how it begins. */
+const MIN_KEPT = 64;
+
+/**
+ * An entry's JSON cut to at most `max` bytes (itself when it fits). Its longest text fields are
+ * shortened, longest first, and `truncated` names each with its length before, e.g.
+ * `{"raw": 1200000}`: a dead letter keeps its reason, topic, partition and offset, and the start of
+ * its payload. JSON that is no object, or whose text fields cannot make room, becomes
+ * `{"truncated_entry": <its start>, "bytes": <its size>}`.
+ */
+export function fitEntry(json: string, max = MAX_ENTRY_BYTES): string {
+  const size = Buffer.byteLength(json, 'utf8');
+  if (size <= max) return json;
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    const entry: Record<string, unknown> = { ...(parsed as Record<string, unknown>) };
+    const truncated: Record<string, number> = {};
+    for (;;) {
+      const text = JSON.stringify({ ...entry, truncated });
+      const excess = Buffer.byteLength(text, 'utf8') - max;
+      if (excess <= 0) return text;
+      let longest: string | undefined;
+      for (const [key, value] of Object.entries(entry)) {
+        if (key !== 'truncated' && typeof value === 'string' && value.length > MIN_KEPT && (longest === undefined || value.length > (entry[longest] as string).length)) longest = key;
+      }
+      if (longest === undefined) break;
+      const value = entry[longest] as string;
+      truncated[longest] ??= value.length;
+      // Each character takes at least one byte of JSON, so cutting `excess` of them (and a little more for `truncated` itself) makes room.
+      entry[longest] = value.slice(0, Math.max(MIN_KEPT, value.length - excess - 64));
+    }
+  }
+  let head = json.slice(0, Math.floor(max / 8));
+  while (Buffer.byteLength(JSON.stringify({ truncated_entry: head, bytes: size }), 'utf8') > max) head = head.slice(0, Math.floor(head.length / 2));
+  return JSON.stringify({ truncated_entry: head, bytes: size });
 }

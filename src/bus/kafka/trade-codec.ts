@@ -57,11 +57,26 @@ function avroCodec(): TradeCodec {
       try {
         record = type.fromBuffer(bytes);
       } catch (error) {
-        throw new InputError(`not an Avro Trade (${bytes.length} bytes): ${messageOf(error)}`, { cause: error });
+        throw new InputError(`not an Avro Trade (${bytes.length} bytes): ${messageOf(error)}${jsonHint(bytes)}`, { cause: error });
       }
       return checked(record as TradeRecord);
     },
   };
+}
+
+/**
+ * Why JSON bytes are no Avro trade: avsc says only "truncated buffer", which left a producer
+ * writing JSON (`--kafka-format json`) to a topic read as Avro with nothing to go on.
+ */
+function jsonHint(bytes: Buffer): string {
+  const first = bytes.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (first !== 0x7b && first !== 0x5b) return '';
+  try {
+    JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return '';
+  }
+  return '; it is JSON, and this topic is read as Avro (kafka.format avro): its producer writes JSON with kafka.format json';
 }
 
 function jsonCodec(): TradeCodec {

@@ -87,6 +87,26 @@ test('json: NaN-like values, unknown sources and wrong shapes are named in the r
   assert.throws(() => codec.decode(Buffer.from('{"symbol":')), (e: unknown) => e instanceof InputError && /not JSON/.test(e.reason));
 });
 
+test('avro: a JSON record says it is JSON and that the topic is read as Avro; other bytes get no such hint', () => {
+  const avro = createTradeCodec('avro');
+  const json = createTradeCodec('json');
+  const reasonOf = (bytes: Buffer): string => {
+    try {
+      avro.decode(bytes);
+    } catch (e) {
+      if (e instanceof InputError) return e.reason;
+      throw e;
+    }
+    return assert.fail('expected a rejection');
+  };
+  const trade = json.encode({ symbol: 'AAPL', price: price(190.5), volume: volume(3), ts: epochMs(1_717_171_717_000), conditions: ['x'], source: 'simulator', ingestTs: epochMs(1_717_171_717_001) });
+  assert.match(reasonOf(trade), /^not an Avro Trade \(\d+ bytes\): .*; it is JSON, and this topic is read as Avro \(kafka\.format avro\): its producer writes JSON with kafka\.format json$/);
+  assert.match(reasonOf(Buffer.from('  [1, 2]')), /it is JSON/);
+  for (const other of [Buffer.from('not a trade at all'), Buffer.from('{"symbol":'), Buffer.from([0xde, 0xad, 0xbe, 0xef])]) {
+    assert.doesNotMatch(reasonOf(other), /JSON/, other.toString('hex'));
+  }
+});
+
 for (const format of FORMATS) {
   test(`${format}: encoding a batch gives each trade's own bytes, in order`, () => {
     const codec = createTradeCodec(format);
