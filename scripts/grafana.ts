@@ -162,7 +162,7 @@ export function pipelineDashboard(): dashboard.Dashboard {
     .withPanel(promPanel('Engine flush and store write (p99)', 's', [[q.flushP99, 'flush'], [q.storeWriteP99, 'store write']]))
     .withPanel(promPanel('Spark batch duration', 's', [[q.sparkBatch, '{{query}}']]))
     .withPanel(promPanel('Spark processed rows/s', 'rowsps', [[q.sparkRows, '{{query}}']]))
-    // 1 while a role's engine waits for Kafka before it starts (its source spools meanwhile), drawn as steps.
+    // 1 while a role's engine waits for Kafka, before it starts or while its fetches fail, drawn as steps.
     .withPanel(
       promPanel('Engine waiting for Kafka', 'bool_yes_no', [[q.engineWaiting, '{{job}}']])
         .min(0)

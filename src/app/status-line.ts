@@ -52,7 +52,8 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
     parts.push(count === 0 ? 'latency -' : `latency p50 ${formatDuration(p50)} p99 ${formatDuration(p99)}`);
   }
   if (produce && (s.spool_depth > 0 || !process)) parts.push(`spool ${n(s.spool_depth)}`);
-  if (s.engine_state === 'waiting') parts.push(`ENGINE WAITING FOR KAFKA ${s.engine_waiting_s}s, source spooled`);
+  // Waiting to start; an engine that runs and cannot fetch says KAFKA NOT ANSWERING below.
+  if (stats.engineWaitingSince !== undefined) parts.push(`ENGINE WAITING FOR KAFKA ${secondsSince(stats.engineWaitingSince, nowMs)}s, source spooled`);
   if (s.engine_state === 'stopped') parts.push(`ENGINE STOPPED: ${s.engine_stopped ?? 'no new bars'}`);
   const fetchFailing = stats.kafkaFetchFailingSince;
   if (process && fetchFailing !== undefined) parts.push(`KAFKA NOT ANSWERING ${secondsSince(fetchFailing, nowMs)}s, retrying`);

@@ -68,8 +68,9 @@ export interface StatsSnapshot {
   store_failing_s: number;
   spool_depth: number;
   /**
-   * `waiting` while this process's engine waits for Kafka to answer before it starts (`tickstream
-   * run` started before Kafka); `stopped` once it makes no more bars while the process runs on.
+   * `waiting` while this process's engine waits for Kafka to answer: before it starts (`tickstream
+   * run` started before Kafka), or while its fetches fail; `stopped` once it makes no more bars
+   * while the process runs on.
    */
   engine_state: 'ok' | 'waiting' | 'stopped';
   engine_waiting_s: number;
@@ -83,6 +84,12 @@ export interface StatsSnapshot {
 }
 
 const round = (n: number, digits = 2): number => Number(n.toFixed(digits));
+
+/**
+ * Since when this process's engine has been waiting for Kafka (epoch ms): to start, or, once it
+ * runs, for its fetches to succeed again; undefined while it is not waiting.
+ */
+export const engineWaitingSince = (s: PipelineStats): number | undefined => s.engineWaitingSince ?? s.kafkaFetchFailingSince;
 
 /** Whole seconds from `since` (epoch ms) to now; 0 when nothing is under way. */
 export const secondsSince = (since: number | undefined, nowMs: number): number => (since === undefined ? 0 : Math.round((nowMs - since) / 1000));
@@ -104,8 +111,8 @@ export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapsh
     store_state: s.storeFailingSince === undefined ? 'ok' : 'retrying',
     store_failing_s: secondsSince(s.storeFailingSince, nowMs),
     spool_depth: s.spoolDepth,
-    engine_state: s.engineStopped !== undefined ? 'stopped' : s.engineWaitingSince === undefined ? 'ok' : 'waiting',
-    engine_waiting_s: secondsSince(s.engineWaitingSince, nowMs),
+    engine_state: s.engineStopped !== undefined ? 'stopped' : engineWaitingSince(s) === undefined ? 'ok' : 'waiting',
+    engine_waiting_s: secondsSince(engineWaitingSince(s), nowMs),
     ...(s.engineStopped === undefined ? {} : { engine_stopped: s.engineStopped }),
     log_lag: s.logLag,
     rates: {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { PipelineStats } from '../observability/index.ts';
+import { engineWaitingSince, type PipelineStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
 import { registerLatencyHistogram, registerLatencySummary } from './metrics-histogram.ts';
 
@@ -81,7 +81,7 @@ export function createMetrics(sources: MetricsSources): Registry {
     () => stats.logLag,
   );
   gauge('tickstream_spool_depth', "Trades in the producer's spool while the broker is away.", () => stats.spoolDepth);
-  gauge('tickstream_engine_waiting', "1 while this process's engine waits for Kafka to answer before it starts, else 0.", () => (stats.engineWaitingSince === undefined ? 0 : 1));
+  gauge('tickstream_engine_waiting', "1 while this process's engine waits for Kafka to answer (before it starts, or while its fetches fail), else 0.", () => (engineWaitingSince(stats) === undefined ? 0 : 1));
   gauge('tickstream_uptime_seconds', 'Seconds since the pipeline started.', () => (Date.now() - stats.startedAt) / 1000);
   gauge('tickstream_source_connected', '1 while the source is connected, else 0.', () => (sources.sourceStatus().state === 'connected' ? 1 : 0));
   gauge('tickstream_stream_clients', 'Dashboards connected to the live stream.', sources.streamClients);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { statusLine } from '../../src/app/status-line.ts';
-import { PipelineStats } from '../../src/observability/index.ts';
+import { PipelineStats, snapshotStats } from '../../src/observability/index.ts';
 
 const NOW = 1_000_000;
 
@@ -36,6 +36,22 @@ test('an engine waiting for Kafka says so with how long, and stops saying so onc
   assert.match(statusLine(stats, source, { nowMs: NOW }), / · ENGINE WAITING FOR KAFKA 12s, source spooled$/);
   stats.engineWaitingSince = undefined;
   assert.doesNotMatch(statusLine(stats, source, { nowMs: NOW }), /WAITING/);
+});
+
+test('a running engine whose fetches fail says Kafka is not answering, not that it waits to start, and /api/stats says it waits', () => {
+  const stats = busy();
+  stats.kafkaFetchFailingSince = NOW - 9_000;
+  const line = statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW });
+  assert.match(line, / · KAFKA NOT ANSWERING 9s, retrying$/);
+  assert.doesNotMatch(line, /ENGINE WAITING/);
+  const wire = snapshotStats(stats, NOW);
+  assert.equal(wire.engine_state, 'waiting', 'the dashboard raises it as a banner');
+  assert.equal(wire.engine_waiting_s, 9);
+  stats.kafkaFetchFailingSince = undefined;
+  assert.equal(snapshotStats(stats, NOW).engine_state, 'ok');
+  stats.engineStopped = 'the topic was deleted';
+  stats.kafkaFetchFailingSince = NOW - 1_000;
+  assert.equal(snapshotStats(stats, NOW).engine_state, 'stopped', 'a stopped engine stays stopped');
 });
 
 test('an engine that makes no more bars says so with why', () => {

@@ -151,6 +151,9 @@ test('the metrics-only listener serves the pipeline metrics in Prometheus text',
   assert.match(body, /^tickstream_store_write_duration_seconds_sum \d/m);
   stats.engineWaitingSince = Date.now();
   assert.match(await (await fetch(url)).text(), /^tickstream_engine_waiting 1$/m, 'an engine waiting for Kafka reads 1');
+  stats.engineWaitingSince = undefined;
+  stats.kafkaFetchFailingSince = Date.now();
+  assert.match(await (await fetch(url)).text(), /^tickstream_engine_waiting 1$/m, 'so does a running engine whose fetches fail');
 });
 
 test('a log lag not known leaves tickstream_log_lag without a sample instead of reading 0', async (t) => {
