@@ -9,13 +9,14 @@ import { smallestInterval, toBarRecord, type Bar, type EpochMs, type Interval } 
 import { TickstreamError } from '../errors.ts';
 import { silentLogger, snapshotStats, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
-import { pagesForward, type Store, type SymbolTrades } from '../store/store.ts';
+import type { Store, SymbolTrades } from '../store/store.ts';
 import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
 import { clientError, frameworkError, pathOf, replyError, routeMethods } from './http-errors.ts';
 import { createMetrics } from './metrics.ts';
 import { BadRequest, intParam, oneOfParam, optionalIntParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
-import { rollupBars, rollupPlans, type RollupPlan } from './rollup.ts';
+import { readRollup, Turns } from './rollup-read.ts';
+import { rollupPlans, type RollupPlan } from './rollup.ts';
 import { statusPage, type StatusStats } from './status-page.ts';
 import { SPARKLINE_POINTS, SymbolBoard } from './symbol-board.ts';
 import { tradeJson } from './trade-json.ts';
@@ -69,6 +70,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const allIntervals = [...o.intervals, ...[...plans.values()].map((p) => p.target)].sort((a, b) => a.ms - b.ms).map((i) => i.label);
   const smallest = smallestInterval(o.intervals);
   const board = new SymbolBoard(o.symbols, smallest?.label ?? '');
+  // A roll-up may read limit × ratio bars (300,000 1m bars for 1h, limit 5000): its chunks take turns.
+  const rollupTurns = new Turns();
 
   const statsBody = (): Record<string, unknown> => ({ ...snapshotStats(o.stats), source: o.sourceStatus(), ...o.extraStats?.() });
   const live = new LivePush({ pushIntervalMs: o.pushIntervalMs ?? 250, stats: statsBody, logger: log });
@@ -117,7 +120,10 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
       throw new BadRequest('from', `from must be less than to; got from=${from} to=${to}`);
     }
     const plan = plans.get(interval);
-    const bars = plan === undefined ? await o.store.bars({ symbol, interval, ...range(from, to), limit }) : await rolledUp(o.store, plan, symbol, from, to, limit);
+    const bars =
+      plan === undefined
+        ? await o.store.bars({ symbol, interval, ...range(from, to), limit })
+        : await readRollup(o.store, plan, { symbol, from, to, limit }, { turns: rollupTurns });
     return bars.map(toBarRecord);
   });
 
@@ -212,27 +218,6 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
 
 function range(from: EpochMs | undefined, to: EpochMs | undefined): { from?: EpochMs; to?: EpochMs } {
   return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
-}
-
-/**
- * Rolled-up bars: reads the source interval over the windows of the target that start in
- * [from, to), whole, and merges them. `limit` target bars need at most limit·ratio source
- * bars; with fewer (gaps) the window at the far end of the read may be cut, and it is the one
- * dropped: the newest on a page forward (from without to), else the oldest.
- */
-async function rolledUp(store: Store, plan: RollupPlan, symbol: string, from: EpochMs | undefined, to: EpochMs | undefined, limit: number): Promise<Bar[]> {
-  const size = plan.target.ms;
-  const alignUp = (t: EpochMs): EpochMs => (Math.ceil(t / size) * size) as EpochMs;
-  const ratio = size / plan.source.ms;
-  const query = {
-    symbol,
-    interval: plan.source.label,
-    ...range(from === undefined ? undefined : alignUp(from), to === undefined ? undefined : alignUp(to)),
-    limit: limit * ratio,
-  };
-  const bars = rollupBars(await store.bars(query), plan.target);
-  if (bars.length <= limit) return bars;
-  return pagesForward(query) ? bars.slice(0, limit) : bars.slice(bars.length - limit);
 }
 
 /**
