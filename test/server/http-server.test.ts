@@ -67,6 +67,10 @@ test('GET /api/bars returns BarRecords in ascending window_start, newest limit i
   const isoPage = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${iso(T0 + 5 * MIN, 'Z')}&to=${iso(T0 + 15 * MIN, '+05:30')}&limit=3`);
   assert.equal(isoPage.statusCode, 200, isoPage.body);
   assert.deepEqual(isoPage.json(), page.json());
+  // Typed as is, the + of an offset arrives as a space: it is read as the + it was.
+  const typed = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${iso(T0 + 5 * MIN, 'Z')}&to=${iso(T0 + 15 * MIN, '+05:30').replace('%2B', '+')}&limit=3`);
+  assert.equal(typed.statusCode, 200, typed.body);
+  assert.deepEqual(typed.json(), page.json());
   const none = await server.app.inject('/api/bars?symbol=NVDA&interval=1m');
   assert.deepEqual(none.json(), []);
 });
@@ -171,6 +175,7 @@ test('bad query parameters answer 400 with a message naming the parameter and th
     ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T24:00:00Z', /^from must be a time: .*; got "2026-02-03T24:00:00Z"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=1969-12-31T23:59:59Z', /^from must be a time: .*; got "1969-12-31T23:59:59Z"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=0050-01-01T00:00:00Z', /^from must be a time: .*; got "0050-01-01T00:00:00Z"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T10:00:00%2B00:99', /^from must be a time: .*; got "2026-02-03T10:00:00\+00:99"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=20&to=10', 'from must be less than to; got from=20 to=10'],
     ['/api/bars?symbol=AAPL&interval=1m&limit=1&limit=2', 'limit must be given once; got 2 values'],
     ['/api/trades?symbol=AAPL&limit=1001', 'limit must be an integer from 1 to 1000; got "1001"'],
