@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { redactConfig } from '../config/index.ts';
 import { smallestInterval, toBarRecord, type Bar, type EpochMs, type Interval } from '../domain/index.ts';
@@ -87,6 +87,28 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     clientErrorHandler: clientError,
   });
   const methodsOf = routeMethods(app);
+  const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
+  const isDashboardFile = dashboard === undefined ? () => false : dashboardFiles(dashboard);
+  // The methods a path answers: its routes', or GET and HEAD for a file of the built dashboard.
+  const allowedOn = (path: string): string[] => {
+    const allowed = methodsOf(path);
+    return allowed.length > 0 ? allowed : isDashboardFile(path) ? ['GET', 'HEAD'] : [];
+  };
+  const methodNotAllowed = (reply: FastifyReply, path: string, method: string, allowed: readonly string[]): FastifyReply =>
+    reply
+      .code(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${method}` });
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Before the body is read: a POST of broken JSON to a GET route is told the method, not the body.
+    if (request.is404) {
+      const path = pathOf(request.url);
+      const allowed = allowedOn(path);
+      if (allowed.length > 0) return methodNotAllowed(reply, path, request.method, allowed);
+    }
+    return undefined;
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof TickstreamError && error.code === 'TICKSTREAM_STORE_UNAVAILABLE') {
@@ -97,13 +119,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   });
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url);
-    const allowed = methodsOf(path);
-    if (allowed.length > 0) {
-      return reply
-        .code(405)
-        .header('allow', allowed.join(', '))
-        .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${request.method}` });
-    }
+    const allowed = allowedOn(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) return methodNotAllowed(reply, path, request.method, allowed);
     return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${path}` });
   });
 
@@ -170,7 +187,6 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
 
   void app.register(kafkaRoutes(o.kafka, log, o.host));
 
-  const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
   if (dashboard !== undefined) {
     void app.register(fastifyStatic, { root: dashboard, prefix: '/', index: 'index.html' });
   } else {
@@ -213,6 +229,30 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
         live.close();
         await app.close();
       })()),
+  };
+}
+
+/**
+ * Whether a request path names a file of the built dashboard (`/` its index.html): a path with
+ * a `..` or a NUL names none, as the static files' plugin refuses it.
+ */
+function dashboardFiles(root: string): (path: string) => boolean {
+  const base = resolve(root);
+  return (path) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return false;
+    }
+    if (decoded.includes('\0') || decoded.split('/').includes('..')) return false;
+    const file = resolve(base, `.${decoded.endsWith('/') ? `${decoded}index.html` : decoded}`);
+    if (file !== base && !file.startsWith(base + sep)) return false;
+    try {
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
   };
 }
 

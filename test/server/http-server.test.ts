@@ -365,6 +365,41 @@ test('/ serves the built dashboard when webRoot holds index.html, and the API st
   assert.deepEqual(JSON.parse(climb.body), { error: 'forbidden', message: '/../../etc/passwd is outside what this server serves' });
 });
 
+test('a file of the built dashboard asked with another method is 405 with Allow, before its body is read', async (t) => {
+  const webRoot = mkdtempSync(join(tmpdir(), 'tickstream-web-'));
+  t.after(() => rmSync(webRoot, { recursive: true, force: true }));
+  writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>dash</title>');
+  writeFileSync(join(webRoot, 'app.js'), 'console.log(1)');
+  const { server } = serverFor(t, { webRoot });
+  for (const [method, url] of [['POST', '/'], ['DELETE', '/index.html'], ['PUT', '/app.js?v=1'], ['OPTIONS', '/']] as const) {
+    const res = await server.app.inject({ method, url });
+    assert.equal(res.statusCode, 405, `${method} ${url}`);
+    assert.equal(res.headers['allow'], 'GET, HEAD');
+    assert.deepEqual(res.json(), { error: 'method_not_allowed', message: `${url.split('?')[0]} answers GET, HEAD, not ${method}` });
+  }
+  for (const url of ['/missing.js', '/app.js%00', '/assets/']) {
+    const res = await server.app.inject({ method: 'POST', url });
+    assert.equal(res.statusCode, 404, `POST ${url}: no file there`);
+  }
+  // A path that climbs out names no file of the dashboard (inject would resolve the ..).
+  const base = await server.start();
+  for (const path of ['/../index.html', '/%2e%2e/index.html', '/x/..%2f..%2findex.html']) {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}${path}`, { method: 'POST', path }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 404, `POST ${path}`);
+  }
+  // The method is the mistake, whatever the body: it is not parsed.
+  const broken = await server.app.inject({ method: 'POST', url: '/api/bars', headers: { 'content-type': 'application/json' }, payload: '{x' });
+  assert.equal(broken.statusCode, 405);
+  assert.equal((broken.json() as { error: string }).error, 'method_not_allowed');
+});
+
 test('GET /metrics exposes the pipeline counters in Prometheus text', async (t) => {
   const { server, stats } = serverFor(t);
   stats.received = 77;
