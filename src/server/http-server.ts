@@ -79,12 +79,14 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
 
   // Kafka topic names run to 249 characters; fastify's default cap on a path parameter is 100.
   // The cap is well above that, so that a longer name gets the 400 that states the rule.
+  // Node's own answer to an HTTP/1.1 request without Host is a 400 with no body: the hook below answers it in JSON.
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 1_024 },
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
+    http: { requireHostHeader: false },
   });
   const methodsOf = routeMethods(app);
   const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
@@ -101,6 +103,9 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
       .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${method}` });
 
   app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return reply.code(400).header('connection', 'close').send({ error: 'bad_request', message: 'an HTTP/1.1 request needs a Host header' });
+    }
     // Before the body is read: a POST of broken JSON to a GET route is told the method, not the body.
     if (request.is404) {
       const path = pathOf(request.url);

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -362,7 +363,7 @@ test('/ serves the built dashboard when webRoot holds index.html, and the API st
     req.end();
   });
   assert.equal(climb.status, 403);
-  assert.deepEqual(JSON.parse(climb.body), { error: 'forbidden', message: '/../../etc/passwd is outside what this server serves' });
+  assert.deepEqual(JSON.parse(climb.body), { error: 'forbidden', message: '/../../etc/passwd is refused: ask for a file by its plain path, without .., // or a NUL' });
 });
 
 test('a file of the built dashboard asked with another method is 405 with Allow, before its body is read', async (t) => {
@@ -398,6 +399,32 @@ test('a file of the built dashboard asked with another method is 405 with Allow,
   const broken = await server.app.inject({ method: 'POST', url: '/api/bars', headers: { 'content-type': 'application/json' }, payload: '{x' });
   assert.equal(broken.statusCode, 405);
   assert.equal((broken.json() as { error: string }).error, 'method_not_allowed');
+  const range = await server.app.inject({ url: '/app.js', headers: { range: 'bytes=999-' } });
+  assert.equal(range.statusCode, 416);
+  assert.deepEqual(range.json(), { error: 'range_not_satisfiable', message: 'the Range "bytes=999-" is not within the file' });
+});
+
+test('an HTTP/1.1 request without Host gets a JSON 400 from the listening server', async (t) => {
+  const { server } = serverFor(t);
+  const base = new URL(await server.start());
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(base.port), base.hostname, () => socket.end('GET /api/stats HTTP/1.1\r\n\r\n'));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.match(answer, /\{"error":"bad_request","message":"an HTTP\/1\.1 request needs a Host header"\}$/);
+  // HTTP/1.0 has no Host.
+  const old = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(base.port), base.hostname, () => socket.end('GET /healthz HTTP/1.0\r\n\r\n'));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(old, /^HTTP\/1\.1 200 /);
 });
 
 test('GET /metrics exposes the pipeline counters in Prometheus text', async (t) => {
