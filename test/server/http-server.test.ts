@@ -304,6 +304,10 @@ test('/ is a plain status page when the dashboard is not built', async (t) => {
   assert.match(String(res.headers['content-type']), /text\/html/);
   assert.match(res.body, /4321/);
   assert.match(res.body, /href="api\/bars\?symbol=AAPL&amp;interval=5s"/);
+  // No trade stored yet: no latency, rather than 0 ms.
+  assert.match(res.body, /<td>latency p50 \/ p99<\/td><td>no trade stored yet<\/td>/);
+  stats.latency.record(12);
+  assert.match((await server.app.inject('/')).body, /<td>latency p50 \/ p99<\/td><td>\d+(\.\d+)? ms \/ \d+(\.\d+)? ms<\/td>/);
 });
 
 test('a log lag not known is null in /api/stats and a dash on the plain status page', async (t) => {
