@@ -1,7 +1,16 @@
 // The dashboard when a request fails and when the window is narrow: it says what failed, tries again, and shows its readouts whole.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openDashboard, startDashboard, WAIT_MS, type Dashboard } from './dashboard-harness.ts';
+import type { Page } from 'playwright-core';
+import { openDashboard, startDashboard, until, WAIT_MS, type Dashboard } from './dashboard-harness.ts';
+
+/** The text of an element, or '' while it is hidden. */
+async function shownText(page: Page, selector: string): Promise<string> {
+  const box = page.locator(selector);
+  return (await box.isHidden()) ? '' : ((await box.textContent()) ?? '');
+}
+const bannerText = (page: Page): Promise<string> => shownText(page, '#banner');
+const chartStatus = (page: Page): Promise<string> => shownText(page, '.chart-status');
 
 describe('dashboard recovery and narrow readouts', () => {
   let dashboard: Dashboard;
@@ -24,5 +33,19 @@ describe('dashboard recovery and narrow readouts', () => {
       assert.deepEqual(cut, [], `at ${width} px no readout is cut short`);
     }
     assert.deepEqual(errors, []);
+  });
+
+  test('a chart whose bars fail to load says so, and loads by itself once the server answers again', async (t) => {
+    const { page } = await openDashboard(t, dashboard, { symbols: 2 });
+    await page.locator('#chart[data-symbol="AAPL"]').waitFor({ timeout: WAIT_MS });
+    await page.route('**/api/bars?*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'store_unavailable', message: 'store down (test)' }) }),
+    );
+    await page.evaluate(`location.hash = '#symbol=MSFT&interval=1m'`);
+    await until(async () => (await chartStatus(page)).includes('could not be loaded'), 'the chart says its bars could not be loaded');
+    assert.match(await bannerText(page), /api\/bars: 503 store down \(test\)/);
+    await page.unroute('**/api/bars?*');
+    await until(async () => (await chartStatus(page)) === '' && (await page.locator('.chart-legend').textContent())?.includes('O ') === true, 'the chart loads again by itself');
+    assert.equal(await page.locator('#chart').getAttribute('data-symbol'), 'MSFT');
   });
 });
