@@ -48,4 +48,11 @@ describe('dashboard recovery and narrow readouts', () => {
     await until(async () => (await chartStatus(page)) === '' && (await page.locator('.chart-legend').textContent())?.includes('O ') === true, 'the chart loads again by itself');
     assert.equal(await page.locator('#chart').getAttribute('data-symbol'), 'MSFT');
   });
+
+  test('a request the server does not answer is named on the banner, not as the browser\'s bare "Failed to fetch"', async (t) => {
+    const { page } = await openDashboard(t, dashboard, { symbols: 2 });
+    await page.route('**/api/symbols', (route) => route.abort('connectionrefused'));
+    await until(async () => /api\/symbols: the server did not answer/.test(await bannerText(page)), 'the banner names the request that failed');
+    assert.doesNotMatch(await bannerText(page), /(^|· )Failed to fetch/);
+  });
 });

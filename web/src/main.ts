@@ -306,7 +306,8 @@ class Dashboard {
   }
 
   async #refreshSymbols(): Promise<void> {
-    if (document.hidden) return;
+    // While the stream is down the banner says so, and the watchlist shows as stale; it refreshes when the stream is back.
+    if (document.hidden || this.#streamState !== 'open') return;
     try {
       this.#watchlist.setSummaries(await api.symbols());
       this.#frames.request(this.#renderWatchlist);
