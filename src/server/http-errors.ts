@@ -28,11 +28,14 @@ export function replyError(error: FastifyError, request: FastifyRequest, reply: 
 function clientErrorBody(status: number, error: FastifyError, request: FastifyRequest): ErrorBody {
   switch (status) {
     case 403:
-      return { error: 'forbidden', message: `${pathOf(request.url)} is outside what this server serves` };
+      // The static files' refusal of a path with a `..`, a `//` or a NUL, or spelt otherwise than the file.
+      return { error: 'forbidden', message: `${pathOf(request.url)} is refused: ask for a file by its plain path, without .., // or a NUL` };
     case 404:
       return { error: 'not_found', message: error.message };
     case 413:
       return { error: 'payload_too_large', message: `the body is larger than the ${request.server.initialConfig.bodyLimit ?? 0} bytes this server takes` };
+    case 416:
+      return { error: 'range_not_satisfiable', message: `the Range ${JSON.stringify(request.headers.range ?? '')} is not within the file` };
     case 415:
       return { error: 'unsupported_media_type', message: `send the body as application/json; got content-type ${JSON.stringify(request.headers['content-type'] ?? '')}` };
     default:

@@ -1,21 +1,22 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { redactConfig } from '../config/index.ts';
 import { smallestInterval, toBarRecord, type Bar, type EpochMs, type Interval } from '../domain/index.ts';
 import { TickstreamError } from '../errors.ts';
 import { silentLogger, snapshotStats, type Logger, type PipelineStats } from '../observability/index.ts';
 import type { SourceStatus } from '../source/source.ts';
-import { pagesForward, type Store, type SymbolTrades } from '../store/store.ts';
+import type { Store, SymbolTrades } from '../store/store.ts';
 import { kafkaRoutes, type KafkaConsoleApi } from './kafka-routes.ts';
 import { LivePush } from './live-push.ts';
 import { clientError, frameworkError, pathOf, replyError, routeMethods } from './http-errors.ts';
 import { createMetrics } from './metrics.ts';
 import { BadRequest, intParam, oneOfParam, optionalIntParam, optionalTimeParam, symbolParam, type Query } from './query-params.ts';
-import { rollupBars, rollupPlans, type RollupPlan } from './rollup.ts';
+import { readRollup, Turns } from './rollup-read.ts';
+import { rollupPlans, type RollupPlan } from './rollup.ts';
 import { statusPage, type StatusStats } from './status-page.ts';
 import { SPARKLINE_POINTS, SymbolBoard } from './symbol-board.ts';
 import { tradeJson } from './trade-json.ts';
@@ -69,6 +70,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const allIntervals = [...o.intervals, ...[...plans.values()].map((p) => p.target)].sort((a, b) => a.ms - b.ms).map((i) => i.label);
   const smallest = smallestInterval(o.intervals);
   const board = new SymbolBoard(o.symbols, smallest?.label ?? '');
+  // A roll-up may read limit × ratio bars (300,000 1m bars for 1h, limit 5000): its chunks take turns.
+  const rollupTurns = new Turns();
 
   const statsBody = (): Record<string, unknown> => ({ ...snapshotStats(o.stats), source: o.sourceStatus(), ...o.extraStats?.() });
   const live = new LivePush({ pushIntervalMs: o.pushIntervalMs ?? 250, stats: statsBody, logger: log });
@@ -76,14 +79,41 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
 
   // Kafka topic names run to 249 characters; fastify's default cap on a path parameter is 100.
   // The cap is well above that, so that a longer name gets the 400 that states the rule.
+  // Node's own answer to an HTTP/1.1 request without Host is a 400 with no body: the hook below answers it in JSON.
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: 1_024 },
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
+    http: { requireHostHeader: false },
   });
   const methodsOf = routeMethods(app);
+  const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
+  const isDashboardFile = dashboard === undefined ? () => false : dashboardFiles(dashboard);
+  // The methods a path answers: its routes', or GET and HEAD for a file of the built dashboard.
+  const allowedOn = (path: string): string[] => {
+    const allowed = methodsOf(path);
+    return allowed.length > 0 ? allowed : isDashboardFile(path) ? ['GET', 'HEAD'] : [];
+  };
+  const methodNotAllowed = (reply: FastifyReply, path: string, method: string, allowed: readonly string[]): FastifyReply =>
+    reply
+      .code(405)
+      .header('allow', allowed.join(', '))
+      .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${method}` });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return reply.code(400).header('connection', 'close').send({ error: 'bad_request', message: 'an HTTP/1.1 request needs a Host header' });
+    }
+    // Before the body is read: a POST of broken JSON to a GET route is told the method, not the body.
+    if (request.is404) {
+      const path = pathOf(request.url);
+      const allowed = allowedOn(path);
+      if (allowed.length > 0) return methodNotAllowed(reply, path, request.method, allowed);
+    }
+    return undefined;
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof TickstreamError && error.code === 'TICKSTREAM_STORE_UNAVAILABLE') {
@@ -94,13 +124,8 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   });
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url);
-    const allowed = methodsOf(path);
-    if (allowed.length > 0) {
-      return reply
-        .code(405)
-        .header('allow', allowed.join(', '))
-        .send({ error: 'method_not_allowed', message: `${path} answers ${allowed.join(', ')}, not ${request.method}` });
-    }
+    const allowed = allowedOn(path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) return methodNotAllowed(reply, path, request.method, allowed);
     return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${path}` });
   });
 
@@ -117,7 +142,10 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
       throw new BadRequest('from', `from must be less than to; got from=${from} to=${to}`);
     }
     const plan = plans.get(interval);
-    const bars = plan === undefined ? await o.store.bars({ symbol, interval, ...range(from, to), limit }) : await rolledUp(o.store, plan, symbol, from, to, limit);
+    const bars =
+      plan === undefined
+        ? await o.store.bars({ symbol, interval, ...range(from, to), limit })
+        : await readRollup(o.store, plan, { symbol, from, to, limit }, { turns: rollupTurns });
     return bars.map(toBarRecord);
   });
 
@@ -164,7 +192,6 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
 
   void app.register(kafkaRoutes(o.kafka, log, o.host));
 
-  const dashboard = o.webRoot !== undefined && existsSync(join(o.webRoot, 'index.html')) ? o.webRoot : undefined;
   if (dashboard !== undefined) {
     void app.register(fastifyStatic, { root: dashboard, prefix: '/', index: 'index.html' });
   } else {
@@ -210,29 +237,32 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   };
 }
 
-function range(from: EpochMs | undefined, to: EpochMs | undefined): { from?: EpochMs; to?: EpochMs } {
-  return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
+/**
+ * Whether a request path names a file of the built dashboard (`/` its index.html): a path with
+ * a `..` or a NUL names none, as the static files' plugin refuses it.
+ */
+function dashboardFiles(root: string): (path: string) => boolean {
+  const base = resolve(root);
+  return (path) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return false;
+    }
+    if (decoded.includes('\0') || decoded.split('/').includes('..')) return false;
+    const file = resolve(base, `.${decoded.endsWith('/') ? `${decoded}index.html` : decoded}`);
+    if (file !== base && !file.startsWith(base + sep)) return false;
+    try {
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
 }
 
-/**
- * Rolled-up bars: reads the source interval over the windows of the target that start in
- * [from, to), whole, and merges them. `limit` target bars need at most limit·ratio source
- * bars; with fewer (gaps) the window at the far end of the read may be cut, and it is the one
- * dropped: the newest on a page forward (from without to), else the oldest.
- */
-async function rolledUp(store: Store, plan: RollupPlan, symbol: string, from: EpochMs | undefined, to: EpochMs | undefined, limit: number): Promise<Bar[]> {
-  const size = plan.target.ms;
-  const alignUp = (t: EpochMs): EpochMs => (Math.ceil(t / size) * size) as EpochMs;
-  const ratio = size / plan.source.ms;
-  const query = {
-    symbol,
-    interval: plan.source.label,
-    ...range(from === undefined ? undefined : alignUp(from), to === undefined ? undefined : alignUp(to)),
-    limit: limit * ratio,
-  };
-  const bars = rollupBars(await store.bars(query), plan.target);
-  if (bars.length <= limit) return bars;
-  return pagesForward(query) ? bars.slice(0, limit) : bars.slice(bars.length - limit);
+function range(from: EpochMs | undefined, to: EpochMs | undefined): { from?: EpochMs; to?: EpochMs } {
+  return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
 }
 
 /**

@@ -55,8 +55,12 @@ export function optionalIntParam(query: Query, name: string, o: { min: number; m
   return n;
 }
 
-/** An ISO 8601 date and time with its zone: 2026-01-02T15:04:05Z, seconds and milliseconds optional. */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+-])(\d{2}):(\d{2}))$/;
+/**
+ * An ISO 8601 date and time with its zone: 2026-01-02T15:04:05Z, seconds and milliseconds optional.
+ * A space before the offset is a `+` that the query string decoded as one (`from=…T10:00:00+01:00`
+ * typed as is): it is read as the `+` it was, since a time has no other place for a space.
+ */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+ -])(\d{2}):(\d{2}))$/;
 
 /** Epoch milliseconds of an ISO_TIME string; NaN when it does not match or names no real time (Feb 30, 25:00). */
 function isoTimeMs(value: string): number {
@@ -69,7 +73,7 @@ function isoTimeMs(value: string): number {
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   // Before 1970 is below epoch 0 (and Date.UTC reads years below 100 as 19xx).
   const real = year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;
-  if (!real || Math.abs(offsetMinutes) > 14 * 60) return Number.NaN;
+  if (!real || field(11) > 59 || Math.abs(offsetMinutes) > 14 * 60) return Number.NaN;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
 }
 

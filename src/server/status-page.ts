@@ -34,7 +34,10 @@ export function statusPage(o: { stats: StatusStats; symbols: readonly string[]; 
   rows.push(
     ['invalid / late', `${stats.invalid} / ${stats.late}`],
     ['log lag', stats.log_lag ?? '–'],
-    ['latency p50 / p99', fromKafka ? 'measured by the process role' : `${stats.latency_ms.p50} ms / ${stats.latency_ms.p99} ms`],
+    [
+      'latency p50 / p99',
+      fromKafka ? 'measured by the process role' : stats.latency_ms.count === 0 ? 'no trade stored yet' : `${stats.latency_ms.p50} ms / ${stats.latency_ms.p99} ms`,
+    ],
   );
   const first = o.symbols[0] ?? 'AAPL';
   const interval = o.intervals[0] ?? '1m';

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,10 @@ test('GET /api/bars returns BarRecords in ascending window_start, newest limit i
   const isoPage = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${iso(T0 + 5 * MIN, 'Z')}&to=${iso(T0 + 15 * MIN, '+05:30')}&limit=3`);
   assert.equal(isoPage.statusCode, 200, isoPage.body);
   assert.deepEqual(isoPage.json(), page.json());
+  // Typed as is, the + of an offset arrives as a space: it is read as the + it was.
+  const typed = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${iso(T0 + 5 * MIN, 'Z')}&to=${iso(T0 + 15 * MIN, '+05:30').replace('%2B', '+')}&limit=3`);
+  assert.equal(typed.statusCode, 200, typed.body);
+  assert.deepEqual(typed.json(), page.json());
   const none = await server.app.inject('/api/bars?symbol=NVDA&interval=1m');
   assert.deepEqual(none.json(), []);
 });
@@ -171,6 +176,7 @@ test('bad query parameters answer 400 with a message naming the parameter and th
     ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T24:00:00Z', /^from must be a time: .*; got "2026-02-03T24:00:00Z"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=1969-12-31T23:59:59Z', /^from must be a time: .*; got "1969-12-31T23:59:59Z"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=0050-01-01T00:00:00Z', /^from must be a time: .*; got "0050-01-01T00:00:00Z"$/],
+    ['/api/bars?symbol=AAPL&interval=1m&from=2026-02-03T10:00:00%2B00:99', /^from must be a time: .*; got "2026-02-03T10:00:00\+00:99"$/],
     ['/api/bars?symbol=AAPL&interval=1m&from=20&to=10', 'from must be less than to; got from=20 to=10'],
     ['/api/bars?symbol=AAPL&interval=1m&limit=1&limit=2', 'limit must be given once; got 2 values'],
     ['/api/trades?symbol=AAPL&limit=1001', 'limit must be an integer from 1 to 1000; got "1001"'],
@@ -298,6 +304,10 @@ test('/ is a plain status page when the dashboard is not built', async (t) => {
   assert.match(String(res.headers['content-type']), /text\/html/);
   assert.match(res.body, /4321/);
   assert.match(res.body, /href="api\/bars\?symbol=AAPL&amp;interval=5s"/);
+  // No trade stored yet: no latency, rather than 0 ms.
+  assert.match(res.body, /<td>latency p50 \/ p99<\/td><td>no trade stored yet<\/td>/);
+  stats.latency.record(12);
+  assert.match((await server.app.inject('/')).body, /<td>latency p50 \/ p99<\/td><td>\d+(\.\d+)? ms \/ \d+(\.\d+)? ms<\/td>/);
 });
 
 test('a log lag not known is null in /api/stats and a dash on the plain status page', async (t) => {
@@ -357,7 +367,68 @@ test('/ serves the built dashboard when webRoot holds index.html, and the API st
     req.end();
   });
   assert.equal(climb.status, 403);
-  assert.deepEqual(JSON.parse(climb.body), { error: 'forbidden', message: '/../../etc/passwd is outside what this server serves' });
+  assert.deepEqual(JSON.parse(climb.body), { error: 'forbidden', message: '/../../etc/passwd is refused: ask for a file by its plain path, without .., // or a NUL' });
+});
+
+test('a file of the built dashboard asked with another method is 405 with Allow, before its body is read', async (t) => {
+  const webRoot = mkdtempSync(join(tmpdir(), 'tickstream-web-'));
+  t.after(() => rmSync(webRoot, { recursive: true, force: true }));
+  writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>dash</title>');
+  writeFileSync(join(webRoot, 'app.js'), 'console.log(1)');
+  const { server } = serverFor(t, { webRoot });
+  for (const [method, url] of [['POST', '/'], ['DELETE', '/index.html'], ['PUT', '/app.js?v=1'], ['OPTIONS', '/']] as const) {
+    const res = await server.app.inject({ method, url });
+    assert.equal(res.statusCode, 405, `${method} ${url}`);
+    assert.equal(res.headers['allow'], 'GET, HEAD');
+    assert.deepEqual(res.json(), { error: 'method_not_allowed', message: `${url.split('?')[0]} answers GET, HEAD, not ${method}` });
+  }
+  for (const url of ['/missing.js', '/app.js%00', '/assets/']) {
+    const res = await server.app.inject({ method: 'POST', url });
+    assert.equal(res.statusCode, 404, `POST ${url}: no file there`);
+  }
+  // A path that climbs out names no file of the dashboard (inject would resolve the ..).
+  const base = await server.start();
+  for (const path of ['/../index.html', '/%2e%2e/index.html', '/x/..%2f..%2findex.html']) {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}${path}`, { method: 'POST', path }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 404, `POST ${path}`);
+  }
+  // The method is the mistake, whatever the body: it is not parsed.
+  const broken = await server.app.inject({ method: 'POST', url: '/api/bars', headers: { 'content-type': 'application/json' }, payload: '{x' });
+  assert.equal(broken.statusCode, 405);
+  assert.equal((broken.json() as { error: string }).error, 'method_not_allowed');
+  const range = await server.app.inject({ url: '/app.js', headers: { range: 'bytes=999-' } });
+  assert.equal(range.statusCode, 416);
+  assert.deepEqual(range.json(), { error: 'range_not_satisfiable', message: 'the Range "bytes=999-" is not within the file' });
+});
+
+test('an HTTP/1.1 request without Host gets a JSON 400 from the listening server', async (t) => {
+  const { server } = serverFor(t);
+  const base = new URL(await server.start());
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(base.port), base.hostname, () => socket.end('GET /api/stats HTTP/1.1\r\n\r\n'));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.match(answer, /\{"error":"bad_request","message":"an HTTP\/1\.1 request needs a Host header"\}$/);
+  // HTTP/1.0 has no Host.
+  const old = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(base.port), base.hostname, () => socket.end('GET /healthz HTTP/1.0\r\n\r\n'));
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(old, /^HTTP\/1\.1 200 /);
 });
 
 test('GET /metrics exposes the pipeline counters in Prometheus text', async (t) => {

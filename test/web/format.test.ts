@@ -1,7 +1,7 @@
 // The dashboard's time formatting (web/src/format.ts), in the local time zone as the browser shows it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatBarTime, formatClockMs } from '../../web/src/format.ts';
+import { formatBarTime, formatClockMs, formatLatency } from '../../web/src/format.ts';
 
 const local = (y: number, mo: number, d: number, h: number, mi: number, s: number, ms = 0): number => new Date(y, mo - 1, d, h, mi, s, ms).getTime();
 
@@ -30,4 +30,9 @@ test("the bar time is the viewer's wall clock and date, and today is the viewer'
   process.env['TZ'] = 'America/New_York';
   assert.equal(formatBarTime(bar, Date.UTC(2001, 8, 9, 1, 50, 0)), '21:45:00', 'the evening of the 8th in New York, the 9th in UTC');
   assert.equal(formatBarTime(bar, Date.UTC(2001, 8, 9, 4, 5, 0)), '2001-09-08 21:45:00', 'past midnight in New York, the same UTC day');
+});
+
+test('the latency readout is p50 · p99, and says there is none before a trade is stored rather than 0 ms', () => {
+  assert.equal(formatLatency({ p50: 0, p99: 0, count: 0 }), 'no trade stored yet');
+  assert.equal(formatLatency({ p50: 544, p99: 1059.2, count: 9895 }), '544 ms · 1059 ms');
 });

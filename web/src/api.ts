@@ -105,7 +105,14 @@ async function getJson<T>(path: string, params: Record<string, string | number |
   for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));
   const qs = query.toString();
   // Relative to the page, so the dashboard works under any path prefix.
-  const res = await fetch(qs === '' ? path : `${path}?${qs}`, signal === undefined ? {} : { signal });
+  let res: Response;
+  try {
+    res = await fetch(qs === '' ? path : `${path}?${qs}`, signal === undefined ? {} : { signal });
+  } catch (e) {
+    if (signal?.aborted === true) throw e;
+    // The browser's own words ("Failed to fetch", "NetworkError when attempting to fetch resource") name neither the request nor the server.
+    throw new ApiError(0, `${path}: the server did not answer; is tickstream running? (${e instanceof Error ? e.message : String(e)})`);
+  }
   if (!res.ok) {
     let reason = res.statusText;
     try {

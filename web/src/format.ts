@@ -58,3 +58,8 @@ export function formatClockMs(epochMs: number): string {
 
 /** A latency or duration: milliseconds up to 10 s, then seconds, minutes and hours (see formatDuration). */
 export const formatMs = formatDuration;
+
+/** The latency readout, p50 · p99; before any trade is stored there is none, and 0 ms would say it is instant. */
+export function formatLatency(latency: { readonly p50: number; readonly p99: number; readonly count: number }): string {
+  return latency.count > 0 ? `${formatMs(latency.p50)} · ${formatMs(latency.p99)}` : 'no trade stored yet';
+}

@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { StatsWire } from './api.ts';
-import { formatMs, formatQuantity, formatRate } from './format.ts';
+import { formatLatency, formatMs, formatQuantity, formatRate } from './format.ts';
 import type { Palette } from './theme.ts';
 
 /** Seconds of history each plot keeps (one point per stats frame, about one a second). */
@@ -47,10 +47,10 @@ const PLOTS: readonly PlotSpec[] = [
     id: 'latency',
     title: 'Latency p50 · p99',
     series: [
-      { label: 'p50', color: (p) => p.up, value: (s) => (fromKafka(s) ? null : s.latency_ms.p50) },
-      { label: 'p99', color: (p) => p.down, value: (s) => (fromKafka(s) ? null : s.latency_ms.p99) },
+      { label: 'p50', color: (p) => p.up, value: (s) => (latencyKnown(s) ? s.latency_ms.p50 : null) },
+      { label: 'p99', color: (p) => p.down, value: (s) => (latencyKnown(s) ? s.latency_ms.p99 : null) },
     ],
-    readout: (s) => (fromKafka(s) ? 'measured by the process role' : `${formatMs(s.latency_ms.p50)} · ${formatMs(s.latency_ms.p99)}`),
+    readout: (s) => (fromKafka(s) ? 'measured by the process role' : formatLatency(s.latency_ms)),
   },
 ];
 
@@ -59,6 +59,11 @@ function lagUnknown(s: StatsWire): string {
   const view = s.kafka_view;
   if (view === undefined) return 'unknown: no Spark batch yet, or Kafka not answering';
   return view.group === null ? "in Spark's checkpoint" : 'no offsets committed';
+}
+
+/** A latency to show: this process measures it (not a serve role reading Kafka) and has stored a trade; 0 ms would say it is instant. */
+function latencyKnown(s: StatsWire): boolean {
+  return !fromKafka(s) && s.latency_ms.count > 0;
 }
 
 /** True when the server only serves and reads the pipeline's counts from Kafka (no latency of its own). */

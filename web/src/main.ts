@@ -20,6 +20,8 @@ const HELLO_WAIT_MS = 1_500;
 const STATS_HISTORY = 30;
 /** How long an error or a notice stays on the banner. */
 const NOTICE_MS = 10_000;
+/** How long after a failed load of the chart or the tape it is tried again. */
+const RELOAD_MS = 5_000;
 
 function element<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -75,6 +77,8 @@ class Dashboard {
   #notice = '';
   /** The source badge and the rates show stats that may no longer be current. */
   #stale = false;
+  /** The next try after a load of the chart or the tape failed (a store that answered 503, a server restarting). */
+  #reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     const p = this.#theme.palette;
@@ -128,6 +132,7 @@ class Dashboard {
   async select(symbol: string): Promise<void> {
     const interval = this.#interval;
     if (interval === undefined) return;
+    clearTimeout(this.#reloadTimer);
     this.#watchlist.select(symbol);
     this.#tapeTitle.textContent = symbol;
     // The old symbol's rows go now, not when the history arrives: the title already names the new one.
@@ -141,8 +146,18 @@ class Dashboard {
       this.#tape.history(symbol, trades);
       this.#frames.request(this.#renderTape);
     } catch (e) {
-      this.#reportError(e);
+      this.#loadFailed(e, symbol);
     }
+  }
+
+  /** Reports a failed load and loads the same chart again a little later, unless another is chosen meanwhile. */
+  #loadFailed(e: unknown, symbol: string): void {
+    this.#reportError(e);
+    const interval = this.#interval?.label;
+    clearTimeout(this.#reloadTimer);
+    this.#reloadTimer = setTimeout(() => {
+      if (this.#chart.symbol === symbol && this.#interval?.label === interval) void this.select(symbol);
+    }, RELOAD_MS);
   }
 
   async #changeInterval(interval: Interval): Promise<void> {
@@ -151,10 +166,11 @@ class Dashboard {
     const symbol = this.#chart.symbol;
     if (symbol === '') return;
     writeSelection(symbol, interval.label);
+    clearTimeout(this.#reloadTimer);
     try {
       await this.#chart.show(symbol, interval, this.#engine);
     } catch (e) {
-      this.#reportError(e);
+      this.#loadFailed(e, symbol);
     }
   }
 
@@ -290,7 +306,8 @@ class Dashboard {
   }
 
   async #refreshSymbols(): Promise<void> {
-    if (document.hidden) return;
+    // While the stream is down the banner says so, and the watchlist shows as stale; it refreshes when the stream is back.
+    if (document.hidden || this.#streamState !== 'open') return;
     try {
       this.#watchlist.setSummaries(await api.symbols());
       this.#frames.request(this.#renderWatchlist);

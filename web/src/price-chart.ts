@@ -133,10 +133,20 @@ export class PriceChart {
     this.#setStatus('Loading…');
     this.#replace([]);
 
-    const [history, baseBars] = await Promise.all([
-      api.bars({ symbol, interval: interval.label, limit: PAGE }),
-      base === undefined ? Promise.resolve([]) : api.bars({ symbol, ...formingBaseQuery(interval, base) }),
-    ]);
+    let history: BarRecord[];
+    let baseBars: BarRecord[];
+    try {
+      [history, baseBars] = await Promise.all([
+        api.bars({ symbol, interval: interval.label, limit: PAGE }),
+        base === undefined ? Promise.resolve([]) : api.bars({ symbol, ...formingBaseQuery(interval, base) }),
+      ]);
+    } catch (e) {
+      // A load that another has replaced fails silently; else the plot says it failed, not "Loading…" for ever,
+      // and the caller reports why and tries again.
+      if (generation !== this.#generation) return;
+      this.#setStatus('The bars could not be loaded; trying again…');
+      throw e;
+    }
     if (generation !== this.#generation) return;
     for (const b of baseBars) this.#rollup?.apply(b);
     this.#replace(history);
