@@ -34,8 +34,8 @@ export interface StatsWire {
   /** Trades the producer keeps on disk because Kafka has not taken them; 0 while Kafka takes every send. */
   spool_depth?: number;
   /**
-   * `waiting` while the engine of the process that serves waits for Kafka to answer before it
-   * starts; `stopped` once it makes no more bars while the process runs on (`engine_stopped` says why).
+   * `waiting` while the engine of the process that serves waits for Kafka to answer, before it
+   * starts or while its fetches fail; `stopped` once it makes no more bars while the process runs on (`engine_stopped` says why).
    */
   engine_state?: 'ok' | 'waiting' | 'stopped';
   engine_waiting_s?: number;
