@@ -56,11 +56,12 @@ export function optionalIntParam(query: Query, name: string, o: { min: number; m
 }
 
 /**
- * An ISO 8601 date and time with its zone: 2026-01-02T15:04:05Z, seconds and milliseconds optional.
+ * An ISO 8601 date and time with its zone: 2026-01-02T15:04:05Z, seconds and milliseconds optional,
+ * the T and Z in either case (as RFC 3339 allows).
  * A space before the offset is a `+` that the query string decoded as one (`from=…T10:00:00+01:00`
  * typed as is): it is read as the `+` it was, since a time has no other place for a space.
  */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|([+ -])(\d{2}):(\d{2}))$/;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?([Zz]|([+ -])(\d{2}):(\d{2}))$/;
 
 /** Epoch milliseconds of an ISO_TIME string; NaN when it does not match or names no real time (Feb 30, 25:00). */
 function isoTimeMs(value: string): number {
@@ -69,7 +70,7 @@ function isoTimeMs(value: string): number {
   const field = (i: number): number => Number(m[i] ?? 0);
   const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)];
   const ms = Number((m[7] ?? '').padEnd(3, '0'));
-  const offsetMinutes = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (field(10) * 60 + field(11));
+  const offsetMinutes = m[9] === undefined ? 0 : (m[9] === '-' ? -1 : 1) * (field(10) * 60 + field(11));
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   // Before 1970 is below epoch 0 (and Date.UTC reads years below 100 as 19xx).
   const real = year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59;

@@ -72,6 +72,10 @@ test('GET /api/bars returns BarRecords in ascending window_start, newest limit i
   const typed = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${iso(T0 + 5 * MIN, 'Z')}&to=${iso(T0 + 15 * MIN, '+05:30').replace('%2B', '+')}&limit=3`);
   assert.equal(typed.statusCode, 200, typed.body);
   assert.deepEqual(typed.json(), page.json());
+  // RFC 3339 allows a lowercase t and z.
+  const lower = await server.app.inject(`/api/bars?symbol=AAPL&interval=1m&from=${iso(T0 + 5 * MIN, 'Z').replace('T', 't').toLowerCase()}&to=${iso(T0 + 15 * MIN, 'z').replace('T', 't')}&limit=3`);
+  assert.equal(lower.statusCode, 200, lower.body);
+  assert.deepEqual(lower.json(), page.json());
   const none = await server.app.inject('/api/bars?symbol=NVDA&interval=1m');
   assert.deepEqual(none.json(), []);
 });
