@@ -39,6 +39,8 @@ export interface HttpServerOptions {
   readonly extraStats?: () => Record<string, unknown>;
   /** The cluster profile's Kafka console, served under /api/kafka; without it those routes answer 404. */
   readonly kafka?: KafkaConsoleApi;
+  /** How long after a failed seed of the watchlist from the store it is tried again; default 5,000. */
+  readonly seedRetryMs?: number;
 }
 
 export interface LiveFeed {
@@ -205,6 +207,19 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
 
   let started: Promise<string> | undefined;
   let closing: Promise<void> | undefined;
+  // A store down at start (Cassandra not up yet) left the watchlist without last prices until
+  // trades came, which for a closed market is the next session: it is seeded again until it answers.
+  let reseedTimer: NodeJS.Timeout | undefined;
+  const reseed = (): void => {
+    reseedTimer = setTimeout(() => {
+      void seed(o.store, board, o.symbols, smallest?.label, log, { quiet: true }).then((done) => {
+        if (done) log.info('seeded the watchlist from the store');
+        else if (closing === undefined) reseed();
+      });
+    }, o.seedRetryMs ?? 5_000);
+    reseedTimer.unref();
+  };
+
   return {
     app,
     live: {
@@ -220,7 +235,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     },
     start: () =>
       (started ??= (async () => {
-        await seed(o.store, board, o.symbols, smallest?.label, log);
+        if (!(await seed(o.store, board, o.symbols, smallest?.label, log))) reseed();
         await app.listen({ host: o.host, port: o.port });
         live.start();
         const address = app.server.address() as AddressInfo;
@@ -231,6 +246,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
       })()),
     close: () =>
       (closing ??= (async () => {
+        clearTimeout(reseedTimer);
         live.close();
         await app.close();
       })()),
@@ -266,12 +282,13 @@ function range(from: EpochMs | undefined, to: EpochMs | undefined): { from?: Epo
 }
 
 /**
- * Fills the symbol board from the store; a store that is down leaves it empty, not the server.
+ * Fills the symbol board from the store; false when the store is down, which leaves the board
+ * as it was, not the server.
  * The reads run concurrently, but the board is seeded in the store's symbol order once all have
  * answered: seeding as each read returns listed unconfigured symbols in the order a networked
  * store happened to answer, which differed from run to run on Cassandra.
  */
-async function seed(store: Store, board: SymbolBoard, configured: readonly string[], sparkInterval: string | undefined, log: Logger): Promise<void> {
+async function seed(store: Store, board: SymbolBoard, configured: readonly string[], sparkInterval: string | undefined, log: Logger, o: { quiet?: boolean } = {}): Promise<boolean> {
   try {
     const symbols = new Set([...configured, ...(await store.symbols())]);
     const seeds = await Promise.all(
@@ -282,7 +299,9 @@ async function seed(store: Store, board: SymbolBoard, configured: readonly strin
       }),
     );
     for (const { symbol, latest, bars } of seeds) board.seed(symbol, latest, bars);
+    return true;
   } catch (error) {
-    log.warn('could not seed live state from the store', { error: error instanceof Error ? error.message : String(error) });
+    if (o.quiet !== true) log.warn('could not seed the watchlist from the store; trying again every few seconds', { error: error instanceof Error ? error.message : String(error) });
+    return false;
   }
 }

@@ -11,6 +11,7 @@ import { symbolTradesOf } from '../../src/store/index.ts';
 import type { StoredTrade, TradeQuery } from '../../src/store/store.ts';
 import { bar, serverFor, SYMBOLS, trade } from './fixtures.ts';
 import { MemoryStore } from './memory-store.ts';
+import { until } from '../support/until.ts';
 
 const T0 = Date.UTC(2024, 4, 6, 13, 0);
 const MIN = 60_000;
@@ -44,6 +45,19 @@ test('GET /api/symbols lists configured and stored symbols with last price, sess
   const spark = rows[0]!.sparkline as number[];
   assert.equal(spark.length, 60);
   assert.deepEqual(spark.slice(-2), [180, 181], 'the forming bar is updated in place and a new window appended');
+});
+
+test('a store down at start leaves the watchlist without prices only until it answers: it is seeded again', async (t) => {
+  const { server, store } = serverFor(t, { seedRetryMs: 20 });
+  await store.write({ trades: [trade('AAPL', T0, 7, 169)], bars: [], checkpoints: [] });
+  store.failing = true;
+  await server.start();
+  const aapl = async (): Promise<Record<string, unknown>> => ((await server.app.inject('/api/symbols')).json() as Record<string, unknown>[])[0]!;
+  assert.equal((await aapl()).last_price, null, 'the store did not answer');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await aapl()).last_price, null, 'still down');
+  store.failing = false;
+  await until(async () => (await aapl()).last_price === 169, 'the watchlist to be seeded once the store answers', 5_000);
 });
 
 test('GET /api/bars returns BarRecords in ascending window_start, newest limit in [from, to)', async (t) => {
