@@ -167,8 +167,9 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     }
     // A process without a source (the process or serve role) says where the source is instead of
     // reporting one that is closed: the dashboard of a split deployment raised a red banner for it.
-    const sourceStatus = (): SourceStatus =>
-      opened?.source.status() ?? { kind: sourceKindOf(config), state: 'elsewhere', detail: 'the source runs in another process (tickstream produce)' };
+    // In the embedded profile the source runs with the engine, in `tickstream run`.
+    const elsewhere = `the source runs in another process (tickstream ${config.profile === 'cluster' ? 'produce' : 'run'})`;
+    const sourceStatus = (): SourceStatus => opened?.source.status() ?? { kind: sourceKindOf(config), state: 'elsewhere', detail: elsewhere };
 
     let server: HttpServer | undefined;
     let url: string | undefined;

@@ -112,13 +112,13 @@ test('hostile feed: garbage, invalid trades, unknown types and pings are counted
   assert.ok(letters.every((l) => l.reason.length > 0));
 });
 
-test('a serve role without a source says the source runs elsewhere, and its dashboard raises no alarm for it', async (t) => {
+test('a serve role without a source says the source runs elsewhere (in the embedded profile, in tickstream run), and its dashboard raises no alarm for it', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-serve-role-'));
   const set = await startRoles(config(dataDir), { produce: false, process: false, serve: true });
   t.after(() => set.close());
   assert.ok(set.url !== undefined, 'the serve role listens');
   const stats = (await (await fetch(`${set.url}/api/stats`)).json()) as { source: SourceStatusWire };
-  assert.deepEqual(stats.source, { kind: 'simulator', state: 'elsewhere', detail: 'the source runs in another process (tickstream produce)' });
+  assert.deepEqual(stats.source, { kind: 'simulator', state: 'elsewhere', detail: 'the source runs in another process (tickstream run)' });
   assert.equal(sourceLabel(stats.source), 'simulator in another process');
   assert.deepEqual(problems({ stream: 'open', source: stats.source, history: [], nowMs: 0 }), []);
 });
