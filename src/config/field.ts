@@ -34,6 +34,27 @@ export function stringField(spec: Spec<string> & { pattern?: RegExp; allowed?: s
   };
 }
 
+const HOST = /^[A-Za-z0-9.:-]+$/;
+const BRACKETED = /^\[([0-9A-Fa-f:.]+)\]$/;
+
+/**
+ * A host name or IP address to listen on. An IPv6 address may be written in brackets, as a URL
+ * shows it (`[::1]`, copied from `http://[::1]:8080`), and is kept without them: a listener
+ * takes `::1`, and `[::1]` would be looked up as a host name that does not resolve.
+ */
+export function hostField(spec: Spec<string>): Field<string> {
+  return {
+    ...spec,
+    allowed: 'a host name or IP address',
+    parse: (raw) => {
+      if (typeof raw !== 'string') return invalid;
+      const host = BRACKETED.exec(raw)?.[1] ?? raw;
+      return HOST.test(host) ? host : invalid;
+    },
+    show: (v) => v,
+  };
+}
+
 /**
  * Text in a notation of its own, kept in its normal form: `normalize` returns it, or undefined
  * when the text is not allowed. A number in the file is read as its digits.
