@@ -291,12 +291,13 @@ test('a host that does not resolve stops with one line naming it', (t) => {
   assertOneLine(r, 1, /^tickstream: the HTTP server could not listen on 999\.999\.999\.999:0: .*--host/);
 });
 
-test('a data dir that is a file, or below one, stops with one line naming it', (t) => {
+test('a data dir that is a file, or below one, stops run and migrate with one line naming it', (t) => {
   const file = join(tempDir(t), 'afile');
   writeFileSync(file, 'not a directory');
   for (const dataDir of [file, join(file, 'below')]) {
-    const r = tickstream(['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent']);
-    assertOneLine(r, 1, new RegExp(`^tickstream: cannot use the data dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not a directory$`));
+    const line = new RegExp(`^tickstream: cannot use the data dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not a directory$`);
+    assertOneLine(tickstream(['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent']), 1, line);
+    assertOneLine(tickstream(['migrate', '--data-dir', dataDir]), 1, line);
   }
 });
 
