@@ -67,10 +67,11 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
     }
   }
   for (const key of CONFIG_KEYS) {
-    for (const name of [...(field(key).extraEnv ?? []), envName(key)]) {
-      const raw = env[name];
-      if (raw !== undefined) set(key, raw, name);
-    }
+    // The last variable given wins, but an empty one does not erase what another of the same key
+    // gives: FINNHUB_TOKEN=... beside an empty TICKSTREAM_FINNHUB_TOKEN keeps the token.
+    const given = [...(field(key).extraEnv ?? []), envName(key)].filter((name) => env[name] !== undefined);
+    const name = given.filter((n) => env[n] !== '').at(-1) ?? given.at(-1);
+    if (name !== undefined) set(key, env[name], name);
   }
 
   for (const [key, raw] of Object.entries(inputs.flags ?? {}) as [ConfigKey, string | undefined][]) {

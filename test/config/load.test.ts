@@ -369,3 +369,13 @@ test('a host may be an IPv6 address in brackets, as a URL shows it, and is kept 
     assert.throws(() => load({ flags: { host } }), configError(/^invalid config host=.* \(from --host\): expected a host name or IP address$/), host);
   }
 });
+
+test('an empty TICKSTREAM_FINNHUB_TOKEN does not erase the token FINNHUB_TOKEN gives, and a set one still wins', () => {
+  const load = (env: Record<string, string>) => loadConfig({ env, cwd: emptyDir() });
+  const kept = load({ FINNHUB_TOKEN: 'from-finnhub', TICKSTREAM_FINNHUB_TOKEN: '' });
+  assert.deepEqual([kept.finnhub.token, kept.source], ['from-finnhub', 'finnhub']);
+  assert.equal(load({ FINNHUB_TOKEN: 'from-finnhub', TICKSTREAM_FINNHUB_TOKEN: 'from-tickstream' }).finnhub.token, 'from-tickstream');
+  const none = load({ FINNHUB_TOKEN: '', TICKSTREAM_FINNHUB_TOKEN: '' });
+  assert.deepEqual([none.finnhub.token, none.source], [undefined, 'simulator']);
+  assert.throws(() => load({ TICKSTREAM_PORT: '' }), configError(/^invalid config port="" \(from TICKSTREAM_PORT\)/), 'an empty variable of a key with one name is still its value');
+});
