@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { CONFIG_FIELDS, flagName, loadConfig, type Config, type ConfigKey } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
 
 /** Config keys every pipeline role takes. */
 export const PIPELINE_KEYS: readonly ConfigKey[] = [
@@ -86,4 +87,13 @@ export function configFromOptions(
   }
   const file = typeof options['config'] === 'string' ? options['config'] : undefined;
   return loadConfig({ flags: { ...flags, ...overrides }, env: process.env, file, ...(command === undefined ? {} : { command }) });
+}
+
+/**
+ * A replay file is replayed only with source=replay: `--replay-file` alone leaves the source at
+ * auto (the simulator, or Finnhub with a token), which would otherwise run without a word about the file.
+ */
+export function warnUnreplayedFile(config: Config, logger: Logger): void {
+  if (config.replay.file === undefined || config.source === 'replay') return;
+  logger.warn(`replay.file ${config.replay.file} is not replayed: the source is ${config.source} (--source replay replays it, or tickstream replay <file>)`);
 }

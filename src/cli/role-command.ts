@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { startRoles, type Roles } from '../app/index.ts';
 import type { ConfigKey } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS, warnUnreplayedFile } from './config-options.ts';
 import { runUntilStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
@@ -46,6 +46,7 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
       dashboardPart(set.url, root),
     ];
     logger.info(parts.filter((p) => p !== undefined).join(' · '));
+    if (roles.produce) warnUnreplayedFile(config, logger);
     await runUntilStopped(set, logger, 'stopping');
   });
   return cmd;

@@ -252,6 +252,18 @@ test('run takes --metrics-port but opens no listener there: its --help and a war
   assert.equal(await exited, 0, stderr);
 });
 
+test('run given --replay-file without --source replay says at start that the file is not replayed, and which source runs instead', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'trades.ndjson');
+  writeFileSync(file, '');
+  const args = ['run', '--replay-file', file, '--port', '0', '--simulator-port', '0', '--data-dir', dir, '--status-interval', '0'];
+  const warning = /WARN .*replay\.file (\S+) is not replayed: the source is simulator \(--source replay replays it, or tickstream replay <file>\)/;
+  const { child, stderr, exited } = await startedUntil(t, args, warning);
+  assert.equal(warning.exec(stderr())?.[1], file, stderr());
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr());
+});
+
 test('replay --exit serves nothing: it finishes while the HTTP port is in use', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);
