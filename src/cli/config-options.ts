@@ -58,13 +58,19 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string)
  * `unlisted` keys are taken but left out of --help: settings this command does not read, which
  * a script passing one set of flags to every role may still give.
  */
-export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[], unlisted: readonly ConfigKey[] = []): Command {
+export function addConfigOptions(
+  cmd: Command,
+  keys: readonly ConfigKey[],
+  unlisted: readonly ConfigKey[] = [],
+  /** Where a setting means something narrower on this command than the key's description says. */
+  descriptions: Partial<Record<ConfigKey, string>> = {},
+): Command {
   cmd.addOption(new Option('--config <file>', 'config file (default: ./tickstream.config.json if present)'));
   for (const key of keys) {
     const field = CONFIG_FIELDS[key];
     if (field.secret === true) continue;
     const shown = (field.show as (v: unknown) => string)(field.default);
-    const option = new Option(`--${flagName(key)} <value>`, `${field.description} (default: ${shown})`);
+    const option = new Option(`--${flagName(key)} <value>`, `${descriptions[key] ?? field.description} (default: ${shown})`);
     cmd.addOption(unlisted.includes(key) ? option.hideHelp() : option);
   }
   return cmd;

@@ -30,7 +30,9 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
   const cmd = new Command(name)
     .description(description)
     .addHelpText('after', `\nSettings this role does not read are taken but not listed (tickstream run --help\nlists them all).\n\nExamples:\n${examples}`);
-  addConfigOptions(cmd, keys, unlistedFor(roles)).action(async (options: Record<string, unknown>) => {
+  // A role without the dashboard listens only for /metrics, on --host.
+  const descriptions: Partial<Record<ConfigKey, string>> = roles.serve ? {} : { host: 'address the /metrics listener (--metrics-port) binds to' };
+  addConfigOptions(cmd, keys, unlistedFor(roles), descriptions).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, keys);
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();
