@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { CONFIG_FIELDS, flagName, loadConfig, type Config, type ConfigKey } from '../config/index.ts';
+import type { Logger } from '../observability/index.ts';
 
 /** Config keys every pipeline role takes. */
 export const PIPELINE_KEYS: readonly ConfigKey[] = [
@@ -57,13 +58,19 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string)
  * `unlisted` keys are taken but left out of --help: settings this command does not read, which
  * a script passing one set of flags to every role may still give.
  */
-export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[], unlisted: readonly ConfigKey[] = []): Command {
+export function addConfigOptions(
+  cmd: Command,
+  keys: readonly ConfigKey[],
+  unlisted: readonly ConfigKey[] = [],
+  /** Where a setting means something narrower on this command than the key's description says. */
+  descriptions: Partial<Record<ConfigKey, string>> = {},
+): Command {
   cmd.addOption(new Option('--config <file>', 'config file (default: ./tickstream.config.json if present)'));
   for (const key of keys) {
     const field = CONFIG_FIELDS[key];
     if (field.secret === true) continue;
     const shown = (field.show as (v: unknown) => string)(field.default);
-    const option = new Option(`--${flagName(key)} <value>`, `${field.description} (default: ${shown})`);
+    const option = new Option(`--${flagName(key)} <value>`, `${descriptions[key] ?? field.description} (default: ${shown})`);
     cmd.addOption(unlisted.includes(key) ? option.hideHelp() : option);
   }
   return cmd;
@@ -86,4 +93,13 @@ export function configFromOptions(
   }
   const file = typeof options['config'] === 'string' ? options['config'] : undefined;
   return loadConfig({ flags: { ...flags, ...overrides }, env: process.env, file, ...(command === undefined ? {} : { command }) });
+}
+
+/**
+ * A replay file is replayed only with source=replay: `--replay-file` alone leaves the source at
+ * auto (the simulator, or Finnhub with a token), which would otherwise run without a word about the file.
+ */
+export function warnUnreplayedFile(config: Config, logger: Logger): void {
+  if (config.replay.file === undefined || config.source === 'replay') return;
+  logger.warn(`replay.file ${config.replay.file} is not replayed: the source is ${config.source} (--source replay replays it, or tickstream replay <file>)`);
 }

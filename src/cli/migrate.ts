@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { createStore } from '../app/index.ts';
+import { createStore, storeKindOf } from '../app/index.ts';
+import { makeDataDir } from '../app/start-checks.ts';
 import type { ConfigKey } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
@@ -38,6 +39,8 @@ Examples:
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
     const logger = createLogger({ level: config.logLevel }).child('migrate');
+    // As run says it: a data dir that is a file is one line naming it, not SQLite's EEXIST from mkdir.
+    if (storeKindOf(config) === 'sqlite') makeDataDir(config.dataDir);
     const { store, where } = createStore(config, { logger, worker: false });
     try {
       const result = await store.migrate();

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { sideLogPlaces, startRoles } from '../app/index.ts';
+import type { ConfigKey } from '../config/index.ts';
 import { SourceUnavailableError } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
 import { ReplaySource } from '../source/index.ts';
@@ -35,7 +36,10 @@ Examples:
   tickstream replay trades.ndjson --replay-speed 0 --exit
   zcat day.ndjson.gz | tickstream replay - --replay-speed 0 --exit`,
     );
-  addConfigOptions(cmd, KEYS).action(async (file: string, options: Record<string, unknown>) => {
+  const descriptions: Partial<Record<ConfigKey, string>> = {
+    symbols: "symbols the dashboard lists first; the file's trades are replayed whatever their symbol, and their symbols listed too",
+  };
+  addConfigOptions(cmd, KEYS, [], descriptions).action(async (file: string, options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { startRoles, type Roles } from '../app/index.ts';
 import type { ConfigKey } from '../config/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS, warnUnreplayedFile } from './config-options.ts';
 import { runUntilStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
@@ -30,7 +30,9 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
   const cmd = new Command(name)
     .description(description)
     .addHelpText('after', `\nSettings this role does not read are taken but not listed (tickstream run --help\nlists them all).\n\nExamples:\n${examples}`);
-  addConfigOptions(cmd, keys, unlistedFor(roles)).action(async (options: Record<string, unknown>) => {
+  // A role without the dashboard listens only for /metrics, on --host.
+  const descriptions: Partial<Record<ConfigKey, string>> = roles.serve ? {} : { host: 'address the /metrics listener (--metrics-port) binds to' };
+  addConfigOptions(cmd, keys, unlistedFor(roles), descriptions).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, keys);
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();
@@ -46,6 +48,7 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
       dashboardPart(set.url, root),
     ];
     logger.info(parts.filter((p) => p !== undefined).join(' · '));
+    if (roles.produce) warnUnreplayedFile(config, logger);
     await runUntilStopped(set, logger, 'stopping');
   });
   return cmd;

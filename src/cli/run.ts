@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { maskUrl, shownConfig } from '../config/index.ts';
 import { startPipeline } from '../app/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
+import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS, warnUnreplayedFile } from './config-options.ts';
 
 const KEYS = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
 import { runUntilStopped } from './signals.ts';
@@ -37,6 +37,7 @@ Examples:
     logger.info(
       `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
     );
+    warnUnreplayedFile(config, logger);
     // Taken rather than refused: a deployment's scripts may give every command one set of settings.
     if (config.metricsPort !== 0) {
       logger.warn(`metricsPort ${config.metricsPort} is ignored: run serves /metrics on its HTTP port`, { url: `${pipeline.url}/metrics` });

@@ -23,11 +23,12 @@ export function simulateCommand(): Command {
       'after',
       `
 Any Finnhub client can connect to it; tickstream does with --source finnhub
---finnhub-url <url>.
+--finnhub-url <url>, which needs a FINNHUB_TOKEN: the simulator takes any.
 
 Examples:
   tickstream simulate
-  tickstream simulate --port 9001 --rate 5000 --seed 7 --symbols AAPL,BINANCE:BTCUSDT`,
+  tickstream simulate --port 9001 --rate 5000 --seed 7 --symbols AAPL,BINANCE:BTCUSDT
+  FINNHUB_TOKEN=any tickstream run --source finnhub --finnhub-url ws://127.0.0.1:9001`,
     );
   for (const [flag, key] of FLAGS) {
     const field = CONFIG_FIELDS[key];

@@ -34,6 +34,27 @@ export function stringField(spec: Spec<string> & { pattern?: RegExp; allowed?: s
   };
 }
 
+const HOST = /^[A-Za-z0-9.:-]+$/;
+const BRACKETED = /^\[([0-9A-Fa-f:.]+)\]$/;
+
+/**
+ * A host name or IP address to listen on. An IPv6 address may be written in brackets, as a URL
+ * shows it (`[::1]`, copied from `http://[::1]:8080`), and is kept without them: a listener
+ * takes `::1`, and `[::1]` would be looked up as a host name that does not resolve.
+ */
+export function hostField(spec: Spec<string>): Field<string> {
+  return {
+    ...spec,
+    allowed: 'a host name or IP address',
+    parse: (raw) => {
+      if (typeof raw !== 'string') return invalid;
+      const host = BRACKETED.exec(raw)?.[1] ?? raw;
+      return HOST.test(host) ? host : invalid;
+    },
+    show: (v) => v,
+  };
+}
+
 /**
  * Text in a notation of its own, kept in its normal form: `normalize` returns it, or undefined
  * when the text is not allowed. A number in the file is read as its digits.
@@ -127,7 +148,8 @@ export function enumField<const V extends string>(spec: Spec<V> & { values: read
 export function durationField(spec: Spec<DurationMs> & { min: number; max: number }): Field<DurationMs> {
   return {
     ...spec,
-    allowed: `a duration with a unit such as 500ms, 10s, 1m (from ${spec.min}ms to ${spec.max}ms)`,
+    // In the units a duration is written in, as the intervals' rule says `to 1d`: 86400000ms asks the reader to count zeros.
+    allowed: `a duration with a unit such as 500ms, 10s, 1m (from ${durationLabel(spec.min)} to ${durationLabel(spec.max)})`,
     parse: (raw) => {
       // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit,
       // in the file as in flags and the environment, so that `"lateness": 10` is not read as 10 ms.

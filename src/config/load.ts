@@ -51,9 +51,9 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
     values.set(key, parsed);
   };
 
-  const filePath = inputs.file ?? env[`${ENV_PREFIX}CONFIG`] ?? (existsSync(resolve(cwd, CONFIG_FILE)) ? CONFIG_FILE : undefined);
-  if (filePath !== undefined) {
-    for (const [key, raw] of readConfigFile(resolve(cwd, filePath))) set(key, raw, filePath);
+  const file = configFile(inputs.file, env[`${ENV_PREFIX}CONFIG`], cwd);
+  if (file !== undefined) {
+    for (const [key, raw] of readConfigFile(resolve(cwd, file.path), file.from)) set(key, raw, file.path);
   }
 
   const known = new Set(CONFIG_KEYS.map(envName));
@@ -67,10 +67,11 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
     }
   }
   for (const key of CONFIG_KEYS) {
-    for (const name of [...(field(key).extraEnv ?? []), envName(key)]) {
-      const raw = env[name];
-      if (raw !== undefined) set(key, raw, name);
-    }
+    // The last variable given wins, but an empty one does not erase what another of the same key
+    // gives: FINNHUB_TOKEN=... beside an empty TICKSTREAM_FINNHUB_TOKEN keeps the token.
+    const given = [...(field(key).extraEnv ?? []), envName(key)].filter((name) => env[name] !== undefined);
+    const name = given.filter((n) => env[n] !== '').at(-1) ?? given.at(-1);
+    if (name !== undefined) set(key, env[name], name);
   }
 
   for (const [key, raw] of Object.entries(inputs.flags ?? {}) as [ConfigKey, string | undefined][]) {
@@ -80,14 +81,31 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
   return finish(values);
 }
 
-function readConfigFile(path: string): [ConfigKey, unknown][] {
+/**
+ * The config file to read and what named it: `--config`, else TICKSTREAM_CONFIG, else
+ * tickstream.config.json when cwd has one. An empty name is refused: resolved, it would be cwd.
+ */
+function configFile(flag: string | undefined, env: string | undefined, cwd: string): { path: string; from?: string } | undefined {
+  const given = flag !== undefined ? { path: flag, from: '--config' } : env !== undefined ? { path: env, from: `${ENV_PREFIX}CONFIG` } : undefined;
+  if (given?.path === '') throw new ConfigError('config file', '', 'the path of a JSON file of settings', given.from);
+  return given ?? (existsSync(resolve(cwd, CONFIG_FILE)) ? { path: CONFIG_FILE } : undefined);
+}
+
+/** Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses as an unexpected token. */
+const BOM = '\uFEFF';
+
+function readConfigFile(path: string, from?: string): [ConfigKey, unknown][] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('config file', path, `a readable JSON file (${unreadable(cause)})`, from);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text.startsWith(BOM) ? text.slice(1) : text);
   } catch (cause) {
-    // V8 quotes the text around a syntax error, which may be a token: keep only what went wrong.
-    const why = cause instanceof SyntaxError ? cause.message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, ': not valid JSON') : 'it cannot be read';
-    throw new ConfigError('config file', path, `a readable JSON file (${why})`);
+    throw new ConfigError('config file', path, `a readable JSON file (${syntaxReason(cause, text)})`, from);
   }
   const out: [ConfigKey, unknown][] = [];
   const walk = (node: unknown, prefix: string): void => {
@@ -98,7 +116,8 @@ function readConfigFile(path: string): [ConfigKey, unknown][] {
     }
     for (const [name, value] of Object.entries(node)) {
       const key = prefix + name;
-      if (key in FIELDS) out.push([key as ConfigKey, value]);
+      // Own keys only: `constructor` or `__proto__` in the file is an unknown setting, not a property of every object.
+      if (Object.hasOwn(FIELDS, key)) out.push([key as ConfigKey, value]);
       else if (CONFIG_KEYS.some((k) => k.startsWith(`${key}.`))) walk(value, `${key}.`);
       else {
         const names = [...new Set(CONFIG_KEYS.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length).split('.')[0] as string))];
@@ -111,6 +130,35 @@ function readConfigFile(path: string): [ConfigKey, unknown][] {
   };
   walk(json, '');
   return out;
+}
+
+/** Why a config file could not be read, in words: `no such file`, not the errno's `ENOENT: ..., open '<path>'`. */
+function unreadable(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * What is wrong with the JSON, and where as line and column (Node 20 gives only a character
+ * position). V8 quotes the text around some errors, which may hold a token: only what went wrong is kept.
+ */
+function syntaxReason(error: unknown, text: string): string {
+  if (!(error instanceof SyntaxError)) return error instanceof Error ? error.message : String(error);
+  return error.message
+    .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, ': not valid JSON')
+    .replace(/ at position (\d+)(?: \(line \d+ column \d+\))?/, (_, position: string) => {
+      const before = text.slice(0, Number(position)).split('\n');
+      return ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+    });
 }
 
 /** What an unknown setting is told: never its value, which may be a secret under a misspelt name. */

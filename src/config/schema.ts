@@ -4,6 +4,7 @@ import { DEFAULT_REPLICATION, parseReplication, REPLICATION_ALLOWED, replication
 import {
   durationField,
   enumField,
+  hostField,
   hostPortListField,
   intField,
   intervalsField,
@@ -119,7 +120,6 @@ export function configValue(config: Config, key: ConfigKey): unknown {
 }
 export type FieldTable = { readonly [K in ConfigKey]: Field<At<Config, K>> };
 
-const HOST = /^[A-Za-z0-9.:[\]-]+$/;
 const DAY_MS = 86_400_000;
 /**
  * The longest bar: a day, the largest unit the rest of the project plans for (trades are
@@ -150,7 +150,7 @@ export const FIELDS: FieldTable = {
     distinct: true,
   }),
   dataDir: stringField({ description: 'state directory: SQLite file, checkpoints, stack data and logs', default: './.tickstream' }),
-  host: stringField({ description: 'address the HTTP server binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),
+  host: hostField({ description: 'address the HTTP server binds to', default: '127.0.0.1' }),
   port: intField({ description: 'HTTP port of the dashboard and API', default: 8080, min: 0, max: 65535 }),
   metricsPort: intField({
     description: 'port of the /metrics listener of a produce or process role, which serve no dashboard; 0 = none; a command that serves the dashboard (run, serve) answers /metrics on its HTTP port (--port) and ignores this',
@@ -171,7 +171,7 @@ export const FIELDS: FieldTable = {
   logLevel: enumField({ description: 'log verbosity', default: 'info', values: LOG_LEVELS }),
   'finnhub.url': urlField({ description: 'Finnhub WebSocket URL', default: 'wss://ws.finnhub.io', schemes: ['ws', 'wss'], pattern: /^wss?:\/\/\S+$/, allowed: 'a ws:// or wss:// URL (a port, if given, from 1 to 65535)' }),
   'finnhub.token': optionalStringField({ description: 'Finnhub API key; never logged', default: undefined, secret: true, extraEnv: ['FINNHUB_TOKEN'] }),
-  'simulator.host': stringField({ description: 'address the simulator binds to', default: '127.0.0.1', pattern: HOST, allowed: 'a host name or IP address' }),
+  'simulator.host': hostField({ description: 'address the simulator binds to', default: '127.0.0.1' }),
   'simulator.port': intField({ description: 'simulator WebSocket port (Finnhub protocol); 0 picks a free port', default: 8765, min: 0, max: 65535 }),
   'simulator.rate': intField({ description: 'simulated trades per second over all symbols; 0 = as fast as possible', default: 200, min: 0, max: 10_000_000 }),
   'simulator.seed': intField({ description: 'seed of the simulated market; the same seed gives the same trades', default: 42, min: 0, max: 2 ** 31 - 1 }),

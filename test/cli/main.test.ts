@@ -252,6 +252,18 @@ test('run takes --metrics-port but opens no listener there: its --help and a war
   assert.equal(await exited, 0, stderr);
 });
 
+test('run given --replay-file without --source replay says at start that the file is not replayed, and which source runs instead', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'trades.ndjson');
+  writeFileSync(file, '');
+  const args = ['run', '--replay-file', file, '--port', '0', '--simulator-port', '0', '--data-dir', dir, '--status-interval', '0'];
+  const warning = /WARN .*replay\.file (\S+) is not replayed: the source is simulator \(--source replay replays it, or tickstream replay <file>\)/;
+  const { child, stderr, exited } = await startedUntil(t, args, warning);
+  assert.equal(warning.exec(stderr())?.[1], file, stderr());
+  child.kill('SIGINT');
+  assert.equal(await exited, 0, stderr());
+});
+
 test('replay --exit serves nothing: it finishes while the HTTP port is in use', async (t) => {
   const port = await portInUse(t);
   const dataDir = tempDir(t);
@@ -291,12 +303,13 @@ test('a host that does not resolve stops with one line naming it', (t) => {
   assertOneLine(r, 1, /^tickstream: the HTTP server could not listen on 999\.999\.999\.999:0: .*--host/);
 });
 
-test('a data dir that is a file, or below one, stops with one line naming it', (t) => {
+test('a data dir that is a file, or below one, stops run and migrate with one line naming it', (t) => {
   const file = join(tempDir(t), 'afile');
   writeFileSync(file, 'not a directory');
   for (const dataDir of [file, join(file, 'below')]) {
-    const r = tickstream(['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent']);
-    assertOneLine(r, 1, new RegExp(`^tickstream: cannot use the data dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not a directory$`));
+    const line = new RegExp(`^tickstream: cannot use the data dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not a directory$`);
+    assertOneLine(tickstream(['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent']), 1, line);
+    assertOneLine(tickstream(['migrate', '--data-dir', dataDir]), 1, line);
   }
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -91,7 +91,7 @@ test('a bare 0 from a flag or the environment is a zero duration where zero is a
 
 test('a bare 0 stays out of range where a duration must be positive, and other unit-less numbers stay invalid', () => {
   const load = (flags: Parameters<typeof loadConfig>[0] & object): unknown => loadConfig({ env: {}, cwd: emptyDir(), ...flags });
-  assert.throws(() => load({ flags: { flushInterval: '0' } }), configError(/^invalid config flushInterval="0" \(from --flush-interval\): expected a duration .*\(from 1ms to 3600000ms\)$/));
+  assert.throws(() => load({ flags: { flushInterval: '0' } }), configError(/^invalid config flushInterval="0" \(from --flush-interval\): expected a duration .*\(from 1ms to 1h\)$/));
   assert.throws(() => load({ flags: { lateness: '5' } }), configError(/lateness="5" \(from --lateness\): expected a duration/));
   assert.throws(() => load({ env: { TICKSTREAM_STATUS_INTERVAL: '00' } }), configError(/statusInterval="00" \(from TICKSTREAM_STATUS_INTERVAL\)/));
   assert.throws(() => load({ flags: { intervals: '0' } }), configError(/intervals="0"/));
@@ -100,10 +100,10 @@ test('a bare 0 stays out of range where a duration must be positive, and other u
 test('a duration in the config file needs a unit as in flags: a bare number other than 0 is refused, not read as ms', () => {
   const dir = emptyDir();
   for (const [json, message] of [
-    [{ lateness: 10 }, /^invalid config lateness=10 \(from numbers\.json\): expected a duration with a unit such as 500ms, 10s, 1m \(from 0ms to 86400000ms\)$/],
+    [{ lateness: 10 }, /^invalid config lateness=10 \(from numbers\.json\): expected a duration with a unit such as 500ms, 10s, 1m \(from 0ms to 1d\)$/],
     [{ simulator: { disorder: 250 } }, /^invalid config simulator\.disorder=250 \(from numbers\.json\): expected a duration with a unit/],
     [{ kafka: { retention: 86_400_000 } }, /^invalid config kafka\.retention=86400000 \(from numbers\.json\)/],
-    [{ flushInterval: 0 }, /^invalid config flushInterval=0 \(from numbers\.json\): expected .*\(from 1ms to 3600000ms\)$/],
+    [{ flushInterval: 0 }, /^invalid config flushInterval=0 \(from numbers\.json\): expected .*\(from 1ms to 1h\)$/],
   ] as const) {
     writeFileSync(join(dir, 'numbers.json'), JSON.stringify(json));
     assert.throws(() => loadConfig({ env: {}, cwd: dir, file: 'numbers.json' }), configError(message), JSON.stringify(json));
@@ -310,4 +310,72 @@ test('a cassandra.replication that is neither a factor nor data center:factor pa
         !e.message.includes('\n'),
     );
   }
+});
+
+test('a key of the config file that every object has (constructor, __proto__, toString) is an unknown setting, not a crash', () => {
+  const dir = emptyDir();
+  for (const [text, key] of [
+    ['{"constructor": 1}', 'constructor'],
+    ['{"__proto__": {"port": 1}}', '__proto__'],
+    ['{"toString": "x"}', 'toString'],
+    ['{"simulator": {"hasOwnProperty": 1}}', 'simulator.hasOwnProperty'],
+  ] as const) {
+    writeFileSync(join(dir, 'object.json'), text);
+    assert.throws(
+      () => loadConfig({ env: {}, cwd: dir, file: 'object.json' }),
+      configError(new RegExp(`^invalid config ${key.replace('.', '\\.')}=<not shown> \\(from .*object\\.json\\): expected a known setting \\(${key.replace('.', '\\.')} is unknown`)),
+      text,
+    );
+  }
+});
+
+test('a config file saved with a byte order mark is read as its JSON', () => {
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'bom.json'), `\uFEFF${JSON.stringify({ port: 9001, simulator: { rate: 10 } })}`);
+  const c = loadConfig({ env: {}, cwd: dir, file: 'bom.json' });
+  assert.deepEqual([c.port, c.simulator.rate], [9001, 10]);
+  writeFileSync(join(dir, 'tickstream.config.json'), `\uFEFF${JSON.stringify({ port: 9002 })}`);
+  assert.equal(loadConfig({ env: {}, cwd: dir }).port, 9002);
+});
+
+test('a config file that cannot be read says why and what named it; an empty name is refused rather than read as the working directory', () => {
+  const dir = emptyDir();
+  mkdirSync(join(dir, 'settings'));
+  const cases: [Parameters<typeof loadConfig>[0] & object, RegExp][] = [
+    [{ file: 'missing.json' }, /^invalid config config file=".*missing\.json" \(from --config\): expected a readable JSON file \(no such file\)$/],
+    [{ file: 'settings' }, /^invalid config config file=".*settings" \(from --config\): expected a readable JSON file \(it is a directory\)$/],
+    [{ env: { TICKSTREAM_CONFIG: 'missing.json' } }, /^invalid config config file=".*missing\.json" \(from TICKSTREAM_CONFIG\): expected a readable JSON file \(no such file\)$/],
+    [{ file: '' }, /^invalid config config file="" \(from --config\): expected the path of a JSON file of settings$/],
+    [{ env: { TICKSTREAM_CONFIG: '' } }, /^invalid config config file="" \(from TICKSTREAM_CONFIG\): expected the path of a JSON file of settings$/],
+  ];
+  for (const [inputs, message] of cases) assert.throws(() => loadConfig({ env: {}, cwd: dir, ...inputs }), configError(message), String(message));
+});
+
+test('malformed JSON in the config file is placed by line and column', () => {
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'comma.json'), '{\n  "port": 9001,\n  "lateness": "20s",\n}\n');
+  assert.throws(
+    () => loadConfig({ env: {}, cwd: dir, file: 'comma.json' }),
+    configError(/^invalid config config file=".*comma\.json" \(from --config\): expected a readable JSON file \(Expected double-quoted property name in JSON at line 4, column 1\)$/),
+  );
+});
+
+test('a host may be an IPv6 address in brackets, as a URL shows it, and is kept without them; other brackets are refused', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object) => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  assert.equal(load({ flags: { host: '[::1]' } }).host, '::1');
+  assert.equal(load({ flags: { host: '::1' } }).host, '::1');
+  assert.equal(load({ env: { TICKSTREAM_SIMULATOR_HOST: '[fe80::1]' } }).simulator.host, 'fe80::1');
+  for (const host of ['[localhost]', 'local[host]', '[::1', '[]']) {
+    assert.throws(() => load({ flags: { host } }), configError(/^invalid config host=.* \(from --host\): expected a host name or IP address$/), host);
+  }
+});
+
+test('an empty TICKSTREAM_FINNHUB_TOKEN does not erase the token FINNHUB_TOKEN gives, and a set one still wins', () => {
+  const load = (env: Record<string, string>) => loadConfig({ env, cwd: emptyDir() });
+  const kept = load({ FINNHUB_TOKEN: 'from-finnhub', TICKSTREAM_FINNHUB_TOKEN: '' });
+  assert.deepEqual([kept.finnhub.token, kept.source], ['from-finnhub', 'finnhub']);
+  assert.equal(load({ FINNHUB_TOKEN: 'from-finnhub', TICKSTREAM_FINNHUB_TOKEN: 'from-tickstream' }).finnhub.token, 'from-tickstream');
+  const none = load({ FINNHUB_TOKEN: '', TICKSTREAM_FINNHUB_TOKEN: '' });
+  assert.deepEqual([none.finnhub.token, none.source], [undefined, 'simulator']);
+  assert.throws(() => load({ TICKSTREAM_PORT: '' }), configError(/^invalid config port="" \(from TICKSTREAM_PORT\)/), 'an empty variable of a key with one name is still its value');
 });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { epochMs, systemClock, type Clock, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
@@ -80,7 +80,7 @@ export class ReplaySource implements TradeSource {
     if (this.#playing !== undefined || this.#closing !== undefined) return;
     if (this.#file === '') throw new ConfigError('replay.file', '', 'the path of an NDJSON file of trades');
     if (!Number.isFinite(this.#speed) || this.#speed < 0) throw new ConfigError('replay.speed', this.#speed, 'a number >= 0');
-    const stream = this.#file === STDIN ? (this.#stdin ?? process.stdin).setEncoding('utf8') : await openFile(this.#file);
+    const stream = this.#file === STDIN ? (this.#stdin ?? process.stdin).setEncoding('utf8') : await openFile(this.#file, this.#logger);
     this.#stream = stream;
     this.#setState('connected', sink);
     this.#logger.info('replay started', { file: this.input, speed: this.#speed });
@@ -224,8 +224,19 @@ export class ReplaySource implements TradeSource {
   }
 }
 
-/** Opens the file (a FIFO waits here for its writer); one that cannot be opened is a ConfigError naming replay.file. */
-async function openFile(file: string): Promise<Readable> {
+/**
+ * Opens the file; one that cannot be opened is a ConfigError naming replay.file. A FIFO's open
+ * waits here for its writer, as long as that takes: the log says so first, or the replay would sit
+ * without a word.
+ */
+async function openFile(file: string, logger: Logger): Promise<Readable> {
+  let fifo = false;
+  try {
+    fifo = statSync(file).isFIFO();
+  } catch {
+    // The open below says what is wrong with it.
+  }
+  if (fifo) logger.info('waiting for a writer to open the FIFO', { file });
   const stream = createReadStream(file, { encoding: 'utf8' });
   try {
     await once(stream, 'ready');

@@ -4,7 +4,7 @@ import { hashName, Prng } from './prng.ts';
 export interface MarketOptions {
   readonly seed: number;
   readonly symbols: readonly string[];
-  /** Trades per second over all symbols; 0 = unpaced, event time then advances at a nominal 100k trades/s. */
+  /** Trades per second over all symbols; 0 = unpaced, event time then advances at a nominal 100k trades/s (see holdAt). */
   readonly rate: number;
   /** Largest step back in event time behind the newest trade. */
   readonly disorderMs: number;
@@ -147,6 +147,14 @@ export class SimulatedMarket {
   /** Moves event time forward to `offsetMs` without trading (nobody is listening). */
   skipTo(offsetMs: number): void {
     if (offsetMs > this.#cursorMs) this.#cursorMs = offsetMs;
+  }
+
+  /**
+   * Holds event time back at `offsetMs` when it has run past it: the trades that follow share that
+   * millisecond until it moves on (the unpaced server keeps event time from outrunning the wall clock).
+   */
+  holdAt(offsetMs: number): void {
+    if (this.#cursorMs > offsetMs) this.#cursorMs = offsetMs;
   }
 
   /** The next trade; undefined only when the market has no symbols. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { epochMs, tradeViolation, type TradeRecord } from '../../../src/domain/index.ts';
+import { createLogger } from '../../../src/observability/index.ts';
 import { parseFinnhubFrame, parseReplayLine, ReplaySource } from '../../../src/source/index.ts';
 import { tradeFrame, type FinnhubTrade } from '../../../src/source/finnhub/finnhub-protocol.ts';
 import { MAX_LINE_CHARS } from '../../../src/source/replay/replay-source.ts';
@@ -179,14 +180,21 @@ test('- reads standard input, and a close while it waits for input ends the repl
   assert.equal(source.status().state, 'closed');
 });
 
-test('a FIFO is read front to back, as a file', async (t) => {
+test('a FIFO is read front to back, as a file, after the log says that the replay waits for its writer', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tickstream-replay-fifo-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const fifo = join(dir, 'trades.fifo');
   execFileSync('mkfifo', [fifo]);
-  // The writer's open waits for the reader's, and the reader's (in start) for the writer's.
+  const logged: string[] = [];
+  const logger = createLogger({ level: 'info', write: (line) => logged.push(line) });
+  const source = new ReplaySource({ file: fifo, speed: 0, logger });
+  t.after(() => source.close());
+  const c = collector();
+  // The reader's open (in start) waits for the writer's, and the writer's for the reader's.
+  const starting = source.start(c.sink);
+  assert.match(logged.join('\n'), /INFO .*waiting for a writer to open the FIFO file=.*trades\.fifo/);
   const writing = writeFile(fifo, `${JSON.stringify(record(1))}\n${JSON.stringify(record(2))}\n`);
-  const { source, c } = await replay(t, fifo, 0);
+  await starting;
   await writing;
   await source.finished();
   assert.equal(source.failure, undefined);

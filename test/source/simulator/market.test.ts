@@ -72,3 +72,18 @@ test('no disorder when disorderMs is 0', () => {
   const trades = take(new SimulatedMarket({ ...OPTIONS, disorderMs: 0 }), 20_000);
   for (let i = 1; i < trades.length; i++) assert.ok(trades[i]!.t >= trades[i - 1]!.t);
 });
+
+test('holdAt keeps event time from passing a bound without changing what trades: later trades share that millisecond', () => {
+  const unpaced = { ...OPTIONS, rate: 0, disorderMs: 0 };
+  const free = take(new SimulatedMarket(unpaced), 3_000);
+  const held = new SimulatedMarket(unpaced);
+  const trades = Array.from({ length: 3_000 }, () => {
+    held.holdAt(10);
+    return held.next()!;
+  });
+  // At a nominal 100k trades/s, 3,000 trades span about 30 ms: the last 2,000 or so are held at 10 ms.
+  assert.ok(free.at(-1)!.t - OPTIONS.startTs > 20, 'the free market runs past the bound');
+  assert.ok(trades.every((tr) => tr.t - OPTIONS.startTs <= 10), 'no held trade passes the bound');
+  assert.ok(trades.filter((tr) => tr.t - OPTIONS.startTs === 10).length > 1_000, 'the held trades share its millisecond');
+  assert.deepEqual(trades.map(({ t: _, ...rest }) => rest), free.map(({ t: _, ...rest }) => rest), 'the same symbols, prices and volumes');
+});

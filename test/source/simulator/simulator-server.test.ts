@@ -74,3 +74,24 @@ test('start rejects with the socket\'s own error when the port is taken, for the
     return true;
   });
 });
+
+test('unpaced, event time does not outrun the wall clock: a later run on the same data dir would find every trade late', async (t) => {
+  // No lead at all, so that a machine faster than the market's nominal 100k trades/s shows it within a second.
+  const simulator = await startSimulator(t, { rate: 0, disorderMs: 0, maxLeadMs: 0, symbols: SYMBOLS });
+  const ws = new WebSocket(simulator.url);
+  t.after(() => ws.terminate());
+  let trades = 0;
+  let ahead = -Infinity;
+  ws.on('message', (data) => {
+    const now = Date.now();
+    const frame = JSON.parse(data.toString()) as { type: string; data?: { t: number }[] };
+    for (const trade of frame.data ?? []) {
+      trades++;
+      ahead = Math.max(ahead, trade.t - now);
+    }
+  });
+  await new Promise((r) => ws.once('open', r));
+  for (const symbol of SYMBOLS) ws.send(JSON.stringify({ type: 'subscribe', symbol }));
+  await until(() => trades >= 150_000, '150,000 trades', 30_000);
+  assert.ok(ahead <= 0, `a trade ${ahead} ms ahead of the clock that received it`);
+});
