@@ -119,3 +119,27 @@ export class ClosedError extends TickstreamError {
     super('TICKSTREAM_CLOSED', `${what} is closed`);
   }
 }
+
+/**
+ * Why a file or directory could not be used, in words (`no such file`), instead of the errno's
+ * `ENOENT: ..., open '<path>'`; other errors keep their message.
+ */
+export function fileErrorReason(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EEXIST':
+      return 'it exists and is not a directory';
+    case 'ENOTDIR':
+      return 'a part of its path is a file, not a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

@@ -5,7 +5,7 @@ import type { Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { ensureTradeTopics, pipelineTopics } from '../bus/index.ts';
 import { findKafkaError, messageOf } from '../bus/kafka/kafka-options.ts';
-import { BusUnavailableError, ConfigError, StartError, TickstreamError } from '../errors.ts';
+import { BusUnavailableError, ConfigError, fileErrorReason, StartError, TickstreamError } from '../errors.ts';
 import type { Logger } from '../observability/index.ts';
 import { STDIN } from '../source/index.ts';
 
@@ -14,23 +14,7 @@ export function makeDataDir(dataDir: string): void {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (error) {
-    throw new StartError(`cannot use the data dir ${dataDir}: ${fileReason(error)}`, { cause: error });
-  }
-}
-
-function fileReason(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'EEXIST':
-      return 'it exists and is not a directory';
-    case 'ENOTDIR':
-      return 'a part of its path is a file, not a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    default:
-      return error instanceof Error ? error.message : String(error);
+    throw new StartError(`cannot use the data dir ${dataDir}: ${fileErrorReason(error)}`, { cause: error });
   }
 }
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, fileErrorReason } from '../errors.ts';
 import { flagName, flagOf } from './command-flags.ts';
 import { invalid, type Field } from './field.ts';
 import { NOT_SHOWN, shownValue } from './redact.ts';
@@ -99,7 +99,7 @@ function readConfigFile(path: string, from?: string): [ConfigKey, unknown][] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError('config file', path, `a readable JSON file (${unreadable(cause)})`, from);
+    throw new ConfigError('config file', path, `a readable JSON file (${fileErrorReason(cause)})`, from);
   }
   let json: unknown;
   try {
@@ -130,21 +130,6 @@ function readConfigFile(path: string, from?: string): [ConfigKey, unknown][] {
   };
   walk(json, '');
   return out;
-}
-
-/** Why a config file could not be read, in words: `no such file`, not the errno's `ENOENT: ..., open '<path>'`. */
-function unreadable(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return error instanceof Error ? error.message : String(error);
-  }
 }
 
 /**
