@@ -165,6 +165,35 @@ if (endpoints === undefined) {
     assert.equal((await store.checkpoints('e')).get(1)?.offset, 600);
   });
 
+  test('cassandra store: a write begun earlier that lands later does not put its bars and checkpoint over a newer write', async (t) => {
+    // Member A begins a write; its partition moves to member B, which begins its own 5 s later and
+    // stores it first. A's write lands last, as one still sending after A's revoke timed out would.
+    const b = cassandraStore(t, { now: () => T0 + 5_000 });
+    const keyspace = keyspaces.last();
+    await b.migrate();
+    const a = cassandraStore(t, { keyspace, now: () => T0 });
+    const window = T0 - (T0 % 60_000);
+    const newer = { ...bar('AAPL', '1m', window, 60_000), close: 12, high: 12, tradeCount: 5 };
+    const older = { ...bar('AAPL', '1m', window, 60_000), close: 10.5, tradeCount: 3 };
+    await b.write({ trades: [], bars: [newer], checkpoints: [{ engineId: 'e', partition: 0, offset: 500 as Offset, state: '{"by":"b"}' }] });
+    await a.write({ trades: [], bars: [older], checkpoints: [{ engineId: 'e', partition: 0, offset: 300 as Offset, state: '{"by":"a"}' }] });
+    assert.deepEqual(await b.bars({ symbol: 'AAPL', interval: '1m', limit: 10 }), [newer]);
+    const checkpoint = (await b.checkpoints('e')).get(0);
+    assert.deepEqual([checkpoint?.offset, checkpoint?.state], [500, '{"by":"b"}']);
+  });
+
+  test('cassandra store: of two writes of one store within one millisecond, the second one wins, whatever its values', async (t) => {
+    // Cassandra settles two versions with the same write timestamp by value (the larger wins), so
+    // each write of a store needs a timestamp above the last one's even when the clock has not moved.
+    const store = cassandraStore(t, { now: () => T0 });
+    await store.migrate();
+    const first = { ...bar('MSFT', '5s', T0, 5_000), close: 10.5 };
+    const second = { ...first, close: 9.75, low: 9.5, tradeCount: 4 };
+    await store.write({ trades: [], bars: [first], checkpoints: [] });
+    await store.write({ trades: [], bars: [second], checkpoints: [] });
+    assert.deepEqual(await store.bars({ symbol: 'MSFT', interval: '5s', limit: 10 }), [second]);
+  });
+
   test('cassandra store: a page forward reads oldest first through several driver pages and across midnight', async (t) => {
     const store = cassandraStore(t, { pageSize: 4 });
     await store.migrate();

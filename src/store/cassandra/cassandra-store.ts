@@ -1,4 +1,4 @@
-import cassandra, { type Client } from 'cassandra-driver';
+import cassandra, { type Client, type QueryOptions } from 'cassandra-driver';
 import type { Bar } from '../../domain/index.ts';
 import { ConfigError, StoreUnavailableError, type TickstreamError } from '../../errors.ts';
 import { silentLogger, type Logger } from '../../observability/index.ts';
@@ -72,6 +72,8 @@ const MAX_KNOWN_DAYS = 100_000;
 export const DEFAULT_BATCH_ROWS = 1_000;
 const EXECUTE_OPTIONS = { prepare: true, isIdempotent: true } as const;
 const BATCH_OPTIONS = { prepare: true, isIdempotent: true, logged: false } as const;
+/** The write options of one write(): every statement carries the write's own timestamp. */
+type WriteOptions = { readonly execute: QueryOptions; readonly batch: QueryOptions };
 
 interface Statements {
   readonly insertTrade: string;
@@ -98,6 +100,13 @@ type Write = { readonly query: string; readonly params: unknown[] };
  * A write is not atomic across partitions. Checkpoints go last, only once every trade and bar
  * of the batch is stored: after a crash the engine resumes from the previous checkpoint and
  * re-applies rows that are already there, which the upserts make exact.
+ *
+ * Every statement of a write carries one write timestamp, taken when the write begins (and
+ * above the last one this store used), instead of the driver's timestamp at each statement's
+ * send. Cassandra keeps the version with the newest timestamp whatever order they arrive in,
+ * so a write that is still sending when its partitions move to another member (whose revoke
+ * outlived the group's rebalance timeout) cannot put its older bars and checkpoint over the
+ * newer ones of the member that took them over: those were begun later.
  */
 export class CassandraStore implements Store {
   readonly kind = 'cassandra' as const;
@@ -115,6 +124,8 @@ export class CassandraStore implements Store {
   readonly #knownDays = new Set<string>();
   readonly #repeated = new RepeatedValues();
   #connecting: Promise<void> | undefined;
+  /** The write timestamp (µs since the epoch) of the last write, so that the next one is later even within a millisecond. */
+  #lastWriteMicros = 0;
   /** Set by the first connect that succeeds. */
   #connectedOnce = false;
   /** Whether the last request failed because Cassandra did not answer (a retryable error); the next one that succeeds clears it. */
@@ -167,7 +178,10 @@ export class CassandraStore implements Store {
 
   async write(batch: FlushBatch): Promise<void> {
     const client = await this.#connect('write');
-    const updatedAt = new Date(this.#now());
+    const now = this.#now();
+    const updatedAt = new Date(now);
+    const timestamp = (this.#lastWriteMicros = Math.max(now * 1_000, this.#lastWriteMicros + 1));
+    const options: WriteOptions = { execute: { ...EXECUTE_OPTIONS, timestamp }, batch: { ...BATCH_OPTIONS, timestamp } };
     const q = this.#q;
     const groups: { readonly rows: Write[]; readonly known?: string }[] = [];
     for (const p of tradePartitions(storedTradesOf(batch))) {
@@ -181,14 +195,14 @@ export class CassandraStore implements Store {
     }
     try {
       await forEachBounded(groups, this.#concurrency, async (group) => {
-        await this.#send(client, group.rows);
+        await this.#send(client, group.rows, options);
         if (group.known !== undefined) this.#rememberDay(group.known);
       });
       // Last, and only once everything it covers is stored.
       const checkpoints = checkpointPartitions(batch.checkpoints).map((p) =>
         p.checkpoints.map((c): Write => ({ query: q.insertCheckpoint, params: checkpointParams(c, updatedAt) })),
       );
-      await forEachBounded(checkpoints, this.#concurrency, (rows) => this.#send(client, rows));
+      await forEachBounded(checkpoints, this.#concurrency, (rows) => this.#send(client, rows, options));
     } catch (error) {
       throw this.#failure('write', error);
     }
@@ -312,11 +326,11 @@ export class CassandraStore implements Store {
   }
 
   /** One partition's rows: a single statement, or an unlogged batch. */
-  async #send(client: Client, rows: readonly Write[]): Promise<void> {
+  async #send(client: Client, rows: readonly Write[], options: WriteOptions): Promise<void> {
     if (rows.length === 1) {
-      await client.execute(rows[0]!.query, rows[0]!.params, EXECUTE_OPTIONS);
+      await client.execute(rows[0]!.query, rows[0]!.params, options.execute);
     } else if (rows.length > 1) {
-      await client.batch(rows as Write[], BATCH_OPTIONS);
+      await client.batch(rows as Write[], options.batch);
     }
   }
 
