@@ -196,7 +196,7 @@ function pipelineNote(role: KafkaTopicInfo['role']): HTMLElement | undefined {
   switch (role) {
     case 'trades':
       return note(
-        'This is the topic of the pipeline. A running engine waits while it is gone (its status line says KAFKA NOT ANSWERING), and stops once it is created again: it reads the new topic only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
+        'This is the topic of the pipeline. A running engine waits while it is gone (its status line says TOPIC … MISSING), and stops once it is created again: it reads the new topic only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
       );
     case 'dead_letters':
     case 'late':
