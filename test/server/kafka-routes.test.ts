@@ -42,7 +42,7 @@ const GROUP: KafkaGroupInfo = {
   protocol: 'roundrobin',
   protocol_type: 'consumer',
   members: [],
-  partitions: [{ topic: 'market.trades', partition: 0, committed: 1, end: 3, lag: 2 }],
+  partitions: [{ topic: 'market.trades', partition: 0, committed: 1, end: 3, lag: 2, past_end: false }],
   lag: 2,
 };
 

@@ -152,7 +152,8 @@ export class KafkaConsole {
           for (const p of t.partitions) {
             const done = p.committedOffset >= 0n ? Number(p.committedOffset) : null;
             const end = ends.get(t.name)?.get(p.partitionIndex) ?? null;
-            partitions.push({ topic: t.name, partition: p.partitionIndex, committed: done, end, lag: done === null || end === null ? null : Math.max(0, end - done) });
+            const pastEnd = done !== null && end !== null && done > end;
+            partitions.push({ topic: t.name, partition: p.partitionIndex, committed: done, end, lag: done === null || end === null || pastEnd ? null : end - done, past_end: pastEnd });
           }
         }
         partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
