@@ -383,6 +383,12 @@ test('a page holds at most the byte budget: "the newest" keeps the newest that f
   t.after(() => tiny.close());
   assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, limit: 5 })), [9], 'one record larger than the budget still shows');
   assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, offset: 4, limit: 5 })), [4]);
+  const cutAt = async (c: KafkaConsole, q: Omit<Parameters<KafkaConsole['messagePage']>[0], 'topic'>): Promise<number | null | undefined> => (await c.messagePage({ topic, ...q }))?.cut_at_bytes;
+  assert.equal(await cutAt(kafka, { partition: 0, limit: 10 }), 1_000_000, 'the page says its budget left the older records out');
+  assert.equal(await cutAt(kafka, { partition: 0, offset: 0, limit: 10 }), 1_000_000, 'and that it ended early');
+  assert.equal(await cutAt(kafka, { partition: 0, offset: 3, limit: 2 }), null, 'a whole page is not cut');
+  assert.equal(await cutAt(kafka, { partition: 0, offset: 8, limit: 10 }), null, 'nor one that reaches the end within the budget');
+  assert.equal(await cutAt(tiny, { partition: 0, offset: 4, limit: 5 }), 1_000);
 });
 
 test('a group whose committed offset is past the log end (the topic deleted and made again) is flagged past_end with no lag, not shown as caught up', async (t) => {

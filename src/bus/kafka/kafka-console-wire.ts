@@ -142,3 +142,13 @@ export interface KafkaLogBounds {
   readonly start: number;
   readonly end: number;
 }
+
+/** One page of the message browser, and whether its byte budget left records out. */
+export interface KafkaMessagePage {
+  messages: KafkaMessage[];
+  /**
+   * The budget of key and value bytes (32 MiB unless configured) when the page was cut short by
+   * it: the newest dropped older records, a page from an offset or a time ended early. Else null.
+   */
+  cut_at_bytes: number | null;
+}
