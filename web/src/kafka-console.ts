@@ -1,3 +1,4 @@
+import { withoutBidiControls } from './bidi-controls.ts';
 import { kafkaApi, type KafkaClusterInfo, type KafkaGroupInfo, type KafkaTopicInfo, type NewTopic } from './kafka-api.ts';
 import { formatBytes, formatCount, h, messageOf, table } from './kafka-dom.ts';
 import { roleBadge, topicView } from './kafka-topic.ts';
@@ -128,7 +129,7 @@ class KafkaConsolePage {
 
   #report(e: unknown): void {
     this.#error.hidden = e === undefined;
-    this.#error.textContent = e === undefined ? '' : messageOf(e);
+    this.#error.textContent = e === undefined ? '' : withoutBidiControls(messageOf(e));
   }
 
   #overview(cluster: KafkaClusterInfo, topics: readonly KafkaTopicInfo[], groups: readonly KafkaGroupInfo[]): HTMLElement {
