@@ -303,6 +303,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
         if (!sparkEngine) stats.logLag = tsEngineLogLag(transport);
         stats.spoolDepth = transport.spoolDepth();
         stats.kafkaFetchFailingSince = transport.fetchFailingSince();
+        stats.kafkaMissingTopic = transport.missingTopic();
       }
     };
     timers.push(setInterval(refresh, 500));

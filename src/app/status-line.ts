@@ -52,11 +52,16 @@ export function statusLine(stats: PipelineStats, source: SourceStatus | undefine
     parts.push(count === 0 ? 'latency -' : `latency p50 ${formatDuration(p50)} p99 ${formatDuration(p99)}`);
   }
   if (produce && (s.spool_depth > 0 || !process)) parts.push(`spool ${n(s.spool_depth)}`);
-  // Waiting to start; an engine that runs and cannot fetch says KAFKA NOT ANSWERING below.
+  // Waiting to start; an engine that runs and cannot fetch says KAFKA NOT ANSWERING (or TOPIC … MISSING) below.
   if (stats.engineWaitingSince !== undefined) parts.push(`ENGINE WAITING FOR KAFKA ${secondsSince(stats.engineWaitingSince, nowMs)}s, source spooled`);
   if (s.engine_state === 'stopped') parts.push(`ENGINE STOPPED: ${s.engine_stopped ?? 'no new bars'}`);
   const fetchFailing = stats.kafkaFetchFailingSince;
-  if (process && fetchFailing !== undefined) parts.push(`KAFKA NOT ANSWERING ${secondsSince(fetchFailing, nowMs)}s, retrying`);
+  if (process && fetchFailing !== undefined) {
+    const missing = stats.kafkaMissingTopic;
+    const failing = secondsSince(fetchFailing, nowMs);
+    // Kafka answers, and says it has no such topic: it is the topic that is gone, not Kafka.
+    parts.push(missing === undefined ? `KAFKA NOT ANSWERING ${failing}s, retrying` : `TOPIC ${missing} MISSING ${failing}s (Kafka answers: unknown topic), retrying`);
+  }
   const down = storeDown(stats, nowMs);
   if (down !== undefined) parts.push(down);
   if (s.store_errors > 0) parts.push(`store errors ${n(s.store_errors)}`);

@@ -35,6 +35,8 @@ export interface Transport {
   spoolDepth(): number;
   /** Since when the engine's consumer has failed to fetch (Kafka not answering); undefined while it reads, and in-process. */
   fetchFailingSince(): number | undefined;
+  /** The trades topic, while the consumer's fetches fail because Kafka answers that it has no such topic; undefined otherwise. */
+  missingTopic(): string | undefined;
   /** Flushes and closes the producer, if one was made; the consumer stays open for the engine's last commit. */
   closeProducer(): Promise<void>;
   /** Records the engine has not read yet, or -1 when unknown. */
@@ -84,6 +86,7 @@ function memoryTransport(config: Config, deps: { dataDir: string; onError: (erro
     late,
     spoolDepth: () => 0,
     fetchFailingSince: () => undefined,
+    missingTopic: () => undefined,
     closeProducer: async () => {},
     unread: () => log.unread(),
     // Appends wait while they are queued, so what is unread is what was appended before.
@@ -149,6 +152,7 @@ function kafkaTransport(config: Config, deps: TransportDeps): Transport {
     late,
     spoolDepth: () => producer?.spoolDepth() ?? 0,
     fetchFailingSince: () => consumer?.fetchFailingSince(),
+    missingTopic: () => consumer?.missingTopic(),
     closeProducer: async () => {
       await producer?.close();
     },

@@ -29,6 +29,11 @@ export class PipelineStats {
   storeReadFailingSince: number | undefined;
   /** When the engine's fetches from Kafka began failing (epoch ms); undefined while they succeed. */
   kafkaFetchFailingSince: number | undefined;
+  /**
+   * The topic the engine reads, while its fetches fail because Kafka answers that it has no such
+   * topic (it was deleted): Kafka is reachable, the topic is not. Undefined otherwise.
+   */
+  kafkaMissingTopic: string | undefined;
   /** Trades waiting in the producer's spool while the broker is away. */
   spoolDepth = 0;
   /** When this process's engine began waiting for Kafka to start (epoch ms); undefined once it runs, or with no engine here. */
@@ -74,6 +79,11 @@ export interface StatsSnapshot {
    */
   engine_state: 'ok' | 'waiting' | 'stopped';
   engine_waiting_s: number;
+  /**
+   * The topic the waiting engine reads, when Kafka answers that it has no such topic (deleted):
+   * the engine waits for the topic, not for Kafka. Only while it waits for that reason.
+   */
+  missing_topic?: string;
   /** Why the engine is stopped; only with `engine_state: 'stopped'`. */
   engine_stopped?: string;
   /** null while unknown (see PipelineStats.logLag). */
@@ -114,6 +124,7 @@ export function snapshotStats(s: PipelineStats, nowMs = Date.now()): StatsSnapsh
     engine_state: s.engineStopped !== undefined ? 'stopped' : engineWaitingSince(s) === undefined ? 'ok' : 'waiting',
     engine_waiting_s: secondsSince(engineWaitingSince(s), nowMs),
     ...(s.engineStopped === undefined ? {} : { engine_stopped: s.engineStopped }),
+    ...(s.engineStopped === undefined && s.kafkaFetchFailingSince !== undefined && s.kafkaMissingTopic !== undefined ? { missing_topic: s.kafkaMissingTopic } : {}),
     log_lag: s.logLag,
     rates: {
       received_per_s: round(s.receivedRate.perSecond(nowMs), 1),

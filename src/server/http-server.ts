@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   readonly logger?: Logger;
   /** The built dashboard; served at `/` when it holds index.html. */
   readonly webRoot?: string;
+  /** Most live stream clients at once; STREAM_MAX_CLIENTS unless given. */
+  readonly streamMaxClients?: number;
   /** How often the live stream pushes coalesced updates; default 250. */
   readonly pushIntervalMs?: number;
   /** Merged into /api/stats and the stream's stats event. */
@@ -76,7 +78,7 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
   const rollupTurns = new Turns();
 
   const statsBody = (): Record<string, unknown> => ({ ...snapshotStats(o.stats), source: o.sourceStatus(), ...o.extraStats?.() });
-  const live = new LivePush({ pushIntervalMs: o.pushIntervalMs ?? 250, stats: statsBody, logger: log });
+  const live = new LivePush({ pushIntervalMs: o.pushIntervalMs ?? 250, stats: statsBody, logger: log, ...(o.streamMaxClients === undefined ? {} : { maxClients: o.streamMaxClients }) });
   const metrics = createMetrics({ stats: o.stats, sourceStatus: o.sourceStatus, streamClients: () => live.clientCount });
 
   // Kafka topic names run to 249 characters; fastify's default cap on a path parameter is 100.
@@ -186,7 +188,17 @@ export function createHttpServer(o: HttpServerOptions): HttpServer {
     return reply.type(metrics.contentType).send(text);
   });
 
+  let refusing = false;
   app.get('/api/stream', { exposeHeadRoute: false }, (request, reply) => {
+    if (live.full) {
+      live.counters.refused++;
+      // Once per spell of refusals: a dashboard refused tries again every few seconds.
+      if (!refusing) log.warn('live stream full; refusing new clients until one leaves', { clients: live.clientCount, max: live.maxClients });
+      refusing = true;
+      const message = `the live stream has as many clients as it takes (${live.maxClients}); try again once one has closed its page`;
+      return reply.code(503).header('retry-after', '2').send({ error: 'stream_full', message });
+    }
+    refusing = false;
     reply.hijack();
     live.attach(reply.raw, { symbols: board.symbols, intervals: intervalLists });
     log.debug('stream client connected', { clients: live.clientCount, remote: request.ip });

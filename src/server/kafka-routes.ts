@@ -3,7 +3,7 @@ import type {
   KafkaClusterInfo,
   KafkaGroupInfo,
   KafkaMadeTopic,
-  KafkaMessage,
+  KafkaMessagePage,
   KafkaMessageQuery,
   KafkaNewTopic,
   KafkaTopicInfo,
@@ -22,7 +22,7 @@ export interface KafkaConsoleApi {
   topic(name: string): Promise<KafkaTopicInfo | undefined>;
   groups(): Promise<KafkaGroupInfo[]>;
   /** undefined: no such topic. Throws an InputError for a partition the topic does not have. */
-  messages(q: KafkaMessageQuery): Promise<KafkaMessage[] | undefined>;
+  messagePage(q: KafkaMessageQuery): Promise<KafkaMessagePage | undefined>;
   /** What the broker made; undefined: the topic exists already. */
   createTopic(spec: KafkaNewTopic): Promise<KafkaMadeTopic | undefined>;
   /** false: no such topic. */
@@ -31,6 +31,8 @@ export interface KafkaConsoleApi {
 
 export const KAFKA_MESSAGE_LIMIT = { default: 20, max: 100 } as const;
 export const KAFKA_TOPIC_LIMITS = { partitions: 10_000, replication: 32_767 } as const;
+/** Set on a page of the message browser that its byte budget cut short, to that budget in bytes. */
+export const PAGE_CUT_HEADER = 'tickstream-page-cut-at-bytes';
 export const NO_KAFKA_MESSAGE = 'the Kafka console needs the cluster profile';
 
 /** Topic config keys are lower-case words joined by dots, e.g. retention.ms, cleanup.policy. */
@@ -153,8 +155,11 @@ export function kafkaRoutes(kafka: KafkaConsoleApi | undefined, log: Logger, hos
 
     app.get('/api/kafka/topics/:name/messages', async (request, reply) => {
       const name = topicName((request.params as { name?: unknown }).name, 'name');
-      const messages = await kafka.messages(messageQuery(name, request.query as Query));
-      return messages ?? reply.code(404).send(noTopic(name));
+      const page = await kafka.messagePage(messageQuery(name, request.query as Query));
+      if (page === undefined) return reply.code(404).send(noTopic(name));
+      // The body stays the array of records; a page its byte budget cut short says so in a header.
+      if (page.cut_at_bytes !== null) void reply.header(PAGE_CUT_HEADER, String(page.cut_at_bytes));
+      return page.messages;
     });
 
     app.get('/api/kafka/groups', async () => kafka.groups());

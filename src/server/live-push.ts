@@ -4,6 +4,13 @@ import { silentLogger, type Logger } from '../observability/index.ts';
 import type { StoredTrade, SymbolTrades } from '../store/store.ts';
 import { tradeJson, type TradeJson } from './trade-json.ts';
 
+/**
+ * Most dashboards the live stream serves at once. Each one holds a socket and up to
+ * maxBufferedBytes of frames it has not read, so a page opened in many tabs, or a script that
+ * opens streams and never closes them, would otherwise grow the server's memory without end.
+ */
+export const STREAM_MAX_CLIENTS = 100;
+
 export interface LivePushOptions {
   /** How often changed bars and recent trades are pushed, coalesced. */
   readonly pushIntervalMs: number;
@@ -17,6 +24,8 @@ export interface LivePushOptions {
   readonly slowClientTimeoutMs?: number;
   /** Most trades per symbol in one frame. */
   readonly tradesPerSymbol?: number;
+  /** Most clients at once (STREAM_MAX_CLIENTS unless given); `full` says when no more are taken. */
+  readonly maxClients?: number;
   readonly logger?: Logger;
   readonly now?: () => number;
 }
@@ -47,7 +56,7 @@ export class LivePush {
   #pushTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   /** Frames written and skipped, for /metrics and tests. */
-  readonly counters = { frames: 0, skipped: 0, dropped: 0, resyncs: 0 };
+  readonly counters = { frames: 0, skipped: 0, dropped: 0, resyncs: 0, refused: 0 };
 
   constructor(options: LivePushOptions) {
     this.#o = {
@@ -58,6 +67,7 @@ export class LivePush {
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       slowClientTimeoutMs: options.slowClientTimeoutMs ?? 10_000,
       tradesPerSymbol: options.tradesPerSymbol ?? 20,
+      maxClients: options.maxClients ?? STREAM_MAX_CLIENTS,
     };
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
@@ -65,6 +75,16 @@ export class LivePush {
 
   get clientCount(): number {
     return this.#clients.size;
+  }
+
+  get maxClients(): number {
+    return this.#o.maxClients;
+  }
+
+  /** Whether as many clients as it takes are connected: the next is to be refused, not attached. */
+  get full(): boolean {
+    this.#forgetClosed();
+    return this.#clients.size >= this.#o.maxClients;
   }
 
   start(): void {
@@ -155,6 +175,11 @@ export class LivePush {
     this.#pushTimer = undefined;
     for (const c of this.#clients) c.res.end();
     this.#clients.clear();
+  }
+
+  /** Clients whose sockets ended without a close event yet: they hold no place. */
+  #forgetClosed(): void {
+    for (const c of this.#clients) if (c.res.destroyed || c.res.writableEnded) this.#clients.delete(c);
   }
 
   #broadcast(frame: string): void {

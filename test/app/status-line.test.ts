@@ -54,6 +54,20 @@ test('a running engine whose fetches fail says Kafka is not answering, not that 
   assert.equal(snapshotStats(stats, NOW).engine_state, 'stopped', 'a stopped engine stays stopped');
 });
 
+test('a running engine whose fetches fail because Kafka has no such topic says the topic is missing, naming it, and /api/stats names it', () => {
+  const stats = busy();
+  stats.kafkaFetchFailingSince = NOW - 5_000;
+  stats.kafkaMissingTopic = 'market.trades';
+  const line = statusLine(stats, undefined, { roles: { produce: false, process: true }, nowMs: NOW });
+  assert.match(line, / · TOPIC market\.trades MISSING 5s \(Kafka answers: unknown topic\), retrying$/);
+  assert.doesNotMatch(line, /NOT ANSWERING/);
+  const wire = snapshotStats(stats, NOW);
+  assert.equal(wire.engine_state, 'waiting');
+  assert.equal(wire.missing_topic, 'market.trades');
+  stats.kafkaFetchFailingSince = undefined;
+  assert.equal(snapshotStats(stats, NOW).missing_topic, undefined, 'once fetches succeed the topic is not said to be missing');
+});
+
 test('an engine that makes no more bars says so with why', () => {
   const stats = busy();
   const source = { kind: 'simulator', state: 'connected', detail: '' } as const;

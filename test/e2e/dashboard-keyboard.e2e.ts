@@ -234,6 +234,13 @@ describe('dashboard from the keyboard and the address bar', () => {
     await page.locator('#chart[data-symbol="MSFT"][data-interval="1m"]').waitFor({ timeout: WAIT_MS });
     await page.locator('#banner', { hasText: 'Symbol OLD from the address not found; showing MSFT' }).waitFor({ timeout: WAIT_MS });
     await until(async () => new URL(page.url()).hash === '#symbol=MSFT&interval=1m', 'the corrected address');
+
+    // A right-to-left override in the symbol would show the rest of the line backwards: it is shown as its code point.
+    await page.evaluate(`location.hash = '#symbol=%E2%80%AEXYZ&interval=1m'`);
+    const banner = page.locator('#banner', { hasText: 'Symbol [U+202E]XYZ from the address not found; showing MSFT' });
+    await banner.waitFor({ timeout: WAIT_MS });
+    const text = await banner.evaluate((el) => el.textContent ?? '');
+    assert.doesNotMatch(text, /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/, 'no bidirectional control reaches the banner');
     assert.deepEqual(errors, []);
   });
 

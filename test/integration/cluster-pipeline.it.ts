@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startRoles } from '../../src/app/index.ts';
+import { startRoles, statusLine } from '../../src/app/index.ts';
 import { KafkaConsole, KafkaSideLog, pipelineTopics, TOPICS, tradeTopicNames } from '../../src/bus/index.ts';
 import { snapshotStats } from '../../src/observability/index.ts';
 import { stackDown, stackUp } from '../../src/stack/index.ts';
@@ -197,6 +197,34 @@ test('tickstream run started while Kafka is down serves the dashboard, spools th
   await set.flush();
   assert.equal(set.stats.late, 0, 'no trade of the seeded input is late');
   await assertExactBars(t, store, config, input, symbols);
+});
+
+test('the trades topic deleted under a running engine: its status line and /api/stats say the topic is missing, naming it, not that Kafka does not answer', { timeout: 300_000 }, async (t) => {
+  const stack = await ensureStack(['kafka']);
+  if (!stack) return t.skip('Java or Maven missing');
+  const own = pipelineTopics(`it-gone-topic-${RUN}.trades`);
+  const count = 200;
+  const { symbols, input, config } = await clusterRun(t, 'gone-topic', 'G', [count], 29, { 'kafka.topic': own.trades });
+  const brokers = config.kafka.brokers;
+  t.after(async () => {
+    const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it' });
+    for (const name of tradeTopicNames(own)) await kafka.deleteTopic(name).catch(() => false);
+    await kafka.close();
+  });
+  await produceFile(t, config, input.file, count);
+  const set = await roles(t, config, { produce: false, process: true, serve: true });
+  await waitForStored(storeOf(set), symbols, count, 'the engine');
+
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it' });
+  t.after(() => kafka.close());
+  assert.equal(await kafka.deleteTopic(own.trades), true);
+  await until(() => set.stats.kafkaMissingTopic !== undefined, 'the engine to find its topic gone', 60_000, 100);
+  const line = statusLine(set.stats, undefined, { roles: PROCESS });
+  assert.match(line, new RegExp(` · TOPIC ${own.trades.replaceAll('.', '\\.')} MISSING \\d+s \\(Kafka answers: unknown topic\\), retrying`));
+  assert.doesNotMatch(line, /NOT ANSWERING/);
+  const wire = (await (await fetch(`${set.url ?? ''}/api/stats`)).json()) as StatsWire;
+  assert.equal(wire.engine_state, 'waiting');
+  assert.equal(wire.missing_topic, own.trades, 'the stats name the missing topic, which the dashboard raises as a banner');
 });
 
 test('a split deployment: the serve role shows the trades appended to Kafka, the engine group lag, and what the process role committed', { timeout: 300_000 }, async (t) => {

@@ -240,6 +240,101 @@ test('the message browser says why a page is empty or begins past the offset ask
   assert.deepEqual(foreign, []);
 });
 
+test('a page of the message browser cut short by its byte budget says so, with what to ask for next', async (t) => {
+  const d = dashboard;
+  if (d === undefined) return t.skip('no Java or Maven for the stack');
+  const topic = `it.page.cut.${run}`;
+  const admin = new Admin({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers] });
+  t.after(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.close();
+  });
+  await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  // Six values of 100 characters; a page holds 250: two of them.
+  const values = [0, 1, 2, 3, 4, 5].map((i) => Buffer.from(String(i).repeat(100)));
+  await until(async () => (await producer.send({ messages: values.map((value) => ({ topic, partition: 0, value })) }).then(() => true, () => false)), 'the new topic takes records');
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-cut-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-page', messageBytes: 250 });
+  t.after(() => kafka.close());
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
+  const { outDir } = await buildWeb();
+  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
+  const url = await server.start();
+  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(`${url}#/kafka/topic/${encodeURIComponent(topic)}`);
+  const results = page.locator('.kafka-messages');
+  const rows = results.locator('.kafka-message-table tbody tr');
+  const note = results.locator('.kafka-page-cut');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2, 'the newest two fit');
+  assert.equal(await note.isVisible(), true);
+  assert.equal(await note.innerText(), 'Showing the newest 2 messages of the 20 asked for: a page holds at most 250 B of keys and values, and older ones did not fit. Browse from an offset to see them.');
+
+  await page.locator('select[name="from"]').selectOption('offset');
+  await page.locator('input[name="offset"]').fill('1');
+  await page.locator('form.kafka-browse button[type="submit"]').click();
+  await results.locator('.kafka-message-table td', { hasText: /^1$/ }).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.equal(await note.innerText(), 'This page stops after offset 2, with 2 messages of the 20 asked for: a page holds at most 250 B of keys and values. Browse from offset 3 for the next ones.');
+
+  await page.locator('input[name="offset"]').fill('4');
+  await page.locator('form.kafka-browse button[type="submit"]').click();
+  await results.locator('.kafka-message-table td', { hasText: /^4$/ }).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.equal(await note.count(), 0, 'a page that reaches the end within the budget has no note');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(foreign, []);
+});
+
+test('a group whose committed offset is past the log end says so on that partition and in its summary, instead of lag 0', async (t) => {
+  const d = dashboard;
+  if (d === undefined) return t.skip('no Java or Maven for the stack');
+  const topic = `it.page.past-end.${run}`;
+  const group = `it-page-past-end-${run}`;
+  const admin = new Admin({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers] });
+  t.after(async () => {
+    await admin.deleteGroups({ groups: [group] }).catch(() => {});
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.close();
+  });
+  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  await until(async () => (await producer.send({ messages: [0, 1].map((i) => ({ topic, partition: 0, value: Buffer.from(`r${i}`) })) }).then(() => true, () => false)), 'the new topic takes records');
+  // As after the topic was deleted and made again: the group stands at 9 where the new log ends at 2.
+  await admin.alterConsumerGroupOffsets({ groupId: group, topics: [{ name: topic, partitionOffsets: [{ partition: 0, offset: 9n }, { partition: 1, offset: 0n }] }] });
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-past-end-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-page' });
+  t.after(() => kafka.close());
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
+  const { outDir } = await buildWeb();
+  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
+  const url = await server.start();
+  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
+  page.setDefaultTimeout(WAIT_MS);
+  await page.goto(`${url}#/kafka`);
+  const details = page.locator(`.kafka-group[data-group="${group}"]`);
+  await details.waitFor({ state: 'attached' });
+  assert.equal(await details.locator('summary .kafka-past-end-count').innerText(), '1 partition past the log end', 'the summary says it before the group is opened');
+  await details.locator('summary').click();
+  const rows = details.locator('.kafka-lag tbody tr');
+  assert.equal(await rows.count(), 2);
+  const note = rows.nth(0).locator('.kafka-past-end');
+  assert.equal(await note.isVisible(), true);
+  assert.match(await note.innerText(), /^committed offset 9 is past the log end 2: the topic was deleted and made again/);
+  assert.equal(await rows.nth(1).locator('td').nth(4).innerText(), '0', 'the partition the group has read to its end has lag 0');
+  assert.equal(await rows.nth(1).locator('.kafka-past-end').count(), 0);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(foreign, []);
+});
+
 test("a serve role's dashboard shows the pipeline as Kafka sees it: where the counts come from, and no latency of its own", async (t) => {
   const d = dashboard;
   if (d === undefined) return t.skip('no Java or Maven for the stack');

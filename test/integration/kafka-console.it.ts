@@ -185,7 +185,7 @@ test('create a topic, produce Avro and JSON trades and a JSON side record, then 
     'the committed offset',
   );
   const lag = groups!.partitions.find((x) => x.partition === p.partition)!;
-  assert.deepEqual(lag, { topic, partition: p.partition, committed: 2, end: 4, lag: 2 });
+  assert.deepEqual(lag, { topic, partition: p.partition, committed: 2, end: 4, lag: 2, past_end: false });
   assert.equal(groups!.lag, 2);
   assert.equal(groups!.protocol_type, 'consumer');
   assert.equal(groups!.members.length, 1);
@@ -361,7 +361,7 @@ test('a group of the consumer protocol (KIP-848, the default of Kafka 4 clients)
   assert.equal(mine?.protocol_type, 'consumer');
   assert.equal(mine?.members[0]?.client_id, 'it-kip848');
   assert.deepEqual(mine?.members[0]?.assignments, [{ topic, partitions: [0, 1] }]);
-  assert.deepEqual(mine?.partitions, [{ topic, partition: 0, committed: 2, end: 5, lag: 3 }]);
+  assert.deepEqual(mine?.partitions, [{ topic, partition: 0, committed: 2, end: 5, lag: 3, past_end: false }]);
   assert.equal(mine?.lag, 3);
 });
 
@@ -383,4 +383,43 @@ test('a page holds at most the byte budget: "the newest" keeps the newest that f
   t.after(() => tiny.close());
   assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, limit: 5 })), [9], 'one record larger than the budget still shows');
   assert.deepEqual(offsets(await tiny.messages({ topic, partition: 0, offset: 4, limit: 5 })), [4]);
+  const cutAt = async (c: KafkaConsole, q: Omit<Parameters<KafkaConsole['messagePage']>[0], 'topic'>): Promise<number | null | undefined> => (await c.messagePage({ topic, ...q }))?.cut_at_bytes;
+  assert.equal(await cutAt(kafka, { partition: 0, limit: 10 }), 1_000_000, 'the page says its budget left the older records out');
+  assert.equal(await cutAt(kafka, { partition: 0, offset: 0, limit: 10 }), 1_000_000, 'and that it ended early');
+  assert.equal(await cutAt(kafka, { partition: 0, offset: 3, limit: 2 }), null, 'a whole page is not cut');
+  assert.equal(await cutAt(kafka, { partition: 0, offset: 8, limit: 10 }), null, 'nor one that reaches the end within the budget');
+  assert.equal(await cutAt(tiny, { partition: 0, offset: 4, limit: 5 }), 1_000);
+});
+
+test('a group whose committed offset is past the log end (the topic deleted and made again) is flagged past_end with no lag, not shown as caught up', async (t) => {
+  if (!stack) return t.skip('no Java or Maven for the stack');
+  const topic = `it.console.past-end.${run}`;
+  const group = `it-console-past-end-${run}`;
+  dropAfter(t, topic);
+  const admin = new Admin({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers] });
+  t.after(async () => {
+    await admin.deleteGroups({ groups: [group] }).catch(() => {});
+    await admin.close();
+  });
+  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-console', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  await until(
+    () => producer.send({ messages: [0, 1, 2].map((i) => ({ topic, partition: 0, value: Buffer.from(`r${i}`) })) }).then(() => true, () => false),
+    (sent) => sent,
+    'the new topic takes records',
+  );
+  // Partition 0 ends at 3: the group stands at 7 there, as it did on the old log; at 0 on partition 1, which holds nothing.
+  await admin.alterConsumerGroupOffsets({ groupId: group, topics: [{ name: topic, partitionOffsets: [{ partition: 0, offset: 7n }, { partition: 1, offset: 0n }] }] });
+  const api = consoleServer(t);
+  const found = await until(
+    async () => (await api.get<KafkaGroupInfo[]>('/api/kafka/groups')).body.find((g) => g.group_id === group),
+    (g) => g !== undefined && g.partitions.length === 2,
+    'the committed offsets',
+  );
+  assert.deepEqual(found!.partitions, [
+    { topic, partition: 0, committed: 7, end: 3, lag: null, past_end: true },
+    { topic, partition: 1, committed: 0, end: 0, lag: 0, past_end: false },
+  ]);
+  assert.equal(found!.lag, 0, 'a partition past the end adds nothing to the group lag, and says why instead');
 });

@@ -10,7 +10,7 @@ import type {
   KafkaTopicInfo,
 } from '../../src/bus/index.ts';
 import { BusUnavailableError, InputError } from '../../src/errors.ts';
-import { NO_KAFKA_MESSAGE, type KafkaConsoleApi } from '../../src/server/kafka-routes.ts';
+import { NO_KAFKA_MESSAGE, PAGE_CUT_HEADER, type KafkaConsoleApi } from '../../src/server/kafka-routes.ts';
 import { serverFor } from './fixtures.ts';
 
 // Compile-time: the bus's console is what the server asks for.
@@ -42,7 +42,7 @@ const GROUP: KafkaGroupInfo = {
   protocol: 'roundrobin',
   protocol_type: 'consumer',
   members: [],
-  partitions: [{ topic: 'market.trades', partition: 0, committed: 1, end: 3, lag: 2 }],
+  partitions: [{ topic: 'market.trades', partition: 0, committed: 1, end: 3, lag: 2, past_end: false }],
   lag: 2,
 };
 
@@ -84,11 +84,13 @@ class FakeConsole implements KafkaConsoleApi {
     this.#call('groups');
     return [GROUP];
   }
-  async messages(q: KafkaMessageQuery) {
+  /** The byte budget that cuts the next pages short; null: they are whole. */
+  cutAtBytes: number | null = null;
+  async messagePage(q: KafkaMessageQuery) {
     this.#call('messages', q);
     if (!this.topicNames.has(q.topic)) return undefined;
     if (q.partition > 0) throw new InputError(`partition must be from 0 to 0 for ${q.topic}; got ${q.partition}`);
-    return [MESSAGE];
+    return { messages: [MESSAGE], cut_at_bytes: this.cutAtBytes };
   }
   /** A broker whose default replication factor is 1. */
   async createTopic(spec: KafkaNewTopic) {
@@ -193,6 +195,18 @@ test('the message browser parses partition, offset, timestamp and limit, and rej
   await badRequest(await inject(`${url}?partition=7`), 'partition');
   const missing = await inject('/api/kafka/topics/nope/messages?partition=0');
   assert.equal(missing.statusCode, 404);
+});
+
+test('a page of the message browser cut short by its byte budget says so in a header, with the budget; a whole page has none', async (t) => {
+  const { kafka, inject } = consoleServer(t);
+  const url = '/api/kafka/topics/market.trades/messages?partition=0';
+  const whole = await inject(url);
+  assert.deepEqual(whole.json(), [MESSAGE]);
+  assert.equal(whole.headers[PAGE_CUT_HEADER], undefined);
+  kafka.cutAtBytes = 32 * 1024 * 1024;
+  const cut = await inject(url);
+  assert.deepEqual(cut.json(), [MESSAGE], 'the body is the records, as for a whole page');
+  assert.equal(cut.headers[PAGE_CUT_HEADER], '33554432');
 });
 
 test('creating a topic validates the body, answers 201, and 409 when it exists', async (t) => {

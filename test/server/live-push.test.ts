@@ -180,3 +180,30 @@ async function pausedClient(t: TestContext, port: number, responses: readonly Se
   await until(() => responses.length === attached, 'the client to be attached');
   return socket;
 }
+
+test('past its most clients the stream answers 503 stream_full with a message naming the cap, and takes a client again once one leaves', async (t) => {
+  const { server } = serverFor(t, { pushIntervalMs: 30, streamMaxClients: 2 });
+  const url = await server.start();
+  const a = await connectSse(t, `${url}/api/stream`);
+  const b = await connectSse(t, `${url}/api/stream`);
+  await until(() => a.events.length >= 1 && b.events.length >= 1, 'hello on both');
+  const refused = await fetch(`${url}/api/stream`);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '2');
+  assert.deepEqual(await refused.json(), {
+    error: 'stream_full',
+    message: 'the live stream has as many clients as it takes (2); try again once one has closed its page',
+  });
+  server.live.publishBars([bar('AAPL', '1m', 60_000, T0)]);
+  await until(() => a.events.some((e) => e.event === 'bars') && b.events.some((e) => e.event === 'bars'), 'the connected clients served as before');
+
+  a.close();
+  let again: Awaited<ReturnType<typeof connectSse>> | undefined;
+  await until(async () => {
+    const c = await connectSse(t, `${url}/api/stream`);
+    if (c.response.statusCode === 200) again = c;
+    else c.close();
+    return again !== undefined;
+  }, 'a place freed by the client that left');
+  await until(() => again!.events.some((e) => e.event === 'hello'), 'hello on the new client');
+});

@@ -38,6 +38,9 @@ test('an engine waiting for Kafka is reported with how long; a running one raise
   const at = (s: StatsWire) => problems({ stream: 'open', source, history: [{ atMs: 0, stats: s }], nowMs: 0 });
   assert.deepEqual(at(stats({ engine_state: 'ok', engine_waiting_s: 0 })), []);
   assert.deepEqual(at(stats({ engine_state: 'waiting', engine_waiting_s: 42 })), ['Engine waiting for Kafka for 42 s: no new bars until it answers; trades are kept']);
+  assert.deepEqual(at(stats({ engine_state: 'waiting', engine_waiting_s: 7, missing_topic: 'market.trades' })), [
+    'Engine waiting for topic market.trades for 7 s: Kafka answers that it has no such topic (deleted?); no new bars until it is there; trades are kept',
+  ]);
   assert.deepEqual(at(stats({ engine_state: 'stopped', engine_waiting_s: 0, engine_stopped: 'the Spark queries were stopped' })), ['Engine stopped: the Spark queries were stopped']);
 });
 

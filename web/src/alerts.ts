@@ -81,7 +81,13 @@ export function problems(h: HealthInputs): string[] {
     out.push(`Store refusing writes for ${newest.stats.store_failing_s ?? 0} s; retrying, offsets held, nothing lost`);
   }
   if (newest?.stats.engine_state === 'waiting') {
-    out.push(`Engine waiting for Kafka for ${newest.stats.engine_waiting_s ?? 0} s: no new bars until it answers; trades are kept`);
+    const waited = newest.stats.engine_waiting_s ?? 0;
+    const missing = newest.stats.missing_topic;
+    out.push(
+      missing === undefined
+        ? `Engine waiting for Kafka for ${waited} s: no new bars until it answers; trades are kept`
+        : `Engine waiting for topic ${missing} for ${waited} s: Kafka answers that it has no such topic (deleted?); no new bars until it is there; trades are kept`,
+    );
   }
   if (newest?.stats.engine_state === 'stopped') {
     out.push(`Engine stopped: ${newest.stats.engine_stopped ?? 'no new bars'}`);

@@ -39,6 +39,8 @@ export interface StatsWire {
    */
   engine_state?: 'ok' | 'waiting' | 'stopped';
   engine_waiting_s?: number;
+  /** The topic the waiting engine reads, when Kafka answers but has no such topic (it was deleted). */
+  missing_topic?: string;
   engine_stopped?: string;
   rates: { received_per_s: number; processed_per_s: number; bars_per_s: number };
   latency_ms: { p50: number; p90: number; p99: number; max: number; count: number };

@@ -1,3 +1,4 @@
+import { withoutBidiControls } from './bidi-controls.ts';
 import { kafkaApi, type KafkaClusterInfo, type KafkaGroupInfo, type KafkaTopicInfo, type NewTopic } from './kafka-api.ts';
 import { formatBytes, formatCount, h, messageOf, table } from './kafka-dom.ts';
 import { roleBadge, topicView } from './kafka-topic.ts';
@@ -128,7 +129,7 @@ class KafkaConsolePage {
 
   #report(e: unknown): void {
     this.#error.hidden = e === undefined;
-    this.#error.textContent = e === undefined ? '' : messageOf(e);
+    this.#error.textContent = e === undefined ? '' : withoutBidiControls(messageOf(e));
   }
 
   #overview(cluster: KafkaClusterInfo, topics: readonly KafkaTopicInfo[], groups: readonly KafkaGroupInfo[]): HTMLElement {
@@ -196,8 +197,19 @@ class KafkaConsolePage {
   }
 }
 
+/** A partition whose committed offset is past its log end has no lag: the row says why instead of a lag of 0. */
+function lagCell(p: KafkaGroupInfo['partitions'][number]): HTMLElement | string {
+  if (!p.past_end) return formatCount(p.lag);
+  return h(
+    'span',
+    { class: 'kafka-past-end', role: 'note' },
+    `committed offset ${formatCount(p.committed)} is past the log end ${formatCount(p.end)}: the topic was deleted and made again, or records were removed; this group reads nothing of it until the log gets there or its offset is reset`,
+  );
+}
+
 function groupDetails(g: KafkaGroupInfo): HTMLElement {
   const topics = [...new Set(g.partitions.map((p) => p.topic))].join(', ');
+  const pastEnd = g.partitions.filter((p) => p.past_end).length;
   return h(
     'details',
     { class: 'kafka-group', 'data-group': g.group_id },
@@ -208,12 +220,13 @@ function groupDetails(g: KafkaGroupInfo): HTMLElement {
       h('span', { class: `badge ${g.state === 'STABLE' ? 'ok' : ''}` }, g.state.toLowerCase()),
       h('span', { class: 'muted' }, `${g.members.length} ${g.members.length === 1 ? 'member' : 'members'} · ${topics || 'no offsets'}`),
       h('span', { class: 'spacer' }),
+      pastEnd > 0 && h('span', { class: 'badge bad kafka-past-end-count' }, `${pastEnd} ${pastEnd === 1 ? 'partition' : 'partitions'} past the log end`),
       h('span', { class: 'lag' }, `lag ${formatCount(g.lag)}`),
     ),
     table(
       'kafka-lag',
       ['Topic', 'Partition', 'Committed', 'End', 'Lag'],
-      g.partitions.map((p) => [p.topic, p.partition, formatCount(p.committed), formatCount(p.end), formatCount(p.lag)]),
+      g.partitions.map((p) => [p.topic, p.partition, formatCount(p.committed), formatCount(p.end), lagCell(p)]),
       [1, 2, 3, 4],
     ),
   );

@@ -101,12 +101,12 @@ function messageBrowser(topic: KafkaTopicInfo, hooks: TopicViewHooks): HTMLEleme
     if (from.value === 'timestamp' && time.value !== '') q.timestamp = new Date(time.value).getTime();
     results.replaceChildren(h('p', { class: 'muted' }, 'loading…'));
     try {
-      const messages = await kafkaApi.messages(topic.name, q);
+      const { messages, cutAtBytes } = await kafkaApi.messages(topic.name, q);
       // Nothing there: say why, from the partition's offsets now (the page's may be old).
       const now = messages.length === 0 ? await kafkaApi.topic(topic.name).catch(() => topic) : topic;
       if (!hooks.current()) return;
       const bounds = now.partitions.find((p) => p.partition === q.partition);
-      results.replaceChildren(...messageResults(messages, q, bounds));
+      results.replaceChildren(...messageResults(messages, q, bounds, cutAtBytes));
       hooks.report(undefined);
     } catch (e) {
       results.replaceChildren();
@@ -125,8 +125,11 @@ function clamp(n: number, min: number, max: number): number {
   return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.trunc(n))) : min;
 }
 
-/** The messages, or why there are none; and a note when the first one shown is past the offset asked for. */
-function messageResults(messages: readonly KafkaMessage[], q: MessageQuery, bounds: KafkaPartitionInfo | undefined): HTMLElement[] {
+/**
+ * The messages, or why there are none; a note when the first one shown is past the offset asked
+ * for, and one when the page's byte budget left records out.
+ */
+function messageResults(messages: readonly KafkaMessage[], q: MessageQuery, bounds: KafkaPartitionInfo | undefined, cutAtBytes: number | null): HTMLElement[] {
   const note = (text: string, className = 'muted'): HTMLElement => h('p', { class: `${className} kafka-note` }, text);
   if (messages.length === 0) return [note(emptyReason(q, bounds), 'muted empty')];
   const first = messages[0]!.offset;
@@ -138,7 +141,19 @@ function messageResults(messages: readonly KafkaMessage[], q: MessageQuery, boun
             : `No message at offsets ${formatCount(q.offset)} to ${formatCount(first - 1)} (compacted away, or transaction markers); showing from ${formatCount(first)}.`,
         )
       : undefined;
-  return skipped === undefined ? [messageTable(messages)] : [skipped, messageTable(messages)];
+  const cut = cutAtBytes === null ? undefined : h('p', { class: 'kafka-warning kafka-note kafka-page-cut', role: 'note' }, pageCutNote(messages, q, cutAtBytes));
+  return [skipped, cut, messageTable(messages)].filter((e): e is HTMLElement => e !== undefined);
+}
+
+/** Why a page holds fewer records than asked: its keys and values reached the byte budget. */
+function pageCutNote(messages: readonly KafkaMessage[], q: MessageQuery, cutAtBytes: number): string {
+  const shown = `${formatCount(messages.length)} ${messages.length === 1 ? 'message' : 'messages'}`;
+  const budget = `a page holds at most ${formatBytes(cutAtBytes)} of keys and values`;
+  if (q.offset === undefined && q.timestamp === undefined) {
+    return `Showing the newest ${shown} of the ${formatCount(q.limit)} asked for: ${budget}, and older ones did not fit. Browse from an offset to see them.`;
+  }
+  const last = messages[messages.length - 1]!.offset;
+  return `This page stops after offset ${formatCount(last)}, with ${shown} of the ${formatCount(q.limit)} asked for: ${budget}. Browse from offset ${formatCount(last + 1)} for the next ones.`;
 }
 
 function emptyReason(q: MessageQuery, bounds: KafkaPartitionInfo | undefined): string {
@@ -196,7 +211,7 @@ function pipelineNote(role: KafkaTopicInfo['role']): HTMLElement | undefined {
   switch (role) {
     case 'trades':
       return note(
-        'This is the topic of the pipeline. A running engine waits while it is gone (its status line says KAFKA NOT ANSWERING), and stops once it is created again: it reads the new topic only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
+        'This is the topic of the pipeline. A running engine waits while it is gone (its status line says TOPIC … MISSING), and stops once it is created again: it reads the new topic only under a new consumer group (--kafka-group-id). A running producer keeps its trades in its spool until the topic exists again.',
       );
     case 'dead_letters':
     case 'late':

@@ -1,5 +1,6 @@
 import './styles.css';
 import { parseInterval, type Interval } from '../../src/domain/interval.ts';
+import { withoutBidiControls } from './bidi-controls.ts';
 import { addressNotice, problems, sourceLabel, sourceTone, statsAreStale, streamStalledMs, type Selection } from './alerts.ts';
 import { api, type IntervalLists, type SourceStatus, type StatsWire } from './api.ts';
 import { FrameBatcher } from './frame-batcher.ts';
@@ -327,7 +328,8 @@ class Dashboard {
     const live = this.#streamState === 'open' && streamStalledMs(health) === undefined;
     if (this.#notice !== '') issues.push(this.#notice);
     this.#banner.hidden = issues.length === 0;
-    this.#banner.textContent = issues.join(' · ');
+    // Symbols from the address and messages from the server may hold bidirectional controls.
+    this.#banner.textContent = withoutBidiControls(issues.join(' · '));
     const stale = statsAreStale(health);
     this.#sourceBadge.textContent = stale ? `${sourceLabel(this.#source)} · stale` : sourceLabel(this.#source);
     const tone = sourceTone(this.#source);
@@ -370,7 +372,7 @@ void new Dashboard().start().catch((e: unknown) => {
   const banner = document.getElementById('banner');
   if (banner !== null) {
     banner.hidden = false;
-    banner.textContent = `The dashboard could not start: ${e instanceof Error ? e.message : String(e)}`;
+    banner.textContent = withoutBidiControls(`The dashboard could not start: ${e instanceof Error ? e.message : String(e)}`);
   }
   console.warn(e);
 });

@@ -53,7 +53,14 @@ export interface KafkaGroupPartition {
   /** Next offset the group reads; null when it has committed none. */
   committed: number | null;
   end: number | null;
+  /** Records from the committed offset to the end; null when either is unknown, or when the committed offset is past the end. */
   lag: number | null;
+  /**
+   * The committed offset is past the log end: the topic was deleted and created again (its
+   * offsets started over), or records were removed. The group reads nothing until the log gets
+   * there, or resets to where its consumer's offset reset policy says; there is no lag to give.
+   */
+  past_end: boolean;
 }
 
 export interface KafkaGroupMember {
@@ -134,4 +141,14 @@ export interface KafkaLogBounds {
   readonly partition: number;
   readonly start: number;
   readonly end: number;
+}
+
+/** One page of the message browser, and whether its byte budget left records out. */
+export interface KafkaMessagePage {
+  messages: KafkaMessage[];
+  /**
+   * The budget of key and value bytes (32 MiB unless configured) when the page was cut short by
+   * it: the newest dropped older records, a page from an offset or a time ended early. Else null.
+   */
+  cut_at_bytes: number | null;
 }

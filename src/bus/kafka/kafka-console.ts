@@ -25,6 +25,7 @@ import type {
   KafkaLogBounds,
   KafkaMadeTopic,
   KafkaMessage,
+  KafkaMessagePage,
   KafkaMessageQuery,
   KafkaNewTopic,
   KafkaPartitionInfo,
@@ -152,7 +153,8 @@ export class KafkaConsole {
           for (const p of t.partitions) {
             const done = p.committedOffset >= 0n ? Number(p.committedOffset) : null;
             const end = ends.get(t.name)?.get(p.partitionIndex) ?? null;
-            partitions.push({ topic: t.name, partition: p.partitionIndex, committed: done, end, lag: done === null || end === null ? null : Math.max(0, end - done) });
+            const pastEnd = done !== null && end !== null && done > end;
+            partitions.push({ topic: t.name, partition: p.partitionIndex, committed: done, end, lag: done === null || end === null || pastEnd ? null : end - done, past_end: pastEnd });
           }
         }
         partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
@@ -227,6 +229,11 @@ export class KafkaConsole {
 
   /** Records of one partition in offset order; undefined when there is no such topic. */
   async messages(q: KafkaMessageQuery): Promise<KafkaMessage[] | undefined> {
+    return (await this.messagePage(q))?.messages;
+  }
+
+  /** `messages`, and whether the page's byte budget left records out; undefined when there is no such topic. */
+  async messagePage(q: KafkaMessageQuery): Promise<KafkaMessagePage | undefined> {
     if (q.offset !== undefined && q.timestamp !== undefined) throw new InputError('give offset or timestamp, not both');
     const limit = Math.max(1, Math.min(MESSAGE_LIMIT, Math.trunc(q.limit)));
     return this.#call(`reading ${q.topic}`, async () => {
@@ -246,12 +253,12 @@ export class KafkaConsole {
       if (q.timestamp !== undefined) {
         const at = await this.#offsets(one, BigInt(q.timestamp));
         from = at.get(q.topic)?.get(q.partition) ?? -1;
-        if (from < 0) return [];
+        if (from < 0) return { messages: [], cut_at_bytes: null };
       } else {
         from = q.offset ?? end - limit;
       }
       from = Math.max(from, start);
-      if (from >= end) return [];
+      if (from >= end) return { messages: [], cut_at_bytes: null };
       return this.#read(q.topic, topic.id, leader, q.partition, from, end, limit, q.offset === undefined && q.timestamp === undefined);
     });
   }
@@ -403,12 +410,13 @@ export class KafkaConsole {
     }
   }
 
-  async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number, newest: boolean): Promise<KafkaMessage[]> {
+  async #read(topic: string, topicId: string, leader: number, partition: number, from: number, end: number, limit: number, newest: boolean): Promise<KafkaMessagePage> {
     let out: KafkaMessage[] = [];
     let next = BigInt(from);
     const stop = BigInt(Math.min(end, from + limit));
     const budget = this.#messageBytes;
     let bytes = 0;
+    let cut = false;
     // A fetch brings at least one record unless the partition stalls (then the loop stops): with
     // records near 1 MiB that is one a fetch, so the bound grows with the limit. A fixed 20 showed
     // the oldest 20 of "the newest 100" such records, with nothing to say the page was cut short.
@@ -424,16 +432,17 @@ export class KafkaConsole {
           let keep = 0;
           let kept = 0;
           while (keep < out.length && (keep === 0 || kept + messageBytes(out[keep]!) <= budget)) kept += messageBytes(out[keep++]!);
-          return out.slice(0, keep);
+          return { messages: out.slice(0, keep), cut_at_bytes: budget };
         }
         // The newest: drop the oldest until the rest fit (the last record always stays).
         let drop = 0;
         while (bytes > budget && drop < out.length - 1) bytes -= messageBytes(out[drop++]!);
         out = out.slice(drop);
+        cut ||= drop > 0;
       }
       if (next === before) break;
     }
-    return out;
+    return { messages: out, cut_at_bytes: cut ? budget : null };
   }
 
   /**

@@ -3,7 +3,7 @@ import { offset as toOffset, type Offset } from '../../domain/index.ts';
 import { CheckpointError, InputError } from '../../errors.ts';
 import { OutageLog, silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type ConsumerHandler, type LogRecord, type SideLog, type TradeLogConsumer } from '../bus.ts';
-import { clientBase, closeClient, messageOf, REQUEST_TIMEOUT_MS, type KafkaConnection } from './kafka-options.ts';
+import { clientBase, closeClient, findKafkaError, isKafkaApiError, messageOf, REQUEST_TIMEOUT_MS, type KafkaConnection } from './kafka-options.ts';
 import { walkRecords } from './record-batches.ts';
 import { createTradeCodec, type TradeCodec, type TradeFormat } from './trade-codec.ts';
 
@@ -84,6 +84,16 @@ const BACKLOG_WARN_RECORDS = 1_000_000;
 /** How many times a log end short of the group's offset is listed before the engine stops on it. */
 const PAST_END_CHECKS = 5;
 
+/**
+ * Whether a metadata request failed because Kafka has no topic of that name. The client turns
+ * the broker's UNKNOWN_TOPIC_OR_PARTITION for a metadata request into a user error of its own,
+ * which keeps no code, only its message ("Unknown topic <name>.").
+ */
+function isUnknownTopic(error: unknown): boolean {
+  if (isKafkaApiError(error, 'UNKNOWN_TOPIC_OR_PARTITION')) return true;
+  return findKafkaError(error, 'code', 'PLT_KFK_USER')?.message.startsWith('Unknown topic ') === true;
+}
+
 /** No upper bound for walkRecords: the consumer takes all a fetch brings. */
 const NO_STOP = 1n << 62n;
 
@@ -128,6 +138,8 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   #commitFailures = 0;
   /** Fetches that fail while Kafka is away: the first is told, then a reminder every 30 s, and the recovery. */
   readonly #fetchOutage: OutageLog;
+  /** Whether Kafka's last answer about the topic was that it has none of that name (it was deleted). */
+  #topicMissing = false;
 
   constructor(options: KafkaTradeConsumerOptions) {
     this.#o = options;
@@ -140,6 +152,15 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
   /** When fetches began failing (epoch ms), Kafka not answering; undefined while they succeed. */
   fetchFailingSince(): number | undefined {
     return this.#fetchOutage.failingSince;
+  }
+
+  /**
+   * The topic, while fetches fail because Kafka answers that it has no topic of that name (it
+   * was deleted): Kafka is reachable, the topic is not there. Undefined while fetches succeed,
+   * or fail for another reason (Kafka not answering).
+   */
+  missingTopic(): string | undefined {
+    return this.#fetchOutage.failingSince !== undefined && this.#topicMissing ? this.#topic : undefined;
   }
 
   /** Records sent to the dead-letter topic because they were not valid trades. */
@@ -512,7 +533,14 @@ export class KafkaTradeConsumer implements TradeLogConsumer {
 
   /** The topic's metadata, once it is known to be the log this consumer has read from the start. */
   async #sameTopic(client: Client): Promise<ClusterTopicMetadata> {
-    const topic = (await client.metadata({ topics: [this.#topic] })).topics.get(this.#topic);
+    let topic: ClusterTopicMetadata | undefined;
+    try {
+      topic = (await client.metadata({ topics: [this.#topic] })).topics.get(this.#topic);
+    } catch (error) {
+      this.#topicMissing = isUnknownTopic(error);
+      throw error;
+    }
+    this.#topicMissing = topic === undefined;
     if (topic === undefined) throw new Error(`topic ${this.#topic} not found`);
     this.#sameLog(topic.id);
     this.#samePartitions(client, topic.partitionsCount);

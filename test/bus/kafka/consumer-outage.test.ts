@@ -47,6 +47,7 @@ test('fetches failing while Kafka is away are told once with the reason, not at 
   assert.equal(warnings.length, 1, lines.join('\n'));
   assert.match(warnings[0]!, /^WARN {2}tickstream Kafka fetch failed; retrying attempt=1 error=.*ECONNREFUSED/);
   assert.ok(consumer.fetchFailingSince() !== undefined);
+  assert.equal(consumer.missingTopic(), undefined, 'a Kafka that does not answer is not a missing topic');
   down = false;
   await until(() => consumer.fetchFailingSince() === undefined, 'a fetch to succeed');
   assert.match(lines.at(-1)!, /^INFO {2}tickstream Kafka fetch recovered attempts=\d+ after=/);
