@@ -5,7 +5,7 @@ import { SourceUnavailableError } from '../errors.ts';
 import { createLogger } from '../observability/index.ts';
 import { ReplaySource } from '../source/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
-import { untilSignal } from './signals.ts';
+import { startUnlessStopped, untilSignal } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
 // The cluster profile's keys too: a replay with --profile cluster goes through Kafka into the store of that profile.
@@ -45,7 +45,7 @@ Examples:
     const root = webRoot();
     // With --exit nothing is served: a scripted replay needs no port, and a busy one does not stop it.
     const exit = options['exit'] === true;
-    const pipeline = await startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root });
+    const pipeline = await startUnlessStopped((stop) => startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root, stop }));
     const source = pipeline.source;
     if (!(source instanceof ReplaySource)) throw new Error('a replay has a replay source');
     const speed = config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`;

@@ -5,7 +5,7 @@ import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS, warnUnreplayedFile } from './config-options.ts';
 
 const KEYS = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
-import { runUntilStopped } from './signals.ts';
+import { runUntilStopped, startUnlessStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
 export function runCommand(): Command {
@@ -27,7 +27,7 @@ Examples:
     const logger = createLogger({ level: config.logLevel });
     logger.debug('config', shownConfig(config));
     const root = webRoot();
-    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: root });
+    const pipeline = await startUnlessStopped((stop) => startPipeline(config, { logger, statusLine: true, webRoot: root, stop }));
     const why =
       config.source === 'finnhub'
         ? `finnhub (${maskUrl(config.finnhub.url)})`
