@@ -1,7 +1,5 @@
 import { Command } from 'commander';
 import { maskUrl, shownConfig } from '../config/index.ts';
-import { startPipeline } from '../app/index.ts';
-import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS, warnUnreplayedFile } from './config-options.ts';
 
 const KEYS = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
@@ -24,10 +22,15 @@ Examples:
     );
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
+    const { createLogger } = await import('../observability/index.ts');
     const logger = createLogger({ level: config.logLevel });
     logger.debug('config', shownConfig(config));
     const root = webRoot();
-    const pipeline = await startUnlessStopped((stop) => startPipeline(config, { logger, statusLine: true, webRoot: root, stop }));
+    const pipeline = await startUnlessStopped(async (stop) => {
+      // Loaded here, not at the top: --help and --version need none of the pipeline's modules.
+      const { startPipeline } = await import('../app/index.ts');
+      return startPipeline(config, { logger, statusLine: true, webRoot: root, stop });
+    });
     const why =
       config.source === 'finnhub'
         ? `finnhub (${maskUrl(config.finnhub.url)})`

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { sparkJobStatus, stopSparkJob, type SparkQueryReport } from '../app/spark-processor.ts';
+import type { SparkQueryReport } from '../app/spark-processor.ts';
 import type { ConfigKey } from '../config/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 
@@ -44,6 +44,7 @@ export function sparkCommand(): Command {
     .addOption(new Option('--json', 'print JSON instead of a table'))
     .action(async (options: Record<string, unknown>) => {
       const c = config(options);
+      const { sparkJobStatus } = await import('../app/spark-processor.ts');
       const reports = await sparkJobStatus(c, {});
       process.stdout.write(options['json'] === true ? `${JSON.stringify(reports, null, 2)}\n` : renderSparkStatus(reports));
     });
@@ -51,6 +52,7 @@ export function sparkCommand(): Command {
   const stop = sub('stop', 'stop the bar job\'s streaming queries; they resume from their checkpoints when the job starts again').action(
     async (options: Record<string, unknown>) => {
       const c = config(options);
+      const { stopSparkJob } = await import('../app/spark-processor.ts');
       const stopped = await stopSparkJob(c, {});
       process.stdout.write(stopped.length === 0 ? 'no bar-job queries were active\n' : stopped.map((name) => `stopped ${name}\n`).join(''));
     },

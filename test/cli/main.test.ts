@@ -439,3 +439,31 @@ test('stack up with two processes on one port stops with one line naming both an
   const r = tickstream(['stack', 'up', 'kafka', '--data-dir', tempDir(t), '--kafka-brokers', `127.0.0.1:${port}`, '--spark-connect-url', `sc://127.0.0.1:${port}`]);
   assertOneLine(r, 1, new RegExp(`^tickstream: the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; change one of them in config`));
 });
+
+/** The npm packages (of the CommonJS ones the pipeline uses) that `tickstream <args>` loaded before it exited. */
+function packagesLoaded(t: TestContext, args: string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-loaded-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const probe = join(dir, 'probe.cjs');
+  writeFileSync(
+    probe,
+    "process.on('exit', () => { const names = new Set(Object.keys(require.cache).map((k) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(k)?.[1]).filter(Boolean)); process.stderr.write('LOADED ' + [...names].sort().join(',') + '\\n'); });\n",
+  );
+  const r = spawnSync(process.execPath, ['--require', probe, '--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const line = /^LOADED (.*)$/m.exec(r.stderr);
+  assert.ok(line !== null, r.stderr);
+  return (line[1] ?? '').split(',').filter((n) => n !== '');
+}
+
+test('--version and --help load none of the drivers and servers a command runs with (Cassandra, SQLite, gRPC, WebSocket, HTTP)', (t) => {
+  const heavy = ['cassandra-driver', 'better-sqlite3', '@grpc/grpc-js', 'ws', 'fastify', 'prom-client'];
+  // The probe sees them once a command runs: migrate opens the SQLite store.
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-loaded-data-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  assert.ok(packagesLoaded(t, ['migrate', '--data-dir', dataDir]).includes('better-sqlite3'));
+  for (const args of [['--version'], ['--help'], ['run', '--help'], ['stack', 'logs', '--help'], ['spark', 'status', '--help']]) {
+    const loaded = packagesLoaded(t, args);
+    assert.deepEqual(loaded.filter((n) => heavy.includes(n)), [], `${args.join(' ')} loaded ${loaded.join(', ')}`);
+  }
+});
