@@ -38,7 +38,7 @@ Examples:
   };
   addConfigOptions(cmd, KEYS, [], descriptions).action(async (file: string, options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
-    const { createLogger } = await import('../observability/index.ts');
+    const { counted, createLogger } = await import('../observability/index.ts');
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();
     // With --exit nothing is served: a scripted replay needs no port, and a busy one does not stop it.
@@ -56,7 +56,7 @@ Examples:
     const places = sideLogPlaces(config);
     const counts = (): string => {
       const s = pipeline.stats;
-      const line = `${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`;
+      const line = `${counted(s.received, 'trade')}, ${s.invalid} invalid, ${s.late} late, ${counted(s.barsStored, 'bar write')}`;
       const where = [...(s.invalid > 0 ? [`invalid records in ${places.deadLetters}`] : []), ...(s.late > 0 ? [`late trades in ${places.late}`] : [])];
       return where.length === 0 ? line : `${line}; ${where.join(', ')}`;
     };

@@ -22,7 +22,7 @@ Examples:
     );
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
-    const { createLogger } = await import('../observability/index.ts');
+    const { counted, createLogger } = await import('../observability/index.ts');
     const logger = createLogger({ level: config.logLevel });
     logger.debug('config', shownConfig(config));
     const root = webRoot();
@@ -38,7 +38,7 @@ Examples:
           ? `simulator at ${pipeline.simulatorUrl ?? '?'} (no FINNHUB_TOKEN set; set it to stream real trades)`
           : `replay of ${config.replay.file ?? '?'} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`}`;
     logger.info(
-      `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
+      `tickstream running · ${config.profile} profile · source ${why} · ${counted(config.symbols.length, 'symbol')} · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
     );
     warnUnreplayedFile(config, logger);
     // Taken rather than refused: a deployment's scripts may give every command one set of settings.

@@ -40,7 +40,7 @@ Examples:
     }
     const config = configFromOptions(options, KEYS, overrides, 'simulate');
     // Loaded here, not at the top: --help and --version need none of them.
-    const [{ listening }, { createLogger }, { SimulatorServer }] = await Promise.all([
+    const [{ listening }, { counted, createLogger }, { SimulatorServer }] = await Promise.all([
       import('../app/start-checks.ts'),
       import('../observability/index.ts'),
       import('../source/index.ts'),
@@ -59,7 +59,7 @@ Examples:
     });
     await listening('the simulator', s.host, s.port, flagOf('simulator.port', 'simulate'), () => simulator.start(), flagOf('simulator.host', 'simulate'));
     const rate = s.rate === 0 ? 'as fast as clients read' : `${s.rate} trades/s`;
-    process.stdout.write(`simulator listening on ${simulator.url} · ${rate} · seed ${s.seed} · ${config.symbols.length} symbols\n`);
+    process.stdout.write(`simulator listening on ${simulator.url} · ${rate} · seed ${s.seed} · ${counted(config.symbols.length, 'symbol')}\n`);
     const signal = await untilSignal();
     logger.info('stopping', { signal });
     await simulator.close();

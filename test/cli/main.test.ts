@@ -176,7 +176,7 @@ test('produce and run refuse a spool left with trades for another topic, with on
   const common = ['--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--kafka-topic', 'desk.trades', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
   for (const command of ['produce', 'run']) {
     const r = tickstream([command, ...common]);
-    assertOneLine(r, 1, new RegExp(`^tickstream: ${join(dataDir, 'spool').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds 1 trades spooled for topic market\\.trades in avro, not desk\\.trades in avro: start once with --kafka-topic market\\.trades --kafka-format avro to send them, or move the directory away$`));
+    assertOneLine(r, 1, new RegExp(`^tickstream: ${join(dataDir, 'spool').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds 1 trade spooled for topic market\\.trades in avro, not desk\\.trades in avro: start once with --kafka-topic market\\.trades --kafka-format avro to send them, or move the directory away$`));
   }
   const kept = new TradeSpool({ dir: join(dataDir, 'spool'), limit: 1_000, target: { topic: 'market.trades', format: 'avro' } });
   t.after(() => kept.close());

@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import { maskUrl } from '../../config/index.ts';
 import { systemClock, type Clock, type EpochMs, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
-import { formatDuration, silentLogger, someNamed, type Logger } from '../../observability/index.ts';
+import { counted, formatDuration, silentLogger, someNamed, type Logger } from '../../observability/index.ts';
 import {
   newSourceCounters,
   type DeadLetter,
@@ -181,7 +181,7 @@ export class FinnhubClient implements TradeSource {
     this.#lastFrameAt = now;
     this.#lastError = undefined;
     for (const symbol of this.#symbols) ws.send(subscribeMessage(symbol));
-    this.#setState('connected', `${this.#displayUrl} · ${this.#symbols.length} symbols`);
+    this.#setState('connected', `${this.#displayUrl} · ${counted(this.#symbols.length, 'symbol')}`);
     this.#logger.info('connected', { url: this.#displayUrl, symbols: this.#symbols.length, source: this.kind });
     this.#watchIdle(ws);
     if (this.#quietTimer === undefined && this.#quietAfterMs > 0) this.#checkQuietIn(this.#quietAfterMs);
