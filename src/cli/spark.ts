@@ -27,9 +27,11 @@ export function renderSparkStatus(reports: readonly SparkQueryReport[]): string 
   return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
-/** `--url` is the older spelling of `--spark-connect-url`; it goes through the same check. */
+/** `--url` is the older spelling of `--spark-connect-url`; it goes through the same check, and its errors name --url. */
 function config(options: Record<string, unknown>) {
-  return configFromOptions(options, KEYS, typeof options['url'] === 'string' ? { 'spark.connectUrl': options['url'] } : {});
+  const url = options['url'];
+  if (typeof url !== 'string') return configFromOptions(options, KEYS);
+  return configFromOptions(options, KEYS, { 'spark.connectUrl': url }, undefined, { 'spark.connectUrl': '--url' });
 }
 
 function sub(name: string, description: string): Command {

@@ -376,11 +376,11 @@ test("--version prints this package's version, not npm_package_version of whiche
   assert.equal(r.stdout.trim(), version);
 });
 
-test('spark status takes the Spark Connect URL as process does (--spark-connect-url, the environment), and --url as before', () => {
+test('spark status takes the Spark Connect URL as process does (--spark-connect-url, the environment), and --url as before, an error naming the flag that was given', () => {
   const bad = 'sc://127.0.0.1:99999';
   for (const [args, env, from] of [
     [['--spark-connect-url', bad], {}, '--spark-connect-url'],
-    [['--url', bad], {}, '--spark-connect-url'],
+    [['--url', bad], {}, '--url'],
     [[], { TICKSTREAM_SPARK_CONNECT_URL: bad }, 'TICKSTREAM_SPARK_CONNECT_URL'],
   ] as const) {
     const r = tickstream(['spark', 'status', ...args], env);
