@@ -467,3 +467,11 @@ test('--version and --help load none of the drivers and servers a command runs w
     assert.deepEqual(loaded.filter((n) => heavy.includes(n)), [], `${args.join(' ')} loaded ${loaded.join(', ')}`);
   }
 });
+
+test('a data dir where no directory can be made (under /proc) stops run and migrate at once with one line naming it', () => {
+  for (const dataDir of ['/proc/tickstream-x', '/proc/tickstream-x/data']) {
+    const line = new RegExp(`^tickstream: cannot use the data dir ${dataDir}: a directory cannot be made in /proc \\(ENOENT\\)$`);
+    assertOneLine(tickstream(['migrate', '--data-dir', dataDir]), 1, line);
+    assertOneLine(tickstream(['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent']), 1, line);
+  }
+});
