@@ -85,6 +85,8 @@ export class FinnhubClient implements TradeSource {
   #quietTimer: NodeJS.Timeout | undefined;
   /** Whether the quiet symbols were named: from then on the status lists them until they trade. */
   #quietNamed = false;
+  /** Server error messages logged on this connection; the same one again goes to the debug level. */
+  readonly #serverErrorsSaid = new Set<string>();
 
   constructor(options: FinnhubClientOptions) {
     this.kind = options.source;
@@ -180,6 +182,7 @@ export class FinnhubClient implements TradeSource {
     this.#connectedAt = now;
     this.#lastFrameAt = now;
     this.#lastError = undefined;
+    this.#serverErrorsSaid.clear();
     for (const symbol of this.#symbols) ws.send(subscribeMessage(symbol));
     this.#setState('connected', `${this.#displayUrl} · ${counted(this.#symbols.length, 'symbol')}`);
     this.#logger.info('connected', { url: this.#displayUrl, symbols: this.#symbols.length, source: this.kind });
@@ -230,7 +233,13 @@ export class FinnhubClient implements TradeSource {
         break;
       case 'error':
         this.counters.serverErrors++;
-        this.#logger.warn('server error', { message: frame.message });
+        // Sent once per refused subscription (Subscribing to too many symbols): said once per connection.
+        if (this.#serverErrorsSaid.has(frame.message)) {
+          this.#logger.debug('server error', { message: frame.message });
+        } else {
+          this.#serverErrorsSaid.add(frame.message);
+          this.#logger.warn('server error', { message: frame.message });
+        }
         break;
       case 'unknown':
         this.counters.unknown++;
