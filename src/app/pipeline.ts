@@ -18,6 +18,7 @@ import { sparkProgressSamples, sparkStats, startSparkProcessor, type SparkProces
 import { openSource, sourceKindOf, type OpenedSource } from './source-factory.ts';
 import { statusLine } from './status-line.ts';
 import { openStore, storeKindOf } from './store-factory.ts';
+import { unlessStopped } from './start-stop.ts';
 import { StoreFeed } from './store-feed.ts';
 import { openTransport, type Transport } from './transport.ts';
 
@@ -41,6 +42,12 @@ export interface PipelineOptions {
   readonly webRoot?: string | undefined;
   /** A source to use instead of the one the config names (tests, the benchmark). The pipeline starts and closes it. */
   readonly source?: TradeSource;
+  /**
+   * Aborted by a signal before the start has completed: the start stops at its next step, or
+   * while it waits (for the store, Kafka, a FIFO's writer), closes what it opened and rejects
+   * with the signal's reason.
+   */
+  readonly stop?: AbortSignal;
 }
 
 /** What a process running some of the roles holds; a part is undefined when its role is not here. */
@@ -88,6 +95,7 @@ export async function startPipeline(config: Config, options: PipelineOptions = {
  * server and store close last.
  */
 export async function startRoles(config: Config, roles: Roles, options: PipelineOptions = {}): Promise<RoleSet> {
+  options.stop?.throwIfAborted();
   const sparkEngine = roles.process && config.engine === 'spark';
   if (sparkEngine && config.profile !== 'cluster') {
     throw new ConfigError('engine', config.engine, 'ts in the embedded profile: the Spark engine reads Kafka and writes Cassandra (use --profile cluster)');
@@ -116,6 +124,8 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
   const identity = engineIdentity(config, config.profile === 'cluster', options.source !== undefined);
   const parts: Parts = { timers: [] };
   const timers = parts.timers;
+  const stop = options.stop;
+  const step = <T>(promise: Promise<T>): Promise<T> => unlessStopped(promise, stop);
   let failure: unknown;
   let engineFailed: (error: unknown) => void = () => {};
   const engineStopped = new Promise<unknown>((resolve) => (engineFailed = resolve));
@@ -131,7 +141,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     // checkpoint and save over each other's. Engines of the cluster profile share a consumer
     // group, which gives each partition to one of them, and a serve role only reads.
     if (roles.process && !sparkEngine && config.profile !== 'cluster') parts.engineLock = lockEngine(dataDir, identity.engineId);
-    const store = roles.process || roles.serve ? await openStore(config, { logger: logger.child('store') }) : undefined;
+    const store = roles.process || roles.serve ? await openStore(config, { logger: logger.child('store'), stop }) : undefined;
     parts.store = store;
 
     const transport: Transport | undefined =
@@ -150,19 +160,19 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     const producer = roles.produce ? transport?.producer : undefined;
     if (transport?.kind === 'kafka') {
       if (roles.process && !roles.produce) {
-        const created = await ensureTopics(config);
+        const created = await step(ensureTopics(config));
         if (created.length > 0) logger.info('topics created', { topics: created.join(',') });
       } else {
         // An engine alone cannot start without Kafka, and loses nothing by not starting; a
         // producer with a live source would, so it starts and spools until Kafka answers. An
         // engine beside it (tickstream run) starts once the topics are there.
-        parts.topicWait = await ensureTopicsOrWait(config, logger.child('kafka'));
+        parts.topicWait = await step(ensureTopicsOrWait(config, logger.child('kafka')));
       }
     }
 
     let opened: OpenedSource | undefined;
     if (roles.produce) {
-      opened = options.source === undefined ? await openSource(config, { logger: logger.child('source') }) : injected(options.source);
+      opened = options.source === undefined ? await step(openSource(config, { logger: logger.child('source') })) : injected(options.source);
       parts.opened = opened;
     }
     // A process without a source (the process or serve role) says where the source is instead of
@@ -211,7 +221,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       parts.server = server;
       // Bound before the engine starts: a port in use stops the start before the engine joins its consumer group.
       const http = server;
-      url = await listening('the HTTP server', config.host, config.port, '--port', () => http.start());
+      url = await step(listening('the HTTP server', config.host, config.port, '--port', () => http.start()));
       view?.start();
     }
 
@@ -236,9 +246,9 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     let processor: Processor | undefined;
     if (sparkEngine) {
       // Spark reads the trades topic and writes Cassandra itself; this process only drives and watches the job.
-      await startEngine('the Spark job', async () => {
+      await step(startEngine('the Spark job', async () => {
         parts.spark = await startSparkProcessor(config, { logger: logger.child('spark'), stats });
-      });
+      }));
     } else if (roles.process && transport !== undefined && store !== undefined) {
       const live = server?.live;
       processor = new Processor({
@@ -263,7 +273,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       parts.processor = processor;
       parts.failed = () => failure;
       const engine = processor;
-      await startEngine('the engine', () => engine.start());
+      await step(startEngine('the engine', () => engine.start()));
     }
     if (processor === undefined && server !== undefined && store !== undefined) {
       // Without the TS engine here (serve only, or Spark as the engine), new bars and trades are learnt from the store.
@@ -275,14 +285,14 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
     if (server === undefined && config.metricsPort > 0) {
       // A produce or process role without the dashboard still answers Prometheus.
       const consumerLag = transport !== undefined && roles.process && !sparkEngine ? transport.consumer() : undefined;
-      parts.metrics = await listening('the metrics server', config.host, config.metricsPort, '--metrics-port', () => createMetricsServer({
+      parts.metrics = await step(listening('the metrics server', config.host, config.metricsPort, '--metrics-port', () => createMetricsServer({
         host: config.host,
         port: config.metricsPort,
         stats,
         sourceStatus,
         ...(consumerLag === undefined ? {} : { partitionLag: () => consumerLag.lag() }),
         ...(sparkEngine ? { sparkProgress: () => sparkProgressSamples(parts.spark?.latestProgress()) } : {}),
-      }));
+      })));
       logger.info('metrics listening', { url: parts.metrics.url });
     }
 
@@ -290,7 +300,7 @@ export async function startRoles(config: Config, roles: Roles, options: Pipeline
       const window = new AppendWindow(APPEND_WINDOW_TRADES);
       parts.appendWindow = window;
       const sink = producingSink(stats, producer, transport.deadLetters, window);
-      await opened.source.start(sink);
+      await step(opened.source.start(sink));
     }
 
     const refresh = (): void => {

@@ -1,6 +1,7 @@
 // Checks and wrappers for the start of a process: each turns a failure of its own part (the
 // data dir, the replay file, Kafka's topics, a listener) into one line saying what to change.
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { ensureTradeTopics, pipelineTopics } from '../bus/index.ts';
@@ -11,10 +12,43 @@ import { STDIN } from '../source/index.ts';
 
 /** The data dir holds the embedded store, the engine's checkpoint and the spool; one that cannot be made stops the start. */
 export function makeDataDir(dataDir: string): void {
+  const fail = (reason: string, cause: unknown): StartError => new StartError(`cannot use the data dir ${dataDir}: ${reason}`, { cause });
+  let missing: string[];
   try {
-    mkdirSync(dataDir, { recursive: true });
+    missing = missingDirectories(resolve(dataDir));
   } catch (error) {
-    throw new StartError(`cannot use the data dir ${dataDir}: ${fileErrorReason(error)}`, { cause: error });
+    throw fail(fileErrorReason(error), error);
+  }
+  // mkdir -p, one level at a time: Node's recursive mkdirSync loops for good where a directory
+  // refuses a new one with ENOENT (/proc/x): it takes that for a missing parent, finds the
+  // parent there, and tries the child again.
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Made meanwhile by another process: fine if it is a directory, as the next mkdir finds out.
+      if (code === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true) continue;
+      throw fail(code === 'ENOENT' ? `a directory cannot be made in ${dirname(dir)} (ENOENT)` : fileErrorReason(error), error);
+    }
+  }
+}
+
+/**
+ * The directories to make, outermost first, for `dir` to exist; none when it is a directory. A
+ * file where a directory should be, or a part of the path that cannot be read, is thrown as is.
+ */
+function missingDirectories(dir: string): string[] {
+  const missing: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    const stat = statSync(at, { throwIfNoEntry: false });
+    if (stat === undefined && dirname(at) !== at) {
+      missing.unshift(at);
+      continue;
+    }
+    // Nothing missing but no directory there: mkdir says what it is instead (EEXIST).
+    if (at === dir && stat?.isDirectory() !== true) mkdirSync(dir);
+    return missing;
   }
 }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { openCassandraStore, openSqliteStore } from '../store/index.ts';
 import type { Store } from '../store/store.ts';
+import { unlessStopped } from './start-stop.ts';
 
 /** `store=auto` means Cassandra in the cluster profile and SQLite in the embedded one. */
 export function storeKindOf(config: Config): 'sqlite' | 'cassandra' {
@@ -41,11 +42,14 @@ export function createStore(config: Config, deps: { logger: Logger; worker?: boo
   }
 }
 
-/** The store of the config with its pending migrations applied, as `run`, `process` and `serve` start it. */
-export async function openStore(config: Config, deps: { logger: Logger }): Promise<Store> {
+/**
+ * The store of the config with its pending migrations applied, as `run`, `process` and `serve`
+ * start it. A `stop` during the connect or the migration closes the store and rejects.
+ */
+export async function openStore(config: Config, deps: { logger: Logger; stop?: AbortSignal | undefined }): Promise<Store> {
   const { store } = createStore(config, deps);
   try {
-    const migrated = await store.migrate();
+    const migrated = await unlessStopped(store.migrate(), deps.stop);
     if (migrated.applied.length > 0) deps.logger.info('store migrated', { applied: migrated.applied.join(','), current: migrated.current });
     return store;
   } catch (error) {

@@ -85,6 +85,8 @@ export function configFromOptions(
   keys: readonly ConfigKey[],
   overrides: Partial<Record<ConfigKey, string>> = {},
   command?: string,
+  /** The flag an override was given with, for its errors to name (spark's --url). */
+  flagNames: Partial<Record<ConfigKey, string>> = {},
 ): Config {
   const flags: Partial<Record<ConfigKey, string>> = {};
   for (const key of keys) {
@@ -92,7 +94,7 @@ export function configFromOptions(
     if (typeof value === 'string') flags[key] = value;
   }
   const file = typeof options['config'] === 'string' ? options['config'] : undefined;
-  return loadConfig({ flags: { ...flags, ...overrides }, env: process.env, file, ...(command === undefined ? {} : { command }) });
+  return loadConfig({ flags: { ...flags, ...overrides }, env: process.env, file, flagNames, ...(command === undefined ? {} : { command }) });
 }
 
 /**

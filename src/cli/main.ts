@@ -8,6 +8,7 @@ import { produceCommand } from './produce.ts';
 import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
+import { StoppedBeforeStart } from './signals.ts';
 import { sparkCommand } from './spark.ts';
 import { simulateCommand } from './simulate.ts';
 import { stackCommand } from './stack.ts';
@@ -57,6 +58,12 @@ try {
 } catch (error) {
   // --help and --version end with exit code 0; the parser has printed its message already.
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  // Ctrl-C ends a command as asked whenever it comes; a start it cut short has closed what it
+  // opened, and exits now rather than after an open still waiting (a FIFO's) gives up.
+  if (error instanceof StoppedBeforeStart) {
+    process.stderr.write(`tickstream: ${error.message}\n`);
+    process.exit(0);
+  }
   if (error instanceof TickstreamError) {
     process.stderr.write(`tickstream: ${error.message}\n`);
     process.exit(error.code === 'TICKSTREAM_CONFIG_INVALID' ? 2 : 1);

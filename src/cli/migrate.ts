@@ -1,8 +1,5 @@
 import { Command } from 'commander';
-import { createStore, storeKindOf } from '../app/index.ts';
-import { makeDataDir } from '../app/start-checks.ts';
 import type { ConfigKey } from '../config/index.ts';
-import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 
 /** The config keys that say which store the profile uses and where it is. */
@@ -38,6 +35,12 @@ Examples:
     );
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
+    // Loaded here, not at the top: --help and --version need none of them.
+    const [{ createStore, storeKindOf }, { makeDataDir }, { createLogger }] = await Promise.all([
+      import('../app/store-factory.ts'),
+      import('../app/start-checks.ts'),
+      import('../observability/index.ts'),
+    ]);
     const logger = createLogger({ level: config.logLevel }).child('migrate');
     // As run says it: a data dir that is a file is one line naming it, not SQLite's EEXIST from mkdir.
     if (storeKindOf(config) === 'sqlite') makeDataDir(config.dataDir);

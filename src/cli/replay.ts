@@ -1,11 +1,8 @@
 import { Command } from 'commander';
-import { sideLogPlaces, startRoles } from '../app/index.ts';
 import type { ConfigKey } from '../config/index.ts';
 import { SourceUnavailableError } from '../errors.ts';
-import { createLogger } from '../observability/index.ts';
-import { ReplaySource } from '../source/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS } from './config-options.ts';
-import { untilSignal } from './signals.ts';
+import { startUnlessStopped, untilSignal } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
 // The cluster profile's keys too: a replay with --profile cluster goes through Kafka into the store of that profile.
@@ -41,11 +38,17 @@ Examples:
   };
   addConfigOptions(cmd, KEYS, [], descriptions).action(async (file: string, options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS, { source: 'replay', 'replay.file': file });
+    const { counted, createLogger } = await import('../observability/index.ts');
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();
     // With --exit nothing is served: a scripted replay needs no port, and a busy one does not stop it.
     const exit = options['exit'] === true;
-    const pipeline = await startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root });
+    const pipeline = await startUnlessStopped(async (stop) => {
+      // Loaded here, not at the top: --help and --version need none of the pipeline's modules.
+      const { startRoles } = await import('../app/index.ts');
+      return startRoles(config, { produce: true, process: true, serve: !exit }, { logger, statusLine: true, webRoot: root, stop });
+    });
+    const [{ sideLogPlaces }, { ReplaySource }] = await Promise.all([import('../app/index.ts'), import('../source/index.ts')]);
     const source = pipeline.source;
     if (!(source instanceof ReplaySource)) throw new Error('a replay has a replay source');
     const speed = config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`;
@@ -53,7 +56,7 @@ Examples:
     const places = sideLogPlaces(config);
     const counts = (): string => {
       const s = pipeline.stats;
-      const line = `${s.received} trades, ${s.invalid} invalid, ${s.late} late, ${s.barsStored} bar writes`;
+      const line = `${counted(s.received, 'trade')}, ${s.invalid} invalid, ${s.late} late, ${counted(s.barsStored, 'bar write')}`;
       const where = [...(s.invalid > 0 ? [`invalid records in ${places.deadLetters}`] : []), ...(s.late > 0 ? [`late trades in ${places.late}`] : [])];
       return where.length === 0 ? line : `${line}; ${where.join(', ')}`;
     };

@@ -1,9 +1,8 @@
 import { Command } from 'commander';
-import { startRoles, type Roles } from '../app/index.ts';
+import type { Roles } from '../app/index.ts';
 import type { ConfigKey } from '../config/index.ts';
-import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS, warnUnreplayedFile } from './config-options.ts';
-import { runUntilStopped } from './signals.ts';
+import { runUntilStopped, startUnlessStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
 const SOURCE_KEYS: readonly ConfigKey[] = ['source', 'finnhub.url', 'simulator.port', 'simulator.rate', 'simulator.seed', 'simulator.disorder', 'simulator.batch', 'replay.file', 'replay.speed'];
@@ -34,11 +33,15 @@ export function roleCommand(name: string, description: string, roles: Roles, exa
   const descriptions: Partial<Record<ConfigKey, string>> = roles.serve ? {} : { host: 'address the /metrics listener (--metrics-port) binds to' };
   addConfigOptions(cmd, keys, unlistedFor(roles), descriptions).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, keys);
+    const { createLogger } = await import('../observability/index.ts');
     const logger = createLogger({ level: config.logLevel });
     const root = webRoot();
     // A serve role of the cluster profile reads the pipeline's counts from Kafka, so it has a status line to print too.
     const statusLine = roles.produce || roles.process || config.profile === 'cluster';
-    const set = await startRoles(config, roles, { logger, statusLine, webRoot: root });
+    const set = await startUnlessStopped(async (stop) => {
+      const { startRoles } = await import('../app/index.ts');
+      return startRoles(config, roles, { logger, statusLine, webRoot: root, stop });
+    });
     const parts = [
       `tickstream ${name} · ${config.profile} profile`,
       set.source === undefined ? undefined : `source ${set.source.kind}${set.simulatorUrl === undefined ? '' : ` at ${set.simulatorUrl}`}`,

@@ -1,11 +1,9 @@
 import { Command } from 'commander';
 import { maskUrl, shownConfig } from '../config/index.ts';
-import { startPipeline } from '../app/index.ts';
-import { createLogger } from '../observability/index.ts';
 import { addConfigOptions, CLUSTER_KEYS, configFromOptions, PIPELINE_KEYS, warnUnreplayedFile } from './config-options.ts';
 
 const KEYS = [...PIPELINE_KEYS, ...CLUSTER_KEYS];
-import { runUntilStopped } from './signals.ts';
+import { runUntilStopped, startUnlessStopped } from './signals.ts';
 import { dashboardPart, webRoot } from './web-root.ts';
 
 export function runCommand(): Command {
@@ -24,10 +22,15 @@ Examples:
     );
   addConfigOptions(cmd, KEYS).action(async (options: Record<string, unknown>) => {
     const config = configFromOptions(options, KEYS);
+    const { counted, createLogger } = await import('../observability/index.ts');
     const logger = createLogger({ level: config.logLevel });
     logger.debug('config', shownConfig(config));
     const root = webRoot();
-    const pipeline = await startPipeline(config, { logger, statusLine: true, webRoot: root });
+    const pipeline = await startUnlessStopped(async (stop) => {
+      // Loaded here, not at the top: --help and --version need none of the pipeline's modules.
+      const { startPipeline } = await import('../app/index.ts');
+      return startPipeline(config, { logger, statusLine: true, webRoot: root, stop });
+    });
     const why =
       config.source === 'finnhub'
         ? `finnhub (${maskUrl(config.finnhub.url)})`
@@ -35,7 +38,7 @@ Examples:
           ? `simulator at ${pipeline.simulatorUrl ?? '?'} (no FINNHUB_TOKEN set; set it to stream real trades)`
           : `replay of ${config.replay.file ?? '?'} at ${config.replay.speed === 0 ? 'full speed' : `×${config.replay.speed}`}`;
     logger.info(
-      `tickstream running · ${config.profile} profile · source ${why} · ${config.symbols.length} symbols · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
+      `tickstream running · ${config.profile} profile · source ${why} · ${counted(config.symbols.length, 'symbol')} · bars ${config.intervals.map((i) => i.label).join(',')} · ${dashboardPart(pipeline.url, root) ?? ''}`,
     );
     warnUnreplayedFile(config, logger);
     // Taken rather than refused: a deployment's scripts may give every command one set of settings.

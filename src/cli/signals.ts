@@ -7,13 +7,73 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     const on = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', on);
       process.off('SIGTERM', on);
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
+      exitOnSecondSignal();
       resolve(signal);
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
+}
+
+function exitOnSecondSignal(): void {
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
+
+/**
+ * A SIGINT or SIGTERM before the command had started (while its modules loaded, its store
+ * connected or a FIFO waited for a writer): the start closed what it had opened, and main says
+ * so in one line and exits 0, as for a Ctrl-C once the command runs.
+ */
+export class StoppedBeforeStart extends Error {
+  readonly signal: NodeJS.Signals;
+
+  constructor(signal: NodeJS.Signals) {
+    super(`stopped by ${signal} before start-up completed`);
+    this.name = 'StoppedBeforeStart';
+    this.signal = signal;
+  }
+}
+
+/**
+ * Runs a command's start-up with SIGINT and SIGTERM watched: the first one aborts `stop`, which
+ * the start reads between its steps and while it waits (see startRoles), closing what it opened,
+ * and this then rejects with StoppedBeforeStart; a second one exits at once. A start that was
+ * complete when the signal came is closed here. The signals are left to the command once it has
+ * started (runUntilStopped, untilSignal).
+ */
+export async function startUnlessStopped<T extends { close(): Promise<void> }>(start: (stop: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let stopped: StoppedBeforeStart | undefined;
+  const on = (signal: NodeJS.Signals): void => {
+    detach();
+    exitOnSecondSignal();
+    stopped = new StoppedBeforeStart(signal);
+    controller.abort(stopped);
+  };
+  const onInt = (): void => on('SIGINT');
+  const onTerm = (): void => on('SIGTERM');
+  const detach = (): void => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    let started: T;
+    try {
+      started = await start(controller.signal);
+    } catch (error) {
+      throw stopped ?? error;
+    }
+    if (stopped !== undefined) {
+      await started.close();
+      throw stopped;
+    }
+    return started;
+  } finally {
+    detach();
+  }
 }
 
 /**

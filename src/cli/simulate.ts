@@ -1,8 +1,5 @@
 import { Command, Option } from 'commander';
-import { listening } from '../app/index.ts';
 import { COMMAND_FLAGS, CONFIG_FIELDS, flagOf, type ConfigKey } from '../config/index.ts';
-import { createLogger } from '../observability/index.ts';
-import { SimulatorServer } from '../source/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 
@@ -42,6 +39,12 @@ Examples:
       if (typeof value === 'string') overrides[key] = value;
     }
     const config = configFromOptions(options, KEYS, overrides, 'simulate');
+    // Loaded here, not at the top: --help and --version need none of them.
+    const [{ listening }, { counted, createLogger }, { SimulatorServer }] = await Promise.all([
+      import('../app/start-checks.ts'),
+      import('../observability/index.ts'),
+      import('../source/index.ts'),
+    ]);
     const logger = createLogger({ level: config.logLevel });
     const { simulator: s } = config;
     const simulator = new SimulatorServer({
@@ -56,7 +59,7 @@ Examples:
     });
     await listening('the simulator', s.host, s.port, flagOf('simulator.port', 'simulate'), () => simulator.start(), flagOf('simulator.host', 'simulate'));
     const rate = s.rate === 0 ? 'as fast as clients read' : `${s.rate} trades/s`;
-    process.stdout.write(`simulator listening on ${simulator.url} · ${rate} · seed ${s.seed} · ${config.symbols.length} symbols\n`);
+    process.stdout.write(`simulator listening on ${simulator.url} · ${rate} · seed ${s.seed} · ${counted(config.symbols.length, 'symbol')}\n`);
     const signal = await untilSignal();
     logger.info('stopping', { signal });
     await simulator.close();

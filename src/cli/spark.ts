@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { sparkJobStatus, stopSparkJob, type SparkQueryReport } from '../app/spark-processor.ts';
+import type { SparkQueryReport } from '../app/spark-processor.ts';
 import type { ConfigKey } from '../config/index.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 
@@ -27,9 +27,11 @@ export function renderSparkStatus(reports: readonly SparkQueryReport[]): string 
   return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
-/** `--url` is the older spelling of `--spark-connect-url`; it goes through the same check. */
+/** `--url` is the older spelling of `--spark-connect-url`; it goes through the same check, and its errors name --url. */
 function config(options: Record<string, unknown>) {
-  return configFromOptions(options, KEYS, typeof options['url'] === 'string' ? { 'spark.connectUrl': options['url'] } : {});
+  const url = options['url'];
+  if (typeof url !== 'string') return configFromOptions(options, KEYS);
+  return configFromOptions(options, KEYS, { 'spark.connectUrl': url }, undefined, { 'spark.connectUrl': '--url' });
 }
 
 function sub(name: string, description: string): Command {
@@ -44,6 +46,7 @@ export function sparkCommand(): Command {
     .addOption(new Option('--json', 'print JSON instead of a table'))
     .action(async (options: Record<string, unknown>) => {
       const c = config(options);
+      const { sparkJobStatus } = await import('../app/spark-processor.ts');
       const reports = await sparkJobStatus(c, {});
       process.stdout.write(options['json'] === true ? `${JSON.stringify(reports, null, 2)}\n` : renderSparkStatus(reports));
     });
@@ -51,6 +54,7 @@ export function sparkCommand(): Command {
   const stop = sub('stop', 'stop the bar job\'s streaming queries; they resume from their checkpoints when the job starts again').action(
     async (options: Record<string, unknown>) => {
       const c = config(options);
+      const { stopSparkJob } = await import('../app/spark-processor.ts');
       const stopped = await stopSparkJob(c, {});
       process.stdout.write(stopped.length === 0 ? 'no bar-job queries were active\n' : stopped.map((name) => `stopped ${name}\n`).join(''));
     },

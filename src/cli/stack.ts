@@ -1,6 +1,7 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { parseInteger, type ConfigKey } from '../config/index.ts';
-import { renderStatusTable, SERVICE_NAMES, SERVICES, stackDown, stackLogs, stackStatus, stackUp, type ServiceTarget, type StackOptions } from '../stack/index.ts';
+import type { ServiceTarget, StackOptions } from '../stack/index.ts';
+import { PROCESS_NAMES, SERVICE_NAMES } from '../stack/service.ts';
 import { addConfigOptions, configFromOptions } from './config-options.ts';
 import { untilSignal } from './signals.ts';
 
@@ -36,18 +37,21 @@ export function stackCommand(): Command {
   const up = sub('up', 'fetch (first time only), configure and start Kafka, Cassandra and/or Spark, and wait until they answer')
     .addArgument(serviceArgument())
     .action(async (service: ServiceTarget, options: Record<string, unknown>) => {
+      const { stackUp } = await import('../stack/index.ts');
       await stackUp(service, stackOptions(options));
     });
 
   const down = sub('down', 'stop services started by `stack up` (SIGTERM, then SIGKILL after a grace period)')
     .addArgument(serviceArgument())
     .action(async (service: ServiceTarget, options: Record<string, unknown>) => {
+      const { stackDown } = await import('../stack/index.ts');
       await stackDown(service, stackOptions(options));
     });
 
   const status = sub('status', 'show each service with its ports, pid, health and version')
     .addOption(new Option('--json', 'print JSON instead of a table'))
     .action(async (options: Record<string, unknown>) => {
+      const { renderStatusTable, stackStatus } = await import('../stack/index.ts');
       const rows = await stackStatus(stackOptions(options));
       process.stdout.write(options['json'] === true ? `${JSON.stringify(rows, null, 2)}\n` : renderStatusTable(rows));
     });
@@ -56,7 +60,7 @@ export function stackCommand(): Command {
     .addArgument(
       new Argument('<service>', 'a service, or one of its processes such as spark-connect').choices([
         ...SERVICE_NAMES,
-        ...SERVICE_NAMES.flatMap((name) => SERVICES[name].processes.map((p) => p.name)).filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n)),
+        ...SERVICE_NAMES.flatMap((name) => PROCESS_NAMES[name]).filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n)),
       ]),
     )
     .addOption(new Option('-n, --lines <n>', 'how many lines').default('50', '50').argParser((v) => {
@@ -66,6 +70,7 @@ export function stackCommand(): Command {
     }))
     .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C'))
     .action(async (service: string, options: Record<string, unknown>) => {
+      const { stackLogs } = await import('../stack/index.ts');
       const abort = new AbortController();
       if (options['follow'] === true) void untilSignal().then(() => abort.abort());
       await stackLogs(service, stackOptions(options), {

@@ -145,15 +145,21 @@ export function enumField<const V extends string>(spec: Spec<V> & { values: read
   };
 }
 
-export function durationField(spec: Spec<DurationMs> & { min: number; max: number }): Field<DurationMs> {
+/**
+ * A duration from `min` to `max`; with `zeroIsOff`, 0 too, which turns off what the duration
+ * paces (a status line every 1 ms is a thousand lines a second, so its range starts higher).
+ */
+export function durationField(spec: Spec<DurationMs> & { min: number; max: number; zeroIsOff?: true }): Field<DurationMs> {
+  const { zeroIsOff, ...rest } = spec;
   return {
-    ...spec,
+    ...rest,
     // In the units a duration is written in, as the intervals' rule says `to 1d`: 86400000ms asks the reader to count zeros.
-    allowed: `a duration with a unit such as 500ms, 10s, 1m (from ${durationLabel(spec.min)} to ${durationLabel(spec.max)})`,
+    allowed: `${zeroIsOff === true ? '0 to turn it off, or ' : ''}a duration with a unit such as 500ms, 10s, 1m (from ${durationLabel(spec.min)} to ${durationLabel(spec.max)})`,
     parse: (raw) => {
       // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit,
       // in the file as in flags and the environment, so that `"lateness": 10` is not read as 10 ms.
       const ms = raw === 0 ? 0 : typeof raw === 'string' ? (raw.trim() === '0' ? 0 : parseDuration(raw)) : undefined;
+      if (ms === 0 && zeroIsOff === true) return 0 as DurationMs;
       return ms !== undefined && Number.isInteger(ms) && ms >= spec.min && ms <= spec.max ? (ms as DurationMs) : invalid;
     },
     show: (v) => durationLabel(v),

@@ -26,6 +26,8 @@ export interface ConfigInputs {
   readonly flags?: Partial<Record<ConfigKey, string>>;
   /** The command the flags were given to, so that errors name its own flags (`simulate --port`). */
   readonly command?: string;
+  /** The flag a value of `flags` was given with, where it is another spelling than the key's (spark's --url). */
+  readonly flagNames?: Partial<Record<ConfigKey, string>>;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Path of the config file; by default `tickstream.config.json` in cwd, if present. */
   readonly file?: string | undefined;
@@ -75,7 +77,7 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
   }
 
   for (const [key, raw] of Object.entries(inputs.flags ?? {}) as [ConfigKey, string | undefined][]) {
-    if (raw !== undefined) set(key, raw, flagOf(key, inputs.command));
+    if (raw !== undefined) set(key, raw, inputs.flagNames?.[key] ?? flagOf(key, inputs.command));
   }
 
   return finish(values);

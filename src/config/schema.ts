@@ -167,7 +167,7 @@ export const FIELDS: FieldTable = {
   flushInterval: durationField({ description: 'how often changed bars are written (update mode)', default: durationMs(1_000), min: 1, max: 3_600_000 }),
   partitions: intField({ description: 'partitions of the in-process log', default: 8, min: 1, max: 1024 }),
   logCapacity: intField({ description: 'records buffered per log partition before the producer is slowed down', default: 4_096, min: 16, max: 10_000_000 }),
-  statusInterval: durationField({ description: 'how often the one-line status is printed; 0 turns it off', default: durationMs(5_000), min: 0, max: 3_600_000 }),
+  statusInterval: durationField({ description: 'how often the one-line status is printed', default: durationMs(5_000), min: 1_000, max: 3_600_000, zeroIsOff: true }),
   logLevel: enumField({ description: 'log verbosity', default: 'info', values: LOG_LEVELS }),
   'finnhub.url': urlField({ description: 'Finnhub WebSocket URL', default: 'wss://ws.finnhub.io', schemes: ['ws', 'wss'], pattern: /^wss?:\/\/\S+$/, allowed: 'a ws:// or wss:// URL (a port, if given, from 1 to 65535)' }),
   'finnhub.token': optionalStringField({ description: 'Finnhub API key; never logged', default: undefined, secret: true, extraEnv: ['FINNHUB_TOKEN'] }),

@@ -5,3 +5,4 @@ export * from './pipeline-stats.ts';
 export * from './duration.ts';
 export * from './some-named.ts';
 export * from './outage-log.ts';
+export * from './counted.ts';

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackStartError } from '../errors.ts';
+import { counted } from '../observability/index.ts';
 import { renderPom } from './pom.ts';
 import type { Env } from './prerequisites.ts';
 import type { ComponentRelease } from './versions.ts';
@@ -143,7 +144,7 @@ export class MavenOutputSummary {
   /** `done` is false while Maven still runs: no download yet then means it is still resolving. */
   describe(done: boolean): string {
     if (this.files === 0) return done ? 'nothing downloaded, all from the local Maven repository' : 'resolving';
-    return `${this.files} files downloaded, ${(this.bytes / 1e6).toFixed(1)} MB`;
+    return `${counted(this.files, 'file')} downloaded, ${(this.bytes / 1e6).toFixed(1)} MB`;
   }
 }
 

@@ -7,6 +7,16 @@ import type { ComponentRelease } from './versions.ts';
 export const SERVICE_NAMES = ['kafka', 'cassandra', 'spark'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/**
+ * The processes of each service by name, as their definitions (services/) give them: `stack
+ * logs` lists them in its --help without loading those, and with them Kafka's client.
+ */
+export const PROCESS_NAMES: Readonly<Record<ServiceName, readonly string[]>> = {
+  kafka: ['kafka'],
+  cassandra: ['cassandra'],
+  spark: ['spark-master', 'spark-worker-1', 'spark-worker-2', 'spark-connect'],
+};
+
 /** What a process needs to write its config and build its command line. */
 export interface ServiceContext {
   readonly config: Config;

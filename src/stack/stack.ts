@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { flagOf, type Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
+import { counted } from '../observability/index.ts';
 import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
 import { endpointText, portOpen, waitFor } from './health.ts';
@@ -177,7 +178,7 @@ async function waitHealthy(proc: StackProcess, config: Config, logFile: string, 
 
 /** The message of a failed start: what happened, the last log lines, and where the whole log is. */
 export function crashMessage(name: string, reason: string, logFile: string, lastLines: readonly string[]): string {
-  const shown = lastLines.length > 0 ? `\n--- last ${lastLines.length} lines of ${logFile} ---\n${lastLines.join('\n')}\n---` : ` (${logFile} is empty)`;
+  const shown = lastLines.length > 0 ? `\n--- last ${counted(lastLines.length, 'line')} of ${logFile} ---\n${lastLines.join('\n')}\n---` : ` (${logFile} is empty)`;
   return `${name} did not start: ${reason}.${shown}\nfull log: ${logFile}`;
 }
 

@@ -176,7 +176,7 @@ test('produce and run refuse a spool left with trades for another topic, with on
   const common = ['--profile', 'cluster', '--store', 'sqlite', '--kafka-brokers', brokers, '--kafka-topic', 'desk.trades', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent'];
   for (const command of ['produce', 'run']) {
     const r = tickstream([command, ...common]);
-    assertOneLine(r, 1, new RegExp(`^tickstream: ${join(dataDir, 'spool').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds 1 trades spooled for topic market\\.trades in avro, not desk\\.trades in avro: start once with --kafka-topic market\\.trades --kafka-format avro to send them, or move the directory away$`));
+    assertOneLine(r, 1, new RegExp(`^tickstream: ${join(dataDir, 'spool').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds 1 trade spooled for topic market\\.trades in avro, not desk\\.trades in avro: start once with --kafka-topic market\\.trades --kafka-format avro to send them, or move the directory away$`));
   }
   const kept = new TradeSpool({ dir: join(dataDir, 'spool'), limit: 1_000, target: { topic: 'market.trades', format: 'avro' } });
   t.after(() => kept.close());
@@ -376,11 +376,11 @@ test("--version prints this package's version, not npm_package_version of whiche
   assert.equal(r.stdout.trim(), version);
 });
 
-test('spark status takes the Spark Connect URL as process does (--spark-connect-url, the environment), and --url as before', () => {
+test('spark status takes the Spark Connect URL as process does (--spark-connect-url, the environment), and --url as before, an error naming the flag that was given', () => {
   const bad = 'sc://127.0.0.1:99999';
   for (const [args, env, from] of [
     [['--spark-connect-url', bad], {}, '--spark-connect-url'],
-    [['--url', bad], {}, '--spark-connect-url'],
+    [['--url', bad], {}, '--url'],
     [[], { TICKSTREAM_SPARK_CONNECT_URL: bad }, 'TICKSTREAM_SPARK_CONNECT_URL'],
   ] as const) {
     const r = tickstream(['spark', 'status', ...args], env);
@@ -438,4 +438,40 @@ test('stack up with two processes on one port stops with one line naming both an
   const port = await portInUse(t);
   const r = tickstream(['stack', 'up', 'kafka', '--data-dir', tempDir(t), '--kafka-brokers', `127.0.0.1:${port}`, '--spark-connect-url', `sc://127.0.0.1:${port}`]);
   assertOneLine(r, 1, new RegExp(`^tickstream: the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; change one of them in config`));
+});
+
+/** The npm packages (of the CommonJS ones the pipeline uses) that `tickstream <args>` loaded before it exited. */
+function packagesLoaded(t: TestContext, args: string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-loaded-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const probe = join(dir, 'probe.cjs');
+  writeFileSync(
+    probe,
+    "process.on('exit', () => { const names = new Set(Object.keys(require.cache).map((k) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(k)?.[1]).filter(Boolean)); process.stderr.write('LOADED ' + [...names].sort().join(',') + '\\n'); });\n",
+  );
+  const r = spawnSync(process.execPath, ['--require', probe, '--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const line = /^LOADED (.*)$/m.exec(r.stderr);
+  assert.ok(line !== null, r.stderr);
+  return (line[1] ?? '').split(',').filter((n) => n !== '');
+}
+
+test('--version and --help load none of the drivers and servers a command runs with (Cassandra, SQLite, gRPC, WebSocket, HTTP)', (t) => {
+  const heavy = ['cassandra-driver', 'better-sqlite3', '@grpc/grpc-js', 'ws', 'fastify', 'prom-client'];
+  // The probe sees them once a command runs: migrate opens the SQLite store.
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-loaded-data-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  assert.ok(packagesLoaded(t, ['migrate', '--data-dir', dataDir]).includes('better-sqlite3'));
+  for (const args of [['--version'], ['--help'], ['run', '--help'], ['stack', 'logs', '--help'], ['spark', 'status', '--help']]) {
+    const loaded = packagesLoaded(t, args);
+    assert.deepEqual(loaded.filter((n) => heavy.includes(n)), [], `${args.join(' ')} loaded ${loaded.join(', ')}`);
+  }
+});
+
+test('a data dir where no directory can be made (under /proc) stops run and migrate at once with one line naming it', () => {
+  for (const dataDir of ['/proc/tickstream-x', '/proc/tickstream-x/data']) {
+    const line = new RegExp(`^tickstream: cannot use the data dir ${dataDir}: a directory cannot be made in /proc \\(ENOENT\\)$`);
+    assertOneLine(tickstream(['migrate', '--data-dir', dataDir]), 1, line);
+    assertOneLine(tickstream(['run', '--data-dir', dataDir, '--port', '0', '--simulator-port', '0', '--log-level', 'silent']), 1, line);
+  }
 });

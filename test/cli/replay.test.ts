@@ -48,7 +48,7 @@ test('replay --exit names where the invalid lines and the late trades were set a
   const finished = /replay finished: .*/.exec(r.output)?.[0] ?? '';
   assert.equal(finished, `replay finished: 4 trades, 1 invalid, 1 late, ${/(\d+) bar writes/.exec(finished)?.[1]} bar writes; invalid records in ${join(dir, 'market.trades.dlq.ndjson')}, late trades in ${join(dir, 'market.trades.late.ndjson')}`);
   const clean = replayExit('-', dataDir(t), TRADES.split('\n')[0]);
-  assert.match(clean.output, /replay finished: 1 trades, 0 invalid, 0 late, \d+ bar writes$/m, 'nothing set aside, nothing named');
+  assert.match(clean.output, /replay finished: 1 trade, 0 invalid, 0 late, \d+ bar writes?$/m, 'nothing set aside, nothing named');
 });
 
 test('replay takes Finnhub frames as captured from the feed, mixed with trade lines: each trade of a frame, no ping, a bad trade set aside alone', (t) => {
@@ -95,6 +95,6 @@ test('a replay stopped by Ctrl-C before the end of the file says where it stoppe
   child.kill('SIGINT');
   const [code] = (await exited) as [number | null];
   assert.equal(code, 0, output);
-  assert.match(output, new RegExp(`replay stopped at line 3 of ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 trades, 1 invalid`));
+  assert.match(output, new RegExp(`replay stopped at line 3 of ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 trade, 1 invalid`));
   assert.doesNotMatch(output, /replay finished/);
 });

@@ -62,3 +62,21 @@ test('simulate --help says what --symbols means for a simulated market, not what
   assert.match(help, /--symbols <value> symbols the market trades, as Finnhub names them; a client may subscribe to others too \(default: AAPL,/);
   assert.ok(!help.includes('symbols to subscribe to'), help);
 });
+
+test('tickstream simulate with one symbol says 1 symbol', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, '--', '--port', '0', '--symbols', 'AAPL', '--log-level', 'silent'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!stdout.includes('\n')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no URL line: ${stdout}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.match(stdout, / · 1 symbol\n$/);
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+});

@@ -379,3 +379,14 @@ test('an empty TICKSTREAM_FINNHUB_TOKEN does not erase the token FINNHUB_TOKEN g
   assert.deepEqual([none.finnhub.token, none.source], [undefined, 'simulator']);
   assert.throws(() => load({ TICKSTREAM_PORT: '' }), configError(/^invalid config port="" \(from TICKSTREAM_PORT\)/), 'an empty variable of a key with one name is still its value');
 });
+
+test('a status interval below 1s is refused, naming the flag, the value and the range, while 0 still turns the status line off', () => {
+  const load = (flags: Record<string, string>): unknown => loadConfig({ env: {}, cwd: emptyDir(), flags });
+  assert.throws(
+    () => load({ statusInterval: '1ms' }),
+    configError(/^invalid config statusInterval="1ms" \(from --status-interval\): expected 0 to turn it off, or a duration with a unit such as 500ms, 10s, 1m \(from 1s to 1h\)$/),
+  );
+  assert.throws(() => load({ statusInterval: '999ms' }), configError(/statusInterval="999ms"/));
+  assert.equal(loadConfig({ env: {}, cwd: emptyDir(), flags: { statusInterval: '1s' } }).statusInterval, 1_000);
+  assert.equal(loadConfig({ env: {}, cwd: emptyDir(), flags: { statusInterval: '0ms' } }).statusInterval, 0);
+});

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { durationLabel, type Trade } from '../../domain/index.ts';
 import { BusUnavailableError, ClosedError } from '../../errors.ts';
-import { silentLogger, type Logger } from '../../observability/index.ts';
+import { counted, silentLogger, type Logger } from '../../observability/index.ts';
 import { TOPICS, type TradeLogProducer } from '../bus.ts';
 import { messageOf, type KafkaCompression, type KafkaConnection } from './kafka-options.ts';
 import { ClientSender, type RecordSender } from './kafka-record-sender.ts';
@@ -231,7 +231,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
         for (const p of batch) p.resolve();
       } catch (error) {
         // Only the spool can throw here (disk full, closed): the trades are neither sent nor kept.
-        const failure = new BusUnavailableError(`could not send or spool ${records.length} trades: ${messageOf(error)}`, { cause: error });
+        const failure = new BusUnavailableError(`could not send or spool ${counted(records.length, 'trade')}: ${messageOf(error)}`, { cause: error });
         for (const p of batch) p.reject(failure);
       }
     }
@@ -275,7 +275,7 @@ export class KafkaTradeProducer implements TradeLogProducer {
       let sent = false;
       try {
         const records = this.#spool.peek(max, MAX_SEND_BYTES);
-        if (records.length === 0) throw new Error(`the spool holds ${this.#spool.depth} trades but none could be read`);
+        if (records.length === 0) throw new Error(`the spool holds ${counted(this.#spool.depth, 'trade')} but none could be read`);
         if (await this.#trySend(records)) {
           this.#spool.ack(records.length);
           this.#sent += records.length;

@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import { ClosedError, StartError } from '../../errors.ts';
 import { replaceFile } from '../../replace-file.ts';
 import { lockDirectory, type DirectoryLock } from '../../directory-lock.ts';
+import { counted } from '../../observability/index.ts';
 
 /** One encoded record waiting for Kafka: the key (symbol) and the value (Avro or JSON trade). */
 export interface SpooledRecord {
@@ -177,7 +178,7 @@ export class TradeSpool {
       while (left > 0 && head.records > 0) {
         const frame = decodeFrame(bytes, offset);
         // Counted records the bytes do not hold: going round again would never end.
-        if (frame === undefined) throw new Error(`spool segment ${head.path} ends at byte ${offset} with ${head.records} records counted but not found`);
+        if (frame === undefined) throw new Error(`spool segment ${head.path} ends at byte ${offset} with ${counted(head.records, 'record')} counted but not found`);
         offset = frame.next;
         head.records--;
         left--;
@@ -275,7 +276,7 @@ export class TradeSpool {
       const kept = readTarget(path);
       if (kept !== undefined && (kept.topic !== target.topic || kept.format !== target.format)) {
         throw new StartError(
-          `${this.dir} holds ${this.#depth} trades spooled for topic ${kept.topic} in ${kept.format}, not ${target.topic} in ${target.format}: ` +
+          `${this.dir} holds ${counted(this.#depth, 'trade')} spooled for topic ${kept.topic} in ${kept.format}, not ${target.topic} in ${target.format}: ` +
             `start once with --kafka-topic ${kept.topic} --kafka-format ${kept.format} to send them, or move the directory away`,
         );
       }

@@ -2,7 +2,7 @@ import { WebSocket, type RawData } from 'ws';
 import { maskUrl } from '../../config/index.ts';
 import { systemClock, type Clock, type EpochMs, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
-import { formatDuration, silentLogger, someNamed, type Logger } from '../../observability/index.ts';
+import { counted, formatDuration, silentLogger, someNamed, type Logger } from '../../observability/index.ts';
 import {
   newSourceCounters,
   type DeadLetter,
@@ -85,6 +85,8 @@ export class FinnhubClient implements TradeSource {
   #quietTimer: NodeJS.Timeout | undefined;
   /** Whether the quiet symbols were named: from then on the status lists them until they trade. */
   #quietNamed = false;
+  /** Server error messages logged on this connection; the same one again goes to the debug level. */
+  readonly #serverErrorsSaid = new Set<string>();
 
   constructor(options: FinnhubClientOptions) {
     this.kind = options.source;
@@ -180,8 +182,9 @@ export class FinnhubClient implements TradeSource {
     this.#connectedAt = now;
     this.#lastFrameAt = now;
     this.#lastError = undefined;
+    this.#serverErrorsSaid.clear();
     for (const symbol of this.#symbols) ws.send(subscribeMessage(symbol));
-    this.#setState('connected', `${this.#displayUrl} · ${this.#symbols.length} symbols`);
+    this.#setState('connected', `${this.#displayUrl} · ${counted(this.#symbols.length, 'symbol')}`);
     this.#logger.info('connected', { url: this.#displayUrl, symbols: this.#symbols.length, source: this.kind });
     this.#watchIdle(ws);
     if (this.#quietTimer === undefined && this.#quietAfterMs > 0) this.#checkQuietIn(this.#quietAfterMs);
@@ -230,7 +233,13 @@ export class FinnhubClient implements TradeSource {
         break;
       case 'error':
         this.counters.serverErrors++;
-        this.#logger.warn('server error', { message: frame.message });
+        // Sent once per refused subscription (Subscribing to too many symbols): said once per connection.
+        if (this.#serverErrorsSaid.has(frame.message)) {
+          this.#logger.debug('server error', { message: frame.message });
+        } else {
+          this.#serverErrorsSaid.add(frame.message);
+          this.#logger.warn('server error', { message: frame.message });
+        }
         break;
       case 'unknown':
         this.counters.unknown++;

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { epochMs, systemClock, type Clock, type Trade } from '../../domain/index.ts';
 import { ConfigError } from '../../errors.ts';
@@ -52,6 +52,8 @@ export class ReplaySource implements TradeSource {
   #line = 0;
   #ended = false;
   #stream: Readable | undefined;
+  /** Between start() and the file being open, which for a FIFO lasts until a writer comes. */
+  #opening = false;
   #playing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -80,7 +82,18 @@ export class ReplaySource implements TradeSource {
     if (this.#playing !== undefined || this.#closing !== undefined) return;
     if (this.#file === '') throw new ConfigError('replay.file', '', 'the path of an NDJSON file of trades');
     if (!Number.isFinite(this.#speed) || this.#speed < 0) throw new ConfigError('replay.speed', this.#speed, 'a number >= 0');
-    const stream = this.#file === STDIN ? (this.#stdin ?? process.stdin).setEncoding('utf8') : await openFile(this.#file, this.#logger);
+    this.#opening = true;
+    let stream: Readable;
+    try {
+      stream = this.#file === STDIN ? (this.#stdin ?? process.stdin).setEncoding('utf8') : await openFile(this.#file, this.#logger);
+    } finally {
+      this.#opening = false;
+    }
+    if (this.#closing !== undefined) {
+      // Closed while the open waited (for a FIFO's writer, which close() stood in for).
+      stream.destroy();
+      return;
+    }
     this.#stream = stream;
     this.#setState('connected', sink);
     this.#logger.info('replay started', { file: this.input, speed: this.#speed });
@@ -123,6 +136,7 @@ export class ReplaySource implements TradeSource {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      if (this.#opening) releaseFifoOpen(this.#file);
       this.#cancelWait();
       this.#stream?.destroy();
       await this.#playing;
@@ -221,6 +235,20 @@ export class ReplaySource implements TradeSource {
   #setState(state: SourceState, sink: TradeSink): void {
     this.#state = state;
     sink.status?.(this.status());
+  }
+}
+
+/**
+ * A FIFO's open for reading waits for a writer, in a thread of libuv's pool that nothing can
+ * cancel, and that holds the process at its exit too: opening it for writing, without waiting,
+ * ends that wait (the replay then reads an end of file). Nothing to do for any other file.
+ */
+function releaseFifoOpen(file: string): void {
+  try {
+    if (file === STDIN || !statSync(file).isFIFO()) return;
+    closeSync(openSync(file, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // ENXIO: no reader waits on it any more, so nothing holds the open.
   }
 }
 

@@ -1,5 +1,5 @@
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { silentLogger, type Logger } from '../../observability/index.ts';
+import { silentLogger, someNamed, type Logger } from '../../observability/index.ts';
 import { parseClientMessage, tradeFrame, type FinnhubTrade } from '../finnhub/finnhub-protocol.ts';
 import { SimulatedMarket } from './market.ts';
 
@@ -38,6 +38,10 @@ const MAX_LAG_MS = 1_000;
  */
 const MAX_LEAD_MS = 1_000;
 const MAX_SUBSCRIPTIONS = 1_000;
+/** Symbols refused to a client are logged together once its subscriptions have paused this long. */
+const REFUSED_LOG_DELAY_MS = 200;
+/** How many of them the log line names before `and N more`. */
+const REFUSED_NAMED = 10;
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
 /**
@@ -124,9 +128,24 @@ export class SimulatorServer {
     }
     const subscriptions = new Set<string>();
     this.#clients.set(ws, subscriptions);
+    // Finnhub's error names no symbol, and a client sends one subscribe per symbol: the log names them in one line.
+    const refused = new Set<string>();
+    let refusedTimer: NodeJS.Timeout | undefined;
+    const logRefused = (): void => {
+      refusedTimer = undefined;
+      if (refused.size === 0) return;
+      const symbols = [...refused];
+      refused.clear();
+      this.#logger.warn(
+        `a client subscribed to more than ${MAX_SUBSCRIPTIONS} symbols, the most one connection streams: not streaming ${someNamed(symbols, REFUSED_NAMED)}`,
+        { refused: symbols.length, subscribed: subscriptions.size },
+      );
+    };
     this.#logger.debug('client connected', { clients: this.#clients.size });
     ws.on('error', (error: Error) => this.#logger.debug('client error', { error: error.message }));
     ws.on('close', () => {
+      clearTimeout(refusedTimer);
+      logRefused();
       this.#clients.delete(ws);
       this.#logger.debug('client disconnected', { clients: this.#clients.size });
     });
@@ -138,10 +157,14 @@ export class SimulatorServer {
       }
       if (message.type === 'unsubscribe') {
         subscriptions.delete(message.symbol);
+        refused.delete(message.symbol);
         return;
       }
       if (!subscriptions.has(message.symbol) && subscriptions.size >= MAX_SUBSCRIPTIONS) {
         ws.send(JSON.stringify({ type: 'error', msg: 'Subscribing to too many symbols' }));
+        refused.add(message.symbol);
+        clearTimeout(refusedTimer);
+        refusedTimer = setTimeout(logRefused, REFUSED_LOG_DELAY_MS).unref();
         return;
       }
       subscriptions.add(message.symbol);

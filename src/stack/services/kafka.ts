@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createTopicUnlessExists, pipelineTopics, tradeTopicNames } from '../../bus/index.ts';
 import type { Config } from '../../config/index.ts';
 import { StackStartError } from '../../errors.ts';
+import { counted } from '../../observability/index.ts';
 import { endpointText, probeKafka, type Endpoint } from '../health.ts';
 import { runToCompletion, writeIfChanged } from '../process.ts';
 import { LOOPBACK, portOf, type ProcessLaunch, type ServiceContext, type ServiceDefinition } from '../service.ts';
@@ -134,14 +135,14 @@ export async function ensureTopics(endpoint: Endpoint, plan: readonly TopicSpec[
         // A topic that a running pipeline made meanwhile is treated as existing.
         const made = await createTopicUnlessExists(admin, { topics: [topic.name], partitions: topic.partitions, replicas: 1, configs: [retention] });
         if (made !== undefined) {
-          created.push(`${topic.name} (${topic.partitions} partitions)`);
+          created.push(`${topic.name} (${counted(topic.partitions, 'partition')})`);
           continue;
         }
       }
       const md = await admin.metadata({ topics: [topic.name] });
       const have = md.topics.get(topic.name)?.partitionsCount;
       if (have !== undefined && have !== topic.partitions) {
-        progress(`kafka: topic ${topic.name} has ${have} partitions, config asks for ${topic.partitions}; left as is (delete the topic to recreate it)`);
+        progress(`kafka: topic ${topic.name} has ${counted(have, 'partition')}, config asks for ${topic.partitions}; left as is (delete the topic to recreate it)`);
       }
       await admin.incrementalAlterConfigs({
         resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic.name, configs: [{ ...retention, configOperation: IncrementalAlterConfigOperationTypes.SET }] }],

@@ -203,3 +203,19 @@ test('no trade for any symbol says the market may be closed; every symbol tradin
   assert.deepEqual(all.lines.filter((l) => l.includes('no trade')), []);
   assert.equal(all.client.status().quiet, undefined);
 });
+
+test('a server error repeated on one connection (one per refused subscription) is logged once, and counted each time', async (t) => {
+  const server = await recordingServer(t);
+  const lines: string[] = [];
+  const client = await startClient(t, collector().sink, { url: server.url, logger: createLogger({ level: 'info', write: (line) => lines.push(line) }) });
+  await until(() => server.sockets.length === 1, 'the connection');
+  const socket = server.sockets[0];
+  assert.ok(socket !== undefined);
+  for (let i = 0; i < 5; i++) socket.send(JSON.stringify({ type: 'error', msg: 'Subscribing to too many symbols' }));
+  socket.send(JSON.stringify({ type: 'error', msg: 'Invalid API key' }));
+  await until(() => client.counters.serverErrors === 6, 'six server errors');
+  assert.deepEqual(
+    lines.filter((l) => l.includes('server error')).map((l) => l.replace(/^\S+ /, '')),
+    ['WARN  tickstream server error message="Subscribing to too many symbols"', 'WARN  tickstream server error message="Invalid API key"'],
+  );
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import type { Trade } from '../../../src/domain/index.ts';
+import { createLogger } from '../../../src/observability/index.ts';
 import { SimulatorServer } from '../../../src/source/index.ts';
 import { collector, startClient, startSimulator, until } from '../source-helpers.ts';
 
@@ -94,4 +95,22 @@ test('unpaced, event time does not outrun the wall clock: a later run on the sam
   for (const symbol of SYMBOLS) ws.send(JSON.stringify({ type: 'subscribe', symbol }));
   await until(() => trades >= 150_000, '150,000 trades', 30_000);
   assert.ok(ahead <= 0, `a trade ${ahead} ms ahead of the clock that received it`);
+});
+
+test('a client subscribing to more than 1000 symbols is told for each one refused, and the log names them in one line', async (t) => {
+  const lines: string[] = [];
+  const simulator = await startSimulator(t, { rate: 10, logger: createLogger({ level: 'info', write: (line) => lines.push(line) }) });
+  const ws = new WebSocket(simulator.url);
+  t.after(() => ws.terminate());
+  let errors = 0;
+  ws.on('message', (data) => {
+    if ((JSON.parse(data.toString()) as { type: string }).type === 'error') errors++;
+  });
+  await new Promise((r) => ws.once('open', r));
+  const symbols = Array.from({ length: 1_013 }, (_, i) => `S${String(i).padStart(4, '0')}`);
+  for (const symbol of symbols) ws.send(JSON.stringify({ type: 'subscribe', symbol }));
+  await until(() => errors === 13 && lines.some((l) => l.includes('not streaming')), 'an error per refused symbol and the log line');
+  const said = lines.filter((l) => l.includes('not streaming'));
+  assert.equal(said.length, 1, said.join('\n'));
+  assert.match(said[0] ?? '', /more than 1000 symbols, the most one connection streams: not streaming S1000, S1001, S1002, S1003, S1004, S1005, S1006, S1007, S1008, S1009 and 3 more refused=13 subscribed=1000$/);
 });
