@@ -154,7 +154,7 @@ export function durationField(spec: Spec<DurationMs> & { min: number; max: numbe
   return {
     ...rest,
     // In the units a duration is written in, as the intervals' rule says `to 1d`: 86400000ms asks the reader to count zeros.
-    allowed: `${zeroIsOff === true ? '0 to turn it off, or ' : ''}a duration with a unit such as 500ms, 10s, 1m (from ${durationLabel(spec.min)} to ${durationLabel(spec.max)})`,
+    allowed: `${zeroIsOff === true ? '0 to turn it off, or ' : ''}a duration with a unit such as ${spec.min <= 500 ? '500ms, ' : ''}10s, 1m (from ${durationLabel(spec.min)} to ${durationLabel(spec.max)})`,
     parse: (raw) => {
       // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit,
       // in the file as in flags and the environment, so that `"lateness": 10` is not read as 10 ms.
