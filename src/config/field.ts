@@ -145,6 +145,20 @@ export function enumField<const V extends string>(spec: Spec<V> & { values: read
   };
 }
 
+/** Written durations offered as examples; a field shows the first three inside its range. */
+const DURATION_EXAMPLES: readonly (readonly [string, number])[] = [
+  ['500ms', 500],
+  ['10s', 10_000],
+  ['1m', 60_000],
+  ['1h', 3_600_000],
+  ['1d', 86_400_000],
+];
+
+function durationExamples(min: number, max: number): string {
+  const fit = DURATION_EXAMPLES.filter(([, ms]) => ms >= min && ms <= max).map(([text]) => text);
+  return (fit.length > 0 ? fit : [durationLabel(min)]).slice(0, 3).join(', ');
+}
+
 /**
  * A duration from `min` to `max`; with `zeroIsOff`, 0 too, which turns off what the duration
  * paces (a status line every 1 ms is a thousand lines a second, so its range starts higher).
@@ -154,7 +168,7 @@ export function durationField(spec: Spec<DurationMs> & { min: number; max: numbe
   return {
     ...rest,
     // In the units a duration is written in, as the intervals' rule says `to 1d`: 86400000ms asks the reader to count zeros.
-    allowed: `${zeroIsOff === true ? '0 to turn it off, or ' : ''}a duration with a unit such as ${spec.min <= 500 ? '500ms, ' : ''}10s, 1m (from ${durationLabel(spec.min)} to ${durationLabel(spec.max)})`,
+    allowed: `${zeroIsOff === true ? '0 to turn it off, or ' : ''}a duration with a unit such as ${durationExamples(spec.min, spec.max)} (from ${durationLabel(spec.min)} to ${durationLabel(spec.max)})`,
     parse: (raw) => {
       // A bare 0 means "none" or "off" (as a file's number 0 does); any other number needs a unit,
       // in the file as in flags and the environment, so that `"lateness": 10` is not read as 10 ms.

@@ -384,7 +384,7 @@ test('a status interval below 1s is refused, naming the flag, the value and the 
   const load = (flags: Record<string, string>): unknown => loadConfig({ env: {}, cwd: emptyDir(), flags });
   assert.throws(
     () => load({ statusInterval: '1ms' }),
-    configError(/^invalid config statusInterval="1ms" \(from --status-interval\): expected 0 to turn it off, or a duration with a unit such as 10s, 1m \(from 1s to 1h\)$/),
+    configError(/^invalid config statusInterval="1ms" \(from --status-interval\): expected 0 to turn it off, or a duration with a unit such as 10s, 1m, 1h \(from 1s to 1h\)$/),
   );
   assert.throws(() => load({ statusInterval: '999ms' }), configError(/statusInterval="999ms"/));
   assert.equal(loadConfig({ env: {}, cwd: emptyDir(), flags: { statusInterval: '1s' } }).statusInterval, 1_000);
