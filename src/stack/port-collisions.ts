@@ -1,4 +1,5 @@
-import type { Config } from '../config/index.ts';
+import { shownConfig, type Config, type ConfigKey } from '../config/index.ts';
+import { ConfigError } from '../errors.ts';
 import type { ServiceDefinition } from './service.ts';
 
 /** A port that two processes of the stack (or one process, twice) would listen on. */
@@ -39,5 +40,15 @@ export function describePortCollisions(collisions: readonly PortCollision[]): st
       ? `${keyed(c.first, c.firstKey)} would listen on port ${c.port} twice`
       : `${keyed(c.first, c.firstKey)} and ${keyed(c.second, c.secondKey)} would both listen on port ${c.port}`,
   );
-  return `the stack's ports collide: ${each.join('; ')}; change one of them in config (\`tickstream stack status\` lists each process's ports)`;
+  return `${each.join('; ')}; change one of them (\`tickstream stack status\` lists each process's ports)`;
+}
+
+/**
+ * Ports that collide are bad config, whatever else runs on the machine: a ConfigError (exit code 2)
+ * naming the key of the process that came second, the one most likely moved onto the other.
+ */
+export function portCollisionError(collisions: readonly PortCollision[], config: Config): ConfigError {
+  const key = collisions.map((c) => c.secondKey ?? c.firstKey).find((k) => k !== undefined) as ConfigKey | undefined;
+  const value = key === undefined ? collisions[0]?.port : shownConfig(config)[key];
+  return new ConfigError(key ?? 'stack ports', value, `a port no other process of the stack listens on: ${describePortCollisions(collisions)}`);
 }

@@ -7,7 +7,7 @@ import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
 import { endpointText, portOpen, waitFor } from './health.ts';
 import { checkPrerequisites, type CommandRunner, type Env, type Prerequisites } from './prerequisites.ts';
-import { describePortCollisions, findPortCollisions } from './port-collisions.ts';
+import { findPortCollisions, portCollisionError } from './port-collisions.ts';
 import { clearRunRecord, livePid, readRange, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type RunRecord, type ServicePaths, type StopOutcome } from './process.ts';
 import { resolveTargets, SERVICES, type ServiceTarget } from './registry.ts';
 import { SERVICE_NAMES, type ServiceDefinition, type ServiceName, type StackProcess } from './service.ts';
@@ -47,13 +47,14 @@ const pathsOf = (config: Config, service: ServiceDefinition, proc: StackProcess)
 /**
  * Starts the named services (or all) and returns once each of their processes is healthy.
  * Idempotent: a process that already runs and answers is left alone. Throws
- * StackPrerequisiteError when Java or Maven is missing and StackStartError when two processes
- * would share a port, or a process does not become healthy (with its last log lines).
+ * ConfigError when two processes would share a port, StackPrerequisiteError when Java or Maven
+ * is missing, and StackStartError when a port is held by another program or a process does not
+ * become healthy (with its last log lines).
  */
 export async function stackUp(target: ServiceTarget, options: StackOptions): Promise<UpResult[]> {
   const services = resolveTargets(target);
   const collisions = findPortCollisions(resolveTargets('all'), options.config);
-  if (collisions.length > 0) throw new StackStartError(describePortCollisions(collisions));
+  if (collisions.length > 0) throw portCollisionError(collisions, options.config);
   const progress = options.progress ?? (() => undefined);
   let prerequisites: Prerequisites | undefined;
   const needPrerequisites = async (): Promise<Prerequisites> => {

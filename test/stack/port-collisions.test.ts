@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
-import { describePortCollisions, findPortCollisions } from '../../src/stack/port-collisions.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { describePortCollisions, findPortCollisions, portCollisionError } from '../../src/stack/port-collisions.ts';
 import { resolveTargets, SERVICES } from '../../src/stack/registry.ts';
 import type { ServiceDefinition, StackProcess } from '../../src/stack/service.ts';
 
@@ -66,8 +67,18 @@ test('the message is one line naming both processes with the keys that give them
   const text = describePortCollisions(collisionsOf({ 'spark.masterUiPort': '9092' }));
   assert.equal(
     text,
-    "the stack's ports collide: kafka (kafka.brokers) and spark-master (spark.masterUiPort) would both listen on port 9092; kafka (kafka.brokers) and spark-worker-1 (spark.masterUiPort) would both listen on port 9093; change one of them in config (`tickstream stack status` lists each process's ports)",
+    "kafka (kafka.brokers) and spark-master (spark.masterUiPort) would both listen on port 9092; kafka (kafka.brokers) and spark-worker-1 (spark.masterUiPort) would both listen on port 9093; change one of them (`tickstream stack status` lists each process's ports)",
   );
-  assert.match(describePortCollisions([{ port: 17000, first: 'spark-master', second: 'spark-master' }]), /: spark-master would listen on port 17000 twice;/);
+  assert.match(describePortCollisions([{ port: 17000, first: 'spark-master', second: 'spark-master' }]), /^spark-master would listen on port 17000 twice;/);
   assert.ok(!text.includes('\n'));
+});
+
+test('colliding ports are bad config: a ConfigError naming the key of the process that came second and its value', () => {
+  const error = portCollisionError(collisionsOf({ 'kafka.brokers': '127.0.0.1:9041' }), config({ 'kafka.brokers': '127.0.0.1:9041' }));
+  assert.ok(error instanceof ConfigError);
+  assert.equal(error.code, 'TICKSTREAM_CONFIG_INVALID');
+  assert.equal(error.key, 'cassandra.contactPoints');
+  assert.match(error.message, /^invalid config cassandra\.contactPoints="127\.0\.0\.1:9042": expected a port no other process of the stack listens on: kafka \(kafka\.brokers\) and cassandra \(cassandra\.contactPoints\) would both listen on port 9042; /);
+  const secret = portCollisionError(collisionsOf({ 'spark.connectUrl': 'sc://h:9092/;token=abc' }), config({ 'spark.connectUrl': 'sc://h:9092/;token=abc' }));
+  assert.match(secret.message, /^invalid config spark\.connectUrl="sc:\/\/h:9092\/;token=\*\*\*": /, 'a token in the URL is not shown');
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
-import { StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
+import { ConfigError, StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
 import { crashMessage, resolveTargets, stackDown, stackLogs, stackStatus, stackUp, type StackOptions } from '../../src/stack/index.ts';
 import { isAlive, readRunRecord, servicePaths, spawnDetached, writeRunRecord } from '../../src/stack/process.ts';
 import { freePort } from '../support/free-port.ts';
@@ -91,8 +91,8 @@ test('up refuses a config in which two processes of the stack share a port, befo
   const opts = options(t, { 'kafka.brokers': `127.0.0.1:${port}`, 'spark.connectUrl': `sc://127.0.0.1:${port}` }, { runCommand: async () => assert.fail('prerequisites are not checked first') });
   // Only Kafka is started, but Spark's planned ports count: the services share the machine.
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
-    assert.ok(error instanceof StackStartError);
-    assert.match(error.message, new RegExp(`^the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; `));
+    assert.ok(error instanceof ConfigError, 'bad config, exit code 2');
+    assert.match(error.message, new RegExp(`^invalid config spark\\.connectUrl="sc://127\\.0\\.0\\.1:${port}": expected a port no other process of the stack listens on: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; `));
     assert.ok(!error.message.includes('\n'), 'one line');
     return true;
   });

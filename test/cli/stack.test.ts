@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickstream-cli-stack-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function tickstream(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TICKSTREAM_') && k !== 'FINNHUB_TOKEN'));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: clean, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('stack up with two processes of the stack on one port is bad config: exit code 2 and one line naming the key', (t) => {
+  const r = tickstream(['stack', 'up', 'kafka', '--data-dir', join(tempDir(t), 'state'), '--kafka-brokers', '127.0.0.1:19092', '--spark-master-ui-port', '19092']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^tickstream: invalid config spark\.masterUiPort="19092": expected a port no other process of the stack listens on: kafka \(kafka\.brokers\) and spark-master \(spark\.masterUiPort\) would both listen on port 19092; /);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
