@@ -1,5 +1,6 @@
-import { shownConfig, type Config, type ConfigKey } from '../config/index.ts';
+import { envName, flagOf, shownConfig, type Config, type ConfigKey } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
+import { endpointText, type Endpoint } from './health.ts';
 import type { ServiceDefinition } from './service.ts';
 
 /** A port that two processes of the stack (or one process, twice) would listen on. */
@@ -51,4 +52,20 @@ export function portCollisionError(collisions: readonly PortCollision[], config:
   const key = collisions.map((c) => c.secondKey ?? c.firstKey).find((k) => k !== undefined) as ConfigKey | undefined;
   const value = key === undefined ? collisions[0]?.port : shownConfig(config)[key];
   return new ConfigError(key ?? 'stack ports', value, `a port no other process of the stack listens on: ${describePortCollisions(collisions)}`);
+}
+
+/**
+ * One line for a port that a program the stack did not start already holds: which of the
+ * process's ports it is, how the config gives it that port (the key's value as set, by a file,
+ * the environment or a flag), and every way to choose another.
+ */
+export function describeHeldPort(processName: string, endpoint: Endpoint, config: Config): string {
+  const role = endpoint.role === undefined ? '' : `, its ${endpoint.role}`;
+  const { key } = endpoint;
+  if (key === undefined) return `${processName}: ${endpointText(endpoint)}${role} is already in use by a process tickstream did not start; stop that process, or change the port in config`;
+  const origin = [endpoint.rule, `${key} is ${shownConfig(config)[key] ?? '?'}`].filter((x) => x !== undefined).join('; ');
+  return (
+    `${processName}: ${endpointText(endpoint)}${role} (${origin}) is already in use by a process tickstream did not start; ` +
+    `stop that process, or choose other ports with ${flagOf(key)} (${envName(key)}, or ${key} in the config file)`
+  );
 }

@@ -1,13 +1,13 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { flagOf, type Config } from '../config/index.ts';
+import type { Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
 import { endpointText, portOpen, waitFor } from './health.ts';
 import { checkPrerequisites, type CommandRunner, type Env, type Prerequisites } from './prerequisites.ts';
-import { findPortCollisions, portCollisionError } from './port-collisions.ts';
+import { describeHeldPort, findPortCollisions, portCollisionError } from './port-collisions.ts';
 import { clearRunRecord, livePid, readRange, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type RunRecord, type ServicePaths, type StopOutcome } from './process.ts';
 import { resolveTargets, SERVICES, type ServiceTarget } from './registry.ts';
 import { SERVICE_NAMES, type ServiceDefinition, type ServiceName, type StackProcess } from './service.ts';
@@ -120,10 +120,7 @@ async function upOne(
   if (record) clearRunRecord(paths);
 
   for (const endpoint of proc.endpoints(config)) {
-    if (await portOpen(endpoint, 500)) {
-      const choose = endpoint.key === undefined ? 'change the port in config' : `choose another port with ${flagOf(endpoint.key)} (${endpoint.key})`;
-      throw new StackStartError(`${proc.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or ${choose}`);
-    }
+    if (await portOpen(endpoint, 500)) throw new StackStartError(describeHeldPort(proc.name, endpoint, config));
   }
 
   const prereq = await needPrerequisites();

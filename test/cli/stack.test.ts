@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -25,4 +26,15 @@ test('stack up with two processes of the stack on one port is bad config: exit c
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /^tickstream: invalid config spark\.masterUiPort="19092": expected a port no other process of the stack listens on: kafka \(kafka\.brokers\) and spark-master \(spark\.masterUiPort\) would both listen on port 19092; /);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test('stack up on a port another program holds is a failure of the start, not of the config: exit code 1', async (t) => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  // spawnSync would block the event loop that answers for the server; the kernel's backlog accepts the probe anyway.
+  const r = tickstream(['stack', 'up', 'kafka', '--data-dir', join(tempDir(t), 'state'), '--kafka-brokers', `127.0.0.1:${port}`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^tickstream: kafka: 127\\.0\\.0\\.1:${port}, its broker port .* is already in use by a process tickstream did not start`));
 });

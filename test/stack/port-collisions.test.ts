@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { describePortCollisions, findPortCollisions, portCollisionError } from '../../src/stack/port-collisions.ts';
+import { describeHeldPort, describePortCollisions, findPortCollisions, portCollisionError } from '../../src/stack/port-collisions.ts';
 import { resolveTargets, SERVICES } from '../../src/stack/registry.ts';
 import type { ServiceDefinition, StackProcess } from '../../src/stack/service.ts';
 
@@ -81,4 +81,33 @@ test('colliding ports are bad config: a ConfigError naming the key of the proces
   assert.match(error.message, /^invalid config cassandra\.contactPoints="127\.0\.0\.1:9042": expected a port no other process of the stack listens on: kafka \(kafka\.brokers\) and cassandra \(cassandra\.contactPoints\) would both listen on port 9042; /);
   const secret = portCollisionError(collisionsOf({ 'spark.connectUrl': 'sc://h:9092/;token=abc' }), config({ 'spark.connectUrl': 'sc://h:9092/;token=abc' }));
   assert.match(secret.message, /^invalid config spark\.connectUrl="sc:\/\/h:9092\/;token=\*\*\*": /, 'a token in the URL is not shown');
+});
+
+const heldMessages = (flags: Record<string, string>): string[] =>
+  resolveTargets('all').flatMap((s) => s.processes.flatMap((p) => p.endpoints(config(flags)).map((e) => describeHeldPort(p.name, e, config(flags)))));
+
+test('a held port is named with the port the config gives, how this one follows from it, and every way to choose another', () => {
+  const ours = heldMessages({ 'kafka.brokers': '127.0.0.1:19092', 'cassandra.contactPoints': '127.0.0.1:19042', 'spark.masterPort': '17077', 'spark.masterUiPort': '18081', 'spark.connectUrl': 'sc://localhost:16002' });
+  const tail = (flag: string, env: string, key: string) => ` is already in use by a process tickstream did not start; stop that process, or choose other ports with ${flag} (${env}, or ${key} in the config file)`;
+  const kafka = tail('--kafka-brokers', 'TICKSTREAM_KAFKA_BROKERS', 'kafka.brokers');
+  const cassandra = tail('--cassandra-contact-points', 'TICKSTREAM_CASSANDRA_CONTACT_POINTS', 'cassandra.contactPoints');
+  const rpc = tail('--spark-master-port', 'TICKSTREAM_SPARK_MASTER_PORT', 'spark.masterPort');
+  const ui = tail('--spark-master-ui-port', 'TICKSTREAM_SPARK_MASTER_UI_PORT', 'spark.masterUiPort');
+  assert.deepEqual(ours, [
+    `kafka: 127.0.0.1:19092, its broker port (kafka.brokers is 127.0.0.1:19092)${kafka}`,
+    `kafka: 127.0.0.1:19093, its controller port (the port of kafka.brokers + 1; kafka.brokers is 127.0.0.1:19092)${kafka}`,
+    `cassandra: 127.0.0.1:19042, its CQL port (cassandra.contactPoints is 127.0.0.1:19042)${cassandra}`,
+    `cassandra: 127.0.0.1:19043, its storage port (the CQL port of cassandra.contactPoints + 1; cassandra.contactPoints is 127.0.0.1:19042)${cassandra}`,
+    `spark-master: 127.0.0.1:17077, its RPC port (spark.masterPort is 17077)${rpc}`,
+    `spark-master: 127.0.0.1:18081, its web UI (spark.masterUiPort is 18081)${ui}`,
+    `spark-worker-1: 127.0.0.1:17078, its RPC port (spark.masterPort + 1; spark.masterPort is 17077)${rpc}`,
+    `spark-worker-1: 127.0.0.1:18082, its web UI (spark.masterUiPort + 1; spark.masterUiPort is 18081)${ui}`,
+    `spark-worker-2: 127.0.0.1:17079, its RPC port (spark.masterPort + 2; spark.masterPort is 17077)${rpc}`,
+    `spark-worker-2: 127.0.0.1:18083, its web UI (spark.masterUiPort + 2; spark.masterUiPort is 18081)${ui}`,
+    `spark-connect: 127.0.0.1:16002, its Spark Connect port (spark.connectUrl is sc://localhost:16002)${tail('--spark-connect-url', 'TICKSTREAM_SPARK_CONNECT_URL', 'spark.connectUrl')}`,
+  ]);
+});
+
+test('Cassandra\u2019s storage port 7000 beside the default CQL port says how to move it', () => {
+  assert.match(heldMessages({})[3] ?? '', /^cassandra: 127\.0\.0\.1:7000, its storage port \(7000 beside the default CQL port 9042; any other CQL port puts it on that port \+ 1; cassandra\.contactPoints is 127\.0\.0\.1:9042\) /);
 });

@@ -77,8 +77,23 @@ test('up refuses a port that another program already holds, naming the flag and 
     assert.ok(error instanceof StackStartError);
     assert.equal(
       error.message,
-      `kafka: 127.0.0.1:${port} is already in use by a process tickstream did not start; stop it, or choose another port with --kafka-brokers (kafka.brokers)`,
+      `kafka: 127.0.0.1:${port}, its broker port (kafka.brokers is 127.0.0.1:${port}) is already in use by a process tickstream did not start; stop that process, or choose other ports with --kafka-brokers (TICKSTREAM_KAFKA_BROKERS, or kafka.brokers in the config file)`,
     );
+    return true;
+  });
+});
+
+test('a held port that follows from the configured one (Kafka\u2019s controller, the broker port + 1) is named with the broker port the config gives', async (t) => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const dir = tempDir(t);
+  const config = loadConfig({ env: { TICKSTREAM_KAFKA_BROKERS: `127.0.0.1:${port - 1}` }, flags: { dataDir: join(dir, 'state') }, cwd: dir });
+  const opts: StackOptions = { config, env: {}, cacheRoot: join(dir, 'cache'), runCommand: async () => assert.fail('prerequisites are not checked first') };
+  await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
+    assert.ok(error instanceof StackStartError);
+    assert.match(error.message, new RegExp(`^kafka: 127\\.0\\.0\\.1:${port}, its controller port \\(the port of kafka\\.brokers \\+ 1; kafka\\.brokers is 127\\.0\\.0\\.1:${port - 1}\\) is already in use`));
     return true;
   });
 });

@@ -280,15 +280,15 @@ function launch(context: ServiceContext, dirs: readonly string[], args: (s: Spar
   return Promise.resolve({ args: args(settings), env: sparkEnvironment(settings) });
 }
 
-const loopback = (port: number, key: ConfigKey): Endpoint => ({ host: LOOPBACK, port, key });
-const masterUiOf = (config: Config): Endpoint => loopback(sparkSettings(config).masterUiPort, 'spark.masterUiPort');
+const loopback = (port: number, key: ConfigKey, role: string, rule?: string): Endpoint => ({ host: LOOPBACK, port, key, role, ...(rule === undefined ? {} : { rule }) });
+const masterUiOf = (config: Config): Endpoint => loopback(sparkSettings(config).masterUiPort, 'spark.masterUiPort', 'web UI');
 
 const master: StackProcess = {
   name: 'spark-master',
   mainClass: SPARK_MASTER_CLASS,
   startTimeoutMs: 60_000,
   stopGraceMs: 20_000,
-  endpoints: (config) => [loopback(sparkSettings(config).masterPort, 'spark.masterPort'), masterUiOf(config)],
+  endpoints: (config) => [loopback(sparkSettings(config).masterPort, 'spark.masterPort', 'RPC port'), masterUiOf(config)],
   prepare: (context) => launch(context, [], masterArgs),
   async probe(config) {
     const state = await fetchMasterState(masterUiOf(config));
@@ -308,7 +308,10 @@ function workerProcess(index: number): StackProcess {
     startTimeoutMs: 60_000,
     stopGraceMs: 30_000,
     // The workers take the ports after the master's.
-    endpoints: (config) => [loopback(settingsOf(config).port, 'spark.masterPort'), loopback(settingsOf(config).uiPort, 'spark.masterUiPort')],
+    endpoints: (config) => [
+      loopback(settingsOf(config).port, 'spark.masterPort', 'RPC port', `spark.masterPort + ${index + 1}`),
+      loopback(settingsOf(config).uiPort, 'spark.masterUiPort', 'web UI', `spark.masterUiPort + ${index + 1}`),
+    ],
     prepare: (context) => {
       const w = settingsOf(context.config);
       const local = join(w.dir, 'local');
@@ -328,7 +331,7 @@ function workerProcess(index: number): StackProcess {
   };
 }
 
-const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort, 'spark.connectUrl');
+const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort, 'spark.connectUrl', 'Spark Connect port');
 
 /** What Spark logs once a UI is bound: on its port or, when that was taken, on one after it. */
 const UI_BOUND = /Successfully started service 'SparkUI' on port (\d+)\./g;
