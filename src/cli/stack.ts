@@ -64,7 +64,7 @@ export function stackCommand(): Command {
       if (n === undefined || n < 0) throw new InvalidArgumentError('expected a whole number of lines, 0 or more.');
       return String(n);
     }))
-    .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C'))
+    .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C; a log not written yet is waited for'))
     .action(async (service: string, options: Record<string, unknown>) => {
       const abort = new AbortController();
       if (options['follow'] === true) void untilSignal().then(() => abort.abort());

@@ -256,7 +256,8 @@ export interface LogsOptions {
 /**
  * Prints the last lines of a service's log (of each of its processes' logs, each under a
  * `==> file <==` header, when it has several), then (with follow) what is appended until the
- * signal aborts. `name` may also be one process, e.g. `spark-connect`.
+ * signal aborts; a followed log that does not exist yet is waited for and printed from its start
+ * once it appears. `name` may also be one process, e.g. `spark-connect`.
  */
 export async function stackLogs(name: ServiceName | string, options: StackOptions, logs: LogsOptions): Promise<void> {
   const files = logFilesOf(name, options.config);
@@ -269,7 +270,8 @@ export async function stackLogs(name: ServiceName | string, options: StackOption
   };
   for (const logFile of files) {
     if (sizeOf(logFile) === 0) {
-      if (!logs.follow) write(logFile, `(no log yet at ${logFile})\n`);
+      // Followed, a log that is not there yet is waited for (as tail -F does), and said so once.
+      write(logFile, logs.follow ? `(no log yet at ${logFile}; waiting for it)\n` : `(no log yet at ${logFile})\n`);
       continue;
     }
     const last = tailLines(logFile, logs.lines);

@@ -157,6 +157,32 @@ test('logs -n 0 of a log with lines prints nothing; only an empty or missing log
   assert.equal(out, `(no log yet at ${file})\n`);
 });
 
+test('following a log that does not exist yet says once that it waits, then prints the log from its start once it appears', async (t) => {
+  const opts = options(t, {});
+  const dir = join(resolve(opts.config.dataDir), 'stack', 'kafka');
+  const file = join(dir, 'kafka.log');
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  let out = '';
+  const following = stackLogs('kafka', opts, { lines: 50, follow: true, pollMs: 5, signal: abort.signal, write: (s) => (out += s) });
+  const until = async (done: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5_000;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(() => out.length > 0);
+  // Many polls pass before the log comes: the line is said once, not once per poll.
+  const polls = Date.now() + 100;
+  await until(() => Date.now() > polls);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, 'first\nsecond\n');
+  await until(() => out.includes('second'));
+  appendFileSync(file, 'third\n');
+  await until(() => out.includes('third'));
+  abort.abort();
+  await following;
+  assert.equal(out, `(no log yet at ${file}; waiting for it)\nfirst\nsecond\nthird\n`);
+});
+
 test('following a log adds no abort listener per poll', async (t) => {
   const opts = options(t, {});
   const abort = new AbortController();
@@ -190,7 +216,12 @@ test('following several logs prints what each one gains, under its header when t
   while (!out.includes('master new') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   abort.abort();
   await following;
-  assert.equal(out, `==> ${connectLog} <==\nconnect new\n\n==> ${masterLog} <==\nmaster new\n`);
+  // The workers never ran: their logs are waited for, each said once under its header.
+  const waiting = [1, 2].map((n) => {
+    const log = join(root, `worker-${n}`, `spark-worker-${n}.log`);
+    return `==> ${log} <==\n(no log yet at ${log}; waiting for it)\n\n`;
+  });
+  assert.equal(out, `${waiting.join('')}==> ${connectLog} <==\nconnect new\n\n==> ${masterLog} <==\nmaster new\n`);
 });
 
 /** A node child whose command line names Kafka's main class, so the stack takes it for its running broker. */
