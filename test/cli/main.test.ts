@@ -433,9 +433,13 @@ test('every stack command takes the Spark ports: --spark-master-port, --spark-ma
   }
 });
 
-test('stack up with two processes on one port stops with one line naming both and the port', async (t) => {
-  // Held by the test, so that a start that got past the check would stop at Kafka's port in use.
+test('stack up with two processes on one port is bad config: one line naming both, the key and the port, and exit code 2', async (t) => {
+  // Held by the test, so that a start that got past the check would stop at Kafka's port in use, with exit code 1.
   const port = await portInUse(t);
   const r = tickstream(['stack', 'up', 'kafka', '--data-dir', tempDir(t), '--kafka-brokers', `127.0.0.1:${port}`, '--spark-connect-url', `sc://127.0.0.1:${port}`]);
-  assertOneLine(r, 1, new RegExp(`^tickstream: the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; change one of them in config`));
+  assertOneLine(
+    r,
+    2,
+    new RegExp(`^tickstream: invalid config spark\\.connectUrl="sc://127\\.0\\.0\\.1:${port}": expected a port no other process of the stack listens on: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; change one of them`),
+  );
 });

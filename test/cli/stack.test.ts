@@ -21,13 +21,6 @@ function tickstream(args: string[]): { status: number | null; stdout: string; st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('stack up with two processes of the stack on one port is bad config: exit code 2 and one line naming the key', (t) => {
-  const r = tickstream(['stack', 'up', 'kafka', '--data-dir', join(tempDir(t), 'state'), '--kafka-brokers', '127.0.0.1:19092', '--spark-master-ui-port', '19092']);
-  assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stderr, /^tickstream: invalid config spark\.masterUiPort="19092": expected a port no other process of the stack listens on: kafka \(kafka\.brokers\) and spark-master \(spark\.masterUiPort\) would both listen on port 19092; /);
-  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-});
-
 test('stack up on a port another program holds is a failure of the start, not of the config: exit code 1', async (t) => {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
