@@ -15,6 +15,7 @@ const STACK_KEYS: readonly ConfigKey[] = [
   'cassandra.localDataCenter',
   'spark.masterPort',
   'spark.masterUiPort',
+  'spark.uiPort',
   'spark.connectUrl',
 ];
 

@@ -12,6 +12,12 @@ export interface Endpoint {
   readonly role?: string;
   /** How the port follows from the key's value when it is not the port that value names: `the port of kafka.brokers + 1`. */
   readonly rule?: string;
+  /**
+   * Only for a port the process moves past by itself when another program holds it (a Spark UI):
+   * `up` does not refuse it, the run record does not keep it, and this gives the port it bound
+   * once that is known.
+   */
+  readonly boundPort?: () => number | undefined;
 }
 
 export const endpointText = (e: Endpoint): string => `${e.host}:${e.port}`;

@@ -5,7 +5,7 @@ import type { Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
-import { endpointText, portOpen, waitFor } from './health.ts';
+import { endpointText, portOpen, waitFor, type Endpoint } from './health.ts';
 import { checkPrerequisites, type CommandRunner, type Env, type Prerequisites } from './prerequisites.ts';
 import { describeHeldPort, findPortCollisions, portCollisionError } from './port-collisions.ts';
 import { clearRunRecord, livePid, readRange, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type RunRecord, type ServicePaths, type StopOutcome } from './process.ts';
@@ -119,7 +119,7 @@ async function upOne(
   }
   if (record) clearRunRecord(paths);
 
-  for (const endpoint of proc.endpoints(config)) {
+  for (const endpoint of fixedEndpoints(proc, config)) {
     if (await portOpen(endpoint, 500)) throw new StackStartError(describeHeldPort(proc.name, endpoint, config));
   }
 
@@ -129,7 +129,7 @@ async function upOne(
 
   progress(`${label}: starting on ${endpointText(client)} (log: ${paths.logFile})`);
   const pid = spawnDetached({ command: prereq.java, args: launch.args, cwd: paths.dir, logFile: paths.logFile, env: { ...options.env, ...launch.env } });
-  const ports = proc.endpoints(config).map((e) => e.port);
+  const ports = fixedEndpoints(proc, config).map((e) => e.port);
   writeRunRecord(paths, { pid, version: service.release.version, mainClass: proc.mainClass, startedAt: new Date().toISOString(), ports });
   let health: string;
   try {
@@ -144,13 +144,16 @@ async function upOne(
   return { ...base, state: 'started', pid, version: service.release.version, elapsedMs };
 }
 
+/** The endpoints a process is known by: all but those it moves past by itself when they are taken (a Spark UI). */
+const fixedEndpoints = (proc: StackProcess, config: Config): readonly Endpoint[] => proc.endpoints(config).filter((e) => e.boundPort === undefined);
+
 /**
  * The ports a running process was started on and the ones the config now gives it, when they
  * differ: its probe would then knock on the wrong door. Undefined when they agree or the
  * record predates kept ports.
  */
 function portsMoved(record: RunRecord | undefined, proc: StackProcess, config: Config): { was: string; now: string } | undefined {
-  const now = proc.endpoints(config).map((e) => e.port);
+  const now = fixedEndpoints(proc, config).map((e) => e.port);
   const was = record?.ports ?? [];
   if (was.length === 0 || (was.length === now.length && was.every((p, i) => p === now[i]))) return undefined;
   const text = (ports: readonly number[]): string => `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
@@ -234,7 +237,8 @@ export async function stackStatus(options: StackOptions): Promise<StatusRow[]> {
       const probe = await proc.probe(options.config);
       return {
         service: proc.name,
-        ports,
+        // A port the process moved past because it was taken (a Spark UI) is shown where it is.
+        ports: proc.endpoints(options.config).map((e) => e.boundPort?.() ?? e.port),
         pid,
         health: probe === undefined ? 'unhealthy' : 'healthy',
         version: record?.version ?? service.release.version,

@@ -422,7 +422,7 @@ test('a role lists the settings it reads, and takes the others unlisted', (t) =>
   assertOneLine(r, 2, /simulator\.rate="fast"/);
 });
 
-test('every stack command takes the Spark ports: --spark-master-port, --spark-master-ui-port and --spark-connect-url', () => {
+test('every stack command takes the Spark ports: --spark-master-port, --spark-master-ui-port, --spark-connect-url and --spark-ui-port', () => {
   for (const command of ['up', 'down', 'status', 'logs']) {
     const help = tickstream(['stack', command, '--help']);
     assert.equal(help.status, 0, help.stderr);
@@ -430,6 +430,7 @@ test('every stack command takes the Spark ports: --spark-master-port, --spark-ma
     assert.match(help.stdout, /--spark-master-port <value> +port of the master of the stack's local Spark cluster \(`tickstream stack up spark`\); its two workers take the next two ports \(default: 7077\)/, command);
     assert.match(help.stdout, /--spark-master-ui-port <value> +.*\(default: 8081\)/, command);
     assert.match(help.stdout, /--spark-connect-url <value> +.*\(default: sc:\/\/127\.0\.0\.1:15002\)/, command);
+    assert.match(help.stdout, /--spark-ui-port <value> +web UI port of the driver of the stack's Spark Connect server .*\(default: 4040\)/, command);
   }
 });
 

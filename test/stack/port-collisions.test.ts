@@ -30,6 +30,11 @@ test('Kafka\u2019s controller port, the broker port + 1, counts: a broker just b
   assert.deepEqual(collisionsOf({ 'kafka.brokers': '127.0.0.1:9041' }), [{ port: 9042, first: 'kafka', second: 'cassandra', firstKey: 'kafka.brokers', secondKey: 'cassandra.contactPoints' }]);
 });
 
+test('the Connect server\u2019s driver UI port (spark.uiPort) counts: on Kafka\u2019s port it is a collision with kafka', () => {
+  assert.deepEqual(collisionsOf({ 'spark.uiPort': '9092' }), [{ port: 9092, first: 'kafka', second: 'spark-connect', firstKey: 'kafka.brokers', secondKey: 'spark.uiPort' }]);
+  assert.deepEqual(collisionsOf({ 'spark.uiPort': '15002' }), [{ port: 15002, first: 'spark-connect', second: 'spark-connect', firstKey: 'spark.connectUrl', secondKey: 'spark.uiPort' }]);
+});
+
 test('one process given the same port twice is named once', () => {
   assert.deepEqual(collisionsOf({ 'spark.masterPort': '17000', 'spark.masterUiPort': '17000' }), [
     { port: 17000, first: 'spark-master', second: 'spark-master', firstKey: 'spark.masterPort', secondKey: 'spark.masterUiPort' },
@@ -84,7 +89,14 @@ test('colliding ports are bad config: a ConfigError naming the key of the proces
 });
 
 const heldMessages = (flags: Record<string, string>): string[] =>
-  resolveTargets('all').flatMap((s) => s.processes.flatMap((p) => p.endpoints(config(flags)).map((e) => describeHeldPort(p.name, e, config(flags)))));
+  resolveTargets('all').flatMap((s) =>
+    s.processes.flatMap((p) =>
+      p
+        .endpoints(config(flags))
+        .filter((e) => e.boundPort === undefined)
+        .map((e) => describeHeldPort(p.name, e, config(flags))),
+    ),
+  );
 
 test('a held port is named with the port the config gives, how this one follows from it, and every way to choose another', () => {
   const ours = heldMessages({ 'kafka.brokers': '127.0.0.1:19092', 'cassandra.contactPoints': '127.0.0.1:19042', 'spark.masterPort': '17077', 'spark.masterUiPort': '18081', 'spark.connectUrl': 'sc://localhost:16002' });

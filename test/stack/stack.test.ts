@@ -51,6 +51,7 @@ test('with nothing started, status shows every process stopped and down has noth
   assert.equal(rows[0]?.version, '4.4.0');
   assert.equal(rows[0]?.detail, 'not running');
   assert.deepEqual(rows.find((r) => r.service === 'spark-master')?.ports, [7077, 8081]);
+  assert.deepEqual(rows.find((r) => r.service === 'spark-connect')?.ports, [15002, 4040], 'the Connect port, then its driver UI');
   assert.deepEqual((await stackDown('all', opts)).map((r) => [r.process, r.outcome]), [
     ['spark-connect', 'not-running'],
     ['spark-worker-2', 'not-running'],
@@ -260,4 +261,25 @@ test('a service running on other ports than the config gives: status says so, up
   assert.ok(Date.now() - t0 < 5_000, 'without waiting for a probe to time out');
   assert.ok(isAlive(pid), 'the running process is left alone');
   assert.equal(readRunRecord(servicePaths(resolve(opts.config.dataDir), 'kafka'))?.pid, pid, 'and so is its record');
+});
+
+test('a Connect server whose run record keeps only its Connect port is not taken for one started on other ports', { skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
+  const connect = await freePort();
+  const opts = options(t, { 'spark.connectUrl': `sc://127.0.0.1:${connect}` });
+  const paths = servicePaths(resolve(opts.config.dataDir), 'spark-connect', 'spark');
+  mkdirSync(paths.dir, { recursive: true });
+  const mainClass = 'org.apache.spark.sql.connect.service.SparkConnectServer';
+  const pid = spawnDetached({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)', mainClass], cwd: paths.dir, logFile: paths.logFile, env: process.env });
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  writeRunRecord(paths, { pid, version: '3.5.7', mainClass, startedAt: new Date().toISOString(), ports: [connect] });
+  appendFileSync(paths.logFile, "INFO Utils: Successfully started service 'SparkUI' on port 4041.\n");
+  const row = (await stackStatus(opts)).find((r) => r.service === 'spark-connect');
+  assert.deepEqual(row && [row.pid, row.ports], [pid, [connect, 4041]], 'the UI where Spark bound it');
+  assert.equal(row?.detail, 'process running but not answering (starting, or see `tickstream stack logs`)');
 });

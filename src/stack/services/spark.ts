@@ -13,9 +13,6 @@ export const SPARK_MASTER_CLASS = 'org.apache.spark.deploy.master.Master';
 export const SPARK_WORKER_CLASS = 'org.apache.spark.deploy.worker.Worker';
 export const SPARK_CONNECT_CLASS = 'org.apache.spark.sql.connect.service.SparkConnectServer';
 
-/** The Connect server's own UI; when it is taken, Spark moves to the next free port itself. */
-export const SPARK_DRIVER_UI_PORT = 4040;
-
 export interface SparkWorkerSettings {
   /** `spark-worker-1`, … */
   readonly name: string;
@@ -53,6 +50,8 @@ export interface SparkSettings {
   readonly masterUiPort: number;
   /** The port of `spark.connectUrl` (15002 by default); the stack ignores the URL's host. */
   readonly connectPort: number;
+  /** `spark.uiPort` (4040 by default): the Connect server's driver UI; when it is taken, Spark moves to the next free port itself. */
+  readonly uiPort: number;
   readonly masterUrl: string;
   readonly workers: readonly SparkWorkerSettings[];
   readonly cassandraHost: string;
@@ -69,13 +68,14 @@ const connectPortOf = (connectUrl: string): number => portOf(parseConnectionStri
 export function sparkSettings(config: Config): SparkSettings {
   const root = join(resolve(config.dataDir), 'stack', 'spark');
   const contactPoint = config.cassandra.contactPoints[0];
-  const { masterPort, masterUiPort } = config.spark;
+  const { masterPort, masterUiPort, uiPort } = config.spark;
   return {
     root,
     home: join(root, 'home'),
     masterPort,
     masterUiPort,
     connectPort: connectPortOf(config.spark.connectUrl),
+    uiPort,
     masterUrl: `spark://${LOOPBACK}:${masterPort}`,
     workers: Array.from({ length: SPARK_SIZING.workers }, (_, i) => ({
       name: `spark-worker-${i + 1}`,
@@ -194,7 +194,7 @@ export function connectConf(s: SparkSettings): ReadonlyArray<readonly [string, s
     ['spark.app.name', 'Spark Connect server'],
     ['spark.driver.host', LOOPBACK],
     ['spark.driver.bindAddress', LOOPBACK],
-    ['spark.ui.port', String(SPARK_DRIVER_UI_PORT)],
+    ['spark.ui.port', String(s.uiPort)],
     ['spark.connect.grpc.binding.port', String(s.connectPort)],
     ['spark.executor.cores', String(SPARK_SIZING.workerCores)],
     ['spark.executor.memory', `${SPARK_SIZING.executorMemoryMb}m`],
@@ -332,6 +332,11 @@ function workerProcess(index: number): StackProcess {
 }
 
 const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort, 'spark.connectUrl', 'Spark Connect port');
+const connectLogOf = (config: Config): string => servicePaths(resolve(config.dataDir), connect.name, sparkService.name).logFile;
+const driverUiOf = (config: Config): Endpoint => ({
+  ...loopback(sparkSettings(config).uiPort, 'spark.uiPort', 'driver web UI'),
+  boundPort: () => driverUiPort(connectLogOf(config)),
+});
 
 /** What Spark logs once a UI is bound: on its port or, when that was taken, on one after it. */
 const UI_BOUND = /Successfully started service 'SparkUI' on port (\d+)\./g;
@@ -350,15 +355,16 @@ export function driverUiPort(logFile: string): number | undefined {
 
 /**
  * Waits for a real gRPC answer: Config.GetOption asking the server which master and Cassandra it
- * uses. `uiPort` says where its driver UI is, when known; it is asked only once the server answered.
+ * uses. `ui` is its driver UI: the port configured and, asked only once the server answered, the
+ * port it bound when known.
  */
-export async function probeConnect(endpoint: Endpoint, uiPort: () => number | undefined = () => undefined): Promise<string | undefined> {
+export async function probeConnect(endpoint: Endpoint, ui: Endpoint): Promise<string | undefined> {
   const pairs = await callConnectConfig(endpoint, ['spark.master', 'spark.cassandra.connection.host', 'spark.cassandra.connection.port']);
   if (pairs === undefined) return undefined;
   const cassandra = `${pairs.get('spark.cassandra.connection.host') ?? '?'}:${pairs.get('spark.cassandra.connection.port') ?? '?'}`;
-  const port = uiPort();
-  const ui = port === undefined ? `${SPARK_DRIVER_UI_PORT} (or the next free port)` : String(port);
-  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${ui}`;
+  const bound = ui.boundPort?.();
+  const shown = bound === undefined ? `${ui.port} (or the next free port)` : String(bound);
+  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${shown}`;
 }
 
 const connect: StackProcess = {
@@ -366,7 +372,7 @@ const connect: StackProcess = {
   mainClass: SPARK_CONNECT_CLASS,
   startTimeoutMs: 120_000,
   stopGraceMs: 30_000,
-  endpoints: (config) => [connectEndpointOf(config)],
+  endpoints: (config) => [connectEndpointOf(config), driverUiOf(config)],
   prepare: async (context) => {
     const local = join(context.paths.dir, 'local');
     const l = await launch(context, [local], connectArgs);
@@ -374,7 +380,7 @@ const connect: StackProcess = {
     return { args: l.args, env: { ...l.env, SPARK_LOCAL_DIRS: local } };
   },
   // The log is read only once the server answers, not at every poll while it starts.
-  probe: (config) => probeConnect(connectEndpointOf(config), () => driverUiPort(servicePaths(resolve(config.dataDir), connect.name, sparkService.name).logFile)),
+  probe: (config) => probeConnect(connectEndpointOf(config), driverUiOf(config)),
   // Spark 3.5's Connect server takes a port but no bind address (that came in Spark 4.0).
   afterHealthy: async (config, progress) => {
     progress(`warning: spark-connect listens on port ${sparkSettings(config).connectPort} of every interface, without authentication (Spark 3.5 has no bind address for it); on an untrusted network, firewall the port`);
