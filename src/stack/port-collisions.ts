@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { envName, flagOf, shownConfig, type Config, type ConfigKey } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
 import { endpointText, type Endpoint } from './health.ts';
@@ -55,17 +56,19 @@ export function portCollisionError(collisions: readonly PortCollision[], config:
 }
 
 /**
- * One line for a port that a program the stack did not start already holds: which of the
- * process's ports it is, how the config gives it that port (the key's value as set, by a file,
- * the environment or a flag), and every way to choose another.
+ * One line for a port that a program the stack did not start already holds (another data dir's
+ * stack among them): which of the process's ports it is, how the config gives it that port (the
+ * key's value as set, by a file, the environment or a flag), and every way to choose another.
  */
 export function describeHeldPort(processName: string, endpoint: Endpoint, config: Config): string {
+  // Another data dir's stack is a program this one did not start, and the likeliest on a shared machine.
+  const holder = `a process the stack of ${resolve(config.dataDir)} did not start`;
   const role = endpoint.role === undefined ? '' : `, its ${endpoint.role}`;
   const { key } = endpoint;
-  if (key === undefined) return `${processName}: ${endpointText(endpoint)}${role} is already in use by a process tickstream did not start; stop that process, or change the port in config`;
+  if (key === undefined) return `${processName}: ${endpointText(endpoint)}${role} is already in use by ${holder}; stop that process, or change the port in config`;
   const origin = [endpoint.rule, `${key} is ${shownConfig(config)[key] ?? '?'}`].filter((x) => x !== undefined).join('; ');
   return (
-    `${processName}: ${endpointText(endpoint)}${role} (${origin}) is already in use by a process tickstream did not start; ` +
+    `${processName}: ${endpointText(endpoint)}${role} (${origin}) is already in use by ${holder}; ` +
     `stop that process, or choose other ports with ${flagOf(key)} (${envName(key)}, or ${key} in the config file)`
   );
 }

@@ -55,6 +55,7 @@ export async function stackUp(target: ServiceTarget, options: StackOptions): Pro
   const services = resolveTargets(target);
   const collisions = findPortCollisions(resolveTargets('all'), options.config);
   if (collisions.length > 0) throw portCollisionError(collisions, options.config);
+  await refuseHeldPorts(services, options.config);
   const progress = options.progress ?? (() => undefined);
   let prerequisites: Prerequisites | undefined;
   const needPrerequisites = async (): Promise<Prerequisites> => {
@@ -78,6 +79,21 @@ export async function stackUp(target: ServiceTarget, options: StackOptions): Pro
     }
   }
   return results;
+}
+
+/**
+ * Every port of a process to start that another program holds, refused before anything starts:
+ * found at its turn, it would stop `up` after the services before it had started.
+ */
+async function refuseHeldPorts(services: readonly ServiceDefinition[], config: Config): Promise<void> {
+  for (const service of services) {
+    for (const proc of service.processes) {
+      if (livePid(readRunRecord(pathsOf(config, service, proc))) !== undefined) continue;
+      for (const endpoint of fixedEndpoints(proc, config)) {
+        if (await portOpen(endpoint, 500)) throw new StackStartError(describeHeldPort(proc.name, endpoint, config));
+      }
+    }
+  }
 }
 
 async function upOne(
@@ -119,6 +135,7 @@ async function upOne(
   }
   if (record) clearRunRecord(paths);
 
+  // Checked again: free before the first service started, it may have been taken since.
   for (const endpoint of fixedEndpoints(proc, config)) {
     if (await portOpen(endpoint, 500)) throw new StackStartError(describeHeldPort(proc.name, endpoint, config));
   }

@@ -27,9 +27,10 @@ test('stack up on a port another program holds is a failure of the start, not of
   t.after(() => server.close());
   const { port } = server.address() as AddressInfo;
   // spawnSync would block the event loop that answers for the server; the kernel's backlog accepts the probe anyway.
-  const r = tickstream(['stack', 'up', 'kafka', '--data-dir', join(tempDir(t), 'state'), '--kafka-brokers', `127.0.0.1:${port}`]);
+  const dataDir = join(tempDir(t), 'state');
+  const r = tickstream(['stack', 'up', 'kafka', '--data-dir', dataDir, '--kafka-brokers', `127.0.0.1:${port}`]);
   assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`^tickstream: kafka: 127\\.0\\.0\\.1:${port}, its broker port .* is already in use by a process tickstream did not start`));
+  assert.match(r.stderr, new RegExp(`^tickstream: kafka: 127\\.0\\.0\\.1:${port}, its broker port .* is already in use by a process the stack of ${dataDir} did not start; `));
 });
 
 test('stack logs -f of a log not written yet waits for it, follows it once it appears, and ends with exit code 0 on Ctrl-C', async (t) => {

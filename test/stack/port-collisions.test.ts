@@ -100,7 +100,7 @@ const heldMessages = (flags: Record<string, string>): string[] =>
 
 test('a held port is named with the port the config gives, how this one follows from it, and every way to choose another', () => {
   const ours = heldMessages({ 'kafka.brokers': '127.0.0.1:19092', 'cassandra.contactPoints': '127.0.0.1:19042', 'spark.masterPort': '17077', 'spark.masterUiPort': '18081', 'spark.connectUrl': 'sc://localhost:16002' });
-  const tail = (flag: string, env: string, key: string) => ` is already in use by a process tickstream did not start; stop that process, or choose other ports with ${flag} (${env}, or ${key} in the config file)`;
+  const tail = (flag: string, env: string, key: string) => ` is already in use by a process the stack of /data did not start; stop that process, or choose other ports with ${flag} (${env}, or ${key} in the config file)`;
   const kafka = tail('--kafka-brokers', 'TICKSTREAM_KAFKA_BROKERS', 'kafka.brokers');
   const cassandra = tail('--cassandra-contact-points', 'TICKSTREAM_CASSANDRA_CONTACT_POINTS', 'cassandra.contactPoints');
   const rpc = tail('--spark-master-port', 'TICKSTREAM_SPARK_MASTER_PORT', 'spark.masterPort');

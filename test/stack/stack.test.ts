@@ -78,8 +78,29 @@ test('up refuses a port that another program already holds, naming the flag and 
     assert.ok(error instanceof StackStartError);
     assert.equal(
       error.message,
-      `kafka: 127.0.0.1:${port}, its broker port (kafka.brokers is 127.0.0.1:${port}) is already in use by a process tickstream did not start; stop that process, or choose other ports with --kafka-brokers (TICKSTREAM_KAFKA_BROKERS, or kafka.brokers in the config file)`,
+      `kafka: 127.0.0.1:${port}, its broker port (kafka.brokers is 127.0.0.1:${port}) is already in use by a process the stack of ${resolve(opts.config.dataDir)} did not start; stop that process, or choose other ports with --kafka-brokers (TICKSTREAM_KAFKA_BROKERS, or kafka.brokers in the config file)`,
     );
+    return true;
+  });
+});
+
+test('a port held by another program stops up before any service starts, even one that comes after the services free to start', async (t) => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const [kafka, master, ui, connect] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const flags = {
+    'kafka.brokers': `127.0.0.1:${kafka}`,
+    'cassandra.contactPoints': `127.0.0.1:${port}`,
+    'spark.masterPort': String(master),
+    'spark.masterUiPort': String(ui),
+    'spark.connectUrl': `sc://127.0.0.1:${connect}`,
+  };
+  const opts = options(t, flags, { runCommand: async () => assert.fail('kafka is not started first') });
+  await assert.rejects(stackUp('all', opts), (error: unknown) => {
+    assert.ok(error instanceof StackStartError, String(error));
+    assert.match(error.message, new RegExp(`^cassandra: 127\\.0\\.0\\.1:${port}, its CQL port `));
     return true;
   });
 });
