@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import type { Config } from '../config/index.ts';
+import { flagOf, shownConfig, type Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
@@ -118,7 +118,7 @@ async function upOne(
     const moved = portsMoved(record, proc, config);
     if (moved !== undefined) {
       throw new StackStartError(
-        `${proc.name} is already running (pid ${running}) on ${moved.was}, but the config says ${moved.now}: use the ports it was started with, or \`tickstream stack down ${service.name}\` and up again`,
+        `${proc.name} is already running (pid ${running}) on ${moved.was}, but the config says ${moved.now}: use ${moved.pass}, or \`tickstream stack down ${service.name}\` and up again`,
       );
     }
     const version = record?.version ?? service.release.version;
@@ -169,12 +169,31 @@ const fixedEndpoints = (proc: StackProcess, config: Config): readonly Endpoint[]
  * differ: its probe would then knock on the wrong door. Undefined when they agree or the
  * record predates kept ports.
  */
-function portsMoved(record: RunRecord | undefined, proc: StackProcess, config: Config): { was: string; now: string } | undefined {
-  const now = fixedEndpoints(proc, config).map((e) => e.port);
+function portsMoved(record: RunRecord | undefined, proc: StackProcess, config: Config): { was: string; now: string; pass: string } | undefined {
+  const endpoints = fixedEndpoints(proc, config);
+  const now = endpoints.map((e) => e.port);
   const was = record?.ports ?? [];
   if (was.length === 0 || (was.length === now.length && was.every((p, i) => p === now[i]))) return undefined;
   const text = (ports: readonly number[]): string => `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
-  return { was: text(was), now: text(now) };
+  // The flags that give the ports it runs on: one per key whose own port (not one derived from it) moved.
+  const shown = shownConfig(config);
+  const flags = endpoints.flatMap((e, i) => {
+    const port = was[i];
+    return e.key === undefined || e.rule !== undefined || port === undefined || port === e.port ? [] : [`${flagOf(e.key)} ${valueWithPort(shown[e.key] ?? '', port)}`];
+  });
+  return { was: text(was), now: text(now), pass: flags.length === 0 ? 'the ports it was started with' : `the ports it was started with (${flags.join(' ')})` };
+}
+
+/** A setting's value with its port replaced: `7077` → `17077`, `127.0.0.1:9092` → `127.0.0.1:19092`, `sc://h:15002/;x=y` → `sc://h:16002/;x=y`. */
+export function valueWithPort(value: string, port: number): string {
+  if (/^\d*$/.test(value)) return String(port);
+  // The stack takes the port of a list's first entry.
+  const first = value.split(',')[0] ?? '';
+  const hostEnd = /^([a-z][a-z0-9+.-]*:\/\/)?(\[[^\]]*\]|[^/:;?#]*)(:\d+)?/i.exec(first);
+  const head = `${hostEnd?.[1] ?? ''}${hostEnd?.[2] ?? ''}`;
+  const rest = first.slice(hostEnd?.[0].length ?? 0);
+  // A masked secret would be pasted as ***: the rest, which the stack does not read, is left out.
+  return `${head}:${port}${rest.includes('***') ? '' : rest}`;
 }
 
 /** Polls the health probe; a process that dies or never answers becomes a StackStartError showing its log. */
@@ -248,7 +267,7 @@ export async function stackStatus(options: StackOptions): Promise<StatusRow[]> {
       const moved = portsMoved(record, proc, options.config);
       if (moved !== undefined) {
         // Probing the configured ports would call a healthy process dead.
-        const detail = `started on ${moved.was}, but the config says ${moved.now}: pass the ports it was started with`;
+        const detail = `started on ${moved.was}, but the config says ${moved.now}: pass ${moved.pass}`;
         return { service: proc.name, ports: record?.ports ?? ports, pid, health: 'unhealthy', version: record?.version ?? service.release.version, detail };
       }
       const probe = await proc.probe(options.config);

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { ConfigError, StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
 import { crashMessage, resolveTargets, stackDown, stackLogs, stackStatus, stackUp, type StackOptions } from '../../src/stack/index.ts';
 import { isAlive, readRunRecord, servicePaths, spawnDetached, writeRunRecord } from '../../src/stack/process.ts';
+import { valueWithPort } from '../../src/stack/stack.ts';
 import { freePort } from '../support/free-port.ts';
 
 function tempDir(t: TestContext): string {
@@ -269,13 +270,13 @@ test('a service running on other ports than the config gives: status says so, up
   const pid = fakeRunningKafka(t, opts, [started, started + 1]);
   const row = (await stackStatus(opts)).find((r) => r.service === 'kafka');
   assert.deepEqual(row && [row.pid, row.ports, row.health], [pid, [started, started + 1], 'unhealthy']);
-  assert.equal(row?.detail, `started on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: pass the ports it was started with`);
+  assert.equal(row?.detail, `started on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: pass the ports it was started with (--kafka-brokers 127.0.0.1:${started})`);
   const t0 = Date.now();
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
     assert.ok(error instanceof StackStartError);
     assert.equal(
       error.message,
-      `kafka is already running (pid ${pid}) on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: use the ports it was started with, or \`tickstream stack down kafka\` and up again`,
+      `kafka is already running (pid ${pid}) on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: use the ports it was started with (--kafka-brokers 127.0.0.1:${started}), or \`tickstream stack down kafka\` and up again`,
     );
     return true;
   });
@@ -303,4 +304,15 @@ test('a Connect server whose run record keeps only its Connect port is not taken
   const row = (await stackStatus(opts)).find((r) => r.service === 'spark-connect');
   assert.deepEqual(row && [row.pid, row.ports], [pid, [connect, 4041]], 'the UI where Spark bound it');
   assert.equal(row?.detail, 'process running but not answering (starting, or see `tickstream stack logs`)');
+});
+
+test('the flag value that gives a process the port it runs on keeps the rest of the setting', () => {
+  assert.equal(valueWithPort('7077', 17077), '17077');
+  assert.equal(valueWithPort('127.0.0.1:9092', 19092), '127.0.0.1:19092');
+  assert.equal(valueWithPort('127.0.0.1:9092,127.0.0.1:9094', 19092), '127.0.0.1:19092');
+  assert.equal(valueWithPort('localhost', 19042), 'localhost:19042');
+  assert.equal(valueWithPort('sc://spark-host:15002/;user_id=me', 16002), 'sc://spark-host:16002/;user_id=me');
+  assert.equal(valueWithPort('sc://spark-host', 16002), 'sc://spark-host:16002');
+  assert.equal(valueWithPort('sc://[::1]:15002', 16002), 'sc://[::1]:16002');
+  assert.equal(valueWithPort('sc://spark-host:15002/;token=***', 16002), 'sc://spark-host:16002', 'no masked token to paste');
 });
