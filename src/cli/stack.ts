@@ -16,6 +16,7 @@ const STACK_KEYS: readonly ConfigKey[] = [
   'cassandra.localDataCenter',
   'spark.masterPort',
   'spark.masterUiPort',
+  'spark.uiPort',
   'spark.connectUrl',
 ];
 
@@ -68,7 +69,7 @@ export function stackCommand(): Command {
       if (n === undefined || n < 0) throw new InvalidArgumentError('expected a whole number of lines, 0 or more.');
       return String(n);
     }))
-    .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C'))
+    .addOption(new Option('-f, --follow', 'keep printing new lines until Ctrl-C; a log not written yet is waited for'))
     .action(async (service: string, options: Record<string, unknown>) => {
       const { stackLogs } = await import('../stack/index.ts');
       const abort = new AbortController();

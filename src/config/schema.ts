@@ -95,6 +95,7 @@ export interface Config {
     readonly maxOffsetsPerTrigger: number;
     readonly masterPort: number;
     readonly masterUiPort: number;
+    readonly uiPort: number;
   };
 }
 
@@ -231,6 +232,13 @@ export const FIELDS: FieldTable = {
     default: 8081,
     min: 1,
     max: 65533,
+  }),
+  'spark.uiPort': intField({
+    description:
+      "web UI port of the driver of the stack's Spark Connect server (`tickstream stack up spark`), Spark's spark.ui.port; when another program holds it, Spark moves the UI to the next free port",
+    default: 4040,
+    min: 1,
+    max: 65535,
   }),
   'cassandra.concurrency': intField({ description: 'most Cassandra writes in flight', default: 64, min: 1, max: 4096 }),
 };

@@ -8,6 +8,16 @@ export interface Endpoint {
   readonly port: number;
   /** The config key whose value chooses this port, for the line that says it is taken. */
   readonly key?: ConfigKey;
+  /** What listens there, for that line: `broker port`, `controller port`, `web UI`. */
+  readonly role?: string;
+  /** How the port follows from the key's value when it is not the port that value names: `the port of kafka.brokers + 1`. */
+  readonly rule?: string;
+  /**
+   * Only for a port the process moves past by itself when another program holds it (a Spark UI):
+   * `up` does not refuse it, the run record does not keep it, and this gives the port it bound
+   * once that is known.
+   */
+  readonly boundPort?: () => number | undefined;
 }
 
 export const endpointText = (e: Endpoint): string => `${e.host}:${e.port}`;

@@ -1,14 +1,14 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { flagOf, type Config } from '../config/index.ts';
+import { flagOf, shownConfig, type Config } from '../config/index.ts';
 import { pause } from '../domain/index.ts';
 import { counted } from '../observability/index.ts';
 import { StackStartError } from '../errors.ts';
 import { ensureComponent, stackCacheRoot, type FetchedComponent } from './fetch.ts';
-import { endpointText, portOpen, waitFor } from './health.ts';
+import { endpointText, portOpen, waitFor, type Endpoint } from './health.ts';
 import { checkPrerequisites, type CommandRunner, type Env, type Prerequisites } from './prerequisites.ts';
-import { describePortCollisions, findPortCollisions } from './port-collisions.ts';
+import { describeHeldPort, findPortCollisions, portCollisionError } from './port-collisions.ts';
 import { clearRunRecord, livePid, readRange, readRunRecord, servicePaths, spawnDetached, stopProcess, tailLines, writeRunRecord, type RunRecord, type ServicePaths, type StopOutcome } from './process.ts';
 import { resolveTargets, SERVICES, type ServiceTarget } from './registry.ts';
 import { SERVICE_NAMES, type ServiceDefinition, type ServiceName, type StackProcess } from './service.ts';
@@ -48,13 +48,15 @@ const pathsOf = (config: Config, service: ServiceDefinition, proc: StackProcess)
 /**
  * Starts the named services (or all) and returns once each of their processes is healthy.
  * Idempotent: a process that already runs and answers is left alone. Throws
- * StackPrerequisiteError when Java or Maven is missing and StackStartError when two processes
- * would share a port, or a process does not become healthy (with its last log lines).
+ * ConfigError when two processes would share a port, StackPrerequisiteError when Java or Maven
+ * is missing, and StackStartError when a port is held by another program or a process does not
+ * become healthy (with its last log lines).
  */
 export async function stackUp(target: ServiceTarget, options: StackOptions): Promise<UpResult[]> {
   const services = resolveTargets(target);
   const collisions = findPortCollisions(resolveTargets('all'), options.config);
-  if (collisions.length > 0) throw new StackStartError(describePortCollisions(collisions));
+  if (collisions.length > 0) throw portCollisionError(collisions, options.config);
+  await refuseHeldPorts(services, options.config);
   const progress = options.progress ?? (() => undefined);
   let prerequisites: Prerequisites | undefined;
   const needPrerequisites = async (): Promise<Prerequisites> => {
@@ -80,6 +82,21 @@ export async function stackUp(target: ServiceTarget, options: StackOptions): Pro
   return results;
 }
 
+/**
+ * Every port of a process to start that another program holds, refused before anything starts:
+ * found at its turn, it would stop `up` after the services before it had started.
+ */
+async function refuseHeldPorts(services: readonly ServiceDefinition[], config: Config): Promise<void> {
+  for (const service of services) {
+    for (const proc of service.processes) {
+      if (livePid(readRunRecord(pathsOf(config, service, proc))) !== undefined) continue;
+      for (const endpoint of fixedEndpoints(proc, config)) {
+        if (await portOpen(endpoint, 500)) throw new StackStartError(describeHeldPort(proc.name, endpoint, config));
+      }
+    }
+  }
+}
+
 async function upOne(
   service: ServiceDefinition,
   proc: StackProcess,
@@ -102,7 +119,7 @@ async function upOne(
     const moved = portsMoved(record, proc, config);
     if (moved !== undefined) {
       throw new StackStartError(
-        `${proc.name} is already running (pid ${running}) on ${moved.was}, but the config says ${moved.now}: use the ports it was started with, or \`tickstream stack down ${service.name}\` and up again`,
+        `${proc.name} is already running (pid ${running}) on ${moved.was}, but the config says ${moved.now}: use ${moved.pass}, or \`tickstream stack down ${service.name}\` and up again`,
       );
     }
     const version = record?.version ?? service.release.version;
@@ -119,11 +136,9 @@ async function upOne(
   }
   if (record) clearRunRecord(paths);
 
-  for (const endpoint of proc.endpoints(config)) {
-    if (await portOpen(endpoint, 500)) {
-      const choose = endpoint.key === undefined ? 'change the port in config' : `choose another port with ${flagOf(endpoint.key)} (${endpoint.key})`;
-      throw new StackStartError(`${proc.name}: ${endpointText(endpoint)} is already in use by a process tickstream did not start; stop it, or ${choose}`);
-    }
+  // Checked again: free before the first service started, it may have been taken since.
+  for (const endpoint of fixedEndpoints(proc, config)) {
+    if (await portOpen(endpoint, 500)) throw new StackStartError(describeHeldPort(proc.name, endpoint, config));
   }
 
   const prereq = await needPrerequisites();
@@ -132,7 +147,7 @@ async function upOne(
 
   progress(`${label}: starting on ${endpointText(client)} (log: ${paths.logFile})`);
   const pid = spawnDetached({ command: prereq.java, args: launch.args, cwd: paths.dir, logFile: paths.logFile, env: { ...options.env, ...launch.env } });
-  const ports = proc.endpoints(config).map((e) => e.port);
+  const ports = fixedEndpoints(proc, config).map((e) => e.port);
   writeRunRecord(paths, { pid, version: service.release.version, mainClass: proc.mainClass, startedAt: new Date().toISOString(), ports });
   let health: string;
   try {
@@ -147,17 +162,39 @@ async function upOne(
   return { ...base, state: 'started', pid, version: service.release.version, elapsedMs };
 }
 
+/** The endpoints a process is known by: all but those it moves past by itself when they are taken (a Spark UI). */
+const fixedEndpoints = (proc: StackProcess, config: Config): readonly Endpoint[] => proc.endpoints(config).filter((e) => e.boundPort === undefined);
+
 /**
  * The ports a running process was started on and the ones the config now gives it, when they
  * differ: its probe would then knock on the wrong door. Undefined when they agree or the
  * record predates kept ports.
  */
-function portsMoved(record: RunRecord | undefined, proc: StackProcess, config: Config): { was: string; now: string } | undefined {
-  const now = proc.endpoints(config).map((e) => e.port);
+function portsMoved(record: RunRecord | undefined, proc: StackProcess, config: Config): { was: string; now: string; pass: string } | undefined {
+  const endpoints = fixedEndpoints(proc, config);
+  const now = endpoints.map((e) => e.port);
   const was = record?.ports ?? [];
   if (was.length === 0 || (was.length === now.length && was.every((p, i) => p === now[i]))) return undefined;
   const text = (ports: readonly number[]): string => `port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}`;
-  return { was: text(was), now: text(now) };
+  // The flags that give the ports it runs on: one per key whose own port (not one derived from it) moved.
+  const shown = shownConfig(config);
+  const flags = endpoints.flatMap((e, i) => {
+    const port = was[i];
+    return e.key === undefined || e.rule !== undefined || port === undefined || port === e.port ? [] : [`${flagOf(e.key)} ${valueWithPort(shown[e.key] ?? '', port)}`];
+  });
+  return { was: text(was), now: text(now), pass: flags.length === 0 ? 'the ports it was started with' : `the ports it was started with (${flags.join(' ')})` };
+}
+
+/** A setting's value with its port replaced: `7077` → `17077`, `127.0.0.1:9092` → `127.0.0.1:19092`, `sc://h:15002/;x=y` → `sc://h:16002/;x=y`. */
+export function valueWithPort(value: string, port: number): string {
+  if (/^\d*$/.test(value)) return String(port);
+  // The stack takes the port of a list's first entry.
+  const first = value.split(',')[0] ?? '';
+  const hostEnd = /^([a-z][a-z0-9+.-]*:\/\/)?(\[[^\]]*\]|[^/:;?#]*)(:\d+)?/i.exec(first);
+  const head = `${hostEnd?.[1] ?? ''}${hostEnd?.[2] ?? ''}`;
+  const rest = first.slice(hostEnd?.[0].length ?? 0);
+  // A masked secret would be pasted as ***: the rest, which the stack does not read, is left out.
+  return `${head}:${port}${rest.includes('***') ? '' : rest}`;
 }
 
 /** Polls the health probe; a process that dies or never answers becomes a StackStartError showing its log. */
@@ -231,13 +268,14 @@ export async function stackStatus(options: StackOptions): Promise<StatusRow[]> {
       const moved = portsMoved(record, proc, options.config);
       if (moved !== undefined) {
         // Probing the configured ports would call a healthy process dead.
-        const detail = `started on ${moved.was}, but the config says ${moved.now}: pass the ports it was started with`;
+        const detail = `started on ${moved.was}, but the config says ${moved.now}: pass ${moved.pass}`;
         return { service: proc.name, ports: record?.ports ?? ports, pid, health: 'unhealthy', version: record?.version ?? service.release.version, detail };
       }
       const probe = await proc.probe(options.config);
       return {
         service: proc.name,
-        ports,
+        // A port the process moved past because it was taken (a Spark UI) is shown where it is.
+        ports: proc.endpoints(options.config).map((e) => e.boundPort?.() ?? e.port),
         pid,
         health: probe === undefined ? 'unhealthy' : 'healthy',
         version: record?.version ?? service.release.version,
@@ -259,7 +297,8 @@ export interface LogsOptions {
 /**
  * Prints the last lines of a service's log (of each of its processes' logs, each under a
  * `==> file <==` header, when it has several), then (with follow) what is appended until the
- * signal aborts. `name` may also be one process, e.g. `spark-connect`.
+ * signal aborts; a followed log that does not exist yet is waited for and printed from its start
+ * once it appears. `name` may also be one process, e.g. `spark-connect`.
  */
 export async function stackLogs(name: ServiceName | string, options: StackOptions, logs: LogsOptions): Promise<void> {
   const files = logFilesOf(name, options.config);
@@ -272,7 +311,8 @@ export async function stackLogs(name: ServiceName | string, options: StackOption
   };
   for (const logFile of files) {
     if (sizeOf(logFile) === 0) {
-      if (!logs.follow) write(logFile, `(no log yet at ${logFile})\n`);
+      // Followed, a log that is not there yet is waited for (as tail -F does), and said so once.
+      write(logFile, logs.follow ? `(no log yet at ${logFile}; waiting for it)\n` : `(no log yet at ${logFile})\n`);
       continue;
     }
     const last = tailLines(logFile, logs.lines);

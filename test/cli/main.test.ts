@@ -422,7 +422,7 @@ test('a role lists the settings it reads, and takes the others unlisted', (t) =>
   assertOneLine(r, 2, /simulator\.rate="fast"/);
 });
 
-test('every stack command takes the Spark ports: --spark-master-port, --spark-master-ui-port and --spark-connect-url', () => {
+test('every stack command takes the Spark ports: --spark-master-port, --spark-master-ui-port, --spark-connect-url and --spark-ui-port', () => {
   for (const command of ['up', 'down', 'status', 'logs']) {
     const help = tickstream(['stack', command, '--help']);
     assert.equal(help.status, 0, help.stderr);
@@ -430,14 +430,19 @@ test('every stack command takes the Spark ports: --spark-master-port, --spark-ma
     assert.match(help.stdout, /--spark-master-port <value> +port of the master of the stack's local Spark cluster \(`tickstream stack up spark`\); its two workers take the next two ports \(default: 7077\)/, command);
     assert.match(help.stdout, /--spark-master-ui-port <value> +.*\(default: 8081\)/, command);
     assert.match(help.stdout, /--spark-connect-url <value> +.*\(default: sc:\/\/127\.0\.0\.1:15002\)/, command);
+    assert.match(help.stdout, /--spark-ui-port <value> +web UI port of the driver of the stack's Spark Connect server .*\(default: 4040\)/, command);
   }
 });
 
-test('stack up with two processes on one port stops with one line naming both and the port', async (t) => {
-  // Held by the test, so that a start that got past the check would stop at Kafka's port in use.
+test('stack up with two processes on one port is bad config: one line naming both, the key and the port, and exit code 2', async (t) => {
+  // Held by the test, so that a start that got past the check would stop at Kafka's port in use, with exit code 1.
   const port = await portInUse(t);
   const r = tickstream(['stack', 'up', 'kafka', '--data-dir', tempDir(t), '--kafka-brokers', `127.0.0.1:${port}`, '--spark-connect-url', `sc://127.0.0.1:${port}`]);
-  assertOneLine(r, 1, new RegExp(`^tickstream: the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; change one of them in config`));
+  assertOneLine(
+    r,
+    2,
+    new RegExp(`^tickstream: invalid config spark\\.connectUrl="sc://127\\.0\\.0\\.1:${port}": expected a port no other process of the stack listens on: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; change one of them`),
+  );
 });
 
 /** The npm packages (of the CommonJS ones the pipeline uses) that `tickstream <args>` loaded before it exited. */

@@ -285,6 +285,20 @@ test('a Spark master port outside 1 to 65533, where both workers\u2019 ports sti
   assert.throws(() => load({ flags: { 'spark.masterPort': '7077.5' } }), configError(/^invalid config spark\.masterPort="7077\.5"/));
 });
 
+test('the stack\u2019s Spark Connect driver UI port, spark.uiPort, defaults to 4040, is read from the file, the environment and flags, and is a port', () => {
+  const load = (inputs: Parameters<typeof loadConfig>[0] & object) => loadConfig({ env: {}, cwd: emptyDir(), ...inputs });
+  assert.equal(load({}).spark.uiPort, 4040);
+  assert.deepEqual([flagName('spark.uiPort'), envName('spark.uiPort')], ['spark-ui-port', 'TICKSTREAM_SPARK_UI_PORT']);
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'spark.json'), JSON.stringify({ spark: { uiPort: 14040 } }));
+  assert.equal(loadConfig({ env: {}, cwd: dir, file: 'spark.json' }).spark.uiPort, 14040);
+  assert.equal(load({ env: { TICKSTREAM_SPARK_UI_PORT: '24040' } }).spark.uiPort, 24040);
+  assert.equal(load({ env: { TICKSTREAM_SPARK_UI_PORT: '24040' }, flags: { 'spark.uiPort': '34040' } }).spark.uiPort, 34040);
+  assert.equal(load({ flags: { 'spark.uiPort': '65535' } }).spark.uiPort, 65535);
+  assert.throws(() => load({ flags: { 'spark.uiPort': '0' } }), configError(/^invalid config spark\.uiPort="0" \(from --spark-ui-port\): expected an integer from 1 to 65535$/));
+  assert.throws(() => load({ env: { TICKSTREAM_SPARK_UI_PORT: 'ui' } }), configError(/^invalid config spark\.uiPort="ui" \(from TICKSTREAM_SPARK_UI_PORT\)/));
+});
+
 test('cassandra.replication defaults to 1 and is read, in its normal form, from the file, the environment and flags', () => {
   assert.equal(loadConfig({ env: {}, cwd: emptyDir() }).cassandra.replication, '1');
   const dir = emptyDir();

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
-import { StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
+import { ConfigError, StackPrerequisiteError, StackStartError } from '../../src/errors.ts';
 import { crashMessage, resolveTargets, stackDown, stackLogs, stackStatus, stackUp, type StackOptions } from '../../src/stack/index.ts';
 import { isAlive, readRunRecord, servicePaths, spawnDetached, writeRunRecord } from '../../src/stack/process.ts';
+import { valueWithPort } from '../../src/stack/stack.ts';
 import { freePort } from '../support/free-port.ts';
 
 function tempDir(t: TestContext): string {
@@ -51,6 +52,7 @@ test('with nothing started, status shows every process stopped and down has noth
   assert.equal(rows[0]?.version, '4.4.0');
   assert.equal(rows[0]?.detail, 'not running');
   assert.deepEqual(rows.find((r) => r.service === 'spark-master')?.ports, [7077, 8081]);
+  assert.deepEqual(rows.find((r) => r.service === 'spark-connect')?.ports, [15002, 4040], 'the Connect port, then its driver UI');
   assert.deepEqual((await stackDown('all', opts)).map((r) => [r.process, r.outcome]), [
     ['spark-connect', 'not-running'],
     ['spark-worker-2', 'not-running'],
@@ -77,8 +79,44 @@ test('up refuses a port that another program already holds, naming the flag and 
     assert.ok(error instanceof StackStartError);
     assert.equal(
       error.message,
-      `kafka: 127.0.0.1:${port} is already in use by a process tickstream did not start; stop it, or choose another port with --kafka-brokers (kafka.brokers)`,
+      `kafka: 127.0.0.1:${port}, its broker port (kafka.brokers is 127.0.0.1:${port}) is already in use by a process the stack of ${resolve(opts.config.dataDir)} did not start; stop that process, or choose other ports with --kafka-brokers (TICKSTREAM_KAFKA_BROKERS, or kafka.brokers in the config file)`,
     );
+    return true;
+  });
+});
+
+test('a port held by another program stops up before any service starts, even one that comes after the services free to start', async (t) => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const [kafka, master, ui, connect] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const flags = {
+    'kafka.brokers': `127.0.0.1:${kafka}`,
+    'cassandra.contactPoints': `127.0.0.1:${port}`,
+    'spark.masterPort': String(master),
+    'spark.masterUiPort': String(ui),
+    'spark.connectUrl': `sc://127.0.0.1:${connect}`,
+  };
+  const opts = options(t, flags, { runCommand: async () => assert.fail('kafka is not started first') });
+  await assert.rejects(stackUp('all', opts), (error: unknown) => {
+    assert.ok(error instanceof StackStartError, String(error));
+    assert.match(error.message, new RegExp(`^cassandra: 127\\.0\\.0\\.1:${port}, its CQL port `));
+    return true;
+  });
+});
+
+test('a held port that follows from the configured one (Kafka\u2019s controller, the broker port + 1) is named with the broker port the config gives', async (t) => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const dir = tempDir(t);
+  const config = loadConfig({ env: { TICKSTREAM_KAFKA_BROKERS: `127.0.0.1:${port - 1}` }, flags: { dataDir: join(dir, 'state') }, cwd: dir });
+  const opts: StackOptions = { config, env: {}, cacheRoot: join(dir, 'cache'), runCommand: async () => assert.fail('prerequisites are not checked first') };
+  await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
+    assert.ok(error instanceof StackStartError);
+    assert.match(error.message, new RegExp(`^kafka: 127\\.0\\.0\\.1:${port}, its controller port \\(the port of kafka\\.brokers \\+ 1; kafka\\.brokers is 127\\.0\\.0\\.1:${port - 1}\\) is already in use`));
     return true;
   });
 });
@@ -91,8 +129,8 @@ test('up refuses a config in which two processes of the stack share a port, befo
   const opts = options(t, { 'kafka.brokers': `127.0.0.1:${port}`, 'spark.connectUrl': `sc://127.0.0.1:${port}` }, { runCommand: async () => assert.fail('prerequisites are not checked first') });
   // Only Kafka is started, but Spark's planned ports count: the services share the machine.
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
-    assert.ok(error instanceof StackStartError);
-    assert.match(error.message, new RegExp(`^the stack's ports collide: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; `));
+    assert.ok(error instanceof ConfigError, 'bad config, exit code 2');
+    assert.match(error.message, new RegExp(`^invalid config spark\\.connectUrl="sc://127\\.0\\.0\\.1:${port}": expected a port no other process of the stack listens on: kafka \\(kafka\\.brokers\\) and spark-connect \\(spark\\.connectUrl\\) would both listen on port ${port}; `));
     assert.ok(!error.message.includes('\n'), 'one line');
     return true;
   });
@@ -142,6 +180,32 @@ test('logs -n 0 of a log with lines prints nothing; only an empty or missing log
   assert.equal(out, `(no log yet at ${file})\n`);
 });
 
+test('following a log that does not exist yet says once that it waits, then prints the log from its start once it appears', async (t) => {
+  const opts = options(t, {});
+  const dir = join(resolve(opts.config.dataDir), 'stack', 'kafka');
+  const file = join(dir, 'kafka.log');
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  let out = '';
+  const following = stackLogs('kafka', opts, { lines: 50, follow: true, pollMs: 5, signal: abort.signal, write: (s) => (out += s) });
+  const until = async (done: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5_000;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  };
+  await until(() => out.length > 0);
+  // Many polls pass before the log comes: the line is said once, not once per poll.
+  const polls = Date.now() + 100;
+  await until(() => Date.now() > polls);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, 'first\nsecond\n');
+  await until(() => out.includes('second'));
+  appendFileSync(file, 'third\n');
+  await until(() => out.includes('third'));
+  abort.abort();
+  await following;
+  assert.equal(out, `(no log yet at ${file}; waiting for it)\nfirst\nsecond\nthird\n`);
+});
+
 test('following a log adds no abort listener per poll', async (t) => {
   const opts = options(t, {});
   const abort = new AbortController();
@@ -175,7 +239,12 @@ test('following several logs prints what each one gains, under its header when t
   while (!out.includes('master new') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   abort.abort();
   await following;
-  assert.equal(out, `==> ${connectLog} <==\nconnect new\n\n==> ${masterLog} <==\nmaster new\n`);
+  // The workers never ran: their logs are waited for, each said once under its header.
+  const waiting = [1, 2].map((n) => {
+    const log = join(root, `worker-${n}`, `spark-worker-${n}.log`);
+    return `==> ${log} <==\n(no log yet at ${log}; waiting for it)\n\n`;
+  });
+  assert.equal(out, `${waiting.join('')}==> ${connectLog} <==\nconnect new\n\n==> ${masterLog} <==\nmaster new\n`);
 });
 
 /** A node child whose command line names Kafka's main class, so the stack takes it for its running broker. */
@@ -201,17 +270,49 @@ test('a service running on other ports than the config gives: status says so, up
   const pid = fakeRunningKafka(t, opts, [started, started + 1]);
   const row = (await stackStatus(opts)).find((r) => r.service === 'kafka');
   assert.deepEqual(row && [row.pid, row.ports, row.health], [pid, [started, started + 1], 'unhealthy']);
-  assert.equal(row?.detail, `started on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: pass the ports it was started with`);
+  assert.equal(row?.detail, `started on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: pass the ports it was started with (--kafka-brokers 127.0.0.1:${started})`);
   const t0 = Date.now();
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
     assert.ok(error instanceof StackStartError);
     assert.equal(
       error.message,
-      `kafka is already running (pid ${pid}) on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: use the ports it was started with, or \`tickstream stack down kafka\` and up again`,
+      `kafka is already running (pid ${pid}) on ports ${started}, ${started + 1}, but the config says ports ${configured}, ${configured + 1}: use the ports it was started with (--kafka-brokers 127.0.0.1:${started}), or \`tickstream stack down kafka\` and up again`,
     );
     return true;
   });
   assert.ok(Date.now() - t0 < 5_000, 'without waiting for a probe to time out');
   assert.ok(isAlive(pid), 'the running process is left alone');
   assert.equal(readRunRecord(servicePaths(resolve(opts.config.dataDir), 'kafka'))?.pid, pid, 'and so is its record');
+});
+
+test('a Connect server whose run record keeps only its Connect port is not taken for one started on other ports', { skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
+  const connect = await freePort();
+  const opts = options(t, { 'spark.connectUrl': `sc://127.0.0.1:${connect}` });
+  const paths = servicePaths(resolve(opts.config.dataDir), 'spark-connect', 'spark');
+  mkdirSync(paths.dir, { recursive: true });
+  const mainClass = 'org.apache.spark.sql.connect.service.SparkConnectServer';
+  const pid = spawnDetached({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)', mainClass], cwd: paths.dir, logFile: paths.logFile, env: process.env });
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  writeRunRecord(paths, { pid, version: '3.5.7', mainClass, startedAt: new Date().toISOString(), ports: [connect] });
+  appendFileSync(paths.logFile, "INFO Utils: Successfully started service 'SparkUI' on port 4041.\n");
+  const row = (await stackStatus(opts)).find((r) => r.service === 'spark-connect');
+  assert.deepEqual(row && [row.pid, row.ports], [pid, [connect, 4041]], 'the UI where Spark bound it');
+  assert.equal(row?.detail, 'process running but not answering (starting, or see `tickstream stack logs`)');
+});
+
+test('the flag value that gives a process the port it runs on keeps the rest of the setting', () => {
+  assert.equal(valueWithPort('7077', 17077), '17077');
+  assert.equal(valueWithPort('127.0.0.1:9092', 19092), '127.0.0.1:19092');
+  assert.equal(valueWithPort('127.0.0.1:9092,127.0.0.1:9094', 19092), '127.0.0.1:19092');
+  assert.equal(valueWithPort('localhost', 19042), 'localhost:19042');
+  assert.equal(valueWithPort('sc://spark-host:15002/;user_id=me', 16002), 'sc://spark-host:16002/;user_id=me');
+  assert.equal(valueWithPort('sc://spark-host', 16002), 'sc://spark-host:16002');
+  assert.equal(valueWithPort('sc://[::1]:15002', 16002), 'sc://[::1]:16002');
+  assert.equal(valueWithPort('sc://spark-host:15002/;token=***', 16002), 'sc://spark-host:16002', 'no masked token to paste');
 });

@@ -189,8 +189,14 @@ async function prepare(context: ServiceContext): Promise<ProcessLaunch> {
 function endpoints(config: Config): readonly Endpoint[] {
   const nativePort = portOf(config.cassandra.contactPoints[0], 9042);
   return [
-    { host: LOOPBACK, port: nativePort, key: 'cassandra.contactPoints' },
-    { host: LOOPBACK, port: storagePortFor(nativePort), key: 'cassandra.contactPoints' },
+    { host: LOOPBACK, port: nativePort, key: 'cassandra.contactPoints', role: 'CQL port' },
+    {
+      host: LOOPBACK,
+      port: storagePortFor(nativePort),
+      key: 'cassandra.contactPoints',
+      role: 'storage port',
+      rule: nativePort === 9042 ? '7000 beside the default CQL port 9042; any other CQL port puts it on that port + 1' : 'the CQL port of cassandra.contactPoints + 1',
+    },
   ];
 }
 

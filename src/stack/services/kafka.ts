@@ -192,8 +192,8 @@ async function prepare(context: ServiceContext): Promise<ProcessLaunch> {
 function endpoints(config: Config): readonly Endpoint[] {
   const port = portOf(config.kafka.brokers[0], 9092);
   return [
-    { host: LOOPBACK, port, key: 'kafka.brokers' },
-    { host: LOOPBACK, port: port + 1, key: 'kafka.brokers' },
+    { host: LOOPBACK, port, key: 'kafka.brokers', role: 'broker port' },
+    { host: LOOPBACK, port: port + 1, key: 'kafka.brokers', role: 'controller port', rule: 'the port of kafka.brokers + 1' },
   ];
 }
 

@@ -13,9 +13,6 @@ export const SPARK_MASTER_CLASS = 'org.apache.spark.deploy.master.Master';
 export const SPARK_WORKER_CLASS = 'org.apache.spark.deploy.worker.Worker';
 export const SPARK_CONNECT_CLASS = 'org.apache.spark.sql.connect.service.SparkConnectServer';
 
-/** The Connect server's own UI; when it is taken, Spark moves to the next free port itself. */
-export const SPARK_DRIVER_UI_PORT = 4040;
-
 export interface SparkWorkerSettings {
   /** `spark-worker-1`, … */
   readonly name: string;
@@ -53,6 +50,8 @@ export interface SparkSettings {
   readonly masterUiPort: number;
   /** The port of `spark.connectUrl` (15002 by default); the stack ignores the URL's host. */
   readonly connectPort: number;
+  /** `spark.uiPort` (4040 by default): the Connect server's driver UI; when it is taken, Spark moves to the next free port itself. */
+  readonly uiPort: number;
   readonly masterUrl: string;
   readonly workers: readonly SparkWorkerSettings[];
   readonly cassandraHost: string;
@@ -69,13 +68,14 @@ const connectPortOf = (connectUrl: string): number => portOf(parseConnectionStri
 export function sparkSettings(config: Config): SparkSettings {
   const root = join(resolve(config.dataDir), 'stack', 'spark');
   const contactPoint = config.cassandra.contactPoints[0];
-  const { masterPort, masterUiPort } = config.spark;
+  const { masterPort, masterUiPort, uiPort } = config.spark;
   return {
     root,
     home: join(root, 'home'),
     masterPort,
     masterUiPort,
     connectPort: connectPortOf(config.spark.connectUrl),
+    uiPort,
     masterUrl: `spark://${LOOPBACK}:${masterPort}`,
     workers: Array.from({ length: SPARK_SIZING.workers }, (_, i) => ({
       name: `spark-worker-${i + 1}`,
@@ -194,7 +194,7 @@ export function connectConf(s: SparkSettings): ReadonlyArray<readonly [string, s
     ['spark.app.name', 'Spark Connect server'],
     ['spark.driver.host', LOOPBACK],
     ['spark.driver.bindAddress', LOOPBACK],
-    ['spark.ui.port', String(SPARK_DRIVER_UI_PORT)],
+    ['spark.ui.port', String(s.uiPort)],
     ['spark.connect.grpc.binding.port', String(s.connectPort)],
     ['spark.executor.cores', String(SPARK_SIZING.workerCores)],
     ['spark.executor.memory', `${SPARK_SIZING.executorMemoryMb}m`],
@@ -280,15 +280,15 @@ function launch(context: ServiceContext, dirs: readonly string[], args: (s: Spar
   return Promise.resolve({ args: args(settings), env: sparkEnvironment(settings) });
 }
 
-const loopback = (port: number, key: ConfigKey): Endpoint => ({ host: LOOPBACK, port, key });
-const masterUiOf = (config: Config): Endpoint => loopback(sparkSettings(config).masterUiPort, 'spark.masterUiPort');
+const loopback = (port: number, key: ConfigKey, role: string, rule?: string): Endpoint => ({ host: LOOPBACK, port, key, role, ...(rule === undefined ? {} : { rule }) });
+const masterUiOf = (config: Config): Endpoint => loopback(sparkSettings(config).masterUiPort, 'spark.masterUiPort', 'web UI');
 
 const master: StackProcess = {
   name: 'spark-master',
   mainClass: SPARK_MASTER_CLASS,
   startTimeoutMs: 60_000,
   stopGraceMs: 20_000,
-  endpoints: (config) => [loopback(sparkSettings(config).masterPort, 'spark.masterPort'), masterUiOf(config)],
+  endpoints: (config) => [loopback(sparkSettings(config).masterPort, 'spark.masterPort', 'RPC port'), masterUiOf(config)],
   prepare: (context) => launch(context, [], masterArgs),
   async probe(config) {
     const state = await fetchMasterState(masterUiOf(config));
@@ -308,7 +308,10 @@ function workerProcess(index: number): StackProcess {
     startTimeoutMs: 60_000,
     stopGraceMs: 30_000,
     // The workers take the ports after the master's.
-    endpoints: (config) => [loopback(settingsOf(config).port, 'spark.masterPort'), loopback(settingsOf(config).uiPort, 'spark.masterUiPort')],
+    endpoints: (config) => [
+      loopback(settingsOf(config).port, 'spark.masterPort', 'RPC port', `spark.masterPort + ${index + 1}`),
+      loopback(settingsOf(config).uiPort, 'spark.masterUiPort', 'web UI', `spark.masterUiPort + ${index + 1}`),
+    ],
     prepare: (context) => {
       const w = settingsOf(context.config);
       const local = join(w.dir, 'local');
@@ -328,7 +331,12 @@ function workerProcess(index: number): StackProcess {
   };
 }
 
-const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort, 'spark.connectUrl');
+const connectEndpointOf = (config: Config): Endpoint => loopback(sparkSettings(config).connectPort, 'spark.connectUrl', 'Spark Connect port');
+const connectLogOf = (config: Config): string => servicePaths(resolve(config.dataDir), connect.name, sparkService.name).logFile;
+const driverUiOf = (config: Config): Endpoint => ({
+  ...loopback(sparkSettings(config).uiPort, 'spark.uiPort', 'driver web UI'),
+  boundPort: () => driverUiPort(connectLogOf(config)),
+});
 
 /** What Spark logs once a UI is bound: on its port or, when that was taken, on one after it. */
 const UI_BOUND = /Successfully started service 'SparkUI' on port (\d+)\./g;
@@ -347,15 +355,16 @@ export function driverUiPort(logFile: string): number | undefined {
 
 /**
  * Waits for a real gRPC answer: Config.GetOption asking the server which master and Cassandra it
- * uses. `uiPort` says where its driver UI is, when known; it is asked only once the server answered.
+ * uses. `ui` is its driver UI: the port configured and, asked only once the server answered, the
+ * port it bound when known.
  */
-export async function probeConnect(endpoint: Endpoint, uiPort: () => number | undefined = () => undefined): Promise<string | undefined> {
+export async function probeConnect(endpoint: Endpoint, ui: Endpoint): Promise<string | undefined> {
   const pairs = await callConnectConfig(endpoint, ['spark.master', 'spark.cassandra.connection.host', 'spark.cassandra.connection.port']);
   if (pairs === undefined) return undefined;
   const cassandra = `${pairs.get('spark.cassandra.connection.host') ?? '?'}:${pairs.get('spark.cassandra.connection.port') ?? '?'}`;
-  const port = uiPort();
-  const ui = port === undefined ? `${SPARK_DRIVER_UI_PORT} (or the next free port)` : String(port);
-  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${ui}`;
+  const bound = ui.boundPort?.();
+  const shown = bound === undefined ? `${ui.port} (or the next free port)` : String(bound);
+  return `sc://${endpoint.host}:${endpoint.port} answers; master ${pairs.get('spark.master') ?? '?'}, cassandra ${cassandra}, UI http://${LOOPBACK}:${shown}`;
 }
 
 const connect: StackProcess = {
@@ -363,7 +372,7 @@ const connect: StackProcess = {
   mainClass: SPARK_CONNECT_CLASS,
   startTimeoutMs: 120_000,
   stopGraceMs: 30_000,
-  endpoints: (config) => [connectEndpointOf(config)],
+  endpoints: (config) => [connectEndpointOf(config), driverUiOf(config)],
   prepare: async (context) => {
     const local = join(context.paths.dir, 'local');
     const l = await launch(context, [local], connectArgs);
@@ -371,7 +380,7 @@ const connect: StackProcess = {
     return { args: l.args, env: { ...l.env, SPARK_LOCAL_DIRS: local } };
   },
   // The log is read only once the server answers, not at every poll while it starts.
-  probe: (config) => probeConnect(connectEndpointOf(config), () => driverUiPort(servicePaths(resolve(config.dataDir), connect.name, sparkService.name).logFile)),
+  probe: (config) => probeConnect(connectEndpointOf(config), driverUiOf(config)),
   // Spark 3.5's Connect server takes a port but no bind address (that came in Spark 4.0).
   afterHealthy: async (config, progress) => {
     progress(`warning: spark-connect listens on port ${sparkSettings(config).connectPort} of every interface, without authentication (Spark 3.5 has no bind address for it); on an untrusted network, firewall the port`);

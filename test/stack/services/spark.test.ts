@@ -23,7 +23,6 @@ import {
   sparkSettings,
   stackConnectUrl,
   SPARK_CONNECT_CLASS,
-  SPARK_DRIVER_UI_PORT,
   SPARK_JAVA17_OPTIONS,
   SPARK_MASTER_CLASS,
   SPARK_SIZING,
@@ -70,17 +69,17 @@ test('ports are those of DESIGN.md by default, on loopback, and clear of Kafka, 
   const endpoints = serviceEndpoints(sparkService, config());
   assert.deepEqual(
     endpoints.map((e) => e.port),
-    [7077, 8081, 7078, 8082, 7079, 8083, 15002],
+    [7077, 8081, 7078, 8082, 7079, 8083, 15002, 4040],
   );
   assert.ok(endpoints.every((e) => e.host === '127.0.0.1'));
   for (const taken of [8080, 9042, 7000, 7199, 9092, 9093]) assert.ok(!endpoints.some((e) => e.port === taken), `port ${taken}`);
   assert.equal(new Set(endpoints.map((e) => e.port)).size, endpoints.length, 'no port twice');
 });
 
-test('other master, UI and Connect ports in config reach the settings, every process\u2019s arguments and the endpoints', () => {
-  const c = config({ 'spark.masterPort': '17077', 'spark.masterUiPort': '18081', 'spark.connectUrl': 'sc://spark-host:15010/;user_id=me' });
+test('other master, UI, Connect and driver UI ports in config reach the settings, every process\u2019s arguments and the endpoints', () => {
+  const c = config({ 'spark.masterPort': '17077', 'spark.masterUiPort': '18081', 'spark.connectUrl': 'sc://spark-host:15010/;user_id=me', 'spark.uiPort': '14040' });
   const s = sparkSettings(c);
-  assert.deepEqual([s.masterPort, s.masterUiPort, s.connectPort], [17077, 18081, 15010]);
+  assert.deepEqual([s.masterPort, s.masterUiPort, s.connectPort, s.uiPort], [17077, 18081, 15010, 14040]);
   assert.equal(s.masterUrl, 'spark://127.0.0.1:17077');
   assert.deepEqual(s.workers.map((w) => [w.name, w.port, w.uiPort]), [
     ['spark-worker-1', 17078, 18082],
@@ -98,11 +97,13 @@ test('other master, UI and Connect ports in config reach the settings, every pro
   const conf = new Map(connectConf(s));
   assert.equal(conf.get('spark.master'), 'spark://127.0.0.1:17077');
   assert.equal(conf.get('spark.connect.grpc.binding.port'), '15010');
-  assert.equal(conf.get('spark.ui.port'), String(SPARK_DRIVER_UI_PORT), 'the driver UI stays where Spark looks first');
+  assert.equal(conf.get('spark.ui.port'), '14040');
   assert.ok(connectArgs(s).includes('-Dspark.connect.grpc.binding.port=15010'));
+  assert.ok(connectArgs(s).includes('-Dspark.ui.port=14040'), 'the driver UI port reaches the command line');
+  assert.equal(new Map(connectConf(sparkSettings(config()))).get('spark.ui.port'), '4040', 'Spark\u2019s own default unless configured');
 
   const endpoints = serviceEndpoints(sparkService, c);
-  assert.deepEqual(endpoints.map((e) => e.port), [17077, 18081, 17078, 18082, 17079, 18083, 15010]);
+  assert.deepEqual(endpoints.map((e) => e.port), [17077, 18081, 17078, 18082, 17079, 18083, 15010, 14040]);
   assert.ok(endpoints.every((e) => e.host === '127.0.0.1'), 'the host of spark.connectUrl is not where the stack binds');
 });
 
@@ -185,6 +186,8 @@ test('the Connect probe calls the port of spark.connectUrl', async (t) => {
   const health = await processNamed('spark-connect').probe(config({ 'spark.connectUrl': `sc://spark-host:${port}` }));
   assert.match(health ?? '', new RegExp(`^sc://127\\.0\\.0\\.1:${port} answers; master spark://127\\.0\\.0\\.1:17077`));
   assert.match(health ?? '', /, UI http:\/\/127\.0\.0\.1:4040 \(or the next free port\)$/, 'no log yet: where the UI will try first');
+  const configured = await processNamed('spark-connect').probe(config({ 'spark.connectUrl': `sc://spark-host:${port}`, 'spark.uiPort': '14040' }));
+  assert.match(configured ?? '', /, UI http:\/\/127\.0\.0\.1:14040 \(or the next free port\)$/, 'spark.uiPort is where it tries first');
 
   // The Connect server's log, where the launcher writes it, says Spark moved the UI past a taken 4040.
   const dataDir = tempDir(t);
@@ -201,7 +204,7 @@ test('the Connect probe calls the port of spark.connectUrl', async (t) => {
 test('while the Connect server does not answer, its probe does not read the log for the UI port', async () => {
   const port = await freePort();
   let reads = 0;
-  assert.equal(await probeConnect({ host: '127.0.0.1', port }, () => (reads++, 4041)), undefined);
+  assert.equal(await probeConnect({ host: '127.0.0.1', port }, { host: '127.0.0.1', port: 4040, boundPort: () => (reads++, 4041) }), undefined);
   assert.equal(reads, 0);
 });
 
