@@ -87,12 +87,12 @@ test('stack status shows the master, both workers and the Connect server healthy
   assert.match(rows[0]?.detail ?? '', /2 of 2 workers alive/);
 });
 
-test('a second cluster on ports of its own (spark.masterPort, spark.masterUiPort, spark.connectUrl) runs beside the first, and a query runs on its executors', async (t) => {
+test('a second cluster on ports of its own (spark.masterPort, spark.masterUiPort, spark.connectUrl, spark.uiPort) runs beside the first, and a query runs on its executors', async (t) => {
   if (!(await ensureStack(['spark']))) return t.skip('Java or Maven missing');
   const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-spark-ports-'));
   const config = loadConfig({
     env: process.env,
-    flags: { dataDir, 'spark.masterPort': '17177', 'spark.masterUiPort': '18181', 'spark.connectUrl': 'sc://127.0.0.1:16002' },
+    flags: { dataDir, 'spark.masterPort': '17177', 'spark.masterUiPort': '18181', 'spark.connectUrl': 'sc://127.0.0.1:16002', 'spark.uiPort': '14041' },
   });
   const options: StackOptions = { config, env: process.env, progress: (line) => process.stderr.write(`stack (second spark): ${line}\n`) };
   t.after(async () => {
@@ -115,7 +115,7 @@ test('a second cluster on ports of its own (spark.masterPort, spark.masterUiPort
       ['spark-master', 'healthy', [17177, 18181]],
       ['spark-worker-1', 'healthy', [17178, 18182]],
       ['spark-worker-2', 'healthy', [17179, 18183]],
-      ['spark-connect', 'healthy', [16002]],
+      ['spark-connect', 'healthy', [16002, 14041]],
     ],
   );
 
@@ -123,6 +123,7 @@ test('a second cluster on ports of its own (spark.masterPort, spark.masterUiPort
   const spark = new SparkConnectClient({ url: stackConnectUrl(config) });
   t.after(() => spark.close());
   assert.equal(await spark.conf.get('spark.master'), 'spark://127.0.0.1:17177');
+  assert.equal(await spark.conf.get('spark.ui.port'), '14041');
   assert.deepEqual(await spark.sql('select count(*) as n from range(0, 100000, 1, 4)'), [{ n: 100000n }]);
   // The first cluster is untouched.
   assert.equal((await fetchMasterState(MASTER_UI))?.url, `spark://127.0.0.1:${SPARK.masterPort}`);
