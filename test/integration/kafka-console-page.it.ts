@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { Admin, Producer } from '@platformatic/kafka';
 import { buildWeb } from '../../scripts/build-web.ts';
 import { startRoles } from '../../src/app/index.ts';
 import { KafkaConsole, KafkaTradeProducer, TOPICS } from '../../src/bus/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { epochMs, price, volume, type Trade } from '../../src/domain/index.ts';
-import { openDashboard, startDashboard, WAIT_MS, type Dashboard, type InPage } from '../e2e/dashboard-harness.ts';
+import { openDashboard, startDashboard, WAIT_MS, type Dashboard, type InPage, type Watched } from '../e2e/dashboard-harness.ts';
 import { serverFor, SYMBOLS } from '../server/fixtures.ts';
 import { until } from '../support/until.ts';
 import { ensureStack, integrationConfig } from './stack-fixture.ts';
@@ -30,6 +30,33 @@ before(async () => {
 after(async () => {
   await dashboard?.close();
 });
+
+/** A topic of this run with a producer to it, both gone after the test. */
+async function scratchTopic(t: TestContext, topic: string, partitions: number, groups: readonly string[] = []): Promise<{ admin: Admin; producer: Producer }> {
+  const admin = new Admin({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers] });
+  t.after(async () => {
+    if (groups.length > 0) await admin.deleteGroups({ groups: [...groups] }).catch(() => {});
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.close();
+  });
+  await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+  const producer = new Producer({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers], acks: -1 });
+  t.after(() => producer.close());
+  return { admin, producer };
+}
+
+/** The dashboard of an HTTP server of the cluster profile over `kafka`, open in the browser, and the server's data dir. */
+async function consolePage(t: TestContext, d: Dashboard, kafka: KafkaConsole): Promise<Watched & { url: string; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-page-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
+  const { outDir } = await buildWeb();
+  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
+  const url = await server.start();
+  const opened = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
+  opened.page.setDefaultTimeout(WAIT_MS);
+  return { ...opened, url, dataDir };
+}
 
 const trade: Trade = {
   symbol: 'AAPL',
@@ -53,15 +80,7 @@ test('the console lists market.trades with its partitions, creates a topic, show
   const tradesTopic = await kafka.topic(TOPICS.trades);
   assert.ok(tradesTopic, 'the stack created market.trades');
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-page-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
-  const { outDir } = await buildWeb();
-  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
-  const url = await server.start();
-
-  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
-  page.setDefaultTimeout(WAIT_MS);
+  const { page, errors, foreign, dataDir } = await consolePage(t, d, kafka);
 
   // Overview: the tab appears in the cluster profile and lists the topics.
   await page.locator('#kafka-tab').click();
@@ -184,30 +203,16 @@ test('the message browser says why a page is empty or begins past the offset ask
   const d = dashboard;
   if (d === undefined) return t.skip('no Java or Maven for the stack');
   const topic = `it.page.browse.${run}`;
-  const admin = new Admin({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers] });
-  t.after(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.close();
-  });
-  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
-  const producer = new Producer({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers], acks: -1 });
-  t.after(() => producer.close());
+  const { admin, producer } = await scratchTopic(t, topic, 2);
   const headers = new Map([[Buffer.from('trace'), Buffer.from('abc')], [Buffer.from([0xff, 0x00]), Buffer.from([0x01, 0x02])]]);
   for (const value of ['gone', 'kept', 'last']) {
     await until(async () => (await producer.send({ messages: [{ topic, partition: 0, key: Buffer.from([0x00, 0xff]), value: Buffer.from(value), headers }] }).then(() => true, () => false)), 'the new topic takes a record');
   }
   await admin.deleteRecords({ topics: [{ name: topic, partitions: [{ partition: 0, offset: 1n }] }] });
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-browse-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-page' });
   t.after(() => kafka.close());
-  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
-  const { outDir } = await buildWeb();
-  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
-  const url = await server.start();
-  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
-  page.setDefaultTimeout(WAIT_MS);
+  const { page, errors, foreign, url } = await consolePage(t, d, kafka);
   await page.goto(`${url}#/kafka/topic/${encodeURIComponent(topic)}`);
   const results = page.locator('.kafka-messages');
   const browse = async (partition: string, from: 'newest' | 'offset', offset = ''): Promise<void> => {
@@ -244,28 +249,14 @@ test('a page of the message browser cut short by its byte budget says so, with w
   const d = dashboard;
   if (d === undefined) return t.skip('no Java or Maven for the stack');
   const topic = `it.page.cut.${run}`;
-  const admin = new Admin({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers] });
-  t.after(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.close();
-  });
-  await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
-  const producer = new Producer({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers], acks: -1 });
-  t.after(() => producer.close());
+  const { producer } = await scratchTopic(t, topic, 1);
   // Six values of 100 characters; a page holds 250: two of them.
   const values = [0, 1, 2, 3, 4, 5].map((i) => Buffer.from(String(i).repeat(100)));
   await until(async () => (await producer.send({ messages: values.map((value) => ({ topic, partition: 0, value })) }).then(() => true, () => false)), 'the new topic takes records');
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-cut-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-page', messageBytes: 250 });
   t.after(() => kafka.close());
-  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
-  const { outDir } = await buildWeb();
-  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
-  const url = await server.start();
-  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
-  page.setDefaultTimeout(WAIT_MS);
+  const { page, errors, foreign, url } = await consolePage(t, d, kafka);
   await page.goto(`${url}#/kafka/topic/${encodeURIComponent(topic)}`);
   const results = page.locator('.kafka-messages');
   const rows = results.locator('.kafka-message-table tbody tr');
@@ -296,29 +287,14 @@ test('a group whose committed offset is past the log end says so on that partiti
   if (d === undefined) return t.skip('no Java or Maven for the stack');
   const topic = `it.page.past-end.${run}`;
   const group = `it-page-past-end-${run}`;
-  const admin = new Admin({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers] });
-  t.after(async () => {
-    await admin.deleteGroups({ groups: [group] }).catch(() => {});
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.close();
-  });
-  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1 });
-  const producer = new Producer({ clientId: 'tickstream-it-page', bootstrapBrokers: [...brokers], acks: -1 });
-  t.after(() => producer.close());
+  const { admin, producer } = await scratchTopic(t, topic, 2, [group]);
   await until(async () => (await producer.send({ messages: [0, 1].map((i) => ({ topic, partition: 0, value: Buffer.from(`r${i}`) })) }).then(() => true, () => false)), 'the new topic takes records');
   // As after the topic was deleted and made again: the group stands at 9 where the new log ends at 2.
   await admin.alterConsumerGroupOffsets({ groupId: group, topics: [{ name: topic, partitionOffsets: [{ partition: 0, offset: 9n }, { partition: 1, offset: 0n }] }] });
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'tickstream-console-past-end-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const kafka = new KafkaConsole({ brokers, clientId: 'tickstream-it-page' });
   t.after(() => kafka.close());
-  const config = loadConfig({ env: {}, cwd: dataDir, flags: { dataDir, port: '0', symbols: SYMBOLS.join(','), logLevel: 'silent', profile: 'cluster', store: 'sqlite' } });
-  const { outDir } = await buildWeb();
-  const { server } = serverFor(t, { kafka, config, webRoot: outDir });
-  const url = await server.start();
-  const { page, errors, foreign } = await openDashboard(t, { ...d, pipeline: { ...d.pipeline, url } }, { symbols: SYMBOLS.length });
-  page.setDefaultTimeout(WAIT_MS);
+  const { page, errors, foreign, url } = await consolePage(t, d, kafka);
   await page.goto(`${url}#/kafka`);
   const details = page.locator(`.kafka-group[data-group="${group}"]`);
   await details.waitFor({ state: 'attached' });
