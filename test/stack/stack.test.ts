@@ -63,6 +63,14 @@ test('with nothing started, status shows every process stopped and down has noth
   ]);
 });
 
+/** A port on 127.0.0.1 that a program other than the stack listens on until the test ends. */
+async function heldPort(t: TestContext): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  return (server.address() as AddressInfo).port;
+}
+
 test('up without Java fails with the one-line prerequisite message before fetching anything', async (t) => {
   const port = await freePort();
   const opts = options(t, { 'kafka.brokers': `127.0.0.1:${port}` }, { runCommand: async () => 'not-found' });
@@ -70,10 +78,7 @@ test('up without Java fails with the one-line prerequisite message before fetchi
 });
 
 test('up refuses a port that another program already holds, naming the flag and key that choose it', async (t) => {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
-  const { port } = server.address() as AddressInfo;
+  const port = await heldPort(t);
   const opts = options(t, { 'kafka.brokers': `127.0.0.1:${port}` }, { runCommand: async () => assert.fail('prerequisites are not checked first') });
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
     assert.ok(error instanceof StackStartError);
@@ -86,10 +91,7 @@ test('up refuses a port that another program already holds, naming the flag and 
 });
 
 test('a port held by another program stops up before any service starts, even one that comes after the services free to start', async (t) => {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
-  const { port } = server.address() as AddressInfo;
+  const port = await heldPort(t);
   const [kafka, master, ui, connect] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const flags = {
     'kafka.brokers': `127.0.0.1:${kafka}`,
@@ -107,10 +109,7 @@ test('a port held by another program stops up before any service starts, even on
 });
 
 test('a held port that follows from the configured one (Kafka\u2019s controller, the broker port + 1) is named with the broker port the config gives', async (t) => {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
-  const { port } = server.address() as AddressInfo;
+  const port = await heldPort(t);
   const dir = tempDir(t);
   const config = loadConfig({ env: { TICKSTREAM_KAFKA_BROKERS: `127.0.0.1:${port - 1}` }, flags: { dataDir: join(dir, 'state') }, cwd: dir });
   const opts: StackOptions = { config, env: {}, cacheRoot: join(dir, 'cache'), runCommand: async () => assert.fail('prerequisites are not checked first') };
@@ -122,10 +121,7 @@ test('a held port that follows from the configured one (Kafka\u2019s controller,
 });
 
 test('up refuses a config in which two processes of the stack share a port, before checking prerequisites or ports in use', async (t) => {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => server.close());
-  const { port } = server.address() as AddressInfo;
+  const port = await heldPort(t);
   const opts = options(t, { 'kafka.brokers': `127.0.0.1:${port}`, 'spark.connectUrl': `sc://127.0.0.1:${port}` }, { runCommand: async () => assert.fail('prerequisites are not checked first') });
   // Only Kafka is started, but Spark's planned ports count: the services share the machine.
   await assert.rejects(stackUp('kafka', opts), (error: unknown) => {
